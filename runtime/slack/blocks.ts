@@ -1,0 +1,273 @@
+/**
+ * The Slack payload of an event: the seed's `text` (the notification and fallback) plus Block Kit
+ * blocks rendering the same content richer. Slack rejects a message whose blocks break its limits
+ * (50 blocks, 3,000 characters a section, 2,000 a field, 150 a header), so every list and long
+ * text is cut here with a visible `… 외 N건` / `…` instead. Pure: no I/O.
+ */
+import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../events";
+import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../time";
+import {
+  BACKUP_TITLES,
+  CHECK_TITLES,
+  DEFAULT_THRESHOLDS,
+  findingLine,
+  formatMessage,
+  formatTestMessage,
+  metricLines,
+  REVIEW_LINE,
+  successRateLine,
+  TEST_TITLE,
+  TEXT_LIMIT,
+  URGENT_LINE,
+  type FormatOptions,
+} from "./messages";
+
+export const MAX_BLOCKS = 50;
+export const MAX_SECTION_TEXT = 3_000;
+export const MAX_FIELD_TEXT = 2_000;
+export const MAX_FIELDS = 10;
+export const MAX_HEADER_TEXT = 150;
+export const MAX_CONTEXT_ELEMENTS = 10;
+/** One list line (a failed job, a finding) is cut to this so a single item never fills a section. */
+export const MAX_LIST_LINE = 500;
+
+export interface MrkdwnText {
+  readonly type: "mrkdwn";
+  readonly text: string;
+}
+export interface PlainText {
+  readonly type: "plain_text";
+  readonly text: string;
+  readonly emoji?: boolean;
+}
+export interface HeaderBlock {
+  readonly type: "header";
+  readonly text: PlainText;
+}
+export interface SectionBlock {
+  readonly type: "section";
+  readonly text?: MrkdwnText;
+  readonly fields?: MrkdwnText[];
+}
+export interface ContextBlock {
+  readonly type: "context";
+  readonly elements: MrkdwnText[];
+}
+export interface DividerBlock {
+  readonly type: "divider";
+}
+export type SlackBlock = HeaderBlock | SectionBlock | ContextBlock | DividerBlock;
+
+export interface SlackPayload {
+  readonly text: string;
+  readonly blocks: SlackBlock[];
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+/**
+ * Slack's required escaping of `&`, `<`, `>` in mrkdwn, cut to `max` characters after escaping with
+ * a trailing `…` — never inside an entity or a surrogate pair.
+ */
+export function escapeMrkdwn(text: string, max = Number.POSITIVE_INFINITY): string {
+  let out = "";
+  for (const char of text) {
+    const piece = ESCAPES[char] ?? char;
+    if (out.length + piece.length > max) {
+      // Make room for the ellipsis by dropping whole pieces.
+      while (out.length + 1 > max) out = dropLastPiece(out);
+      return `${out}…`;
+    }
+    out += piece;
+  }
+  return out;
+}
+
+function dropLastPiece(text: string): string {
+  const entity = /&(?:amp|lt|gt);$/.exec(text);
+  if (entity) return text.slice(0, -entity[0].length);
+  const last = text.codePointAt(text.length - 2);
+  return last !== undefined && last > 0xffff ? text.slice(0, -2) : text.slice(0, -1);
+}
+
+function plainCapped(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
+}
+
+function header(text: string): HeaderBlock {
+  return {
+    type: "header",
+    text: { type: "plain_text", text: plainCapped(text, MAX_HEADER_TEXT), emoji: true },
+  };
+}
+
+/** A `*label*\nvalue` field; the value is escaped and cut to fit the field limit. */
+function field(label: string, value: string): MrkdwnText {
+  const head = `*${label}*\n`;
+  return { type: "mrkdwn", text: head + escapeMrkdwn(value, MAX_FIELD_TEXT - head.length) };
+}
+
+function fieldsSection(fields: MrkdwnText[]): SectionBlock {
+  return { type: "section", fields: fields.slice(0, MAX_FIELDS) };
+}
+
+function textSection(raw: string): SectionBlock {
+  return { type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(raw, MAX_SECTION_TEXT) } };
+}
+
+/** A titled code block holding a message of any length, cut with `…` to fit one section. */
+function codeSection(title: string, body: string): SectionBlock {
+  const head = `*${title}*\n\`\`\``;
+  const tail = "```";
+  // Three backticks inside would end the code block early.
+  const safe = body.replace(/```/g, "'''");
+  const text = head + escapeMrkdwn(safe, MAX_SECTION_TEXT - head.length - tail.length) + tail;
+  return { type: "section", text: { type: "mrkdwn", text } };
+}
+
+function context(...lines: string[]): ContextBlock {
+  return {
+    type: "context",
+    elements: lines
+      .slice(0, MAX_CONTEXT_ELEMENTS)
+      .map((line) => ({ type: "mrkdwn", text: escapeMrkdwn(line, MAX_FIELD_TEXT) })),
+  };
+}
+
+/**
+ * A titled bullet list packed into as few sections as fit (each ≤ 3,000 characters) and at most
+ * `maxBlocks` blocks; what does not fit is counted in a last `… 외 N건` block.
+ */
+export function listBlocks(title: string, lines: readonly string[], maxBlocks: number): SlackBlock[] {
+  if (lines.length === 0 || maxBlocks < 2) return [];
+  const sections: string[] = [];
+  let current = `*${escapeMrkdwn(title)}*`;
+  let used = 0;
+  for (const line of lines) {
+    const piece = escapeMrkdwn(line, MAX_LIST_LINE);
+    if (current.length + 1 + piece.length <= MAX_SECTION_TEXT) {
+      current += `\n${piece}`;
+      used += 1;
+      continue;
+    }
+    // Keep one block free for the `… 외 N건` line should the list not fit.
+    if (sections.length + 1 >= maxBlocks - 1) break;
+    sections.push(current);
+    current = piece;
+    used += 1;
+  }
+  sections.push(current);
+  const blocks: SlackBlock[] = sections.map((text) => ({ type: "section", text: { type: "mrkdwn", text } }));
+  const rest = lines.length - used;
+  if (rest > 0) blocks.push(context(`… 외 ${rest}건`));
+  return blocks;
+}
+
+function sizeText(bytes: number): string {
+  // GB as AWS sizes volumes (1 GB = 1024³ bytes), like the Notion Backup_Size column.
+  const gb = bytes / 1024 ** 3;
+  return gb >= 0.1 ? `${gb.toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+}
+
+function linkLines(links: { slackLog?: string; report?: string } | undefined): string[] {
+  const out: string[] = [];
+  if (links?.report) out.push(`리포트: ${links.report}`);
+  if (links?.slackLog) out.push(`Slack 로그: ${links.slackLog}`);
+  return out;
+}
+
+function resultBlocks(event: BackupResult, timeZone: string): SlackBlock[] {
+  const fields = [field("타입", event.type), field("리소스", event.resource)];
+  if (event.status !== "FAILED") fields.push(field("실행 시간", formatDuration(event.durationSeconds)));
+  fields.push(field("Job ID", event.jobId));
+  if (event.status !== "SUCCEEDED") fields.push(field("시각", formatDateTime(event.startedAt, timeZone)));
+  if (event.metrics?.sizeBytes !== undefined) fields.push(field("크기", sizeText(event.metrics.sizeBytes)));
+  const blocks: SlackBlock[] = [header(BACKUP_TITLES[event.status]), fieldsSection(fields)];
+  if (event.error) {
+    blocks.push(codeSection(event.status === "FAILED" ? "에러 메시지" : "경고 내용", event.error.message));
+  }
+  const metrics = metricLines(event.metrics);
+  if (metrics.length > 0) blocks.push(textSection(["*메트릭*", ...metrics].join("\n")));
+  const footer = linkLines(event.links);
+  if (event.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (event.status === "WARNING") footer.unshift(REVIEW_LINE);
+  if (footer.length > 0) blocks.push(context(...footer));
+  return blocks;
+}
+
+function reportBlocks(report: WeeklyReport, options: Required<FormatOptions>): SlackBlock[] {
+  const fields = [field("총 실행", `${report.total}건`), field("성공", `${report.succeeded}건`)];
+  if (report.warnings > 0) fields.push(field("경고", `${report.warnings}건`));
+  fields.push(field("실패", `${report.failed}건`));
+  fields.push(field("성공률", successRateLine(report, options.thresholds).replace(/^성공률: /, "")));
+  fields.push(field("평균 실행 시간", formatDuration(report.averageDurationSeconds)));
+  const period = `기간: ${formatDate(report.periodStart, options.timeZone)} ~ ${formatDate(report.periodEnd, options.timeZone)}`;
+  const head: SlackBlock[] = [
+    header(`📊 ${report.weekLabel} 백업 리포트`),
+    fieldsSection(fields),
+    context(period, ...linkLines(report.links)),
+  ];
+  const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
+  return [...head, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - head.length)];
+}
+
+function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
+  const fields = [field("점검 ID", check.checkId), field("시각", formatDateTime(check.checkedAt, timeZone))];
+  if (check.checkedResources !== undefined) fields.push(field("점검 대상", `${check.checkedResources}개`));
+  fields.push(
+    check.findings.length === 0
+      ? field("결과", "이상 없음")
+      : field("발견 사항", `${check.findings.length}건`),
+  );
+  const footer = linkLines(check.links);
+  if (check.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (check.status === "WARNING") footer.unshift(REVIEW_LINE);
+  const head: SlackBlock[] = [header(CHECK_TITLES[check.status]), fieldsSection(fields)];
+  const tail: SlackBlock[] = footer.length > 0 ? [context(...footer)] : [];
+  const list = listBlocks(
+    "발견 사항 목록",
+    check.findings.map(findingLine),
+    MAX_BLOCKS - head.length - tail.length,
+  );
+  return [...head, ...list, ...tail];
+}
+
+function wireText(text: string): string {
+  return escapeMrkdwn(text, TEXT_LIMIT);
+}
+
+/** The `{ text, blocks }` Slack receives for an event. */
+export function buildPayload(event: DroxEvent, options: FormatOptions = {}): SlackPayload {
+  const resolved: Required<FormatOptions> = {
+    timeZone: options.timeZone ?? DEFAULT_TIME_ZONE,
+    thresholds: options.thresholds ?? DEFAULT_THRESHOLDS,
+  };
+  let blocks: SlackBlock[];
+  switch (event.schema) {
+    case "backup.result.v1":
+      blocks = resultBlocks(event, resolved.timeZone);
+      break;
+    case "backup.report.v1":
+      blocks = reportBlocks(event, resolved);
+      break;
+    case "backup.check.v1":
+      blocks = checkBlocks(event, resolved.timeZone);
+      break;
+  }
+  return { text: wireText(formatMessage(event, resolved)), blocks: blocks.slice(0, MAX_BLOCKS) };
+}
+
+/** The test message's payload. */
+export function buildTestPayload(options: FormatOptions & { readonly now?: Date } = {}): SlackPayload {
+  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+  const now = options.now ?? new Date();
+  return {
+    text: wireText(formatTestMessage({ timeZone, now })),
+    blocks: [
+      header(TEST_TITLE),
+      textSection("Slack 연동이 정상적으로 설정되었습니다."),
+      context(`시각: ${formatDateTime(now, timeZone)} (${timeZone})`),
+    ],
+  };
+}

@@ -1,0 +1,227 @@
+/**
+ * The plain `text` of every Slack message. Success, failure and the weekly report are the seed's
+ * texts line for line (they are the product's contract); warnings, integrity checks and the test
+ * message follow the same layout. Pure functions: no I/O, the clock only through `now`.
+ */
+import type {
+  BackupResult,
+  DroxEvent,
+  FailedJob,
+  Finding,
+  IntegrityCheck,
+  Metrics,
+  Severity,
+  WeeklyReport,
+} from "../events";
+import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
+
+export interface Thresholds {
+  /** Success rate at or above which the report shows ✅. */
+  readonly ok: number;
+  /** Success rate at or above which the report shows ⚠️ (below: ❌). */
+  readonly warn: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = { ok: 0.95, warn: 0.8 };
+
+export interface FormatOptions {
+  /** IANA zone the times are shown in. @default Asia/Seoul */
+  readonly timeZone?: string;
+  /** Success-rate emoji thresholds of the weekly report. @default 0.95 / 0.80 */
+  readonly thresholds?: Thresholds;
+}
+
+/** How many list items (failed jobs, findings) the plain text carries before `… 외 N건`. */
+export const TEXT_LIST_LIMIT = 50;
+/** Slack truncates `text` beyond 40,000 characters; we cut first so the cut is visible. */
+export const TEXT_LIMIT = 40_000;
+
+export const BACKUP_TITLES = {
+  SUCCEEDED: "✅ 백업 작업 성공",
+  WARNING: "⚠️ 백업 작업 경고",
+  FAILED: "❌ 백업 작업 실패",
+} as const;
+
+export const CHECK_TITLES = {
+  SUCCEEDED: "🔐 보안 점검 완료",
+  WARNING: "⚠️ 보안 점검 주의 필요",
+  FAILED: "🚨 보안 점검 이상 발견",
+} as const;
+
+export const TEST_TITLE = "🔔 DROX DevOps Backup 테스트 메시지";
+export const URGENT_LINE = "⚠️ 즉시 확인이 필요합니다.";
+export const REVIEW_LINE = "⚠️ 점검이 필요합니다.";
+
+export const SEVERITY_LABELS: Record<Severity, string> = {
+  CRITICAL: "심각",
+  WARNING: "경고",
+  INFO: "정보",
+};
+
+/** Cuts `text` to at most `max` UTF-16 units ending in `…`, never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** `✅`, `⚠️` or `❌` for a success rate (0..1) by the thresholds. */
+export function successRateEmoji(rate: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): string {
+  // Judge the rate as shown (one decimal of a percent), so `95.0%` never carries ⚠️ at a 0.95 threshold.
+  const shown = Math.round(rate * 1000) / 1000;
+  if (shown >= thresholds.ok) return "✅";
+  if (shown >= thresholds.warn) return "⚠️";
+  return "❌";
+}
+
+/** `95.2%`: one decimal, as the seed shows it. */
+export function formatPercent(rate: number): string {
+  return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
+}
+
+/** The metric lines a job has, in the seed's order; size stays out (the seed's text has none). */
+export function metricLines(metrics: Metrics | undefined): string[] {
+  if (!metrics) return [];
+  const lines: string[] = [];
+  if (metrics.snapshotId !== undefined) lines.push(`스냅샷 ID: ${metrics.snapshotId}`);
+  if (metrics.filesCopied !== undefined && metrics.filesTotal !== undefined) {
+    lines.push(`파일 수: ${metrics.filesCopied}/${metrics.filesTotal}`);
+  } else if (metrics.filesCopied !== undefined) {
+    lines.push(`파일 수: ${metrics.filesCopied}`);
+  } else if (metrics.filesTotal !== undefined) {
+    lines.push(`파일 수: -/${metrics.filesTotal}`);
+  }
+  if (metrics.filesFailed !== undefined && metrics.filesFailed > 0) {
+    lines.push(`실패한 파일: ${metrics.filesFailed}`);
+  }
+  if (metrics.copySnapshotId !== undefined) {
+    const region = metrics.copyRegion === undefined ? "" : ` (${metrics.copyRegion})`;
+    lines.push(`DR 복사본: ${metrics.copySnapshotId}${region}`);
+  }
+  return lines;
+}
+
+/** `• EBS: vol-old-123` lines, the first `limit` of them, then `… 외 N건`. */
+export function failedJobLines(jobs: readonly FailedJob[], limit = TEXT_LIST_LIMIT): string[] {
+  return capList(
+    jobs.map((job) => `• ${job.type}: ${job.resource}`),
+    limit,
+  );
+}
+
+export function findingLine(finding: Finding): string {
+  return `• [${SEVERITY_LABELS[finding.severity]}] ${finding.resource}: ${finding.message}`;
+}
+
+export function capList(lines: readonly string[], limit: number): string[] {
+  if (lines.length <= limit) return [...lines];
+  return [...lines.slice(0, limit), `… 외 ${lines.length - limit}건`];
+}
+
+function resultText(event: BackupResult, timeZone: string): string {
+  const header = [BACKUP_TITLES[event.status], "", `타입: ${event.type}`, `리소스: ${event.resource}`];
+  const metrics = metricLines(event.metrics);
+  const metricBlock = metrics.length > 0 ? ["", "메트릭:", ...metrics] : [];
+  if (event.status === "SUCCEEDED") {
+    return [
+      ...header,
+      `실행 시간: ${formatDuration(event.durationSeconds)}`,
+      `Job ID: ${event.jobId}`,
+      ...metricBlock,
+    ].join("\n");
+  }
+  const when = `시각: ${formatDateTime(event.startedAt, timeZone)}`;
+  if (event.status === "FAILED") {
+    return [
+      ...header,
+      `Job ID: ${event.jobId}`,
+      when,
+      "",
+      "에러 메시지:",
+      event.error?.message ?? "(없음)",
+      ...metricBlock,
+      "",
+      URGENT_LINE,
+    ].join("\n");
+  }
+  const warning = event.error ? ["", "경고 내용:", event.error.message] : [];
+  return [
+    ...header,
+    `실행 시간: ${formatDuration(event.durationSeconds)}`,
+    `Job ID: ${event.jobId}`,
+    when,
+    ...warning,
+    ...metricBlock,
+    "",
+    REVIEW_LINE,
+  ].join("\n");
+}
+
+export function successRateLine(report: WeeklyReport, thresholds: Thresholds): string {
+  if (report.total === 0) return "성공률: - (실행 없음)";
+  return `성공률: ${successRateEmoji(report.successRate, thresholds)} ${formatPercent(report.successRate)}`;
+}
+
+function reportText(report: WeeklyReport, thresholds: Thresholds): string {
+  const lines = [
+    `📊 ${report.weekLabel} 백업 리포트`,
+    "",
+    `총 실행: ${report.total}건`,
+    `성공: ${report.succeeded}건`,
+    // The seed's report has no warnings line; it appears only when there were warnings.
+    ...(report.warnings > 0 ? [`경고: ${report.warnings}건`] : []),
+    `실패: ${report.failed}건`,
+    successRateLine(report, thresholds),
+    "",
+    `평균 실행 시간: ${formatDuration(report.averageDurationSeconds)}`,
+  ];
+  if (report.failedJobs.length > 0) lines.push("", "실패한 작업:", ...failedJobLines(report.failedJobs));
+  return lines.join("\n");
+}
+
+function checkText(check: IntegrityCheck, timeZone: string): string {
+  const lines = [CHECK_TITLES[check.status], "", `점검 ID: ${check.checkId}`];
+  lines.push(`시각: ${formatDateTime(check.checkedAt, timeZone)}`);
+  if (check.checkedResources !== undefined) lines.push(`점검 대상: ${check.checkedResources}개`);
+  if (check.findings.length === 0) {
+    lines.push("결과: 이상 없음");
+  } else {
+    lines.push(`발견 사항: ${check.findings.length}건`, "", "발견 사항 목록:");
+    lines.push(...capList(check.findings.map(findingLine), TEXT_LIST_LIMIT));
+  }
+  if (check.status === "FAILED") lines.push("", URGENT_LINE);
+  if (check.status === "WARNING") lines.push("", REVIEW_LINE);
+  return lines.join("\n");
+}
+
+/** The message text of an event, capped at Slack's 40,000 characters. */
+export function formatMessage(event: DroxEvent, options: FormatOptions = {}): string {
+  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  let text: string;
+  switch (event.schema) {
+    case "backup.result.v1":
+      text = resultText(event, timeZone);
+      break;
+    case "backup.report.v1":
+      text = reportText(event, thresholds);
+      break;
+    case "backup.check.v1":
+      text = checkText(event, timeZone);
+      break;
+  }
+  return truncate(text, TEXT_LIMIT);
+}
+
+/** The test message (`POST /api/test/slack`, `drox-backup doctor`). */
+export function formatTestMessage(options: FormatOptions & { readonly now?: Date } = {}): string {
+  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+  return [
+    TEST_TITLE,
+    "",
+    "Slack 연동이 정상적으로 설정되었습니다.",
+    `시각: ${formatDateTime(options.now ?? new Date(), timeZone)}`,
+  ].join("\n");
+}

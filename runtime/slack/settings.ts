@@ -1,0 +1,131 @@
+/**
+ * Slack settings from the environment: the three webhooks (value or Secrets Manager ARN), the
+ * display time zone, the report thresholds and the delivery budget. Every problem is a ConfigError
+ * naming the variable; webhook values are secrets and never appear in a message.
+ */
+import { ConfigError } from "../errors";
+import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../secrets";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
+import { DEFAULT_THRESHOLDS, type Thresholds } from "./messages";
+import { validateWebhookUrl } from "./webhook-url";
+
+export { DEFAULT_THRESHOLDS, type Thresholds } from "./messages";
+
+export interface Webhooks {
+  readonly main: string;
+  readonly alerts?: string;
+  readonly reports?: string;
+}
+
+export interface RetrySettings {
+  /** Requests per message, the first included. */
+  readonly maxAttempts: number;
+  /** Wall-clock budget for one message, from its first request to giving up. */
+  readonly budgetMs: number;
+  /** Per-request timeout. */
+  readonly timeoutMs: number;
+  /** First backoff step for 5xx and timeouts; doubled per attempt, with full jitter. */
+  readonly baseDelayMs: number;
+  /** Cap of one backoff step. */
+  readonly maxDelayMs: number;
+}
+
+// Sized for a Lambda with a 30 s+ timeout: 4 tries in 20 s, each request at most 5 s.
+export const DEFAULT_RETRY: RetrySettings = {
+  maxAttempts: 4,
+  budgetMs: 20_000,
+  timeoutMs: 5_000,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+};
+
+export interface SlackSettings {
+  readonly webhooks: Webhooks;
+  readonly timeZone: string;
+  readonly thresholds: Thresholds;
+  readonly retry: RetrySettings;
+}
+
+function readNumber(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max} (got "${raw}")`);
+  }
+  return value;
+}
+
+export function readThresholds(env: NodeJS.ProcessEnv = process.env): Thresholds {
+  const ok = readNumber(env, "SUCCESS_RATE_OK", DEFAULT_THRESHOLDS.ok, { min: 0, max: 1 });
+  const warn = readNumber(env, "SUCCESS_RATE_WARN", DEFAULT_THRESHOLDS.warn, { min: 0, max: 1 });
+  if (warn > ok) {
+    throw new ConfigError(`SUCCESS_RATE_WARN (${warn}) must not be greater than SUCCESS_RATE_OK (${ok})`);
+  }
+  return { ok, warn };
+}
+
+export function readTimeZone(env: NodeJS.ProcessEnv = process.env): string {
+  const timeZone = env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
+  if (!isValidTimeZone(timeZone)) {
+    throw new ConfigError(
+      `DISPLAY_TIME_ZONE must be an IANA time zone such as Asia/Seoul or UTC (got "${timeZone}")`,
+    );
+  }
+  return timeZone;
+}
+
+export function readRetrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
+  const attempts = readNumber(env, "SLACK_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts, { min: 1, max: 10 });
+  if (!Number.isInteger(attempts)) throw new ConfigError("SLACK_MAX_ATTEMPTS must be a whole number");
+  const budget = readNumber(env, "SLACK_RETRY_BUDGET_SECONDS", DEFAULT_RETRY.budgetMs / 1000, {
+    min: 0.1,
+    max: 900,
+  });
+  const timeout = readNumber(env, "SLACK_TIMEOUT_SECONDS", DEFAULT_RETRY.timeoutMs / 1000, {
+    min: 0.05,
+    max: 60,
+  });
+  return {
+    ...DEFAULT_RETRY,
+    maxAttempts: attempts,
+    budgetMs: Math.round(budget * 1000),
+    timeoutMs: Math.round(timeout * 1000),
+  };
+}
+
+async function readWebhook(spec: SecretSpec, env: NodeJS.ProcessEnv, required: true): Promise<string>;
+async function readWebhook(
+  spec: SecretSpec,
+  env: NodeJS.ProcessEnv,
+  required: false,
+): Promise<string | undefined>;
+async function readWebhook(
+  spec: SecretSpec,
+  env: NodeJS.ProcessEnv,
+  required: boolean,
+): Promise<string | undefined> {
+  const value = required ? await readSecret(spec, env) : await readOptionalSecret(spec, env);
+  if (value === undefined) return undefined;
+  const name = env[spec.valueVar]?.trim() ? spec.valueVar : `the secret in ${spec.arnVar}`;
+  validateWebhookUrl(value, { name, allowLoopback: true });
+  return value.trim();
+}
+
+/** Reads and validates every Slack setting; secrets come from env or Secrets Manager (cached). */
+export async function readSlackSettings(env: NodeJS.ProcessEnv = process.env): Promise<SlackSettings> {
+  const timeZone = readTimeZone(env);
+  const thresholds = readThresholds(env);
+  const retry = readRetrySettings(env);
+  const [main, alerts, reports] = await Promise.all([
+    readWebhook(SECRETS.slackWebhook, env, true),
+    readWebhook(SECRETS.slackAlertsWebhook, env, false),
+    readWebhook(SECRETS.slackReportsWebhook, env, false),
+  ]);
+  return { webhooks: { main, alerts, reports }, timeZone, thresholds, retry };
+}

@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ConfigError } from "../runtime/errors";
+import { clearSecretCache } from "../runtime/secrets";
+import { createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
+import { readSlackSettings } from "../runtime/slack/settings";
+import { isSlackWebhookUrl, validateWebhookUrl } from "../runtime/slack/webhook-url";
+import { FakeSlack } from "./fakes/slack-server";
+import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
+import { useMoto } from "./support/moto";
+
+const SECRET_TOKEN = "SentinelEnvSecret7788";
+
+async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("Slack notifier from the environment", function () {
+  this.timeout(60_000);
+  let slack: FakeSlack;
+  before(async () => {
+    slack = await FakeSlack.start();
+  });
+  after(() => slack.close());
+  beforeEach(() => {
+    slack.reset();
+    clearSecretCache();
+  });
+
+  const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    SLACK_WEBHOOK_URL: slack.webhookUrl("main"),
+    SLACK_RETRY_BUDGET_SECONDS: "3",
+    ...extra,
+  });
+
+  it("must post an event to main and, by routing, to the alerts and reports webhooks", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({
+        SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts"),
+        SLACK_REPORTS_WEBHOOK_URL: slack.webhookUrl("reports"),
+      }),
+    );
+    await notifier.notify(SEED_SUCCESS);
+    await notifier.notify(SEED_FAILURE);
+    await notifier.notify(SEED_REPORT);
+    await notifier.notify(SEED_CHECK_PROBLEM);
+    assert.deepEqual(
+      slack.messages("main").map((m) => m.text?.split("\n")[0]),
+      ["✅ 백업 작업 성공", "❌ 백업 작업 실패", "📊 1주차 백업 리포트", "🚨 보안 점검 이상 발견"],
+    );
+    assert.deepEqual(
+      slack.messages("alerts").map((m) => m.text?.split("\n")[0]),
+      ["❌ 백업 작업 실패", "🚨 보안 점검 이상 발견"],
+    );
+    assert.deepEqual(
+      slack.messages("reports").map((m) => m.text?.split("\n")[0]),
+      ["📊 1주차 백업 리포트"],
+    );
+  });
+
+  it("must post to main only when the optional webhooks are absent, and once when a URL repeats", async () => {
+    await (await createSlackNotifierFromEnv(env())).notify(SEED_FAILURE);
+    assert.equal(slack.requests().length, 1);
+    slack.reset();
+    await (
+      await createSlackNotifierFromEnv(env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("main") }))
+    ).notify(SEED_FAILURE);
+    assert.equal(slack.messages("main").length, 1);
+  });
+
+  it("must use DISPLAY_TIME_ZONE and the success-rate thresholds", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({ DISPLAY_TIME_ZONE: "UTC", SUCCESS_RATE_OK: "0.99", SUCCESS_RATE_WARN: "0.96" }),
+    );
+    await notifier.notify(SEED_FAILURE);
+    await notifier.notify(SEED_REPORT);
+    const [failure, report] = slack.messages("main").map((m) => m.text!.split("\n"));
+    assert.equal(failure![5], "시각: 2024-11-03 17:00:00");
+    assert.ok(report!.includes("성공률: ❌ 95.2%"));
+  });
+
+  it("must send the test message to the main webhook", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts") }),
+    );
+    await notifier.sendTest();
+    assert.equal(slack.messages("main")[0]?.text?.split("\n")[0], "🔔 DROX DevOps Backup 테스트 메시지");
+    assert.equal(slack.messages("alerts").length, 0);
+  });
+
+  it("must throw when one webhook fails, and on retry post only where the event is still missing", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts") }),
+    );
+    slack.fail("alerts", 503, "service_unavailable", 10);
+    await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => {
+      assert.ok(error instanceof SlackDeliveryError);
+      assert.equal(error.retryable, true);
+      assert.equal(error.webhook, "alerts");
+      return true;
+    });
+    slack.reset();
+    await notifier.notify(SEED_FAILURE);
+    assert.equal(slack.messages("main").length, 0, "main already had it");
+    assert.equal(slack.messages("alerts").length, 1);
+  });
+
+  it("must throw a non-retryable error when every webhook refuses, naming each", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts") }),
+    );
+    slack.disable("main", 410, "channel_is_archived").disable("alerts", 404, "channel_not_found");
+    await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => {
+      assert.ok(error instanceof SlackDeliveryError);
+      assert.equal(error.retryable, false);
+      assert.match(
+        error.message,
+        /main webhook .*channel_is_archived.*\|.*alerts webhook .*channel_not_found/,
+      );
+      return true;
+    });
+  });
+
+  describe("settings errors", () => {
+    it("must name both variables when the main webhook is missing", async () => {
+      const error = await configError(createSlackNotifierFromEnv({}));
+      assert.match(error.message, /SLACK_WEBHOOK_URL or SLACK_WEBHOOK_SECRET_ARN must be set/);
+    });
+
+    it("must reject a URL that is not a Slack webhook, naming the variable but never the value", async () => {
+      for (const [name, value] of [
+        ["SLACK_WEBHOOK_URL", `https://example.com/services/T1/B1/${SECRET_TOKEN}`],
+        ["SLACK_ALERTS_WEBHOOK_URL", `http://hooks.slack.com/services/T1/B1/${SECRET_TOKEN}`],
+        ["SLACK_REPORTS_WEBHOOK_URL", `not a url ${SECRET_TOKEN}`],
+      ] as const) {
+        const error = await configError(createSlackNotifierFromEnv(env({ [name]: value })));
+        assert.match(error.message, new RegExp(`^${name} `));
+        assert.ok(!error.message.includes(SECRET_TOKEN), error.message);
+      }
+    });
+
+    it("must reject a bad DISPLAY_TIME_ZONE", async () => {
+      const error = await configError(createSlackNotifierFromEnv(env({ DISPLAY_TIME_ZONE: "Mars/Olympus" })));
+      assert.match(error.message, /DISPLAY_TIME_ZONE must be an IANA time zone/);
+    });
+
+    it("must reject thresholds out of range, unreadable or out of order", async () => {
+      const cases: [NodeJS.ProcessEnv, RegExp][] = [
+        [{ SUCCESS_RATE_OK: "1.5" }, /SUCCESS_RATE_OK must be a number from 0 to 1/],
+        [{ SUCCESS_RATE_WARN: "eighty" }, /SUCCESS_RATE_WARN must be a number from 0 to 1/],
+        [
+          { SUCCESS_RATE_OK: "0.7", SUCCESS_RATE_WARN: "0.8" },
+          /SUCCESS_RATE_WARN \(0.8\) must not be greater than SUCCESS_RATE_OK \(0.7\)/,
+        ],
+        [{ SLACK_MAX_ATTEMPTS: "0" }, /SLACK_MAX_ATTEMPTS must be a number from 1 to 10/],
+        [{ SLACK_MAX_ATTEMPTS: "2.5" }, /SLACK_MAX_ATTEMPTS must be a whole number/],
+        [{ SLACK_TIMEOUT_SECONDS: "-1" }, /SLACK_TIMEOUT_SECONDS/],
+      ];
+      for (const [extra, message] of cases) {
+        const error = await configError(createSlackNotifierFromEnv(env(extra)));
+        assert.match(error.message, message);
+      }
+    });
+
+    it("must read the defaults: Asia/Seoul, 0.95/0.80, 4 attempts in 20 s", async () => {
+      const settings = await readSlackSettings({ SLACK_WEBHOOK_URL: slack.webhookUrl("main") });
+      assert.equal(settings.timeZone, "Asia/Seoul");
+      assert.deepEqual(settings.thresholds, { ok: 0.95, warn: 0.8 });
+      assert.equal(settings.retry.maxAttempts, 4);
+      assert.equal(settings.retry.budgetMs, 20_000);
+      assert.equal(settings.webhooks.alerts, undefined);
+    });
+  });
+
+  describe("validateWebhookUrl", () => {
+    it("must accept Slack's incoming webhook URLs only", () => {
+      assert.ok(
+        isSlackWebhookUrl("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXX"),
+      );
+      for (const bad of [
+        "http://hooks.slack.com/services/T0/B0/abc",
+        "https://hooks.slack.com.evil.example/services/T0/B0/abc",
+        "https://hooks.slack.com/workflows/T0/A0/123/abc",
+        "https://hooks.slack.com/services/T0/B0/abc?x=1",
+        "https://user:pw@hooks.slack.com/services/T0/B0/abc",
+        "hooks.slack.com/services/T0/B0/abc",
+        "http://127.0.0.1:9999/services/T0/B0/abc",
+      ]) {
+        assert.ok(!isSlackWebhookUrl(bad), bad);
+      }
+      assert.ok(isSlackWebhookUrl("http://127.0.0.1:9999/services/T0/B0/abc", { allowLoopback: true }));
+    });
+
+    it("must throw a ConfigError that names the setting and not the value", () => {
+      assert.throws(
+        () => validateWebhookUrl(`https://example.com/${SECRET_TOKEN}`, { name: "slackWebhookUrl" }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /^slackWebhookUrl must be on hooks\.slack\.com/.test(error.message) &&
+          !error.message.includes(SECRET_TOKEN),
+      );
+    });
+  });
+
+  describe("webhooks from Secrets Manager", () => {
+    it("must read the webhook by ARN and post with it", async function () {
+      this.timeout(300_000);
+      await useMoto();
+      const sm = new SecretsManagerClient({});
+      const created = await sm.send(
+        new CreateSecretCommand({
+          Name: `slack-main-${Date.now()}`,
+          SecretString: slack.webhookUrl("from-secret"),
+        }),
+      );
+      const notifier = await createSlackNotifierFromEnv({ SLACK_WEBHOOK_SECRET_ARN: created.ARN });
+      await notifier.notify(SEED_SUCCESS);
+      assert.equal(slack.messages("from-secret").length, 1);
+    });
+
+    it("must name the ARN variable, not the value, when the secret holds no webhook URL", async function () {
+      this.timeout(300_000);
+      await useMoto();
+      const sm = new SecretsManagerClient({});
+      const created = await sm.send(
+        new CreateSecretCommand({ Name: `slack-bad-${Date.now()}`, SecretString: `token-${SECRET_TOKEN}` }),
+      );
+      const error = await configError(createSlackNotifierFromEnv({ SLACK_WEBHOOK_SECRET_ARN: created.ARN }));
+      assert.match(error.message, /^the secret in SLACK_WEBHOOK_SECRET_ARN is not a URL/);
+      assert.ok(!error.message.includes(SECRET_TOKEN));
+    });
+  });
+});

@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
+import { inspect } from "node:util";
+import pino from "pino";
+import { buildPayload } from "../runtime/slack/blocks";
+import { SlackDeliveryError } from "../runtime/slack/errors";
+import type { Target, WebhookName } from "../runtime/slack/routing";
+import { parseRetryAfter, SlackSender, type SenderOptions } from "../runtime/slack/sender";
+import { FakeSlack } from "./fakes/slack-server";
+import { SEED_SUCCESS } from "./fixtures/events";
+
+const SENTINEL = "SentinelHookToken0042";
+const payload = buildPayload(SEED_SUCCESS);
+const FAST: SenderOptions = { baseDelayMs: 20, maxDelayMs: 100, timeoutMs: 1_000, budgetMs: 10_000 };
+
+async function rejection(promise: Promise<unknown>): Promise<SlackDeliveryError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof SlackDeliveryError, `not a SlackDeliveryError: ${inspect(error)}`);
+    return error;
+  }
+  assert.fail("expected the delivery to fail");
+}
+
+/** Every way an error can leave the process as text. */
+function everyRendering(error: Error): string {
+  return [
+    inspect(error, { depth: 10, showHidden: true }),
+    JSON.stringify(error),
+    JSON.stringify({ ...error, cause: error.cause }),
+    String(error),
+    error.stack ?? "",
+    inspect(error.cause, { depth: 10, showHidden: true }),
+    (error.cause as Error | undefined)?.stack ?? "",
+  ].join("\n");
+}
+
+function capture(): { logger: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  // A plain pino logger, without the project's redaction: proves the sender never hands it the URL.
+  return { logger: pino({ level: "debug" }, destination), lines };
+}
+
+describe("Slack sender", function () {
+  this.timeout(30_000);
+  let slack: FakeSlack;
+  let target: Target;
+  before(async () => {
+    slack = await FakeSlack.start();
+  });
+  after(() => slack.close());
+  beforeEach(() => {
+    slack.reset();
+    target = { name: "main", url: slack.webhookUrl(SENTINEL) };
+  });
+
+  it("must deliver the payload as JSON Slack accepts", async () => {
+    await new SlackSender(FAST).send(target, payload);
+    const [message] = slack.messages(SENTINEL);
+    assert.equal(message?.text, payload.text);
+    assert.deepEqual(message?.blocks, payload.blocks);
+  });
+
+  it("must wait as long as Retry-After says on 429, then deliver", async () => {
+    slack.rateLimit(SENTINEL, 1);
+    const started = Date.now();
+    await new SlackSender(FAST).send(target, payload);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 1_000, `retried after ${elapsed} ms, before Retry-After`);
+    assert.deepEqual(
+      slack.requests(SENTINEL).map((r) => r.status),
+      [429, 200],
+    );
+    assert.equal(slack.messages(SENTINEL).length, 1);
+  });
+
+  it("must keep Slack's pace after a 429 so the next messages are not refused again", async () => {
+    slack.enforceRate(1);
+    const sender = new SlackSender(FAST);
+    const started = Date.now();
+    await Promise.all([1, 2, 3].map(() => sender.send(target, payload)));
+    const elapsed = Date.now() - started;
+    assert.equal(slack.messages(SENTINEL).length, 3);
+    assert.ok(elapsed >= 2_000, `${elapsed} ms for 3 messages at 1/s`);
+    assert.equal(slack.requests(SENTINEL).filter((r) => r.status === 429).length, 1);
+  });
+
+  it("must back off and retry 5xx answers, then deliver", async () => {
+    slack.fail(SENTINEL, 503, "service_unavailable", 2);
+    const { logger, lines } = capture();
+    await new SlackSender({ ...FAST, logger }).send(target, payload);
+    assert.deepEqual(
+      slack.requests(SENTINEL).map((r) => r.status),
+      [503, 503, 200],
+    );
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /retrying/);
+    assert.ok(!lines.join("").includes(SENTINEL));
+  });
+
+  it("must grow the backoff exponentially with jitter, within the cap", async () => {
+    slack.fail(SENTINEL, 500, "rollup_error", 3);
+    const sender = new SlackSender({ ...FAST, baseDelayMs: 100, maxDelayMs: 10_000, random: () => 0 });
+    await sender.send(target, payload);
+    const at = slack.requests(SENTINEL).map((r) => r.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    // Equal jitter with random() = 0: half of 100, 200, 400 ms.
+    assert.ok(gaps[0]! >= 50 && gaps[1]! >= 100 && gaps[2]! >= 200, gaps.join(","));
+    assert.ok(gaps[2]! < 1_000, gaps.join(","));
+  });
+
+  it("must retry a request that timed out, then deliver", async () => {
+    slack.stall(SENTINEL, 600);
+    await new SlackSender({ ...FAST, timeoutMs: 150 }).send(target, payload);
+    assert.deepEqual(
+      slack.requests(SENTINEL).map((r) => r.status),
+      [0, 200],
+    );
+    assert.equal(slack.messages(SENTINEL).length, 1);
+  });
+
+  it("must give up with a retryable error once the attempts are spent", async () => {
+    slack.fail(SENTINEL, 500, "rollup_error", 10);
+    const error = await rejection(new SlackSender({ ...FAST, maxAttempts: 3 }).send(target, payload));
+    assert.equal(error.retryable, true);
+    assert.equal(error.attempts, 3);
+    assert.equal(error.statusCode, 500);
+    assert.match(error.message, /after 3 attempt\(s\).*HTTP 500 rollup_error/);
+    assert.equal(slack.requests(SENTINEL).length, 3);
+  });
+
+  it("must give up at once, retryable, when Retry-After exceeds the time budget", async () => {
+    slack.rateLimit(SENTINEL, 30);
+    const started = Date.now();
+    const error = await rejection(new SlackSender({ ...FAST, budgetMs: 5_000 }).send(target, payload));
+    assert.ok(Date.now() - started < 1_000);
+    assert.equal(error.retryable, true);
+    assert.equal(error.statusCode, 429);
+    assert.match(error.message, /waiting 30\.0 s \(Retry-After\) would exceed the 5\.0 s delivery budget/);
+  });
+
+  it("must stop retrying timeouts when the time budget is spent", async () => {
+    slack.stall(SENTINEL, 2_000, 10);
+    const started = Date.now();
+    const error = await rejection(
+      new SlackSender({ ...FAST, maxAttempts: 10, timeoutMs: 200, budgetMs: 900 }).send(target, payload),
+    );
+    assert.ok(Date.now() - started < 1_500, `${Date.now() - started} ms`);
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /no answer within 0\.2 s/);
+    assert.match(error.cause instanceof Error ? error.cause.name : "", /TimeoutError/);
+  });
+
+  it("must treat a refused connection as retryable", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port: p } = server.address() as { port: number };
+        server.close(() => resolve(p));
+      });
+    });
+    const url = `http://127.0.0.1:${port}/services/T0FAKE/B0FAKE/${SENTINEL}`;
+    const error = await rejection(
+      new SlackSender({ ...FAST, maxAttempts: 2 }).send({ name: "main", url }, payload),
+    );
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /network error/);
+    assert.ok(!everyRendering(error).includes(SENTINEL));
+  });
+
+  const refusals: [number, string, WebhookName, RegExp][] = [
+    [404, "no_service", "main", /webhook URL in SLACK_WEBHOOK_URL .* is correct.*not disabled or removed/],
+    [404, "channel_not_found", "main", /channel was not deleted/],
+    [410, "channel_is_archived", "alerts", /archived: unarchive it, or .*SLACK_ALERTS_WEBHOOK_URL/],
+    [403, "action_prohibited", "main", /admin restriction/],
+    [403, "posting_to_general_channel_denied", "reports", /only admins.*SLACK_REPORTS_WEBHOOK_URL/],
+    [404, "no_team", "main", /workspace was not found or is disabled/],
+    [404, "team_disabled", "main", /workspace was not found or is disabled/],
+    [403, "invalid_token", "main", /Slack does not know this webhook/],
+    [400, "invalid_payload", "main", /drox-backup bug/],
+    [400, "too_many_attachments", "main", /drox-backup bug/],
+    [403, "", "main", /webhook URL .* is correct.*Slack app is not disabled.*channel was not deleted/],
+  ];
+  for (const [status, code, webhook, advice] of refusals) {
+    it(`must fail at once, not retryable, with advice on ${status} ${code || "(no body)"}`, async () => {
+      slack.disable(SENTINEL, status, code);
+      const error = await rejection(new SlackSender(FAST).send({ name: webhook, url: target.url }, payload));
+      assert.equal(error.retryable, false);
+      assert.equal(error.statusCode, status);
+      assert.equal(error.webhook, webhook);
+      if (code) assert.equal(error.slackError, code);
+      assert.match(error.message, advice);
+      assert.equal(slack.requests(SENTINEL).length, 1, "a refusal must not be retried");
+    });
+  }
+
+  it("must never let the webhook URL into errors, causes, stacks or logs", async () => {
+    const { logger, lines } = capture();
+    const failures: Promise<SlackDeliveryError>[] = [];
+    const sender = (extra: SenderOptions = {}) => new SlackSender({ ...FAST, logger, ...extra });
+
+    slack.disable(SENTINEL, 404, "no_service");
+    failures.push(rejection(sender().send(target, payload)));
+    const other = { name: "alerts" as const, url: slack.webhookUrl(`${SENTINEL}b`) };
+    slack.fail(`${SENTINEL}b`, 502, `bad gateway at ${other.url}`, 5);
+    failures.push(rejection(sender({ maxAttempts: 2 }).send(other, payload)));
+    const slow = { name: "reports" as const, url: slack.webhookUrl(`${SENTINEL}c`) };
+    slack.stall(`${SENTINEL}c`, 1_000, 5);
+    failures.push(rejection(sender({ maxAttempts: 2, timeoutMs: 100 }).send(slow, payload)));
+
+    const errors = await Promise.all(failures);
+    assert.equal(errors.length, 3);
+    for (const error of errors) {
+      const text = everyRendering(error);
+      assert.ok(!text.includes(SENTINEL), text);
+      assert.ok(!text.includes("/services/T0FAKE"), text);
+    }
+    assert.ok(lines.length >= 2);
+    assert.ok(!lines.join("\n").includes(SENTINEL), lines.join("\n"));
+  });
+
+  it("must read Retry-After as seconds or as an HTTP date", () => {
+    assert.equal(parseRetryAfter("3"), 3_000);
+    assert.equal(parseRetryAfter("0.5"), 500);
+    const now = Date.parse("2024-11-04T00:00:00Z");
+    assert.equal(parseRetryAfter("Mon, 04 Nov 2024 00:00:07 GMT", now), 7_000);
+    assert.equal(parseRetryAfter(null), undefined);
+    assert.equal(parseRetryAfter("soon"), undefined);
+  });
+});
