@@ -1,0 +1,148 @@
+/**
+ * The page body: what people open the page for when something failed (Job ID, times, the error
+ * message, metrics; a report's counts and failed jobs; a check's findings). Pure; stays within
+ * Notion's limits (100 children per request, 2,000 characters per rich-text item) by cutting
+ * long lists with a visible "… 외 N건".
+ */
+import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
+import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
+import { bytesToGb } from "./mapping";
+import { CHILDREN_LIMIT, type RichTextItem, richText } from "./text";
+
+export type Block =
+  | { object: "block"; type: "paragraph"; paragraph: { rich_text: RichTextItem[] } }
+  | { object: "block"; type: "heading_3"; heading_3: { rich_text: RichTextItem[] } }
+  | { object: "block"; type: "bulleted_list_item"; bulleted_list_item: { rich_text: RichTextItem[] } }
+  | { object: "block"; type: "code"; code: { rich_text: RichTextItem[]; language: "plain text" } };
+
+export const paragraph = (text: string): Block => ({
+  object: "block",
+  type: "paragraph",
+  paragraph: { rich_text: richText(text) },
+});
+const heading = (text: string): Block => ({
+  object: "block",
+  type: "heading_3",
+  heading_3: { rich_text: richText(text) },
+});
+const bullet = (text: string): Block => ({
+  object: "block",
+  type: "bulleted_list_item",
+  bulleted_list_item: { rich_text: richText(text) },
+});
+const code = (text: string): Block => ({
+  object: "block",
+  type: "code",
+  code: { rich_text: richText(text), language: "plain text" },
+});
+
+/** The label of the first block, `<label>: <id>`, which the idempotency lookup reads back. */
+export function idLabel(event: DroxEvent): string {
+  switch (event.schema) {
+    case RESULT_SCHEMA:
+      return "Job ID";
+    case REPORT_SCHEMA:
+      return "Report ID";
+    case CHECK_SCHEMA:
+      return "Check ID";
+  }
+}
+
+/** `head` in full, then as much of `list` as fits in 100 children, the rest summarised. */
+function fit(head: Block[], list: Block[]): Block[] {
+  const room = CHILDREN_LIMIT - head.length;
+  if (list.length <= room) return [...head, ...list];
+  const shown = list.slice(0, room - 1);
+  return [...head, ...shown, paragraph(`… 외 ${list.length - shown.length}건`)];
+}
+
+function resultBlocks(event: BackupResult, timeZone: string): Block[] {
+  const blocks: Block[] = [
+    paragraph(`Job ID: ${event.jobId}`),
+    bullet(`타입: ${event.type}`),
+    bullet(`리소스: ${event.resource}`),
+    bullet(`상태: ${event.status}`),
+    bullet(`시작: ${formatDateTime(event.startedAt, timeZone)}`),
+    bullet(`종료: ${formatDateTime(event.finishedAt, timeZone)}`),
+    bullet(`실행 시간: ${formatDuration(event.durationSeconds)}`),
+  ];
+  if (event.error) {
+    blocks.push(heading("에러 메시지"), code(event.error.message));
+    if (event.error.code) blocks.push(bullet(`에러 코드: ${event.error.code}`));
+  }
+  const m = event.metrics;
+  if (m) {
+    const lines: string[] = [];
+    if (m.snapshotId) lines.push(`스냅샷 ID: ${m.snapshotId}`);
+    if (m.copySnapshotId)
+      lines.push(`DR 사본: ${m.copySnapshotId}${m.copyRegion ? ` (${m.copyRegion})` : ""}`);
+    if (m.filesCopied !== undefined && m.filesTotal !== undefined)
+      lines.push(`파일 수: ${m.filesCopied}/${m.filesTotal}`);
+    else if (m.filesCopied !== undefined) lines.push(`복사한 파일: ${m.filesCopied}`);
+    if (m.filesFailed !== undefined) lines.push(`실패한 파일: ${m.filesFailed}`);
+    if (m.sizeBytes !== undefined) lines.push(`크기: ${bytesToGb(m.sizeBytes)} GB (${m.sizeBytes} bytes)`);
+    if (m.bytesCopied !== undefined) lines.push(`복사한 바이트: ${m.bytesCopied}`);
+    if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map(bullet));
+  }
+  if (event.verification) {
+    const v = event.verification;
+    blocks.push(
+      heading("검증"),
+      bullet(`DB 검증: ${v.dbVerified ? "완료" : "미완료"}`),
+      bullet(`보안 점검: ${v.securityCheck ? "완료" : "미완료"}`),
+    );
+  }
+  if (event.links?.slackLog) blocks.push(bullet(`Slack 로그: ${event.links.slackLog}`));
+  if (event.links?.report) blocks.push(bullet(`리포트: ${event.links.report}`));
+  return blocks;
+}
+
+function reportBlocks(event: WeeklyReport, timeZone: string): Block[] {
+  const head: Block[] = [
+    paragraph(`Report ID: ${event.reportId}`),
+    bullet(
+      `기간: ${formatDateTime(event.periodStart, timeZone)} ~ ${formatDateTime(event.periodEnd, timeZone)}`,
+    ),
+    bullet(`주차: ${event.weekLabel}`),
+    bullet(`총 실행: ${event.total}건`),
+    bullet(`성공: ${event.succeeded}건`),
+    bullet(`경고: ${event.warnings}건`),
+    bullet(`실패: ${event.failed}건`),
+    bullet(`성공률: ${(Math.round(event.successRate * 1000) / 10).toFixed(1)}%`),
+    bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
+  ];
+  if (event.failedJobs.length === 0) return head;
+  head.push(heading("실패한 작업"));
+  return fit(
+    head,
+    event.failedJobs.map((job) => bullet(`${job.type}: ${job.resource} (Job ID: ${job.jobId})`)),
+  );
+}
+
+function checkBlocks(event: IntegrityCheck, timeZone: string): Block[] {
+  const head: Block[] = [
+    paragraph(`Check ID: ${event.checkId}`),
+    bullet(`점검 시각: ${formatDateTime(event.checkedAt, timeZone)}`),
+    bullet(`상태: ${event.status}`),
+  ];
+  if (event.checkedResources !== undefined) head.push(bullet(`점검 대상: ${event.checkedResources}개`));
+  if (event.findings.length === 0) return [...head, paragraph("발견된 문제가 없습니다.")];
+  head.push(heading(`발견된 문제 (${event.findings.length}건)`));
+  return fit(
+    head,
+    event.findings.map((f) => bullet(`[${f.severity}] ${f.resource}: ${f.message}`)),
+  );
+}
+
+/** The page's children, at most 100 (one request). */
+export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZONE): Block[] {
+  switch (event.schema) {
+    case RESULT_SCHEMA:
+      return resultBlocks(event, timeZone);
+    case REPORT_SCHEMA:
+      return reportBlocks(event, timeZone);
+    case CHECK_SCHEMA:
+      return checkBlocks(event, timeZone);
+  }
+}

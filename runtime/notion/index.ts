@@ -1,0 +1,117 @@
+/**
+ * The Notion half of the notification runtime: `createNotionLoggerFromEnv` builds the writer
+ * from the environment contract (README: NOTION_TOKEN / NOTION_TOKEN_SECRET_ARN,
+ * NOTION_DATABASE_ID, NOTION_API_BASE_URL, DISPLAY_TIME_ZONE, SUCCESS_RATE_OK / _WARN).
+ */
+import { Client, LogLevel } from "@notionhq/client";
+import { ConfigError } from "../errors";
+import { type Logger, createLogger } from "../logger";
+import { SECRETS, readSecret } from "../secrets";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
+import { requireNotionId } from "./ids";
+import { DEFAULT_THRESHOLDS, type SuccessRateThresholds } from "./mapping";
+import { type FetchLike, createPacer, pacedFetch } from "./pacing";
+import { type NotionLogger, NotionWriter } from "./writer";
+
+export { parseNotionId, requireNotionId, toDashedId } from "./ids";
+export {
+  EXPECTED_SCHEMA,
+  PROPERTY,
+  STATUS_OPTIONS,
+  CATEGORY_OPTIONS,
+  HEALTH_OPTIONS,
+  WEEK_OPTIONS,
+  checkSchema,
+  describeProblem,
+  planSchema,
+} from "./schema";
+export type { PropertySpec, SchemaPlan, SchemaProblem, NotionPropertyType, OptionSpec } from "./schema";
+export { NotionApiError, NotionSchemaError, toNotionError } from "./errors";
+export { mapEvent, toProperties, type NotionRow } from "./mapping";
+export { pageBlocks } from "./blocks";
+export { NotionWriter, type NotionLogger, type NotionWriterOptions } from "./writer";
+
+/** Tuning that is not part of the environment contract (tests, the benchmark). */
+export interface NotionClientTuning {
+  /** SDK retry budget for 429/529 (and 500/503 on GETs). Default: 3 retries, 1 s base, 10 s cap. */
+  readonly retry?: { maxRetries?: number; initialRetryDelayMs?: number; maxRetryDelayMs?: number } | false;
+  /** Per-request timeout; default 15 s, so a retry still fits in a Lambda's minute. */
+  readonly timeoutMs?: number;
+  /** Client-side pacing; default 3 (Notion's documented average per integration). 0 disables it. */
+  readonly requestsPerSecond?: number;
+  readonly logger?: Logger;
+  /** Underlying fetch (before pacing); tests count requests with it. */
+  readonly fetch?: FetchLike;
+}
+
+export const DEFAULT_RETRY = { maxRetries: 3, initialRetryDelayMs: 1000, maxRetryDelayMs: 10_000 } as const;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_REQUESTS_PER_SECOND = 3;
+
+function rate(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new ConfigError(`${name} must be a number from 0 to 1, e.g. 0.95`);
+  return value;
+}
+
+/** SUCCESS_RATE_OK / SUCCESS_RATE_WARN (defaults 0.95 / 0.80), as the Slack messages use them. */
+export function thresholdsFromEnv(env: NodeJS.ProcessEnv = process.env): SuccessRateThresholds {
+  const ok = rate(env, "SUCCESS_RATE_OK", DEFAULT_THRESHOLDS.ok);
+  const warn = rate(env, "SUCCESS_RATE_WARN", DEFAULT_THRESHOLDS.warn);
+  if (warn > ok) throw new ConfigError("SUCCESS_RATE_WARN must not be greater than SUCCESS_RATE_OK");
+  return { ok, warn };
+}
+
+function baseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.NOTION_API_BASE_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("NOTION_API_BASE_URL must be an http(s) URL, e.g. http://127.0.0.1:8787");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError("NOTION_API_BASE_URL must be an http(s) URL, e.g. http://127.0.0.1:8787");
+  }
+  // The SDK appends /v1/ itself.
+  return raw.replace(/\/+$/, "").replace(/\/v1$/, "");
+}
+
+const SDK_LEVELS: Record<LogLevel, "debug" | "info" | "warn" | "error"> = {
+  [LogLevel.DEBUG]: "debug",
+  [LogLevel.INFO]: "info",
+  [LogLevel.WARN]: "warn",
+  [LogLevel.ERROR]: "error",
+};
+
+export async function createNotionLoggerFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  tuning: NotionClientTuning = {},
+): Promise<NotionLogger> {
+  const databaseId = requireNotionId(env.NOTION_DATABASE_ID, "NOTION_DATABASE_ID");
+  const timeZone = env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
+  if (!isValidTimeZone(timeZone))
+    throw new ConfigError("DISPLAY_TIME_ZONE must be an IANA time zone, e.g. Asia/Seoul");
+  const thresholds = thresholdsFromEnv(env);
+  const baseUrl = baseUrlFromEnv(env);
+  const token = await readSecret(SECRETS.notionToken, env);
+  const logger = tuning.logger ?? createLogger({ name: "notion" });
+  const rps = tuning.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
+  const inner = tuning.fetch;
+  const client = new Client({
+    auth: token,
+    baseUrl,
+    timeoutMs: tuning.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    retry: tuning.retry ?? DEFAULT_RETRY,
+    fetch: rps > 0 ? pacedFetch(createPacer(rps), inner) : inner,
+    logLevel: LogLevel.WARN,
+    // The SDK's console logger would bypass redaction; route it through ours.
+    logger: (level, message, extra) =>
+      logger[SDK_LEVELS[level]]({ sdk: "@notionhq/client", ...extra }, message),
+  });
+  return new NotionWriter({ client, databaseId, timeZone, thresholds, logger });
+}

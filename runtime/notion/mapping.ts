@@ -1,0 +1,173 @@
+/**
+ * Pure mapping of an event to the seed's twelve properties. `mapEvent` gives the values as people
+ * read them (the seed's example table); `toProperties` shapes them for the real schema (which
+ * property is the title, status vs select). No I/O: tested property by property.
+ */
+import type { BackupResult, BackupType, DroxEvent, IntegrityCheck, Status, WeeklyReport } from "../events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
+import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../time";
+import { CATEGORY_OPTIONS, HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan } from "./schema";
+import { type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
+
+export interface SuccessRateThresholds {
+  /** At or above: ✅ (default 0.95). */
+  readonly ok: number;
+  /** At or above (and below ok): ⚠️ (default 0.80); below: ❌. */
+  readonly warn: number;
+}
+
+export const DEFAULT_THRESHOLDS: SuccessRateThresholds = { ok: 0.95, warn: 0.8 };
+
+export interface MappingOptions {
+  readonly timeZone?: string;
+  readonly thresholds?: SuccessRateThresholds;
+}
+
+/** One database row, as the seed's tables show it. */
+export interface NotionRow {
+  /** The event's idempotency key (job, report or check id). */
+  readonly id: string;
+  /** `YYYY-MM-DD` in the display time zone. */
+  readonly date: string;
+  readonly summary: string;
+  readonly status: string;
+  readonly category: readonly string[];
+  readonly week: string;
+  readonly health: string;
+  /** GB (1024³ bytes), one decimal; absent when the event has no size. */
+  readonly sizeGb?: number;
+  readonly dbVerified: boolean;
+  readonly securityCheck: boolean;
+  readonly slackLog?: string;
+  readonly report?: string;
+  readonly improvement?: string;
+}
+
+const TYPE_LABEL: Record<BackupType, string> = { EBS: "EBS", RDS: "RDS", S3: "S3", LOCAL_HDD: "Local HDD" };
+
+/** The report's and the check's level from the success rate, with the Slack thresholds. */
+export function reportLevel(successRate: number, thresholds: SuccessRateThresholds): Status {
+  if (successRate >= thresholds.ok) return "SUCCEEDED";
+  if (successRate >= thresholds.warn) return "WARNING";
+  return "FAILED";
+}
+
+/** 107374182400 bytes → 100 (GB as AWS sizes volumes), one decimal. */
+export function bytesToGb(bytes: number): number {
+  return Math.round((bytes / 1024 ** 3) * 10) / 10;
+}
+
+function common(status: Status, date: string) {
+  return {
+    date,
+    status: STATUS_OPTIONS[status].name,
+    health: HEALTH_OPTIONS[status].name,
+    week: weekLabel(date),
+  };
+}
+
+function resultRow(event: BackupResult, timeZone: string): NotionRow {
+  const date = formatDate(event.finishedAt, timeZone);
+  const size = event.metrics?.sizeBytes;
+  return {
+    id: event.jobId,
+    ...common(event.status, date),
+    summary: `${TYPE_LABEL[event.type]} 백업: ${event.resource}`,
+    category: [CATEGORY_OPTIONS[event.type].name],
+    sizeGb: size === undefined ? undefined : bytesToGb(size),
+    dbVerified: event.verification?.dbVerified ?? false,
+    securityCheck: event.verification?.securityCheck ?? false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+    improvement: event.improvement ? event.improvement : undefined,
+  };
+}
+
+function reportRow(event: WeeklyReport, timeZone: string, thresholds: SuccessRateThresholds): NotionRow {
+  const date = formatDate(event.periodEnd, timeZone);
+  // The seed's row reads "성공률 95%": whole percent here, unlike Slack's one decimal.
+  const percent = Math.round(event.successRate * 100);
+  return {
+    id: event.reportId,
+    ...common(reportLevel(event.successRate, thresholds), date),
+    summary: `주간 백업 리포트\n총 ${event.total}건 실행, 성공률 ${percent}%`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: false,
+    securityCheck: false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
+function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
+  const date = formatDate(event.checkedAt, timeZone);
+  const problems = event.findings.length;
+  return {
+    id: event.checkId,
+    ...common(event.status, date),
+    summary: problems > 0 ? `보안 점검: 문제 ${problems}건` : "보안 점검: 이상 없음",
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: false,
+    securityCheck: true,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
+export function mapEvent(event: DroxEvent, options: MappingOptions = {}): NotionRow {
+  const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+  switch (event.schema) {
+    case RESULT_SCHEMA:
+      return resultRow(event, timeZone);
+    case REPORT_SCHEMA:
+      return reportRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
+    case CHECK_SCHEMA:
+      return checkRow(event, timeZone);
+  }
+}
+
+/** Page property values as the API takes them (structurally the SDK's request types). */
+export type PropertyValue =
+  | { title: RichTextItem[] }
+  | { rich_text: RichTextItem[] }
+  | { date: { start: string } }
+  | { status: { name: string } }
+  | { select: { name: string } }
+  | { multi_select: { name: string }[] }
+  | { number: number }
+  | { checkbox: boolean }
+  | { url: string };
+
+/** A title is one line of a table: no use writing 200,000 characters into it. */
+export const TITLE_MAX = TEXT_LIMIT;
+
+/**
+ * The row as page properties for the schema the writer found. Empty values (no size, no links,
+ * no improvement) are left out: Notion leaves those cells empty.
+ */
+export function toProperties(row: NotionRow, plan: SchemaPlan): Record<string, PropertyValue> {
+  const properties: Record<string, PropertyValue> = {
+    [plan.titleProperty]: { title: titleText(row) },
+    [PROPERTY.date]: { date: { start: row.date } },
+    [PROPERTY.status]:
+      plan.statusType === "select" ? { select: { name: row.status } } : { status: { name: row.status } },
+    [PROPERTY.category]: { multi_select: row.category.map((name) => ({ name })) },
+    [PROPERTY.week]: { select: { name: row.week } },
+    [PROPERTY.health]: { select: { name: row.health } },
+    [PROPERTY.dbVerified]: { checkbox: row.dbVerified },
+    [PROPERTY.securityCheck]: { checkbox: row.securityCheck },
+  };
+  if (plan.summaryTextProperty) properties[plan.summaryTextProperty] = { rich_text: richText(row.summary) };
+  if (plan.jobIdProperty) properties[plan.jobIdProperty] = { rich_text: richText(row.id) };
+  if (row.sizeGb !== undefined) properties[PROPERTY.size] = { number: row.sizeGb };
+  // A cut URL is a broken link; a too-long one is left out (it stays in the page body).
+  if (row.slackLog && row.slackLog.length <= URL_LIMIT) properties[PROPERTY.slackLog] = { url: row.slackLog };
+  if (row.report && row.report.length <= URL_LIMIT) properties[PROPERTY.report] = { url: row.report };
+  if (row.improvement) properties[PROPERTY.improvement] = { rich_text: richText(row.improvement) };
+  return properties;
+}
+
+/** The title's rich text: the summary, cut to one item. The idempotency lookup filters on it. */
+export function titleText(row: NotionRow): RichTextItem[] {
+  return richText(row.summary, TITLE_MAX);
+}

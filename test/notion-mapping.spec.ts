@@ -1,0 +1,290 @@
+import assert from "node:assert/strict";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/events";
+import { pageBlocks } from "../runtime/notion/blocks";
+import { bytesToGb, mapEvent, reportLevel, toProperties } from "../runtime/notion/mapping";
+import type { SchemaPlan } from "../runtime/notion/schema";
+import { richText, truncate } from "../runtime/notion/text";
+import {
+  SEED_CHECK_OK,
+  SEED_CHECK_PROBLEM,
+  SEED_FAILURE,
+  SEED_RDS_SUCCESS,
+  SEED_REPORT,
+  SEED_S3_WARNING,
+  SEED_SUCCESS,
+} from "./fixtures/events";
+
+const SEED_PLAN: SchemaPlan = { titleProperty: "Name", summaryTextProperty: "Summary", statusType: "status" };
+
+function blockTexts(blocks: ReturnType<typeof pageBlocks>): string[] {
+  return blocks.map((b) => {
+    const body = (b as unknown as Record<string, { rich_text: { text: { content: string } }[] }>)[b.type]!;
+    return body.rich_text.map((r) => r.text.content).join("");
+  });
+}
+
+describe("Notion mapping: the seed's example rows", () => {
+  // Section 5 of the seed: | Date | Summary | Status | Category | System_Health | Backup_Size |
+  const rows: [string, BackupResult, Record<string, unknown>][] = [
+    [
+      "EBS",
+      SEED_SUCCESS,
+      {
+        date: "2024-11-04",
+        summary: "EBS 백업: vol-123456",
+        status: "✅ 완료",
+        category: ["AWS Snapshot"],
+        health: "정상",
+        sizeGb: 100,
+      },
+    ],
+    [
+      "RDS",
+      SEED_RDS_SUCCESS,
+      {
+        date: "2024-11-04",
+        summary: "RDS 백업: db-instance-1",
+        status: "✅ 완료",
+        category: ["RDS Dump"],
+        health: "정상",
+        sizeGb: 50,
+      },
+    ],
+    [
+      "S3",
+      SEED_S3_WARNING,
+      {
+        date: "2024-11-04",
+        summary: "S3 백업: bucket-prod",
+        status: "⚠️ 점검필요",
+        category: ["S3 Sync"],
+        health: "주의",
+        sizeGb: 200,
+      },
+    ],
+  ];
+  for (const [name, event, expected] of rows) {
+    it(`must reproduce the seed's ${name} row property by property`, () => {
+      const row = mapEvent(event);
+      assert.equal(row.date, expected.date);
+      assert.equal(row.summary, expected.summary);
+      assert.equal(row.status, expected.status);
+      assert.deepEqual(row.category, expected.category);
+      assert.equal(row.health, expected.health);
+      assert.equal(row.sizeGb, expected.sizeGb);
+      assert.equal(row.week, "1주차");
+    });
+  }
+
+  it("must reproduce the seed's weekly report row (section 6) property by property", () => {
+    const row = mapEvent(SEED_REPORT);
+    assert.equal(row.date, "2024-11-03");
+    assert.equal(row.summary, "주간 백업 리포트\n총 42건 실행, 성공률 95%");
+    assert.equal(row.status, "✅ 완료");
+    assert.equal(row.week, "1주차");
+    assert.deepEqual(row.category, ["보안 점검"]);
+    assert.equal(row.sizeGb, undefined);
+  });
+
+  it("must write the seed rows as exactly these page properties", () => {
+    assert.deepEqual(toProperties(mapEvent(SEED_SUCCESS), SEED_PLAN), {
+      Name: { title: [{ type: "text", text: { content: "EBS 백업: vol-123456" } }] },
+      Summary: { rich_text: [{ type: "text", text: { content: "EBS 백업: vol-123456" } }] },
+      Date: { date: { start: "2024-11-04" } },
+      Status: { status: { name: "✅ 완료" } },
+      Category: { multi_select: [{ name: "AWS Snapshot" }] },
+      Week: { select: { name: "1주차" } },
+      System_Health: { select: { name: "정상" } },
+      Backup_Size: { number: 100 },
+      DB_Verified: { checkbox: false },
+      Security_Check: { checkbox: false },
+    });
+    const rds = toProperties(mapEvent(SEED_RDS_SUCCESS), SEED_PLAN);
+    assert.deepEqual(rds.DB_Verified, { checkbox: true });
+    assert.deepEqual(rds.Backup_Size, { number: 50 });
+    const report = toProperties(mapEvent(SEED_REPORT), SEED_PLAN);
+    assert.deepEqual(report.Name, {
+      title: [{ type: "text", text: { content: "주간 백업 리포트\n총 42건 실행, 성공률 95%" } }],
+    });
+    assert.deepEqual(report.Status, { status: { name: "✅ 완료" } });
+    assert.deepEqual(report.Week, { select: { name: "1주차" } });
+    assert.deepEqual(report.Category, { multi_select: [{ name: "보안 점검" }] });
+    assert.equal(report.Backup_Size, undefined);
+  });
+});
+
+describe("Notion mapping: every property", () => {
+  it("must map FAILED to ❌ 실패 / 이상 and take the date in the display time zone", () => {
+    const late: BackupResult = {
+      ...SEED_FAILURE,
+      startedAt: "2024-11-04T23:59:00Z",
+      finishedAt: "2024-11-04T23:59:30Z",
+    };
+    const row = mapEvent(late);
+    assert.equal(row.status, "❌ 실패");
+    assert.equal(row.health, "이상");
+    assert.equal(row.date, "2024-11-05"); // 08:59:30 in Seoul
+    assert.equal(row.week, "1주차");
+    assert.equal(mapEvent(late, { timeZone: "UTC" }).date, "2024-11-04");
+  });
+
+  it("must compute Week from the date: day 29 is 5주차, day 8 is 2주차", () => {
+    assert.equal(mapEvent({ ...SEED_SUCCESS, finishedAt: "2024-11-29T10:00:00+09:00" }).week, "5주차");
+    assert.equal(mapEvent({ ...SEED_SUCCESS, finishedAt: "2024-11-08T10:00:00+09:00" }).week, "2주차");
+  });
+
+  it("must give Backup_Size in GB of 1024³ bytes with one decimal", () => {
+    assert.equal(bytesToGb(1.55 * 1024 ** 3), 1.6);
+    assert.equal(bytesToGb(512 * 1024 ** 2), 0.5);
+    assert.equal(bytesToGb(0), 0);
+  });
+
+  it("must map LOCAL_HDD to Local HDD Backup and carry links, improvement and verification", () => {
+    const local: BackupResult = {
+      ...SEED_SUCCESS,
+      type: "LOCAL_HDD",
+      resource: "nas-01:/backup",
+      verification: { dbVerified: true, securityCheck: true },
+      improvement: "디스크 교체 예정",
+      links: { slackLog: "https://drox.slack.com/archives/C1/p1", report: "https://example.com/r/1" },
+    };
+    const props = toProperties(mapEvent(local), SEED_PLAN);
+    assert.deepEqual(props.Category, { multi_select: [{ name: "Local HDD Backup" }] });
+    assert.deepEqual(props.Name, {
+      title: [{ type: "text", text: { content: "Local HDD 백업: nas-01:/backup" } }],
+    });
+    assert.deepEqual(props.DB_Verified, { checkbox: true });
+    assert.deepEqual(props.Security_Check, { checkbox: true });
+    assert.deepEqual(props.Slack_Log_Link, { url: "https://drox.slack.com/archives/C1/p1" });
+    assert.deepEqual(props.Report_Link, { url: "https://example.com/r/1" });
+    assert.deepEqual(props.Improvement, {
+      rich_text: [{ type: "text", text: { content: "디스크 교체 예정" } }],
+    });
+  });
+
+  it("must leave out properties the event does not have", () => {
+    const props = toProperties(mapEvent(SEED_FAILURE), SEED_PLAN);
+    for (const name of ["Backup_Size", "Slack_Log_Link", "Report_Link", "Improvement", "Job_ID"]) {
+      assert.equal(name in props, false, name);
+    }
+  });
+
+  it("must map integrity checks to 보안 점검 with the number of problems", () => {
+    const ok = mapEvent(SEED_CHECK_OK);
+    assert.equal(ok.summary, "보안 점검: 이상 없음");
+    assert.equal(ok.status, "✅ 완료");
+    assert.deepEqual(ok.category, ["보안 점검"]);
+    assert.equal(ok.securityCheck, true);
+    const bad = mapEvent(SEED_CHECK_PROBLEM);
+    assert.equal(bad.summary, "보안 점검: 문제 2건");
+    assert.equal(bad.status, "❌ 실패");
+    assert.equal(bad.health, "이상");
+    assert.equal(bad.date, "2024-11-05");
+  });
+
+  it("must rate reports by the configurable thresholds", () => {
+    assert.equal(reportLevel(0.95, { ok: 0.95, warn: 0.8 }), "SUCCEEDED");
+    assert.equal(reportLevel(0.9, { ok: 0.95, warn: 0.8 }), "WARNING");
+    assert.equal(reportLevel(0.79, { ok: 0.95, warn: 0.8 }), "FAILED");
+    const report: WeeklyReport = { ...SEED_REPORT, succeeded: 35, failed: 7, successRate: 35 / 42 };
+    const row = mapEvent(report, { thresholds: { ok: 0.99, warn: 0.5 } });
+    assert.equal(row.summary, "주간 백업 리포트\n총 42건 실행, 성공률 83%");
+    assert.equal(row.status, "⚠️ 점검필요");
+  });
+
+  it("must adapt to the schema: Summary as the title, Status as select, Job_ID present", () => {
+    const props = toProperties(mapEvent(SEED_SUCCESS), {
+      titleProperty: "Summary",
+      statusType: "select",
+      jobIdProperty: "Job_ID",
+    });
+    assert.deepEqual(props.Summary, { title: [{ type: "text", text: { content: "EBS 백업: vol-123456" } }] });
+    assert.equal("Name" in props, false);
+    assert.deepEqual(props.Status, { select: { name: "✅ 완료" } });
+    assert.deepEqual(props.Job_ID, { rich_text: [{ type: "text", text: { content: SEED_SUCCESS.jobId } }] });
+  });
+});
+
+describe("Notion limits: text and children", () => {
+  it("must split text over 2,000 characters into items and never split an emoji", () => {
+    const text = "가".repeat(1999) + "😀" + "x".repeat(3000);
+    const items = richText(text);
+    assert.ok(items.every((i) => i.text.content.length <= 2000));
+    assert.equal(items.map((i) => i.text.content).join(""), text);
+    assert.equal(items[0]!.text.content.length, 1999);
+  });
+
+  it("must cut with … when over the budget", () => {
+    assert.equal(truncate("abcdef", 4), "abc…");
+    assert.equal(truncate("abc", 4), "abc");
+    const items = richText("y".repeat(5000), 2000);
+    assert.equal(items.length, 1);
+    assert.equal(items[0]!.text.content.length, 2000);
+    assert.ok(items[0]!.text.content.endsWith("…"));
+  });
+
+  it("must keep a 10,000-character Improvement whole in 2,000-character items, and the title in one item", () => {
+    const long: BackupResult = { ...SEED_SUCCESS, resource: "r".repeat(1024) };
+    const withLongImprovement = { ...long, improvement: "i".repeat(10_000) };
+    const props = toProperties(mapEvent(withLongImprovement), SEED_PLAN) as Record<
+      string,
+      { title?: unknown[]; rich_text?: { text: { content: string } }[] }
+    >;
+    assert.equal(props.Name!.title!.length, 1);
+    const improvement = props.Improvement!.rich_text!;
+    assert.equal(improvement.length, 5);
+    assert.equal(improvement.map((i) => i.text.content).join(""), "i".repeat(10_000));
+  });
+
+  it("must put the details in the body, Job ID first", () => {
+    const texts = blockTexts(pageBlocks(SEED_FAILURE));
+    assert.equal(texts[0], `Job ID: ${SEED_FAILURE.jobId}`);
+    assert.ok(texts.includes("타입: RDS"));
+    assert.ok(texts.includes("리소스: db-instance-1"));
+    assert.ok(texts.includes("시작: 2024-11-04 02:00:00"));
+    assert.ok(texts.includes("Database instance not found"));
+    assert.ok(texts.includes("에러 코드: DBInstanceNotFound"));
+    const success = blockTexts(pageBlocks(SEED_SUCCESS));
+    assert.ok(success.includes("스냅샷 ID: snap-789"));
+    assert.ok(success.includes("파일 수: 1000/1000"));
+    assert.ok(success.includes("실행 시간: 45초"));
+  });
+
+  it("must list the report's counts and failed jobs", () => {
+    const texts = blockTexts(pageBlocks(SEED_REPORT));
+    assert.equal(texts[0], "Report ID: weekly-2024-11-03");
+    assert.ok(texts.includes("총 실행: 42건"));
+    assert.ok(texts.includes("성공률: 95.2%"));
+    assert.ok(texts.includes("EBS: vol-old-123 (Job ID: 01JC8A0000000000000000000A)"));
+  });
+
+  it("must keep a 500-job failed list within 100 children, ending with … 외 N건", () => {
+    const failedJobs = Array.from({ length: 500 }, (_, i) => ({
+      type: "EBS" as const,
+      resource: `vol-${i}`,
+      jobId: `job-${i}`,
+    }));
+    const blocks = pageBlocks({ ...SEED_REPORT, failedJobs });
+    assert.equal(blocks.length, 100);
+    const texts = blockTexts(blocks);
+    const shown = texts.filter((t) => t.startsWith("EBS: vol-")).length;
+    assert.equal(texts[99], `… 외 ${500 - shown}건`);
+  });
+
+  it("must list a check's findings, or say there are none", () => {
+    assert.ok(
+      blockTexts(pageBlocks(SEED_CHECK_PROBLEM)).includes("[CRITICAL] snap-0abc: snapshot is not encrypted"),
+    );
+    assert.ok(blockTexts(pageBlocks(SEED_CHECK_OK)).includes("발견된 문제가 없습니다."));
+    const many: IntegrityCheck = {
+      ...SEED_CHECK_PROBLEM,
+      findings: Array.from({ length: 150 }, (_, i) => ({
+        severity: "WARNING" as const,
+        resource: `r${i}`,
+        message: "m".repeat(3000),
+      })),
+    };
+    const blocks = pageBlocks(many);
+    assert.equal(blocks.length, 100);
+  });
+});
