@@ -7,12 +7,10 @@
 import type { SNSEvent } from "aws-lambda";
 import { DroxError } from "./errors";
 import { eventId, parseEventJson, type DroxEvent } from "./events";
-import { createLogger } from "./logger";
-import { createNotionLoggerFromEnv, type NotionLogger } from "./notion";
+import { createLogger, type Logger } from "./logger";
+import { createNotionLoggerFromEnv, type NotionClientTuning, type NotionLogger } from "./notion";
 import { redactText } from "./redact";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "./slack";
-
-const log = createLogger({ name: "drox-backup-handlers" });
 
 /** Memoises an async factory per cold start; a failed build is retried on the next invocation. */
 function once<T>(factory: () => Promise<T>): () => Promise<T> {
@@ -26,61 +24,90 @@ function once<T>(factory: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const slackClient = once<SlackNotifier>(() => createSlackNotifierFromEnv());
-const notionClient = once<NotionLogger>(() => createNotionLoggerFromEnv());
-
 interface RecordFailure {
   readonly messageId: string;
   readonly reason: string;
   readonly retryable: boolean;
 }
 
+export interface HandlerDeps {
+  readonly logger?: Logger;
+  /** Notion client tuning (tests and the sandbox turn pacing off against the fake). */
+  readonly notion?: NotionClientTuning;
+}
+
+export interface Handlers {
+  slackNotifier(event: SNSEvent): Promise<void>;
+  notionLogger(event: SNSEvent): Promise<void>;
+}
+
 /**
- * Delivers every record, then throws one error naming each failed record. Records are handled in
- * order; one failure does not stop the others (SNS sends one record per invocation today, but the
- * contract allows more).
+ * Builds both handlers over one environment. Production uses the module-level instances below
+ * (bound to process.env); tests and the sandbox build their own.
  */
-async function deliverAll(
-  target: string,
-  event: SNSEvent,
-  deliver: (drox: DroxEvent) => Promise<unknown>,
-): Promise<void> {
-  const failures: RecordFailure[] = [];
-  for (const record of event.Records) {
-    const messageId = record.Sns.MessageId;
-    try {
-      const drox = parseEventJson(record.Sns.Message);
-      const outcome = await deliver(drox);
-      log.info(
-        { target, messageId, eventId: eventId(drox), schema: drox.schema, outcome },
-        `${target} delivered`,
+export function createHandlers(env: NodeJS.ProcessEnv = process.env, deps: HandlerDeps = {}): Handlers {
+  const log = deps.logger ?? createLogger({ name: "drox-backup-handlers" });
+  const slackClient = once<SlackNotifier>(() => createSlackNotifierFromEnv(env, { logger: log }));
+  const notionClient = once<NotionLogger>(() =>
+    createNotionLoggerFromEnv(env, { logger: log, ...deps.notion }),
+  );
+
+  /**
+   * Delivers every record, then throws one error naming each failed record. One failure does not
+   * stop the others (SNS sends one record per invocation today, but the contract allows more).
+   */
+  async function deliverAll(
+    target: string,
+    event: SNSEvent,
+    deliver: (drox: DroxEvent) => Promise<unknown>,
+  ): Promise<void> {
+    const failures: RecordFailure[] = [];
+    for (const record of event.Records) {
+      const messageId = record.Sns.MessageId;
+      try {
+        const drox = parseEventJson(record.Sns.Message);
+        const outcome = await deliver(drox);
+        log.info(
+          { target, messageId, eventId: eventId(drox), schema: drox.schema, outcome },
+          `${target} delivered`,
+        );
+      } catch (error) {
+        const reason = redactText(error instanceof Error ? error.message : String(error));
+        const retryable = error instanceof DroxError ? error.retryable : true;
+        log.error({ target, messageId, err: error, retryable }, `${target} delivery failed: ${reason}`);
+        failures.push({ messageId, reason, retryable });
+      }
+    }
+    if (failures.length > 0) {
+      const detail = failures.map((f) => `${f.messageId}: ${f.reason}`).join("; ");
+      throw new DroxError(
+        `${target}: ${failures.length} of ${event.Records.length} record(s) failed: ${detail}`,
+        { retryable: failures.some((f) => f.retryable) },
       );
-    } catch (error) {
-      const reason = redactText(error instanceof Error ? error.message : String(error));
-      const retryable = error instanceof DroxError ? error.retryable : true;
-      log.error({ target, messageId, err: error, retryable }, `${target} delivery failed: ${reason}`);
-      failures.push({ messageId, reason, retryable });
     }
   }
-  if (failures.length > 0) {
-    const detail = failures.map((f) => `${f.messageId}: ${f.reason}`).join("; ");
-    throw new DroxError(
-      `${target}: ${failures.length} of ${event.Records.length} record(s) failed: ${detail}`,
-      {
-        retryable: failures.some((f) => f.retryable),
-      },
-    );
-  }
+
+  return {
+    async slackNotifier(event) {
+      const slack = await slackClient();
+      await deliverAll("slack", event, (drox) => slack.notify(drox));
+    },
+    async notionLogger(event) {
+      const notion = await notionClient();
+      await deliverAll("notion", event, (drox) => notion.log(drox));
+    },
+  };
 }
+
+let defaults: Handlers | undefined;
+const handlers = (): Handlers => (defaults ??= createHandlers());
 
 /** SNS "events" → Slack (#devops-backup, plus alerts and reports channels where configured). */
 export async function slackNotifier(event: SNSEvent): Promise<void> {
-  const slack = await slackClient();
-  await deliverAll("slack", event, (drox) => slack.notify(drox));
+  await handlers().slackNotifier(event);
 }
 
 /** SNS "events" → a page in the Notion database "백업 로그", once per event id. */
 export async function notionLogger(event: SNSEvent): Promise<void> {
-  const notion = await notionClient();
-  await deliverAll("notion", event, async (drox) => notion.log(drox));
+  await handlers().notionLogger(event);
 }

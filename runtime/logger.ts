@@ -32,6 +32,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         ],
         censor: "[REDACTED]",
       },
+      // formatters.log runs before serializers and already turns errors into scrubbed plain
+      // objects ({ type, message, stack, cause }); pino's own err serializer would relabel them.
+      serializers: { err: (value: unknown) => value, error: (value: unknown) => value },
       formatters: {
         log: (object) => redactValue(object) as Record<string, unknown>,
       },

@@ -45,5 +45,9 @@ describe("redaction", () => {
       assert.ok(!line.includes("xyzxyzxyzxyz"), line);
     }
     assert.match(lines[1]!, /boom \[REDACTED\]/);
+    const logged = JSON.parse(lines[1]!) as { err: { type: string; message: string; stack: string } };
+    assert.equal(logged.err.type, "Error");
+    assert.equal(logged.err.message, "boom [REDACTED]");
+    assert.match(logged.err.stack, /^Error: boom \[REDACTED\]\n\s+at /);
   });
 });
