@@ -8,6 +8,7 @@ describe("moto test support", function () {
   it("must serve the AWS API on loopback and reset between specs", async () => {
     const moto = await useMoto();
     assert.match(moto.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+    await moto.reset();
     const s3 = new S3Client({ forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: "drox-moto-probe" }));
     const before = await s3.send(new ListBucketsCommand({}));

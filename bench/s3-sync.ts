@@ -1,0 +1,207 @@
+/**
+ * S3 sync against `aws s3 sync`, both against the same moto server: 10,000 small objects plus a few
+ * large ones into an empty backup, then a re-sync with nothing changed. Prints wall times, the
+ * ratios, and the copy requests the unchanged re-sync sent (must be 0).
+ *
+ *   npx tsx bench/s3-sync.ts            (npm run bench:s3)
+ *
+ * Env: BENCH_S3_OBJECTS (default 10000), BENCH_S3_LARGE (default 3, 20 MB each),
+ * S3_SYNC_CONCURRENCY (default 16). The AWS CLI v1 pinned in bench/requirements.txt is installed
+ * into .venv on first run. moto is single-process Python: absolute figures measure the emulator
+ * as much as the clients, on whatever cores the machine has.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import pLimit from "p-limit";
+import { s3SyncConcurrencyFromEnv, syncBucket, type S3SyncResult } from "../runtime/jobs/s3-sync";
+import { ensureVenv, useMoto, type Moto } from "../test/support/moto";
+
+const ROOT = resolve(__dirname, "..");
+const VENV = join(ROOT, ".venv");
+const REQUIREMENTS = [join(ROOT, "test", "requirements.txt"), join(ROOT, "bench", "requirements.txt")];
+const STAMP = join(VENV, ".bench-requirements.sha256");
+
+const SMALL = Number(process.env.BENCH_S3_OBJECTS ?? 10_000);
+const LARGE = Number(process.env.BENCH_S3_LARGE ?? 3);
+const LARGE_BYTES = 20 * 1000 * 1000;
+const SOURCE = "bench-source";
+
+/** Installs the pinned AWS CLI into .venv alongside moto (one resolve, so botocore stays shared). */
+function ensureAwsCli(): string {
+  ensureVenv();
+  const wanted = createHash("sha256")
+    .update(REQUIREMENTS.map((f) => readFileSync(f, "utf8")).join("\n"))
+    .digest("hex");
+  const aws = join(VENV, "bin", "aws");
+  if (!existsSync(aws) || !existsSync(STAMP) || readFileSync(STAMP, "utf8") !== wanted) {
+    process.stderr.write("[bench] installing the pinned AWS CLI into .venv…\n");
+    execFileSync(
+      join(VENV, "bin", "pip"),
+      ["install", "--quiet", "--disable-pip-version-check", ...REQUIREMENTS.flatMap((f) => ["-r", f])],
+      { stdio: "inherit" },
+    );
+    writeFileSync(STAMP, wanted);
+  }
+  return aws;
+}
+
+function countCopies(s3: S3Client): { copies: () => number; reset: () => void } {
+  let copies = 0;
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "CopyObjectCommand" || context.commandName === "UploadPartCopyCommand")
+        copies++;
+      return next(args);
+    },
+    { step: "initialize", name: "benchCopyCounter" },
+  );
+  return { copies: () => copies, reset: () => (copies = 0) };
+}
+
+async function seed(s3: S3Client): Promise<number> {
+  await s3.send(new CreateBucketCommand({ Bucket: SOURCE }));
+  const limit = pLimit(32);
+  let bytes = 0;
+  const puts: Promise<unknown>[] = [];
+  for (let i = 0; i < SMALL; i++) {
+    const body = `object ${i} `.repeat(1 + (i % 50));
+    bytes += body.length;
+    const key = `data/${String(i % 100).padStart(2, "0")}/obj-${String(i).padStart(6, "0")}.txt`;
+    puts.push(limit(() => s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: key, Body: body }))));
+  }
+  for (let i = 0; i < LARGE; i++) {
+    const body = Buffer.alloc(LARGE_BYTES, i + 1);
+    bytes += body.length;
+    puts.push(
+      limit(() => s3.send(new PutObjectCommand({ Bucket: SOURCE, Key: `large/blob-${i}.bin`, Body: body }))),
+    );
+  }
+  await Promise.all(puts);
+  return bytes;
+}
+
+interface Timed<T> {
+  readonly seconds: number;
+  /** CPU seconds (user + system) the client spent: this process, or the CLI's process tree. */
+  readonly cpu: number;
+  readonly value: T;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<Timed<T>> {
+  const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(cpu);
+  return {
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+    cpu: (used.user + used.system) / 1e6,
+    value,
+  };
+}
+
+/** bash's `times` prints the children's user and system time on its second line. */
+function parseChildTimes(output: string): number {
+  const line = output.trim().split("\n").at(-1) ?? "";
+  return [...line.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+}
+
+async function awsS3Sync(aws: string, moto: Moto, destination: string): Promise<Timed<void>> {
+  const args = [
+    "s3",
+    "sync",
+    `s3://${SOURCE}`,
+    `s3://${destination}/${SOURCE}/`,
+    "--endpoint-url",
+    moto.endpoint,
+    "--only-show-errors",
+  ];
+  const start = process.hrtime.bigint();
+  const times = await new Promise<string>((resolveRun, reject) => {
+    // Through bash, whose `times` then reports the CLI's CPU use.
+    const child = spawn("bash", ["-c", '"$0" "$@" || exit $?; times', aws, ...args], {
+      env: { ...process.env, ...moto.env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0
+        ? resolveRun(out)
+        : reject(new Error(`aws s3 sync exited with ${code ?? "a signal"}: ${out}`)),
+    );
+  });
+  return {
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+    cpu: parseChildTimes(times),
+    value: undefined,
+  };
+}
+
+function line(label: string, run: Timed<unknown>, extra = ""): void {
+  process.stdout.write(
+    `${label.padEnd(36)} ${run.seconds.toFixed(2).padStart(7)} s wall ${run.cpu.toFixed(1).padStart(6)} s client CPU${extra}\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  const aws = ensureAwsCli();
+  const moto = await useMoto();
+  const concurrency = s3SyncConcurrencyFromEnv();
+  const s3 = new S3Client({ forcePathStyle: true });
+  const counter = countCopies(s3);
+
+  const setup = await timed(() => seed(s3));
+  const total = SMALL + LARGE;
+  process.stdout.write(
+    `S3 sync benchmark: ${SMALL} small + ${LARGE} × ${LARGE_BYTES / 1e6} MB objects ` +
+      `(${(setup.value / 1e6).toFixed(1)} MB) on moto, ${cpus().length} CPU(s), concurrency ${concurrency}\n`,
+  );
+  line(`setup (PutObject ×${total})`, setup);
+
+  await s3.send(new CreateBucketCommand({ Bucket: "bench-backup-drox" }));
+  await s3.send(new CreateBucketCommand({ Bucket: "bench-backup-cli" }));
+  const sync = () => syncBucket({ s3, sourceBucket: SOURCE, backupBucket: "bench-backup-drox", concurrency });
+  const check = (r: S3SyncResult, copied: number) => {
+    if (r.filesTotal !== total || r.filesCopied !== copied || r.filesFailed !== 0) {
+      throw new Error(
+        `unexpected sync result: ${JSON.stringify({ ...r, failures: r.failures.slice(0, 3) })}`,
+      );
+    }
+  };
+
+  const oursFirst = await timed(sync);
+  check(oursFirst.value, total);
+  const firstCopies = counter.copies();
+  counter.reset();
+  const oursAgain = await timed(sync);
+  check(oursAgain.value, 0);
+  const resyncCopies = counter.copies();
+
+  const cliFirst = await awsS3Sync(aws, moto, "bench-backup-cli");
+  const cliAgain = await awsS3Sync(aws, moto, "bench-backup-cli");
+
+  process.stdout.write("\n");
+  line("drox syncBucket, empty backup", oursFirst, `  (${firstCopies} copy requests)`);
+  line("aws s3 sync, empty backup", cliFirst);
+  line("drox syncBucket, nothing changed", oursAgain, `  (${resyncCopies} copy requests)`);
+  line("aws s3 sync, nothing changed", cliAgain);
+  process.stdout.write(
+    `\nratio aws/drox: first run ${(cliFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
+      `re-sync ${(cliAgain.seconds / oursAgain.seconds).toFixed(2)}× (> 1 means drox is faster)\n` +
+      `copy requests in the unchanged re-sync: ${resyncCopies} (must be 0)\n`,
+  );
+  if (resyncCopies !== 0) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,38 @@
+/**
+ * IAM policy documents built from typed statements, so every component writes least-privilege
+ * policies the same way and tests can parse them back.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect?: "Allow" | "Deny";
+  readonly Principal?: "*" | { readonly AWS?: pulumi.Input<string>; readonly Service?: string };
+  readonly Action: string | readonly string[];
+  readonly Resource: pulumi.Input<string> | readonly pulumi.Input<string>[];
+  readonly Condition?: Record<string, Record<string, pulumi.Input<string> | readonly pulumi.Input<string>[]>>;
+}
+
+/** A JSON policy document; inputs (ARNs) are resolved first. */
+export function policyDocument(statements: readonly Statement[]): pulumi.Output<string> {
+  return pulumi
+    .output(statements.map((s) => ({ Effect: "Allow", ...s })))
+    .apply((resolved) => JSON.stringify({ Version: "2012-10-17", Statement: resolved }));
+}
+
+/** A trust policy letting one AWS service assume the role, scoped to this account when given. */
+export function assumeRolePolicy(service: string, accountId?: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.output(accountId).apply((account) =>
+    JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: service },
+          Action: "sts:AssumeRole",
+          ...(account ? { Condition: { StringEquals: { "aws:SourceAccount": account } } } : {}),
+        },
+      ],
+    }),
+  );
+}

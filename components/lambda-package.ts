@@ -1,0 +1,147 @@
+/**
+ * What goes into each inline Lambda's zip. By default a CallbackFunction packs every production
+ * dependency of the project (the ECS jobs' AWS SDK clients, fastify, Pulumi itself…): ~59 MB here.
+ * The handlers need a handful of packages, and of those only the files `require` can load: the
+ * CommonJS twin of a dual package (zod ships ESM, CJS, TypeScript sources and typings), no typings,
+ * source maps, docs or tests. The AWS SDK v3 is already in the nodejs22.x runtime.
+ *
+ * The handlers themselves are the compiled runtime (`npm run build` → dist/runtime), loaded by the
+ * Lambda at cold start from inside the zip: Pulumi's closure serializer cannot capture zod schemas
+ * by value, and a secret must never be captured anyway.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Packages runtime/handlers.ts reaches (Slack, Notion, the event schema, the logger, p-limit). */
+export const HANDLER_PACKAGES = ["@slack/webhook", "@notionhq/client", "zod", "pino", "p-limit"] as const;
+
+/** The compiled handler module, relative to the zip's root (where Pulumi puts `__index.js`). */
+export const HANDLER_MODULE = "./dist/runtime/handlers.js";
+
+/** Provided by the Lambda runtime, or types only: never packed. */
+const NOT_PACKED = /^(@aws-sdk\/|@smithy\/|@aws-crypto\/|@types\/|undici-types$|aws-sdk$)/;
+const SKIPPED_DIRS = new Set([
+  "node_modules",
+  "test",
+  "tests",
+  "__tests__",
+  "docs",
+  "doc",
+  "benchmarks",
+  "benchmark",
+  "bench",
+  "example",
+  "examples",
+  ".github",
+]);
+const LOADABLE = new Set([".js", ".cjs", ".mjs", ".json", ".node"]);
+
+export interface LambdaPackageOptions {
+  /** Project root (holds package.json and node_modules). @default process.cwd() */
+  readonly projectDir?: string;
+  /** Compiled runtime directory, relative to the project. @default "dist/runtime" */
+  readonly runtimeDir?: string;
+  /** Packages the handlers require. @default HANDLER_PACKAGES */
+  readonly packages?: readonly string[];
+}
+
+export interface LambdaPackage {
+  /** Pass a fresh copy to each CallbackFunction (it appends to extraExcludePackages). */
+  readonly codePathOptions: pulumi.runtime.CodePathOptions;
+  /** Packages packed (the closure of `packages`, minus what the runtime provides). */
+  readonly packedPackages: readonly string[];
+  /** Whether the compiled runtime exists (false before `npm run build`). */
+  readonly runtimeBuilt: boolean;
+  readonly runtimeDir: string;
+}
+
+function readJson(file: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+}
+
+/** Node's lookup: `node_modules/<name>` in `fromDir` or any parent, up to the project root. */
+function resolvePackageDir(name: string, fromDir: string, rootDir: string): string | undefined {
+  let dir = fromDir;
+  for (;;) {
+    const candidate = path.join(dir, "node_modules", name);
+    if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
+    if (path.resolve(dir) === path.resolve(rootDir)) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Files `require` can load: the CommonJS build, package.json files, native addons. */
+export function isLoadableFile(file: string, siblings: ReadonlySet<string>): boolean {
+  const base = path.basename(file);
+  if (base === "package.json") return true;
+  const ext = path.extname(base);
+  if (!LOADABLE.has(ext) || base.endsWith(".map") || base === "tsconfig.json") return false;
+  const stem = base.slice(0, -ext.length);
+  // Dual packages: `require` loads the .cjs twin, never the ESM one next to it.
+  if (ext === ".js" && siblings.has(`${stem}.cjs`)) return false;
+  if (ext === ".mjs" && (siblings.has(`${stem}.cjs`) || siblings.has(`${stem}.js`))) return false;
+  return true;
+}
+
+function loadableFiles(dir: string, out: string[]): void {
+  const entries = fs.readdirSync(dir, { withFileTypes: true });
+  const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!SKIPPED_DIRS.has(entry.name)) loadableFiles(full, out);
+    } else if (entry.isFile() && isLoadableFile(entry.name, names)) {
+      out.push(full);
+    }
+  }
+}
+
+/**
+ * Code path options packing exactly the handlers' runtime: the compiled runtime directory plus the
+ * loadable files of `packages` and their dependencies, and no package wholesale.
+ */
+export function lambdaPackage(options: LambdaPackageOptions = {}): LambdaPackage {
+  const projectDir = options.projectDir ?? process.cwd();
+  const runtimeDir = options.runtimeDir ?? "dist/runtime";
+  const manifest = readJson(path.join(projectDir, "package.json"));
+  const dependencies = Object.keys((manifest.dependencies as Record<string, string> | undefined) ?? {});
+
+  // Package directory → package name (a name can be installed twice, at different versions).
+  const packed = new Map<string, string>();
+  const visit = (name: string, fromDir: string, optional: boolean): void => {
+    if (NOT_PACKED.test(name)) return;
+    const dir = resolvePackageDir(name, fromDir, projectDir);
+    if (!dir) {
+      if (optional) return;
+      throw new Error(`Lambda package: cannot find the dependency ${name} from ${fromDir}; run npm ci`);
+    }
+    if (packed.has(dir)) return;
+    packed.set(dir, name);
+    const pkg = readJson(path.join(dir, "package.json"));
+    for (const dep of Object.keys((pkg.dependencies as Record<string, string> | undefined) ?? {})) {
+      visit(dep, dir, false);
+    }
+    for (const dep of Object.keys((pkg.optionalDependencies as Record<string, string> | undefined) ?? {})) {
+      visit(dep, dir, true);
+    }
+  };
+  for (const name of options.packages ?? HANDLER_PACKAGES) visit(name, projectDir, false);
+
+  const files: string[] = [];
+  for (const dir of packed.keys()) loadableFiles(dir, files);
+  const runtimeBuilt = fs.existsSync(path.join(projectDir, runtimeDir, "handlers.js"));
+  // Pulumi names archive entries by these paths: they must be relative to the program's directory.
+  const relative = (file: string) => path.relative(process.cwd(), file).split(path.sep).join("/");
+  const extraIncludePaths = files.map(relative).sort();
+  if (runtimeBuilt) extraIncludePaths.unshift(relative(path.join(projectDir, runtimeDir)));
+
+  return {
+    codePathOptions: { extraIncludePaths, extraExcludePackages: dependencies, extraIncludePackages: [] },
+    packedPackages: [...new Set(packed.values())].sort(),
+    runtimeBuilt,
+    runtimeDir,
+  };
+}

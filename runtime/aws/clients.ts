@@ -1,0 +1,66 @@
+/**
+ * AWS SDK v3 clients for the jobs, built one way: the SDK's own retry strategy (adaptive mode
+ * adds client-side rate limiting on throttling on top of the standard exponential backoff), and
+ * request/connection timeouts so a stuck socket can never hang a job. Where AWS lives comes from
+ * the SDK's standard environment (AWS_REGION, AWS_ENDPOINT_URL, credentials).
+ */
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+
+export interface AwsClientOptions {
+  /** Overrides AWS_REGION, e.g. the DR region for cross-region copies. */
+  readonly region?: string;
+  /** Attempts per call including the first (SDK retry strategy). @default 8 */
+  readonly maxAttempts?: number;
+  /** @default "adaptive" */
+  readonly retryMode?: "standard" | "adaptive";
+  /** Milliseconds a single request may stay without a response. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Milliseconds to establish a connection. @default 5000 */
+  readonly connectionTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+
+/** The configuration every client shares; exported so tests can assert it. */
+export function clientConfig(options: AwsClientOptions = {}) {
+  return {
+    ...(options.region === undefined ? {} : { region: options.region }),
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: options.retryMode ?? "adaptive",
+    // The SDK builds its NodeHttpHandler from these options. Without throwOnRequestTimeout a
+    // request past requestTimeout only logs a warning and keeps waiting.
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionTimeout: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
+export function createEc2Client(options: AwsClientOptions = {}): EC2Client {
+  return new EC2Client(clientConfig(options));
+}
+
+export function createRdsClient(options: AwsClientOptions = {}): RDSClient {
+  return new RDSClient(clientConfig(options));
+}
+
+export function createS3Client(options: AwsClientOptions = {}): S3Client {
+  // Custom endpoints (moto, MinIO, VPC endpoints by IP) rarely resolve bucket subdomains.
+  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+  return new S3Client({ ...clientConfig(options), forcePathStyle });
+}
+
+export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
+  return new SNSClient(clientConfig(options));
+}
+
+export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(clientConfig(options));
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * drox-backup's command line (the same image runs it in ECS). Each command lives in its own module
+ * under runtime/commands/ and is registered here; add a command by adding its register function
+ * to COMMANDS. Exit codes are documented in runtime/commands/io.ts.
+ */
+import { Command, CommanderError } from "commander";
+import { DroxError, ConfigError, ValidationError } from "./errors";
+import { DeliveryError } from "./jobs/record";
+import { redactText } from "./redact";
+import { registerCheckCommand } from "./commands/check";
+import { EXIT, type CliIo } from "./commands/io";
+import { registerReportCommand } from "./commands/report";
+import { describeResult, registerRunCommand } from "./commands/run";
+import { registerServeCommand } from "./commands/serve";
+
+export type RegisterCommand = (program: Command, io: CliIo) => void;
+
+/** Every command, in help order. Others (serve, doctor, notion init) append theirs. */
+export const COMMANDS: RegisterCommand[] = [
+  registerRunCommand,
+  registerCheckCommand,
+  registerReportCommand,
+  registerServeCommand,
+];
+
+export function defaultIo(): CliIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    exitCode: EXIT.OK,
+  };
+}
+
+const EXIT_HELP = `
+Exit codes:
+  0  every job SUCCEEDED (check: no findings)
+  1  at least one job FAILED (check: a CRITICAL finding)
+  2  usage or configuration error
+  3  WARNING only: nothing FAILED but something needs attention
+  4  runtime error: AWS unreachable, or results could not be recorded or published
+
+Configuration comes from environment variables (EVENTS_TOPIC_ARN, HISTORY_TABLE, BACKUP_BUCKET,
+EBS_VOLUME_IDS, RDS_INSTANCE_IDS, S3_SOURCE_BUCKETS, BACKUP_TAG, RETENTION_DAYS, DR_REGION, …)
+and the AWS SDK's own (AWS_REGION, AWS_ENDPOINT_URL, credentials).`;
+
+export function buildProgram(
+  io: CliIo = defaultIo(),
+  commands: readonly RegisterCommand[] = COMMANDS,
+): Command {
+  const program = new Command("drox-backup")
+    .description("Scheduled AWS backups (EBS, RDS, S3) reported to Slack and Notion")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", EXIT_HELP)
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  for (const register of commands) register(program, io);
+  // Subcommands inherit the exit override and output so every error maps to our exit codes.
+  for (const command of program.commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    for (const sub of command.commands)
+      sub
+        .exitOverride()
+        .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  }
+  return program;
+}
+
+/** Runs the CLI and resolves with the exit code; never throws. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const program = buildProgram(io);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return io.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+        ? EXIT.OK
+        : EXIT.USAGE;
+    }
+    if (error instanceof ConfigError || error instanceof ValidationError) {
+      io.err(`error: ${redactText(error.message)}`);
+      return EXIT.USAGE;
+    }
+    if (error instanceof DeliveryError) {
+      for (const r of error.results) io.out(describeResult(r));
+      io.err(`error: ${redactText(error.message)}`);
+      return EXIT.RUNTIME;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(
+      `error: ${redactText(message)}${error instanceof DroxError && error.retryable ? " (retryable)" : ""}`,
+    );
+    return EXIT.RUNTIME;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * The jobs as the CLI, the scheduled ECS tasks and the HTTP service run them.
+ */
+import { ConfigError, DroxError, ValidationError } from "../errors";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../events";
+import { required } from "../job-settings";
+import { checkIntegrity } from "./check";
+import { createJobDeps, type JobDeps } from "./context";
+import { backupEbsVolumes, type EbsOptions } from "./ebs";
+import { backupRdsInstances, type RdsOptions } from "./rds";
+import { DeliveryError, publishEvent, recordResult } from "./record";
+import { aggregateWeek, recordsIn, weekPeriod } from "./report";
+import { applyRetention } from "./retention";
+import { backupS3Buckets, type S3ProgressEvent } from "./s3";
+import { ebsTargets, rdsTargets, s3Targets } from "./targets";
+
+export { createJobDeps, type JobDeps } from "./context";
+export { DeliveryError } from "./record";
+export type { S3ProgressEvent } from "./s3";
+export { weekPeriod, aggregateWeek } from "./report";
+export { applyRetention } from "./retention";
+
+export const RUN_TYPES = ["EBS", "RDS", "S3", "ALL"] as const;
+export type RunType = (typeof RUN_TYPES)[number];
+
+export interface RunOptions {
+  /** Explicit targets for one type; replaces the configured ones. */
+  readonly resources?: readonly string[];
+  readonly onProgress?: (progress: S3ProgressEvent) => void;
+  readonly ebs?: EbsOptions;
+  readonly rds?: RdsOptions;
+  /** Skip deleting expired snapshots after the run. @default false */
+  readonly skipRetention?: boolean;
+}
+
+function resolveDeps(deps?: Partial<JobDeps>): JobDeps {
+  return createJobDeps(deps ?? {});
+}
+
+function finishDeliveries(results: BackupResult[], failures: string[]): BackupResult[] {
+  if (failures.length > 0) {
+    throw new DeliveryError(
+      `${failures.length} result(s) could not be recorded or published: ${failures.join("; ")}`,
+      results,
+      failures,
+    );
+  }
+  return results;
+}
+
+/**
+ * Backs up the targets of one type (or all): each resource's result is recorded in the history and
+ * published as it finishes. Own snapshots past retention are deleted afterwards.
+ */
+export async function runBackups(
+  type: RunType,
+  options: RunOptions = {},
+  depsIn?: Partial<JobDeps>,
+): Promise<BackupResult[]> {
+  if (!(RUN_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(
+      `unknown backup type "${String(type)}": valid types are ${RUN_TYPES.join(", ")}`,
+      [{ field: "type", problem: `must be one of ${RUN_TYPES.join(", ")}` }],
+    );
+  }
+  const resources = options.resources?.filter((r) => r.trim().length > 0);
+  if (type === "ALL" && resources && resources.length > 0) {
+    throw new ValidationError("resources need a single backup type (EBS, RDS or S3), not ALL", [
+      { field: "resources", problem: "requires type EBS, RDS or S3" },
+    ]);
+  }
+  const deps = resolveDeps(depsIn);
+  const log = deps.logger;
+  const wanted = type === "ALL" ? (["EBS", "RDS", "S3"] as const) : ([type] as const);
+  const plan: { kind: "EBS" | "RDS" | "S3"; targets: string[] }[] = [];
+  for (const kind of wanted) {
+    const targets =
+      kind === "EBS"
+        ? await ebsTargets(deps, resources)
+        : kind === "RDS"
+          ? await rdsTargets(deps, resources)
+          : await s3Targets(deps, resources);
+    if (targets.length > 0) plan.push({ kind, targets });
+  }
+  if (plan.length === 0) {
+    const hint =
+      type === "ALL"
+        ? "set EBS_VOLUME_IDS, RDS_INSTANCE_IDS, S3_SOURCE_BUCKETS or BACKUP_TAG"
+        : `set ${{ EBS: "EBS_VOLUME_IDS", RDS: "RDS_INSTANCE_IDS", S3: "S3_SOURCE_BUCKETS" }[type]} or BACKUP_TAG, or pass resources`;
+    throw new ConfigError(`nothing to back up for ${type}: ${hint}`);
+  }
+  const backupBucket = plan.some((p) => p.kind === "S3")
+    ? required(deps.settings, "backupBucket", "BACKUP_BUCKET")
+    : undefined;
+
+  const results: BackupResult[] = [];
+  const failures: string[] = [];
+  for (const { kind, targets } of plan) {
+    log.info({ type: kind, targets: targets.length }, "backup started");
+    const batch =
+      kind === "EBS"
+        ? await backupEbsVolumes(deps, targets, options.ebs)
+        : kind === "RDS"
+          ? await backupRdsInstances(deps, targets, options.rds)
+          : await backupS3Buckets(deps, backupBucket ?? "", targets, { onProgress: options.onProgress });
+    for (const result of batch) {
+      await recordResult(deps, result, failures);
+      log.info(
+        { jobId: result.jobId, type: result.type, resource: result.resource, status: result.status },
+        "backup finished",
+      );
+    }
+    results.push(...batch);
+  }
+  if (!options.skipRetention) {
+    const kinds = plan.flatMap((p) => (p.kind === "S3" ? [] : [p.kind]));
+    if (kinds.length > 0) await applyRetention(deps, kinds);
+  }
+  return finishDeliveries(results, failures);
+}
+
+/** Checks the backups themselves and publishes `backup.check.v1`. */
+export async function runIntegrityCheck(depsIn?: Partial<JobDeps>): Promise<IntegrityCheck> {
+  const deps = resolveDeps(depsIn);
+  const sourceBuckets = deps.settings.backupBucket ? await s3Targets(deps) : [];
+  const check = await checkIntegrity(deps, { sourceBuckets });
+  const failures: string[] = [];
+  await publishEvent(deps, check, failures);
+  if (failures.length > 0)
+    throw new DroxError(`integrity check could not be published: ${failures.join("; ")}`, {
+      retryable: true,
+    });
+  deps.logger.info(
+    { checkId: check.checkId, status: check.status, findings: check.findings.length },
+    "integrity check finished",
+  );
+  return check;
+}
+
+export interface WeeklyReportOptions {
+  /** Any instant on the report's date (display time zone). @default now */
+  readonly at?: Date;
+}
+
+/** Aggregates the seven days before the report's date from the history. */
+export async function buildWeeklyReport(
+  options: WeeklyReportOptions = {},
+  depsIn?: Partial<JobDeps>,
+): Promise<WeeklyReport> {
+  const deps = resolveDeps(depsIn);
+  const zone = deps.settings.displayTimeZone;
+  const period = weekPeriod(options.at ?? deps.now(), zone);
+  return aggregateWeek(await recordsIn(deps.history, period), period, zone);
+}
+
+/** Builds the weekly report and publishes `backup.report.v1`. */
+export async function sendWeeklyReport(
+  options: WeeklyReportOptions = {},
+  depsIn?: Partial<JobDeps>,
+): Promise<WeeklyReport> {
+  const deps = resolveDeps(depsIn);
+  const report = await buildWeeklyReport(options, deps);
+  await deps.publisher.publish(report);
+  return report;
+}

@@ -1,0 +1,86 @@
+/**
+ * Turns AWS SDK errors from S3 into short, stack-free descriptions: the sync reports per-object
+ * failures as one line each and wraps bucket-level failures in a DroxError naming the bucket.
+ */
+import { DroxError } from "../errors";
+
+export interface S3ErrorInfo {
+  /** S3 error code (`NoSuchBucket`, `AccessDenied`, …) or the JS error name. */
+  readonly code: string;
+  readonly message: string;
+  readonly statusCode?: number;
+  readonly retryable: boolean;
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  message?: unknown;
+  Code?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+const RETRYABLE_CODES = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "RequestTimeout",
+  "RequestTimeTooSkewed",
+  "InternalError",
+  "ServiceUnavailable",
+  "TimeoutError",
+]);
+
+export function describeS3Error(error: unknown): S3ErrorInfo {
+  if (typeof error !== "object" || error === null) {
+    return { code: "Error", message: String(error), retryable: false };
+  }
+  const shape = error as SdkErrorShape;
+  const code =
+    typeof shape.Code === "string" ? shape.Code : typeof shape.name === "string" ? shape.name : "Error";
+  const statusCode =
+    typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined;
+  // HEAD responses have no body, so the SDK's message is just the status text ("NotFound", "UnknownError").
+  const rawMessage = typeof shape.message === "string" && shape.message !== "" ? shape.message : code;
+  const retryable =
+    shape.$retryable !== undefined ||
+    RETRYABLE_CODES.has(code) ||
+    (statusCode !== undefined && (statusCode >= 500 || statusCode === 429));
+  return { code, message: rawMessage, statusCode, retryable };
+}
+
+/** One line for a failure list or a log: `Code: message`, without repeating the code. */
+export function formatS3Error(error: unknown): string {
+  const info = describeS3Error(error);
+  return info.message === info.code ? info.code : `${info.code}: ${info.message}`;
+}
+
+export function isS3ErrorCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes(describeS3Error(error).code);
+}
+
+export function isAbortError(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "name" in error &&
+    (error.name === "AbortError" || error.name === "TimeoutError")
+  );
+}
+
+/** A bucket that cannot be read or written at all: the whole sync fails with this. */
+export function bucketError(
+  role: "source" | "backup",
+  bucket: string,
+  action: string,
+  error: unknown,
+): DroxError {
+  const info = describeS3Error(error);
+  const reason = info.code === "NoSuchBucket" || info.statusCode === 404 ? "the bucket does not exist" : "";
+  const detail = reason === "" ? formatS3Error(error) : `${reason} (${info.code})`;
+  return new DroxError(`Cannot ${action} S3 ${role} bucket "${bucket}": ${detail}`, {
+    retryable: info.retryable,
+    statusCode: info.statusCode,
+    cause: error,
+  });
+}

@@ -1,0 +1,333 @@
+/**
+ * Incremental server-side sync of one S3 bucket into the backup bucket, under a prefix per source
+ * (default `<sourceBucket>/`). Both buckets are listed page by page and joined on the key; only new
+ * objects and objects whose size or ETag changed are copied, with CopyObject (UploadPartCopy above
+ * 5 GB), at bounded concurrency. No object data passes through this process.
+ *
+ * Objects deleted from the source stay in the backup: that is what a backup is for. Old copies are
+ * aged out by the backup bucket's versioning and lifecycle rules, not by the sync.
+ *
+ * One object that cannot be copied (archived in Glacier, access denied, deleted since the listing)
+ * is recorded in `failures` and the run goes on. A bucket that cannot be listed, or that disappears
+ * during the run, fails the whole run with a DroxError naming it.
+ */
+import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import pLimit from "p-limit";
+import { ConfigError, DroxError } from "../errors";
+import {
+  DEFAULT_MULTIPART_THRESHOLD,
+  DEFAULT_PART_SIZE,
+  copyObject,
+  isUpToDate,
+  type CopyContext,
+} from "./s3-copy";
+import { bucketError, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
+import { joinListings, listObjects, type JoinedEntry } from "./s3-listing";
+
+export { SOURCE_ETAG_METADATA } from "./s3-copy";
+
+export const DEFAULT_S3_SYNC_CONCURRENCY = 16;
+/** At most this many failures are kept with their messages; `filesFailed` counts them all. */
+export const MAX_FAILURES_KEPT = 1000;
+/** At most this many keys in each list `compareBackup` returns; the counts are exact. */
+export const MAX_KEYS_LISTED = 100;
+
+export interface S3SyncProgress {
+  /** Source objects listed so far. */
+  listed: number;
+  /** Number of source objects, known once the listing is complete. */
+  total?: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  bytesCopied: number;
+}
+
+export interface S3SyncOptions {
+  s3: S3Client;
+  sourceBucket: string;
+  backupBucket: string;
+  /** Key prefix in the backup bucket. @default `${sourceBucket}/` */
+  prefix?: string;
+  /** Objects copied at once. @default S3_SYNC_CONCURRENCY or 16 */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: S3SyncProgress) => void;
+  /** Objects larger than this are copied in parts. @default 5 GiB (CopyObject's limit) */
+  multipartThresholdBytes?: number;
+  /** Part size for multipart copies (raised as needed to stay within 10,000 parts). @default 512 MiB */
+  partSizeBytes?: number;
+}
+
+export interface S3SyncFailure {
+  key: string;
+  message: string;
+}
+
+export interface S3SyncResult {
+  filesTotal: number;
+  filesCopied: number;
+  filesSkipped: number;
+  filesFailed: number;
+  bytesCopied: number;
+  /** Total bytes of the source bucket. */
+  sizeBytes: number;
+  /** The first MAX_FAILURES_KEPT failures, in the order they happened. */
+  failures: S3SyncFailure[];
+}
+
+/** `S3_SYNC_CONCURRENCY`, validated; the default when unset. */
+export function s3SyncConcurrencyFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.S3_SYNC_CONCURRENCY;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_S3_SYNC_CONCURRENCY;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new ConfigError(`S3_SYNC_CONCURRENCY must be an integer from 1 to 1000, got "${raw}"`);
+  }
+  return value;
+}
+
+function resolveCommon(options: {
+  sourceBucket: string;
+  backupBucket: string;
+  prefix?: string;
+  concurrency?: number;
+}): { prefix: string; concurrency: number } {
+  if (options.sourceBucket === options.backupBucket) {
+    throw new ConfigError(
+      `S3 source bucket "${options.sourceBucket}" is also the backup bucket: a bucket cannot back itself up`,
+    );
+  }
+  const concurrency = options.concurrency ?? s3SyncConcurrencyFromEnv();
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigError(`S3 sync concurrency must be a positive integer, got ${concurrency}`);
+  }
+  return { prefix: options.prefix ?? `${options.sourceBucket}/`, concurrency };
+}
+
+function abortedError(sourceBucket: string, signal: AbortSignal, copied: number): DroxError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
+  return new DroxError(
+    `S3 sync of bucket "${sourceBucket}" was aborted after ${copied} objects copied${reason}`,
+    { retryable: true, cause: signal.reason },
+  );
+}
+
+/**
+ * Runs `work` for each joined entry at bounded concurrency, holding at most twice the concurrency
+ * in memory: the listing is paused while the copies catch up.
+ */
+async function forEachBounded(
+  entries: AsyncIterable<JoinedEntry>,
+  concurrency: number,
+  shouldStop: () => boolean,
+  work: (entry: JoinedEntry) => Promise<void>,
+): Promise<void> {
+  const limit = pLimit(concurrency);
+  const inFlight = new Set<Promise<void>>();
+  try {
+    for await (const entry of entries) {
+      if (shouldStop()) break;
+      // Queued work that starts after a stop returns at once (clearing p-limit's queue would leave
+      // those promises pending forever).
+      const task: Promise<void> = limit(async () => (shouldStop() ? undefined : work(entry))).finally(() =>
+        inFlight.delete(task),
+      );
+      inFlight.add(task);
+      if (inFlight.size >= concurrency * 2) await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}
+
+export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> {
+  const { sourceBucket, backupBucket, s3 } = options;
+  const { prefix, concurrency } = resolveCommon(options);
+  if (options.signal?.aborted) throw abortedError(sourceBucket, options.signal, 0);
+
+  // Aborted by the caller, or by us when a bucket vanishes, so in-flight requests stop promptly.
+  const internal = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const ctx: CopyContext = {
+    s3,
+    sourceBucket,
+    backupBucket,
+    prefix,
+    multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
+    partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
+    signal,
+  };
+
+  const progress: S3SyncProgress = { listed: 0, copied: 0, skipped: 0, failed: 0, bytesCopied: 0 };
+  const emit = () => options.onProgress?.({ ...progress });
+  const failures: S3SyncFailure[] = [];
+  let sizeBytes = 0;
+  let fatal: DroxError | undefined;
+
+  // A NoSuchBucket while copying means one bucket is gone: that ends the run, once, naming it.
+  let bucketsChecked: Promise<void> | undefined;
+  const checkBuckets = () =>
+    (bucketsChecked ??= (async () => {
+      for (const [role, bucket] of [
+        ["source", sourceBucket],
+        ["backup", backupBucket],
+      ] as const) {
+        try {
+          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+        } catch (error) {
+          const info = describeS3Error(error);
+          if (info.statusCode === 404 || info.code === "NoSuchBucket" || info.code === "NotFound") {
+            fatal ??= bucketError(role, bucket, role === "source" ? "copy from" : "copy into", error);
+            internal.abort(fatal);
+            return;
+          }
+        }
+      }
+    })());
+
+  const processEntry = async (entry: JoinedEntry): Promise<void> => {
+    const { source, backup } = entry;
+    try {
+      if (await isUpToDate(ctx, source, backup)) {
+        progress.skipped += 1;
+      } else {
+        await copyObject(ctx, source);
+        progress.copied += 1;
+        progress.bytesCopied += source.size;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      if (isS3ErrorCode(error, "NoSuchBucket")) {
+        await checkBuckets();
+        if (fatal) return;
+      }
+      progress.failed += 1;
+      if (failures.length < MAX_FAILURES_KEPT)
+        failures.push({ key: source.key, message: formatS3Error(error) });
+    }
+    emit();
+  };
+
+  const source = listObjects({
+    s3,
+    bucket: sourceBucket,
+    role: "source",
+    signal,
+    onPage: (count) => {
+      progress.listed += count;
+      emit();
+    },
+  });
+  const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
+  const entries = (async function* () {
+    for await (const entry of joinListings(source, backup)) {
+      sizeBytes += entry.source.size;
+      yield entry;
+    }
+    progress.total = progress.listed;
+    emit();
+  })();
+
+  let listingError: unknown;
+  try {
+    await forEachBounded(entries, concurrency, () => signal.aborted, processEntry);
+  } catch (error) {
+    listingError = error;
+    internal.abort(error);
+  }
+  if (fatal) throw fatal;
+  if (options.signal?.aborted) throw abortedError(sourceBucket, options.signal, progress.copied);
+  if (listingError !== undefined) {
+    throw listingError instanceof DroxError
+      ? listingError
+      : new DroxError(`S3 sync of bucket "${sourceBucket}" failed: ${formatS3Error(listingError)}`, {
+          retryable: describeS3Error(listingError).retryable,
+          cause: listingError,
+        });
+  }
+  return {
+    filesTotal: progress.total ?? progress.listed,
+    filesCopied: progress.copied,
+    filesSkipped: progress.skipped,
+    filesFailed: progress.failed,
+    bytesCopied: progress.bytesCopied,
+    sizeBytes,
+    failures,
+  };
+}
+
+export interface CompareBackupOptions {
+  s3: S3Client;
+  sourceBucket: string;
+  backupBucket: string;
+  /** @default `${sourceBucket}/` */
+  prefix?: string;
+  /** HEAD requests at once, for objects whose ETags differ. @default S3_SYNC_CONCURRENCY or 16 */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface CompareBackupResult {
+  sourceCount: number;
+  /** Objects under the prefix, including those since deleted from the source (backups keep them). */
+  backupCount: number;
+  /** Source keys with no backup copy (the first MAX_KEYS_LISTED, in key order). */
+  missing: string[];
+  /** Source keys whose backup copy differs in size or ETag (the first MAX_KEYS_LISTED). */
+  mismatched: string[];
+  missingCount: number;
+  mismatchedCount: number;
+}
+
+/** The integrity check's view: does the backup hold every source object, unchanged? */
+export async function compareBackup(options: CompareBackupOptions): Promise<CompareBackupResult> {
+  const { s3, sourceBucket, backupBucket } = options;
+  const { prefix, concurrency } = resolveCommon(options);
+  const signal = options.signal ?? new AbortController().signal;
+  const result: CompareBackupResult = {
+    sourceCount: 0,
+    backupCount: 0,
+    missing: [],
+    mismatched: [],
+    missingCount: 0,
+    mismatchedCount: 0,
+  };
+  const source = listObjects({ s3, bucket: sourceBucket, role: "source", signal });
+  const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
+  const entries = joinListings(source, backup, () => {
+    result.backupCount += 1;
+  });
+  const mismatched: string[] = [];
+  await forEachBounded(
+    entries,
+    concurrency,
+    () => signal.aborted,
+    async ({ source: s, backup: b }) => {
+      result.sourceCount += 1;
+      if (b === undefined) {
+        result.missingCount += 1;
+        if (result.missing.length < MAX_KEYS_LISTED) result.missing.push(s.key);
+        return;
+      }
+      result.backupCount += 1;
+      // A copy that cannot even be read counts as mismatched: the check's answer is "not intact".
+      const same = await isUpToDate({ s3, backupBucket, prefix, signal }, s, b).catch(() => false);
+      if (!same) {
+        result.mismatchedCount += 1;
+        mismatched.push(s.key);
+        // Keep the list bounded however much differs.
+        if (mismatched.length > 2 * MAX_KEYS_LISTED) mismatched.sort().splice(MAX_KEYS_LISTED);
+      }
+    },
+  );
+  if (signal.aborted) {
+    throw new DroxError(`Backup comparison of bucket "${sourceBucket}" was aborted`, {
+      retryable: true,
+      cause: signal.reason,
+    });
+  }
+  // HEADs finish in any order: sort so the first MAX_KEYS_LISTED are the first keys.
+  result.mismatched = mismatched.sort().slice(0, MAX_KEYS_LISTED);
+  return result;
+}

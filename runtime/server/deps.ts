@@ -1,0 +1,69 @@
+/**
+ * What the HTTP service needs from the rest of the runtime, as narrow interfaces: the server is
+ * built from these (buildServer), main.ts wires the real Slack, Notion, DynamoDB and SNS modules,
+ * and tests can wire the same modules against the fakes and moto.
+ */
+import type { BackupResult, WeeklyReport } from "../events";
+import type { HistoryStore } from "../history";
+import type { Logger } from "../logger";
+import type { EventPublisher } from "../publisher";
+
+export const RUN_TYPES = ["EBS", "RDS", "S3", "ALL"] as const;
+export type RunType = (typeof RUN_TYPES)[number];
+
+export interface SlackTestSender {
+  /** Sends the test message to the main webhook; throws a DroxError/ConfigError on failure. */
+  sendTest(): Promise<void>;
+}
+
+export interface NotionTestWriter {
+  /** Writes a test page into the database; throws a DroxError/ConfigError on failure. */
+  writeTestPage(): Promise<{ pageId: string }>;
+}
+
+export interface BackupRunOptions {
+  /** Limits the run to these resource ids (volume, instance, bucket). */
+  readonly resources?: readonly string[];
+  /** Aborted when the service shuts down before the run finished. */
+  readonly signal?: AbortSignal;
+}
+
+export interface BackupRunner {
+  /** Runs the backups; each result is recorded in history and published by the runner itself. */
+  run(type: RunType, options: BackupRunOptions): Promise<readonly BackupResult[]>;
+}
+
+export interface WeeklyReportSender {
+  /**
+   * Builds the report dated `reportDate` (YYYY-MM-DD in the display time zone; default today),
+   * covering the seven days before it, as `drox-backup report weekly --week` does, and publishes it.
+   */
+  send(options: { readonly reportDate?: string }): Promise<WeeklyReport>;
+}
+
+export interface RateLimitSettings {
+  /** Requests per client per window. */
+  readonly max: number;
+  readonly timeWindowMs: number;
+}
+
+export interface ServiceDeps {
+  /** The bearer token every /api/* request must present. */
+  readonly apiToken: string;
+  readonly logger: Logger;
+  readonly slack: SlackTestSender;
+  readonly notion: NotionTestWriter;
+  readonly backups: BackupRunner;
+  readonly history: HistoryStore;
+  readonly publisher: EventPublisher;
+  readonly reports: WeeklyReportSender;
+  /** @default { max: 300, timeWindowMs: 60_000 } */
+  readonly rateLimit?: RateLimitSettings;
+  /** Largest accepted request body in bytes. @default 65_536 */
+  readonly bodyLimit?: number;
+  /**
+   * How many proxies in front of the service to trust for the client address (X-Forwarded-For);
+   * 1 behind the ALB, so rate limits apply per real client. @default 0
+   */
+  readonly trustProxyHops?: number;
+}

@@ -1,0 +1,103 @@
+/**
+ * The real dependencies of the HTTP service, from the environment (the same contract as the Lambda
+ * handlers and the jobs). Only the API token is needed to start; Slack, Notion and the AWS pieces
+ * are built on first use, so a missing setting fails the route that needs it with a message naming
+ * the variable (503 NOT_CONFIGURED) instead of keeping the whole service — and /health — down.
+ */
+import { ConfigError } from "../errors";
+import type { HistoryStore } from "../history";
+import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
+import { startOfDay } from "../jobs/report";
+import type { Logger } from "../logger";
+import { createNotionLoggerFromEnv, type NotionLogger } from "../notion";
+import type { EventPublisher } from "../publisher";
+import { readSecret, SECRETS } from "../secrets";
+import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
+import { DEFAULT_RATE_LIMIT } from "./app";
+import type { ServiceDeps } from "./deps";
+
+/** Memoises a factory; a failed build is retried on the next call (e.g. a secret read that timed out). */
+export function once<T>(factory: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= factory().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+export interface ServiceSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly rateLimitMax: number;
+  readonly trustProxyHops: number;
+  /** How long shutdown waits for background backup runs. */
+  readonly shutdownGraceMs: number;
+}
+
+export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
+  return {
+    port: wholeNumber(env, "PORT", 8080, 65_535),
+    host: env.HOST?.trim() || "0.0.0.0",
+    rateLimitMax:
+      wholeNumber(env, "RATE_LIMIT_MAX", DEFAULT_RATE_LIMIT.max, 1_000_000) || DEFAULT_RATE_LIMIT.max,
+    trustProxyHops: wholeNumber(env, "TRUST_PROXY_HOPS", 0, 10),
+    shutdownGraceMs: wholeNumber(env, "SHUTDOWN_GRACE_SECONDS", 20, 3_600) * 1000,
+  };
+}
+
+/** ServiceDeps wired to Slack, Notion, DynamoDB, SNS and the backup jobs as configured in `env`. */
+export async function createServiceDepsFromEnv(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  settings: ServiceSettings = readServiceSettings(env),
+): Promise<ServiceDeps> {
+  const apiToken = await readSecret(SECRETS.apiToken, env);
+  const slack = once<SlackNotifier>(() =>
+    createSlackNotifierFromEnv(env, { logger: logger.child({ component: "slack" }) }),
+  );
+  const notion = once<NotionLogger>(() =>
+    createNotionLoggerFromEnv(env, { logger: logger.child({ component: "notion" }) }),
+  );
+  const jobs = once<JobDeps>(async () => createJobDeps({ logger: logger.child({ component: "jobs" }) }, env));
+  const history: HistoryStore = {
+    put: async (record) => (await jobs()).history.put(record),
+    get: async (jobId) => (await jobs()).history.get(jobId),
+    list: async (query) => (await jobs()).history.list(query),
+  };
+  const publisher: EventPublisher = {
+    publish: async (event) => (await jobs()).publisher.publish(event),
+  };
+  return {
+    apiToken,
+    logger,
+    slack: { sendTest: async () => (await slack()).sendTest() },
+    notion: { writeTestPage: async () => (await notion()).writeTestPage() },
+    backups: {
+      // runBackups takes no AbortSignal yet: at shutdown a run past the grace period is left behind.
+      run: async (type, options) => runBackups(type, { resources: options.resources }, await jobs()),
+    },
+    history,
+    publisher,
+    reports: {
+      send: async ({ reportDate }) => {
+        const deps = await jobs();
+        const at = reportDate ? startOfDay(reportDate, deps.settings.displayTimeZone) : undefined;
+        return sendWeeklyReport({ at }, deps);
+      },
+    },
+    rateLimit: { max: settings.rateLimitMax, timeWindowMs: DEFAULT_RATE_LIMIT.timeWindowMs },
+    trustProxyHops: settings.trustProxyHops,
+  };
+}

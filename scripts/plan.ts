@@ -1,0 +1,159 @@
+/**
+ * Offline plan: evaluates the Pulumi program under mocks for a stack's config and prints the
+ * resource tree (type, name, the inputs that carry behaviour). No Pulumi CLI, no cloud calls, no
+ * credentials; ids, ARNs and URLs are mock values. A way to review a change without an account.
+ *
+ * Usage: npm run plan -- --stack dev [--json]
+ * Secrets are placeholders unless given as PLAN_<KEY> environment variables (e.g. PLAN_SLACKWEBHOOKURL);
+ * secret values are never printed.
+ */
+import { ConfigError } from "../runtime/errors";
+import { isSecretValue, runProgram, stackConfig, type RecordedResource } from "../test/support/pulumi-mocks";
+
+const PLACEHOLDERS: Record<string, string> = {
+  slackWebhookUrl: "https://hooks.slack.com/services/T00000000/B00000000/offlinePlaceholder",
+  notionToken: "secret_offlinePlaceholder",
+  apiToken: "offlinePlaceholder",
+};
+
+/** Inputs worth reading in a review, per resource type. */
+const KEY_INPUTS: Record<string, readonly string[]> = {
+  "aws:scheduler/schedule:Schedule": [
+    "scheduleExpression",
+    "scheduleExpressionTimezone",
+    "target.input",
+    "target.retryPolicy",
+  ],
+  "aws:lb/listener:Listener": ["protocol", "port", "sslPolicy", "defaultActions"],
+  "aws:lb/targetGroup:TargetGroup": ["port", "protocol", "healthCheck.path"],
+  "aws:lambda/function:Function": [
+    "runtime",
+    "memorySize",
+    "timeout",
+    "reservedConcurrentExecutions",
+    "environment.variables",
+  ],
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": [
+    "maximumRetryAttempts",
+    "maximumEventAgeInSeconds",
+  ],
+  "aws:sns/topic:Topic": ["kmsMasterKeyId"],
+  "aws:sns/topicSubscription:TopicSubscription": ["protocol", "endpoint", "redrivePolicy"],
+  "aws:sqs/queue:Queue": ["sqsManagedSseEnabled", "messageRetentionSeconds"],
+  "aws:iam/rolePolicy:RolePolicy": ["policy"],
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ["policyArn"],
+  "aws:ecs/taskDefinition:TaskDefinition": ["family", "cpu", "memory", "containerDefinitions"],
+  "aws:ecs/service:Service": ["desiredCount", "launchType", "networkConfiguration"],
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": [
+    "fromPort",
+    "toPort",
+    "cidrIpv4",
+    "cidrIpv6",
+    "referencedSecurityGroupId",
+  ],
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": [
+    "fromPort",
+    "toPort",
+    "cidrIpv4",
+    "referencedSecurityGroupId",
+  ],
+  "aws:s3/bucket:Bucket": ["objectLockEnabled"],
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["rules"],
+  "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ["rule"],
+  "aws:dynamodb/table:Table": ["hashKey", "rangeKey", "ttl", "pointInTimeRecovery"],
+  "aws:cloudwatch/metricAlarm:MetricAlarm": ["namespace", "metricName", "comparisonOperator", "threshold"],
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["pattern"],
+  "aws:cloudwatch/logGroup:LogGroup": ["retentionInDays"],
+  "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": [
+    "slackTeamId",
+    "slackChannelId",
+    "guardrailPolicyArns",
+  ],
+  "aws:secretsmanager/secretVersion:SecretVersion": ["secretString"],
+  "awsx:ec2:Vpc": ["natGateways"],
+  "awsx:ecr:Image": ["context", "dockerfile", "platform"],
+};
+
+function at(value: unknown, dotted: string): unknown {
+  return dotted
+    .split(".")
+    .reduce<unknown>(
+      (v, key) => (v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined),
+      value,
+    );
+}
+
+function show(value: unknown): string {
+  if (isSecretValue(value)) return "[secret]";
+  if (typeof value === "string") {
+    // JSON documents (policies, container definitions) read better compact.
+    try {
+      if (/^[[{]/.test(value)) return JSON.stringify(JSON.parse(value));
+    } catch {
+      /* not JSON */
+    }
+    return value;
+  }
+  return JSON.stringify(value);
+}
+
+function describe(r: RecordedResource, indent: string): string[] {
+  const lines = [`${indent}${r.type}  ${r.name}`];
+  for (const key of KEY_INPUTS[r.type] ?? []) {
+    const value = at(r.inputs, key);
+    if (value !== undefined) lines.push(`${indent}    ${key} = ${show(value)}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const stackIndex = args.indexOf("--stack");
+  const stack = stackIndex >= 0 ? args[stackIndex + 1] : "dev";
+  if (!stack) throw new Error("usage: npm run plan -- --stack <name>");
+  const secrets: Record<string, string> = { ...PLACEHOLDERS };
+  for (const key of [
+    "slackWebhookUrl",
+    "slackAlertsWebhookUrl",
+    "slackReportsWebhookUrl",
+    "notionToken",
+    "apiToken",
+  ]) {
+    const fromEnv = process.env[`PLAN_${key.toUpperCase()}`];
+    if (fromEnv) secrets[key] = fromEnv;
+  }
+  const run = await runProgram({ stack, config: { ...stackConfig(stack), ...secrets } });
+
+  if (args.includes("--json")) {
+    const redacted = run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent }));
+    console.log(JSON.stringify({ offline: true, stack, resources: redacted, outputs: run.outputs }, null, 2));
+    return;
+  }
+  console.log("=".repeat(100));
+  console.log(`OFFLINE PLAN — stack "${stack}" evaluated under Pulumi mocks.`);
+  console.log(
+    "No cloud calls were made. Ids, ARNs, URLs and subnet ids below are MOCK VALUES; secrets are placeholders.",
+  );
+  console.log("=".repeat(100));
+  for (const log of run.logs) console.log(`[${log.severity}] ${log.message}`);
+  console.log("");
+  const roots = run.resources.filter((r) => r.parent === undefined);
+  for (const root of roots) {
+    for (const line of describe(root, "")) console.log(line);
+    for (const child of run.resources.filter((r) => r.parent === root.urn)) {
+      for (const line of describe(child, "  ")) console.log(line);
+    }
+  }
+  const custom = run.resources.filter((r) => r.custom).length;
+  console.log(
+    `\n${run.resources.length} resources (${custom} custom, ${run.resources.length - custom} components), evaluated in ${run.elapsedMs.toFixed(0)} ms`,
+  );
+  console.log("\nOutputs (mock values):");
+  for (const [key, value] of Object.entries(run.outputs)) console.log(`  ${key} = ${show(value)}`);
+}
+
+main().catch((error: unknown) => {
+  // A configuration problem is the user's to fix: print it plainly, without a stack trace.
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(1);
+});

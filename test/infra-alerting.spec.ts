@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { byName, cachedRun, ofType, policyOf, type ProgramRun } from "./support/pulumi-mocks";
+
+const ALERTS = "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-alerts";
+
+describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
+  let dev: ProgramRun;
+  let prod: ProgramRun;
+  before(async () => {
+    dev = await cachedRun("dev");
+    prod = await cachedRun("prod");
+  });
+
+  it("must count FAILED job results from the container logs", () => {
+    const filter = byName(
+      prod,
+      "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+      "drox-backup-failed-jobs-filter",
+    );
+    assert.equal(filter.inputs.logGroupName, "drox-backup-logs");
+    assert.equal(filter.inputs.pattern, '{ $.status = "FAILED" }');
+    assert.deepEqual(filter.inputs.metricTransformation, {
+      namespace: "DroxBackup",
+      name: "FailedJobs",
+      value: "1",
+      defaultValue: "0",
+    });
+  });
+
+  it("must alarm on failed jobs, every dead-letter queue, ALB 5xx and unhealthy hosts, to the alerts topic", () => {
+    const alarms = Object.fromEntries(
+      ofType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [
+        a.name,
+        [
+          a.inputs.namespace,
+          a.inputs.metricName,
+          a.inputs.dimensions,
+          a.inputs.comparisonOperator,
+          a.inputs.threshold,
+        ],
+      ]),
+    );
+    assert.deepEqual(alarms, {
+      "drox-backup-failed-jobs": ["DroxBackup", "FailedJobs", undefined, "GreaterThanOrEqualToThreshold", 1],
+      "drox-backup-slack-dlq-depth": [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        { QueueName: "drox-backup-slack-dlq" },
+        "GreaterThanThreshold",
+        0,
+      ],
+      "drox-backup-notion-dlq-depth": [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        { QueueName: "drox-backup-notion-dlq" },
+        "GreaterThanThreshold",
+        0,
+      ],
+      "drox-backup-schedules-dlq-depth": [
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        { QueueName: "drox-backup-dlq" },
+        "GreaterThanThreshold",
+        0,
+      ],
+      "drox-backup-alb-5xx": [
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_5XX_Count",
+        { LoadBalancer: "app/drox-backup-alb/0123" },
+        "GreaterThanOrEqualToThreshold",
+        5,
+      ],
+      "drox-backup-unhealthy-hosts": [
+        "AWS/ApplicationELB",
+        "UnHealthyHostCount",
+        { LoadBalancer: "app/drox-backup-alb/0123", TargetGroup: "targetgroup/drox-backup-tg/0123" },
+        "GreaterThanOrEqualToThreshold",
+        1,
+      ],
+    });
+    for (const alarm of ofType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+      assert.deepEqual(alarm.inputs.alarmActions, [ALERTS], alarm.name);
+      assert.deepEqual(alarm.inputs.okActions, [ALERTS], alarm.name);
+    }
+  });
+
+  it("must relay the alerts topic to Slack through Chatbot with a read-only guardrail and its own role", () => {
+    const chatbot = byName(
+      prod,
+      "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
+      "drox-backup-chatbot",
+    );
+    assert.equal(chatbot.inputs.slackTeamId, "T0123ABCD");
+    assert.equal(chatbot.inputs.slackChannelId, "C0123ABCD");
+    assert.deepEqual(chatbot.inputs.snsTopicArns, [ALERTS]);
+    assert.deepEqual(chatbot.inputs.guardrailPolicyArns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+    assert.equal(
+      chatbot.inputs.iamRoleArn,
+      "arn:aws:iam:ap-northeast-2:123456789012:drox-backup-chatbot-role",
+    );
+    assert.equal(chatbot.inputs.configurationName, "drox-backup-prod");
+    const trust = policyOf(byName(prod, "aws:iam/role:Role", "drox-backup-chatbot-role"), "assumeRolePolicy");
+    assert.deepEqual((trust.Statement[0] as { Principal: unknown }).Principal, {
+      Service: "chatbot.amazonaws.com",
+    });
+    assert.deepEqual(
+      ofType(prod, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.inputs.policyArn),
+      ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"],
+    );
+  });
+
+  it("must skip Chatbot without Slack ids", () => {
+    assert.equal(ofType(dev, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration").length, 0);
+    assert.equal(ofType(dev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
+  });
+});

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { builtinModules } from "node:module";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { HANDLER_PACKAGES, isLoadableFile, lambdaPackage } from "../components/lambda-package";
+import { ROOT } from "./support/pulumi-mocks";
+
+const LIMIT_BYTES = 2 * 1024 * 1024;
+
+function sizeOf(p: string): number {
+  const stat = fs.statSync(p);
+  if (!stat.isDirectory()) return stat.size;
+  return fs.readdirSync(p).reduce((sum, entry) => sum + sizeOf(path.join(p, entry)), 0);
+}
+
+/** Bare module specifiers reachable at run time from a runtime file (type-only imports excluded). */
+function runtimeImports(entry: string, seen = new Set<string>()): Set<string> {
+  const bare = new Set<string>();
+  if (seen.has(entry)) return bare;
+  seen.add(entry);
+  const source = fs.readFileSync(entry, "utf8");
+  const pattern =
+    /(?:^|\n)\s*(?:import|export)\s+(?!type\s)(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/g;
+  for (const match of source.matchAll(pattern)) {
+    const specifier = match[1] ?? match[2]!;
+    if (specifier.startsWith(".")) {
+      const base = path.resolve(path.dirname(entry), specifier);
+      const file = [`${base}.ts`, path.join(base, "index.ts")].find((f) => fs.existsSync(f));
+      if (file) for (const name of runtimeImports(file, seen)) bare.add(name);
+    } else {
+      const name = specifier.startsWith("@")
+        ? specifier.split("/").slice(0, 2).join("/")
+        : specifier.split("/")[0]!;
+      if (!builtinModules.includes(name.replace(/^node:/, ""))) bare.add(name);
+    }
+  }
+  return bare;
+}
+
+describe("infra: inline Lambda packages", () => {
+  const cwd = process.cwd();
+  before(() => process.chdir(ROOT));
+  after(() => process.chdir(cwd));
+
+  it("must pack at most 2 MB of dependencies per Lambda, against ~59 MB by default", async () => {
+    const pkg = lambdaPackage({ runtimeDir: "dist/does-not-exist" });
+    const paths = await pulumi.runtime.computeCodePaths({
+      ...pkg.codePathOptions,
+      extraExcludePackages: [...(pkg.codePathOptions.extraExcludePackages ?? [])],
+    });
+    const total = [...paths.keys()].reduce((sum, p) => sum + sizeOf(p), 0);
+    assert.ok(total <= LIMIT_BYTES, `${(total / 1048576).toFixed(2)} MiB > 2 MiB`);
+    assert.ok(total > 200 * 1024, "the handlers' packages are missing");
+    const baseline = await pulumi.runtime.computeCodePaths({});
+    const baselineTotal = [...baseline.keys()].reduce((sum, p) => sum + sizeOf(p), 0);
+    assert.ok(baselineTotal > 10 * total, `default ${baselineTotal} is not ≫ ${total}`);
+  });
+
+  it("must pack every package the handlers import and none the Lambda runtime provides", () => {
+    const imports = runtimeImports(path.join(ROOT, "runtime", "handlers.ts"));
+    const provided = [...imports].filter((name) => /^@aws-sdk\//.test(name) || name === "aws-lambda");
+    const needed = [...imports].filter((name) => !provided.includes(name)).sort();
+    assert.deepEqual(
+      needed,
+      [...HANDLER_PACKAGES].sort(),
+      "update HANDLER_PACKAGES when the handlers' imports change",
+    );
+    const packed = lambdaPackage({ runtimeDir: "dist/does-not-exist" }).packedPackages;
+    for (const name of HANDLER_PACKAGES) assert.ok(packed.includes(name), name);
+    assert.ok(
+      packed.every((name) => !/^(@aws-sdk|@smithy|@types|@pulumi)\//.test(name)),
+      packed.join(", "),
+    );
+  });
+
+  it("must keep only the files require() loads", () => {
+    const siblings = new Set(["index.js", "index.cjs", "index.d.ts", "util.mjs", "util.js", "a.mjs"]);
+    assert.equal(isLoadableFile("index.cjs", siblings), true);
+    assert.equal(isLoadableFile("index.js", siblings), false, "the ESM twin of a .cjs file");
+    assert.equal(isLoadableFile("util.mjs", siblings), false, "the ESM twin of a .js file");
+    assert.equal(isLoadableFile("a.mjs", siblings), true);
+    assert.equal(isLoadableFile("index.d.ts", siblings), false);
+    assert.equal(isLoadableFile("index.js.map", siblings), false);
+    assert.equal(isLoadableFile("package.json", siblings), true);
+    assert.equal(isLoadableFile("README.md", siblings), false);
+  });
+});

@@ -1,0 +1,319 @@
+import assert from "node:assert/strict";
+import {
+  byName,
+  cachedRun,
+  ofType,
+  policyOf,
+  type ProgramRun,
+  type RecordedResource,
+} from "./support/pulumi-mocks";
+
+interface Container {
+  name: string;
+  image: string;
+  command: string[];
+  portMappings: { containerPort: number }[];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  logConfiguration: { logDriver: string; options: Record<string, string> };
+}
+const containerOf = (run: ProgramRun): Container =>
+  (
+    JSON.parse(
+      String(
+        byName(run, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task").inputs.containerDefinitions,
+      ),
+    ) as Container[]
+  )[0]!;
+// Registration order follows input resolution, not code order: compare rule sets sorted.
+const bySorted = <T>(items: T[]): T[] =>
+  [...items].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const rule = (r: RecordedResource) => {
+  const { securityGroupId, ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6, referencedSecurityGroupId } =
+    r.inputs;
+  return { securityGroupId, ipProtocol, fromPort, toPort, cidrIpv4, cidrIpv6, referencedSecurityGroupId };
+};
+
+describe("infra: service (ECS Fargate behind an ALB)", () => {
+  let dev: ProgramRun;
+  let prod: ProgramRun;
+  before(async () => {
+    dev = await cachedRun("dev");
+    prod = await cachedRun("prod");
+  });
+
+  it("must serve HTTPS with a TLS 1.3 policy and redirect HTTP when a certificate is configured", () => {
+    const listeners = ofType(prod, "aws:lb/listener:Listener");
+    assert.deepEqual(bySorted(listeners.map((l) => [l.name, l.inputs.protocol, l.inputs.port])), [
+      ["drox-backup-http", "HTTP", 80],
+      ["drox-backup-https", "HTTPS", 443],
+    ]);
+    const https = byName(prod, "aws:lb/listener:Listener", "drox-backup-https");
+    assert.equal(https.inputs.sslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    assert.equal(
+      https.inputs.certificateArn,
+      "arn:aws:acm:ap-northeast-2:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+    );
+    assert.deepEqual(https.inputs.defaultActions, [
+      { type: "forward", targetGroupArn: "arn:aws:lb:ap-northeast-2:123456789012:drox-backup-tg" },
+    ]);
+    assert.deepEqual(byName(prod, "aws:lb/listener:Listener", "drox-backup-http").inputs.defaultActions, [
+      { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+    ]);
+  });
+
+  it("must forward plain HTTP only on the explicit allowHttp opt-in", () => {
+    const listeners = ofType(dev, "aws:lb/listener:Listener");
+    assert.equal(listeners.length, 1);
+    assert.equal(listeners[0]!.inputs.protocol, "HTTP");
+    assert.equal(listeners[0]!.inputs.port, 80);
+    assert.deepEqual(listeners[0]!.inputs.defaultActions, [
+      { type: "forward", targetGroupArn: "arn:aws:lb:ap-northeast-2:123456789012:drox-backup-tg" },
+    ]);
+  });
+
+  it("must open the ALB's listener ports to the world and the task port to the ALB only", () => {
+    const albSg = "drox-backup-alb-sg-id";
+    const taskSg = "drox-backup-task-sg-id";
+    const world = (port: number) => [
+      {
+        securityGroupId: albSg,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: "0.0.0.0/0",
+        cidrIpv6: undefined,
+        referencedSecurityGroupId: undefined,
+      },
+      {
+        securityGroupId: albSg,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: undefined,
+        cidrIpv6: "::/0",
+        referencedSecurityGroupId: undefined,
+      },
+    ];
+    const fromAlb = {
+      securityGroupId: taskSg,
+      ipProtocol: "tcp",
+      fromPort: 8080,
+      toPort: 8080,
+      cidrIpv4: undefined,
+      cidrIpv6: undefined,
+      referencedSecurityGroupId: albSg,
+    };
+    const ingress = (run: ProgramRun) =>
+      bySorted(ofType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(rule));
+    assert.deepEqual(ingress(dev), bySorted([...world(80), fromAlb]));
+    assert.deepEqual(ingress(prod), bySorted([...world(443), ...world(80), fromAlb]));
+    assert.deepEqual(
+      bySorted(ofType(prod, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(rule)),
+      bySorted([
+        {
+          securityGroupId: albSg,
+          ipProtocol: "tcp",
+          fromPort: 8080,
+          toPort: 8080,
+          cidrIpv4: undefined,
+          cidrIpv6: undefined,
+          referencedSecurityGroupId: taskSg,
+        },
+        {
+          securityGroupId: taskSg,
+          ipProtocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          cidrIpv4: "0.0.0.0/0",
+          cidrIpv6: undefined,
+          referencedSecurityGroupId: undefined,
+        },
+      ]),
+    );
+    for (const sg of ofType(prod, "aws:ec2/securityGroup:SecurityGroup")) {
+      assert.equal(sg.inputs.ingress, undefined, "no inline rules next to rule resources");
+    }
+  });
+
+  it("must health-check /health on 8080 and run the service with a circuit breaker", () => {
+    const tg = byName(prod, "aws:lb/targetGroup:TargetGroup", "drox-backup-tg");
+    assert.equal(tg.inputs.port, 8080);
+    assert.equal(tg.inputs.targetType, "ip");
+    assert.deepEqual(tg.inputs.healthCheck, {
+      path: "/health",
+      matcher: "200",
+      interval: 15,
+      timeout: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    });
+    const service = byName(prod, "aws:ecs/service:Service", "drox-backup-service");
+    assert.equal(service.inputs.launchType, "FARGATE");
+    assert.equal(service.inputs.desiredCount, 2);
+    assert.deepEqual(service.inputs.deploymentCircuitBreaker, { enable: true, rollback: true });
+    assert.deepEqual(service.inputs.loadBalancers, [
+      {
+        targetGroupArn: "arn:aws:lb:ap-northeast-2:123456789012:drox-backup-tg",
+        containerName: "app",
+        containerPort: 8080,
+      },
+    ]);
+    assert.equal(
+      byName(prod, "aws:lb/loadBalancer:LoadBalancer", "drox-backup-alb").inputs.dropInvalidHeaderFields,
+      true,
+    );
+  });
+
+  it("must run tasks in private subnets of its own VPC, or with public IPs in the default VPC", () => {
+    const network = (run: ProgramRun) =>
+      byName(run, "aws:ecs/service:Service", "drox-backup-service").inputs.networkConfiguration;
+    assert.deepEqual(network(prod), {
+      subnets: ["drox-backup-vpc-private-a", "drox-backup-vpc-private-b"],
+      securityGroups: ["drox-backup-task-sg-id"],
+      assignPublicIp: false,
+    });
+    assert.deepEqual(byName(prod, "awsx:ec2:Vpc", "drox-backup-vpc").inputs.natGateways, {
+      strategy: "Single",
+    });
+    assert.deepEqual(network(dev), {
+      subnets: ["drox-backup-vpc-public-a", "drox-backup-vpc-public-b"],
+      securityGroups: ["drox-backup-task-sg-id"],
+      assignPublicIp: true,
+    });
+    assert.equal(ofType(dev, "awsx:ec2:Vpc").length, 0);
+  });
+
+  it("must build the image from the repo's Dockerfile and run `drox-backup serve` (the CLI is the ENTRYPOINT) with the runtime contract", () => {
+    const image = byName(prod, "awsx:ecr:Image", "drox-backup-image");
+    assert.equal(image.inputs.context, ".");
+    assert.equal(image.inputs.dockerfile, "./Dockerfile");
+    assert.equal(
+      image.inputs.repositoryUrl,
+      "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/drox-backup-repo",
+    );
+    const container = containerOf(prod);
+    assert.equal(container.name, "app");
+    assert.match(container.image, /drox-backup-image@sha256:/);
+    assert.deepEqual(container.command, ["serve"]);
+    assert.deepEqual(container.portMappings, [{ containerPort: 8080, protocol: "tcp" }]);
+    assert.deepEqual(Object.fromEntries(container.environment.map((e) => [e.name, e.value])), {
+      BACKUP_BUCKET: "drox-backup-bucket",
+      DISPLAY_TIME_ZONE: "Asia/Seoul",
+      DR_REGION: "ap-northeast-1",
+      DR_RETENTION_DAYS: "30",
+      EBS_VOLUME_IDS: "vol-0123456789abcdef0,vol-0fedcba9876543210",
+      EVENTS_TOPIC_ARN: "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events",
+      HISTORY_TABLE: "drox-backup-history",
+      NOTION_DATABASE_ID: "0123456789abcdef0123456789abcdef",
+      PORT: "8080",
+      RDS_INSTANCE_IDS: "db-prod-1",
+      RETENTION_DAYS: "30",
+      S3_SOURCE_BUCKETS: "drox-prod-assets,drox-prod-uploads",
+    });
+    assert.equal(
+      Object.fromEntries(containerOf(dev).environment.map((e) => [e.name, e.value])).BACKUP_TAG,
+      "Backup=true",
+    );
+    assert.deepEqual(container.logConfiguration, {
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": "drox-backup-logs",
+        "awslogs-region": "ap-northeast-2",
+        "awslogs-stream-prefix": "app",
+      },
+    });
+    const task = byName(prod, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task");
+    assert.equal(task.inputs.family, "drox-backup-prod");
+    assert.equal(task.inputs.cpu, "1024");
+    assert.equal(task.inputs.memory, "2048");
+  });
+
+  it("must let the execution role pull, log and read exactly the injected secrets", () => {
+    const secret = (role: string) => `arn:aws:secretsmanager:ap-northeast-2:123456789012:drox-backup-${role}`;
+    assert.deepEqual(
+      policyOf(byName(prod, "aws:iam/rolePolicy:RolePolicy", "drox-backup-execution-policy")).Statement,
+      [
+        { Effect: "Allow", Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+        {
+          Effect: "Allow",
+          Sid: "PullImage",
+          Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          Resource: "arn:aws:ecr:ap-northeast-2:123456789012:drox-backup-repo",
+        },
+        {
+          Effect: "Allow",
+          Sid: "WriteLogs",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: "arn:aws:cloudwatch:ap-northeast-2:123456789012:drox-backup-logs:*",
+        },
+        {
+          Effect: "Allow",
+          Sid: "InjectSecrets",
+          Action: "secretsmanager:GetSecretValue",
+          Resource: [
+            secret("slack-webhook"),
+            secret("slack-alerts-webhook"),
+            secret("slack-reports-webhook"),
+            secret("notion-token"),
+            secret("api-token"),
+          ],
+        },
+        {
+          Effect: "Allow",
+          Sid: "DecryptSecrets",
+          Action: "kms:Decrypt",
+          Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+        },
+      ],
+    );
+  });
+
+  it("must scope the task role to snapshots, the backup and source buckets, the events topic and the table", () => {
+    const statements = policyOf(
+      byName(prod, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
+    ).Statement;
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    assert.deepEqual(Object.keys(bySid), [
+      "EbsSnapshots",
+      "TagNewSnapshots",
+      "RdsSnapshots",
+      "BackupBucketList",
+      "BackupBucketObjects",
+      "PublishEvents",
+      "History",
+      "UseStackKey",
+      "SourceBucketsList",
+      "SourceBucketsRead",
+    ]);
+    assert.deepEqual(bySid.SourceBucketsRead!.Resource, [
+      "arn:aws:s3:::drox-prod-assets/*",
+      "arn:aws:s3:::drox-prod-uploads/*",
+    ]);
+    assert.deepEqual(bySid.SourceBucketsRead!.Action, ["s3:GetObject", "s3:GetObjectTagging"]);
+    assert.equal(bySid.BackupBucketObjects!.Resource, "arn:aws:s3:::drox-backup-bucket/*");
+    assert.ok(
+      !(bySid.BackupBucketObjects!.Action as string[]).includes("s3:DeleteObject"),
+      "backups are expired by lifecycle only",
+    );
+    assert.equal(bySid.PublishEvents!.Resource, "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events");
+    assert.deepEqual(bySid.History!.Resource, [
+      "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history",
+      "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history/index/*",
+    ]);
+    assert.deepEqual(bySid.TagNewSnapshots!.Condition, {
+      StringEquals: { "ec2:CreateAction": ["CreateSnapshot", "CopySnapshot"] },
+    });
+    for (const s of statements) {
+      const actions = ([] as string[]).concat(s.Action as string | string[]);
+      assert.ok(
+        actions.every((a) => !a.endsWith(":*") && a !== "*"),
+        `${String(s.Sid)} uses a wildcard action`,
+      );
+    }
+    // With a backup tag (dev), targets are discovered at run time.
+    const dev_ = policyOf(byName(dev, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy")).Statement;
+    const find = dev_.find((s) => s.Sid === "FindTaggedTargets");
+    assert.deepEqual(find?.Action, ["tag:GetResources", "s3:ListAllMyBuckets", "s3:GetBucketTagging"]);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { CreateSnapshotCommand, CreateVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { IntegrityCheck } from "../runtime/events";
+import { runBackups, runIntegrityCheck } from "../runtime/jobs";
+import {
+  BACKUP_BUCKET,
+  createBackupBucket,
+  createHistoryTable,
+  createTopicWithQueue,
+  drainQueue,
+  motoS3,
+  testDeps,
+  type AwsFixture,
+} from "./jobs-fixtures";
+import { useMoto, type Moto } from "./support/moto";
+
+const FAST = {
+  ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 },
+  rds: { minDelaySeconds: 1, maxDelaySeconds: 1 },
+};
+
+describe("integrity check (보안 점검)", function () {
+  this.timeout(120_000);
+  let moto: Moto;
+  let fixture: AwsFixture;
+  let s3: S3Client;
+  let ec2: EC2Client;
+  let rds: RDSClient;
+
+  before(async () => {
+    moto = await useMoto();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    await createHistoryTable();
+    fixture = await createTopicWithQueue(moto);
+    s3 = motoS3();
+    ec2 = new EC2Client({});
+    rds = new RDSClient({});
+  });
+
+  async function backUpEverything(encrypted: boolean): Promise<Record<string, string>> {
+    const { VolumeId } = await ec2.send(
+      new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: encrypted }),
+    );
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: "db-prod-1",
+        DBInstanceClass: "db.t3.micro",
+        Engine: "postgres",
+        AllocatedStorage: 20,
+        MasterUsername: "drox",
+        MasterUserPassword: "not-a-secret-1",
+        StorageEncrypted: encrypted,
+      }),
+    );
+    await s3.send(new CreateBucketCommand({ Bucket: "app-data" }));
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "a.txt", Body: "a" }));
+    const env = {
+      ...fixture.env,
+      EBS_VOLUME_IDS: VolumeId!,
+      RDS_INSTANCE_IDS: "db-prod-1",
+      S3_SOURCE_BUCKETS: "app-data",
+    };
+    await runBackups("ALL", FAST, testDeps(env));
+    await drainQueue(fixture);
+    return env;
+  }
+
+  it("must pass sound backups and publish backup.check.v1 without findings", async () => {
+    await createBackupBucket(s3);
+    const env = await backUpEverything(true);
+    const check = await runIntegrityCheck(testDeps(env));
+    assert.deepEqual(check.findings, []);
+    assert.equal(check.status, "SUCCEEDED");
+    assert.equal(
+      check.checkedResources,
+      4,
+      "1 EBS snapshot, 1 DB snapshot, the backup bucket, 1 source bucket",
+    );
+    const [message] = await drainQueue(fixture);
+    assert.deepEqual(JSON.parse(message!.Message), check);
+    assert.deepEqual(message!.MessageAttributes?.status, { Type: "String", Value: "SUCCEEDED" });
+  });
+
+  it("must report unencrypted snapshots, a missing object and a weak backup bucket, and fail", async () => {
+    await createBackupBucket(s3, BACKUP_BUCKET, false);
+    const env = await backUpEverything(false);
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "new-since-backup.txt", Body: "n" }));
+    const check = await runIntegrityCheck(testDeps(env));
+    const messages = check.findings.map((f) => `${f.severity} ${f.message}`);
+    assert.ok(messages.includes("WARNING EBS snapshot is not encrypted"), messages.join("\n"));
+    assert.ok(messages.includes("WARNING DB snapshot is not encrypted"));
+    assert.ok(messages.includes("WARNING Backup bucket versioning is not enabled"));
+    assert.ok(messages.includes("CRITICAL Backup bucket has no public access block"));
+    assert.ok(
+      messages.some((m) =>
+        m.startsWith("WARNING 1 of 2 objects missing from the backup (e.g. new-since-backup.txt)"),
+      ),
+    );
+    assert.equal(check.status, "FAILED");
+    const [message] = await drainQueue(fixture);
+    assert.equal((JSON.parse(message!.Message) as IntegrityCheck).status, "FAILED");
+  });
+
+  it("must never judge snapshots it did not make", async () => {
+    await createBackupBucket(s3);
+    const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8 }));
+    await ec2.send(new CreateSnapshotCommand({ VolumeId }));
+    const check = await runIntegrityCheck(testDeps(fixture.env));
+    assert.deepEqual(check.findings, []);
+  });
+});

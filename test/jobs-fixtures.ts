@@ -1,0 +1,149 @@
+/**
+ * Shared set-up for the jobs, history, publisher and CLI specs against moto: the history table,
+ * the events topic with an SQS queue subscribed (to read published messages back), the backup
+ * bucket, and JobDeps pointing at all of them.
+ */
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Writable } from "node:stream";
+import { historyTableDefinition } from "../runtime/history-dynamodb";
+import { readJobSettings } from "../runtime/job-settings";
+import { createJobDeps, type JobDeps } from "../runtime/jobs/context";
+import { createLogger } from "../runtime/logger";
+import type { Moto } from "./support/moto";
+
+export const TABLE = "drox-history-test";
+export const BACKUP_BUCKET = "drox-backup-store";
+export const DR_REGION = "us-west-2";
+
+export interface AwsFixture {
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  readonly sqs: SQSClient;
+  /** Env for the jobs (and a spawned CLI). */
+  readonly env: Record<string, string>;
+}
+
+export interface SnsEnvelope {
+  readonly Subject?: string;
+  readonly Message: string;
+  readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+export async function createHistoryTable(name = TABLE): Promise<void> {
+  await new DynamoDBClient({}).send(new CreateTableCommand(historyTableDefinition(name)));
+}
+
+export async function createBackupBucket(s3: S3Client, name = BACKUP_BUCKET, hardened = true): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  if (!hardened) return;
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }),
+  );
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: name,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+    }),
+  );
+  await s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: name,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
+}
+
+/** A topic with an SQS queue subscribed, as the Lambdas subscribe in AWS. */
+export async function createTopicWithQueue(moto: Moto): Promise<AwsFixture> {
+  const sns = new SNSClient({});
+  const sqs = new SQSClient({});
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "drox-events" }));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "drox-events-probe" }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  await sns.send(
+    new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: attrs.Attributes?.QueueArn ?? "" }),
+  );
+  return {
+    topicArn: TopicArn ?? "",
+    queueUrl: QueueUrl ?? "",
+    sqs,
+    env: {
+      ...moto.env,
+      EVENTS_TOPIC_ARN: TopicArn ?? "",
+      HISTORY_TABLE: TABLE,
+      BACKUP_BUCKET,
+    },
+  };
+}
+
+/** Every message currently in the queue, as SNS envelopes. */
+export async function drainQueue(fixture: AwsFixture): Promise<SnsEnvelope[]> {
+  const messages: SnsEnvelope[] = [];
+  for (;;) {
+    const out = await fixture.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: fixture.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const batch = out.Messages ?? [];
+    if (batch.length === 0) return messages;
+    for (const m of batch) messages.push(JSON.parse(m.Body ?? "{}") as SnsEnvelope);
+    await fixture.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: fixture.queueUrl,
+        Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+      }),
+    );
+  }
+}
+
+/** A KMS key in a region, through moto's JSON API (the KMS client is not a dependency). */
+export async function createKmsKey(moto: Moto, region: string): Promise<string> {
+  const res = await fetch(moto.endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "TrentService.CreateKey",
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20240101/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ Description: "drox DR key" }),
+  });
+  if (!res.ok) throw new Error(`CreateKey failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { KeyMetadata: { Arn: string } };
+  return body.KeyMetadata.Arn;
+}
+
+const silent = new Writable({ write: (_chunk, _enc, done) => done() });
+
+export function testDeps(env: Record<string, string>, overrides: Partial<JobDeps> = {}): JobDeps {
+  return createJobDeps(
+    { logger: createLogger({ destination: silent, level: "silent" }), ...overrides },
+    { ...process.env, ...env },
+  );
+}
+
+export function motoS3(): S3Client {
+  return new S3Client({ forcePathStyle: true });
+}
+
+export { readJobSettings };

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import pLimit from "p-limit";
+import type { BackupResult } from "../runtime/events";
+import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
+import {
+  BACKUP_BUCKET,
+  createBackupBucket,
+  createHistoryTable,
+  createTopicWithQueue,
+  drainQueue,
+  motoS3,
+  testDeps,
+  type AwsFixture,
+} from "./jobs-fixtures";
+import { useMoto, type Moto } from "./support/moto";
+
+async function put(
+  s3: S3Client,
+  bucket: string,
+  objects: { Key: string; Body: string; StorageClass?: "GLACIER" }[],
+) {
+  const limit = pLimit(16);
+  await Promise.all(objects.map((o) => limit(() => s3.send(new PutObjectCommand({ Bucket: bucket, ...o })))));
+}
+
+async function keys(s3: S3Client, bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+describe("S3 backup job", function () {
+  this.timeout(120_000);
+  let moto: Moto;
+  let fixture: AwsFixture;
+  let s3: S3Client;
+
+  before(async () => {
+    moto = await useMoto();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    await createHistoryTable();
+    fixture = await createTopicWithQueue(moto);
+    s3 = motoS3();
+    await createBackupBucket(s3);
+  });
+
+  it("must sync each source bucket under its own prefix and report files and bytes", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "app-data" }));
+    await put(s3, "app-data", [
+      { Key: "a.txt", Body: "hello" },
+      { Key: "dir/b.txt", Body: "world!" },
+    ]);
+    const deps = testDeps({ ...fixture.env, S3_SOURCE_BUCKETS: "app-data" });
+    const progress: S3ProgressEvent[] = [];
+    const [result] = await runBackups("S3", { onProgress: (p) => progress.push(p) }, deps);
+    assert.equal(result!.status, "SUCCEEDED");
+    assert.deepEqual(result!.metrics, {
+      filesCopied: 2,
+      filesTotal: 2,
+      filesFailed: 0,
+      sizeBytes: 11,
+      bytesCopied: 11,
+    });
+    assert.deepEqual(await keys(s3, BACKUP_BUCKET), ["app-data/a.txt", "app-data/dir/b.txt"]);
+    assert.ok(progress.length > 0 && progress.every((p) => p.bucket === "app-data"));
+    assert.deepEqual(await deps.history.get(result!.jobId), result);
+    const [message] = await drainQueue(fixture);
+    assert.equal(message!.MessageAttributes?.type?.Value, "S3");
+
+    const [again] = await runBackups("S3", {}, deps);
+    assert.equal(again!.metrics?.filesCopied, 0, "an unchanged re-run copies nothing");
+  });
+
+  it("must select source buckets by BACKUP_TAG, never the backup bucket itself", async () => {
+    for (const [name, tag] of [
+      ["tagged-src", "true"],
+      ["untagged-src", "false"],
+    ] as const) {
+      await s3.send(new CreateBucketCommand({ Bucket: name }));
+      await s3.send(
+        new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: [{ Key: "Backup", Value: tag }] } }),
+      );
+    }
+    await s3.send(
+      new PutBucketTaggingCommand({
+        Bucket: BACKUP_BUCKET,
+        Tagging: { TagSet: [{ Key: "Backup", Value: "true" }] },
+      }),
+    );
+    const results = await runBackups("S3", {}, testDeps({ ...fixture.env, BACKUP_TAG: "Backup=true" }));
+    assert.deepEqual(
+      results.map((r) => r.resource),
+      ["tagged-src"],
+    );
+  });
+
+  it("must be WARNING with the failing keys when some objects cannot be copied", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "logs" }));
+    await put(s3, "logs", [
+      { Key: "a.log", Body: "a" },
+      { Key: "archived.log", Body: "cold", StorageClass: "GLACIER" },
+    ]);
+    const [result] = await runBackups("S3", { resources: ["logs"] }, testDeps(fixture.env));
+    assert.equal(result!.status, "WARNING");
+    assert.equal(result!.metrics?.filesCopied, 1);
+    assert.equal(result!.metrics?.filesFailed, 1);
+    assert.match(result!.error!.message, /^1 of 2 objects could not be copied: archived\.log: \w+: /);
+  });
+
+  it("must be FAILED when the source bucket does not exist", async () => {
+    const [result] = await runBackups("S3", { resources: ["no-such-bucket"] }, testDeps(fixture.env));
+    assert.equal(result!.status, "FAILED");
+    assert.match(result!.error!.message, /"no-such-bucket": the bucket does not exist/);
+    const [message] = await drainQueue(fixture);
+    assert.equal((JSON.parse(message!.Message) as BackupResult).status, "FAILED");
+  });
+
+  it("must be FAILED, recorded and published when the source bucket disappears mid-sync", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "vanishing" }));
+    const objectKeys = Array.from({ length: 1200 }, (_, i) => `obj-${String(i).padStart(4, "0")}`);
+    await put(
+      s3,
+      "vanishing",
+      objectKeys.map((Key) => ({ Key, Body: "x" })),
+    );
+    let removal: Promise<void> | undefined;
+    const remove = async () => {
+      const admin = motoS3();
+      for (let i = 0; i < objectKeys.length; i += 1000) {
+        const Objects = objectKeys.slice(i, i + 1000).map((Key) => ({ Key }));
+        await admin.send(new DeleteObjectsCommand({ Bucket: "vanishing", Delete: { Objects } }));
+      }
+      await admin.send(new DeleteBucketCommand({ Bucket: "vanishing" }));
+    };
+    const deps = testDeps({ ...fixture.env, S3_SYNC_CONCURRENCY: "4" });
+    const [result] = await runBackups(
+      "S3",
+      {
+        resources: ["vanishing"],
+        onProgress: (p) => {
+          if (p.copied >= 20) removal ??= remove();
+        },
+      },
+      deps,
+    );
+    await removal;
+    assert.equal(result!.status, "FAILED");
+    assert.match(result!.error!.message, /"vanishing": the bucket does not exist/);
+    assert.equal((await deps.history.get(result!.jobId))?.status, "FAILED");
+  });
+
+  it("must refuse S3 backups without BACKUP_BUCKET", async () => {
+    const env: Record<string, string> = { ...fixture.env, S3_SOURCE_BUCKETS: "app-data" };
+    delete env.BACKUP_BUCKET;
+    await assert.rejects(
+      runBackups("S3", {}, testDeps({ ...env, BACKUP_BUCKET: "" })),
+      /BACKUP_BUCKET is not set/,
+    );
+  });
+});

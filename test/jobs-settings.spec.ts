@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../runtime/errors";
+import { readJobSettings } from "../runtime/job-settings";
+
+describe("job settings from the environment", () => {
+  it("must apply the documented defaults", () => {
+    const s = readJobSettings({});
+    assert.deepEqual(s, {
+      region: undefined,
+      eventsTopicArn: undefined,
+      backupBucket: undefined,
+      historyTable: undefined,
+      ebsVolumeIds: [],
+      rdsInstanceIds: [],
+      s3SourceBuckets: [],
+      backupTag: undefined,
+      retentionDays: 7,
+      drRegion: undefined,
+      drRetentionDays: 7,
+      drKmsKeyId: undefined,
+      s3SyncConcurrency: 16,
+      jobTimeoutSeconds: 1800,
+      displayTimeZone: "Asia/Seoul",
+      historyRetentionDays: 400,
+    });
+  });
+
+  it("must parse lists, the tag selector and numbers", () => {
+    const s = readJobSettings({
+      AWS_REGION: "ap-northeast-2",
+      EBS_VOLUME_IDS: " vol-1, vol-2,,vol-1 ",
+      RDS_INSTANCE_IDS: "db-1",
+      S3_SOURCE_BUCKETS: "a,b",
+      BACKUP_TAG: "Backup=true",
+      RETENTION_DAYS: "14",
+      DR_REGION: "ap-northeast-3",
+      S3_SYNC_CONCURRENCY: "32",
+      JOB_TIMEOUT_SECONDS: "600",
+      DISPLAY_TIME_ZONE: "UTC",
+    });
+    assert.deepEqual(s.ebsVolumeIds, ["vol-1", "vol-2"]);
+    assert.deepEqual(s.backupTag, { key: "Backup", value: "true" });
+    assert.equal(s.retentionDays, 14);
+    assert.equal(s.drRetentionDays, 14, "DR retention defaults to RETENTION_DAYS");
+    assert.equal(s.s3SyncConcurrency, 32);
+    assert.equal(s.jobTimeoutSeconds, 600);
+    assert.equal(s.displayTimeZone, "UTC");
+  });
+
+  for (const [name, value, pattern] of [
+    ["RETENTION_DAYS", "seven", /^RETENTION_DAYS must be a whole number/],
+    ["RETENTION_DAYS", "0", /^RETENTION_DAYS must be a whole number from 1/],
+    ["S3_SYNC_CONCURRENCY", "-1", /^S3_SYNC_CONCURRENCY /],
+    ["JOB_TIMEOUT_SECONDS", "1.5", /^JOB_TIMEOUT_SECONDS /],
+    ["DR_RETENTION_DAYS", "x", /^DR_RETENTION_DAYS /],
+    ["BACKUP_TAG", "=true", /^BACKUP_TAG must be Key=Value/],
+    ["DR_REGION", "Seoul", /^DR_REGION must be an AWS region/],
+    ["DISPLAY_TIME_ZONE", "Mars/Base", /^DISPLAY_TIME_ZONE must be an IANA time zone/],
+    ["EVENTS_TOPIC_ARN", "drox-events", /^EVENTS_TOPIC_ARN must be an SNS topic ARN/],
+  ] as const) {
+    it(`must reject ${name}=${value} with an error naming the variable`, () => {
+      assert.throws(
+        () => readJobSettings({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && pattern.test(error.message),
+      );
+    });
+  }
+
+  it("must refuse a DR region equal to the primary region", () => {
+    assert.throws(
+      () => readJobSettings({ AWS_REGION: "us-east-1", DR_REGION: "us-east-1" }),
+      /DR_REGION must differ/,
+    );
+  });
+});

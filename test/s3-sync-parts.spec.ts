@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { ConfigError, DroxError } from "../runtime/errors";
+import { copySource, partRanges } from "../runtime/jobs/s3-copy";
+import { bucketError, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
+import { compareKeys, joinListings, type ListedObject } from "../runtime/jobs/s3-listing";
+import { DEFAULT_S3_SYNC_CONCURRENCY, s3SyncConcurrencyFromEnv } from "../runtime/jobs/s3-sync";
+
+async function* listing(keys: string[]): AsyncGenerator<ListedObject> {
+  for (const key of keys) yield { key, size: 1, etag: `"${key}"` };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe("S3 sync building blocks", () => {
+  it("must pair every source key with its backup and report backup-only keys", async () => {
+    const backupOnly: string[] = [];
+    const joined = await collect(
+      joinListings(listing(["a", "c", "d", "f"]), listing(["b", "c", "e", "f", "g"]), (b) =>
+        backupOnly.push(b.key),
+      ),
+    );
+    assert.deepEqual(
+      joined.map((j) => [j.source.key, j.backup?.key ?? null]),
+      [
+        ["a", null],
+        ["c", "c"],
+        ["d", null],
+        ["f", "f"],
+      ],
+    );
+    assert.deepEqual(backupOnly, ["b", "e", "g"]);
+  });
+
+  it("must join any two key sets exactly as a set lookup would", async () => {
+    const key = fc.string({ unit: "binary", minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(key), fc.uniqueArray(key), async (src, bak) => {
+        const s = [...src].sort(compareKeys);
+        const b = [...bak].sort(compareKeys);
+        const joined = await collect(joinListings(listing(s), listing(b)));
+        const inBackup = new Set(b);
+        assert.deepEqual(
+          joined.map((j) => [j.source.key, j.backup?.key]),
+          s.map((k) => [k, inBackup.has(k) ? k : undefined]),
+        );
+      }),
+    );
+  });
+
+  it("must order keys by UTF-8 bytes as S3 lists them", () => {
+    assert.ok("\u{1F600}" < "\uFFFD", "UTF-16 order puts the emoji first");
+    assert.ok(compareKeys("\uFFFD", "\u{1F600}") < 0, "UTF-8 order puts it last");
+    assert.equal(compareKeys("a/b", "a/b"), 0);
+  });
+
+  it("must split a large object into ranges within S3's part limits", () => {
+    const MiB = 1024 * 1024;
+    assert.deepEqual(partRanges(12 * MiB, 5 * MiB), [
+      { start: 0, end: 5 * MiB - 1 },
+      { start: 5 * MiB, end: 10 * MiB - 1 },
+      { start: 10 * MiB, end: 12 * MiB - 1 },
+    ]);
+    // 5 TiB at 5 MiB parts would be a million parts: the part size grows to stay at 10,000.
+    const huge = partRanges(5 * 1024 ** 4, 5 * MiB);
+    assert.equal(huge.length, 10_000);
+    assert.equal(huge.at(-1)?.end, 5 * 1024 ** 4 - 1);
+    // Below 5 MiB a part is refused by S3, whatever the caller asks.
+    assert.equal(partRanges(20 * MiB, 1024)[0]?.end, 5 * MiB - 1);
+  });
+
+  it("must URL-encode copy sources but keep the slashes between key segments", () => {
+    assert.equal(copySource("src", "dir/a b+c%.txt"), "src/dir/a%20b%2Bc%25.txt");
+    assert.equal(copySource("src", "résumé"), "src/r%C3%A9sum%C3%A9");
+  });
+
+  it("must describe SDK errors in one line without stack traces", () => {
+    const sdkError = Object.assign(new Error("The specified bucket does not exist"), {
+      name: "NoSuchBucket",
+      $metadata: { httpStatusCode: 404 },
+      $fault: "client",
+    });
+    assert.deepEqual(describeS3Error(sdkError), {
+      code: "NoSuchBucket",
+      message: "The specified bucket does not exist",
+      statusCode: 404,
+      retryable: false,
+    });
+    assert.equal(formatS3Error(sdkError), "NoSuchBucket: The specified bucket does not exist");
+    const throttled = Object.assign(new Error("Please reduce your request rate."), {
+      name: "SlowDown",
+      $metadata: { httpStatusCode: 503 },
+    });
+    assert.equal(describeS3Error(throttled).retryable, true);
+    const headError = Object.assign(new Error("UnknownError"), {
+      name: "403",
+      $metadata: { httpStatusCode: 403 },
+    });
+    const wrapped = bucketError("backup", "bk", "list", headError);
+    assert.ok(wrapped instanceof DroxError);
+    assert.equal(wrapped.message, 'Cannot list S3 backup bucket "bk": 403: UnknownError');
+    assert.equal(wrapped.statusCode, 403);
+    assert.equal(wrapped.cause, headError);
+  });
+
+  it("must read S3_SYNC_CONCURRENCY and reject nonsense", () => {
+    assert.equal(s3SyncConcurrencyFromEnv({}), DEFAULT_S3_SYNC_CONCURRENCY);
+    assert.equal(s3SyncConcurrencyFromEnv({ S3_SYNC_CONCURRENCY: "32" }), 32);
+    for (const bad of ["0", "-1", "2.5", "lots"]) {
+      assert.throws(() => s3SyncConcurrencyFromEnv({ S3_SYNC_CONCURRENCY: bad }), ConfigError);
+    }
+  });
+});

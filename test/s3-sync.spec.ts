@@ -1,0 +1,593 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type PutObjectCommandInput,
+} from "@aws-sdk/client-s3";
+import pLimit from "p-limit";
+import { DroxError } from "../runtime/errors";
+import {
+  MAX_KEYS_LISTED,
+  SOURCE_ETAG_METADATA,
+  compareBackup,
+  syncBucket,
+  type S3SyncProgress,
+} from "../runtime/jobs/s3-sync";
+import { useMoto, type Moto } from "./support/moto";
+
+const SRC = "drox-src";
+const BACKUP = "drox-backup-store";
+const MiB = 1024 * 1024;
+
+function motoS3(): S3Client {
+  // moto serves buckets by path, not by virtual host.
+  return new S3Client({ forcePathStyle: true });
+}
+
+async function createBuckets(s3: S3Client, ...names: string[]): Promise<void> {
+  for (const name of names) await s3.send(new CreateBucketCommand({ Bucket: name }));
+}
+
+async function putObjects(s3: S3Client, bucket: string, objects: Omit<PutObjectCommandInput, "Bucket">[]) {
+  const limit = pLimit(32);
+  await Promise.all(objects.map((o) => limit(() => s3.send(new PutObjectCommand({ Bucket: bucket, ...o })))));
+}
+
+async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+}
+
+async function listAllKeys(s3: S3Client, bucket: string, prefix?: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of out.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** Counts the requests the code sends, per command, at the client (moto still serves each one). */
+function countCommands(s3: S3Client) {
+  const counts = new Map<string, number>();
+  const active = new Map<string, number>();
+  const peaks = new Map<string, number>();
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? "unknown";
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      active.set(name, (active.get(name) ?? 0) + 1);
+      peaks.set(name, Math.max(peaks.get(name) ?? 0, active.get(name) ?? 0));
+      try {
+        return await next(args);
+      } finally {
+        active.set(name, (active.get(name) ?? 1) - 1);
+      }
+    },
+    { step: "initialize", name: "droxCommandCounter" },
+  );
+  return {
+    count: (name: string) => counts.get(name) ?? 0,
+    copies: () => (counts.get("CopyObjectCommand") ?? 0) + (counts.get("UploadPartCopyCommand") ?? 0),
+    maxInFlight: (name: string) => peaks.get(name) ?? 0,
+    reset: () => {
+      counts.clear();
+      peaks.clear();
+    },
+  };
+}
+
+/** A source object uploaded in two parts, so its ETag is `<md5>-2` and not an MD5 of the content. */
+async function putMultipartObject(s3: S3Client, bucket: string, key: string, meta: Record<string, string>) {
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: "application/x-tar",
+      CacheControl: "max-age=60",
+      Metadata: meta,
+    }),
+  );
+  const parts = [Buffer.alloc(5 * MiB, "a"), Buffer.from("tail")];
+  const etags: string[] = [];
+  for (const [i, body] of parts.entries()) {
+    const out = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: body }),
+    );
+    etags.push(out.ETag ?? "");
+  }
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+    }),
+  );
+  return Buffer.concat(parts);
+}
+
+describe("S3 incremental sync (against moto)", function () {
+  this.timeout(180_000);
+  let moto: Moto;
+  let s3: S3Client;
+
+  before(async () => {
+    moto = await useMoto();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    s3 = motoS3();
+    await createBuckets(s3, SRC, BACKUP);
+  });
+
+  it("must copy every object on the first run and issue no copy at all on an unchanged re-run", async () => {
+    const objects = Array.from({ length: 40 }, (_, i) => ({
+      Key: `dir/file-${i}.txt`,
+      Body: `content ${i}`,
+    }));
+    await putObjects(s3, SRC, objects);
+    const counter = countCommands(s3);
+
+    const first = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 8 });
+    const totalBytes = objects.reduce((n, o) => n + Buffer.byteLength(o.Body), 0);
+    assert.deepEqual(first, {
+      filesTotal: 40,
+      filesCopied: 40,
+      filesSkipped: 0,
+      filesFailed: 0,
+      bytesCopied: totalBytes,
+      sizeBytes: totalBytes,
+      failures: [],
+    });
+    assert.equal(counter.count("CopyObjectCommand"), 40);
+    assert.equal(counter.count("HeadObjectCommand"), 0, "plain objects need no HEAD");
+    assert.deepEqual((await listAllKeys(s3, BACKUP)).sort(), objects.map((o) => `${SRC}/${o.Key}`).sort());
+    assert.equal((await readBytes(s3, BACKUP, `${SRC}/dir/file-7.txt`)).toString(), "content 7");
+
+    counter.reset();
+    const again = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 8 });
+    assert.equal(counter.copies(), 0);
+    assert.equal(counter.count("HeadObjectCommand"), 0, "equal ETags decide without a HEAD");
+    assert.deepEqual(again, { ...first, filesCopied: 0, filesSkipped: 40, bytesCopied: 0 });
+  });
+
+  it("must recopy changed and new objects only, and keep objects deleted from the source", async () => {
+    await putObjects(s3, SRC, [
+      { Key: "same.txt", Body: "unchanged" },
+      { Key: "edited.txt", Body: "version-1" },
+      { Key: "resized.txt", Body: "short" },
+      { Key: "removed.txt", Body: "will be deleted from the source" },
+    ]);
+    await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    await putObjects(s3, SRC, [
+      { Key: "edited.txt", Body: "version-2" }, // same size, different ETag
+      { Key: "resized.txt", Body: "much longer now" },
+      { Key: "new.txt", Body: "new" },
+    ]);
+    await s3.send(new DeleteObjectsCommand({ Bucket: SRC, Delete: { Objects: [{ Key: "removed.txt" }] } }));
+    const counter = countCommands(s3);
+
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+
+    assert.equal(result.filesTotal, 4);
+    assert.equal(result.filesCopied, 3);
+    assert.equal(result.filesSkipped, 1);
+    assert.equal(counter.count("CopyObjectCommand"), 3);
+    assert.equal((await readBytes(s3, BACKUP, `${SRC}/edited.txt`)).toString(), "version-2");
+    assert.equal((await readBytes(s3, BACKUP, `${SRC}/resized.txt`)).toString(), "much longer now");
+    assert.equal(
+      (await readBytes(s3, BACKUP, `${SRC}/removed.txt`)).toString(),
+      "will be deleted from the source",
+    );
+  });
+
+  it("must preserve user metadata, content type and caching headers", async () => {
+    await putObjects(s3, SRC, [
+      {
+        Key: "report.json",
+        Body: "{}",
+        ContentType: "application/json",
+        CacheControl: "no-cache",
+        ContentDisposition: 'attachment; filename="report.json"',
+        Metadata: { owner: "devops", "build-id": "42" },
+      },
+    ]);
+    await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: `${SRC}/report.json` }));
+    assert.equal(head.ContentType, "application/json");
+    assert.equal(head.CacheControl, "no-cache");
+    assert.equal(head.ContentDisposition, 'attachment; filename="report.json"');
+    assert.deepEqual(head.Metadata, { owner: "devops", "build-id": "42" });
+  });
+
+  it("must recognise a copy of a multipart-uploaded object by its stored source ETag", async () => {
+    const body = await putMultipartObject(s3, SRC, "archive.tar", { origin: "ci" });
+    const sourceHead = await s3.send(new HeadObjectCommand({ Bucket: SRC, Key: "archive.tar" }));
+    assert.match(sourceHead.ETag ?? "", /-2"$/);
+    const counter = countCommands(s3);
+
+    const first = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(first.filesCopied, 1);
+
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: `${SRC}/archive.tar` }));
+    assert.notEqual(head.ETag, sourceHead.ETag, "a copy of a multipart object gets a new ETag");
+    assert.equal(head.ContentType, "application/x-tar");
+    assert.equal(head.CacheControl, "max-age=60");
+    assert.deepEqual(head.Metadata, {
+      origin: "ci",
+      [SOURCE_ETAG_METADATA]: (sourceHead.ETag ?? "").replace(/"/g, ""),
+    });
+    assert.ok((await readBytes(s3, BACKUP, `${SRC}/archive.tar`)).equals(body));
+
+    counter.reset();
+    const again = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(again.filesSkipped, 1);
+    assert.equal(counter.copies(), 0);
+    assert.deepEqual(await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      sourceCount: 1,
+      backupCount: 1,
+      missing: [],
+      mismatched: [],
+      missingCount: 0,
+      mismatchedCount: 0,
+    });
+  });
+
+  it("must record the source ETag when the backup bucket gives copies other ETags (SSE-KMS)", async () => {
+    await putObjects(s3, SRC, [
+      { Key: "k.txt", Body: "kms", ContentType: "text/plain", Metadata: { a: "1" } },
+    ]);
+    // moto keeps MD5 ETags under SSE-KMS; real S3 does not. Rewrite what CopyObject answers, as S3 would.
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const result = (out.output as { CopyObjectResult?: { ETag?: string } }).CopyObjectResult;
+        if (context.commandName === "CopyObjectCommand" && result)
+          result.ETag = '"0123456789abcdef0123456789abcdef"';
+        return out;
+      },
+      { step: "initialize", name: "kmsEtags" },
+    );
+    const counter = countCommands(s3);
+
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+
+    assert.equal(result.filesCopied, 1);
+    assert.equal(counter.count("CopyObjectCommand"), 2, "a COPY, then a REPLACE carrying the source ETag");
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: `${SRC}/k.txt` }));
+    assert.equal(head.ContentType, "text/plain");
+    assert.deepEqual(head.Metadata, {
+      a: "1",
+      [SOURCE_ETAG_METADATA]: createHash("md5").update("kms").digest("hex"),
+    });
+  });
+
+  it("must copy objects above the threshold in parts, with their metadata and tags", async () => {
+    const big = Buffer.alloc(12 * MiB);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
+    await putObjects(s3, SRC, [
+      {
+        Key: "big.bin",
+        Body: big,
+        ContentType: "application/octet-stream",
+        Metadata: { kind: "dump" },
+        Tagging: "team=devops&tier=gold",
+      },
+      { Key: "small.txt", Body: "small" },
+    ]);
+    const counter = countCommands(s3);
+    const options = {
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      multipartThresholdBytes: 6 * MiB,
+      partSizeBytes: 5 * MiB, // moto, like S3, rejects parts under 5 MiB except the last
+    };
+
+    const result = await syncBucket(options);
+
+    assert.equal(result.filesCopied, 2);
+    assert.equal(result.bytesCopied, big.length + 5);
+    assert.equal(counter.count("UploadPartCopyCommand"), 3); // 5 + 5 + 2 MiB
+    assert.equal(counter.count("CopyObjectCommand"), 1);
+    const copy = await readBytes(s3, BACKUP, `${SRC}/big.bin`);
+    assert.equal(
+      createHash("sha256").update(copy).digest("hex"),
+      createHash("sha256").update(big).digest("hex"),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: `${SRC}/big.bin` }));
+    assert.equal(head.ContentType, "application/octet-stream");
+    assert.equal(head.Metadata?.kind, "dump");
+    assert.equal(head.Metadata?.[SOURCE_ETAG_METADATA], createHash("md5").update(big).digest("hex"));
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BACKUP, Key: `${SRC}/big.bin` }));
+    assert.deepEqual(tags.TagSet?.map((t) => `${t.Key}=${t.Value}`).sort(), ["team=devops", "tier=gold"]);
+
+    counter.reset();
+    const again = await syncBucket(options);
+    assert.equal(again.filesSkipped, 2);
+    assert.equal(counter.copies(), 0);
+  });
+
+  it("must page through more than 1,000 objects on both sides", async () => {
+    const keys = Array.from({ length: 1205 }, (_, i) => `k/${String(i).padStart(5, "0")}`);
+    await putObjects(
+      s3,
+      SRC,
+      keys.map((Key) => ({ Key, Body: Key })),
+    );
+    const counter = countCommands(s3);
+    const first = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(first.filesCopied, 1205);
+    assert.equal(counter.count("ListObjectsV2Command"), 3); // source: 2 pages, empty backup: 1
+
+    counter.reset();
+    const again = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(again.filesSkipped, 1205);
+    assert.equal(counter.copies(), 0);
+    assert.equal(counter.count("ListObjectsV2Command"), 4);
+  });
+
+  it("must join keys in S3's UTF-8 order, whatever characters they hold", async () => {
+    // "\u{1F600}" sorts before "\uFFFD" in UTF-16 but after it in UTF-8, as S3 lists.
+    const keys = ["a b+c.txt", "résumé.pdf", "z/\u{1F600}.png", "z/\uFFFD.png", "100%.txt", "q?x=1&y=2"];
+    await putObjects(
+      s3,
+      SRC,
+      keys.map((Key) => ({ Key, Body: Key })),
+    );
+    const first = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(first.filesCopied, keys.length);
+    for (const key of keys) assert.equal((await readBytes(s3, BACKUP, `${SRC}/${key}`)).toString(), key);
+
+    const counter = countCommands(s3);
+    const again = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(again.filesSkipped, keys.length);
+    assert.equal(counter.copies(), 0);
+  });
+
+  it("must count an object that cannot be copied as failed and copy the others", async () => {
+    await putObjects(s3, SRC, [
+      { Key: "a.txt", Body: "a" },
+      { Key: "archived.log", Body: "cold", StorageClass: "GLACIER" },
+      { Key: "b.txt", Body: "b" },
+    ]);
+
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+
+    assert.equal(result.filesTotal, 3);
+    assert.equal(result.filesCopied, 2);
+    assert.equal(result.filesFailed, 1);
+    assert.equal(result.failures.length, 1);
+    assert.equal(result.failures[0]?.key, "archived.log");
+    assert.match(result.failures[0]?.message ?? "", /^ObjectNotInActiveTierError: /);
+    assert.doesNotMatch(result.failures[0]?.message ?? "", /\n\s+at /, "no stack trace");
+    assert.deepEqual((await listAllKeys(s3, BACKUP)).sort(), [`${SRC}/a.txt`, `${SRC}/b.txt`]);
+  });
+
+  it("must fail with an error naming the source bucket when it disappears mid-sync", async () => {
+    const keys = Array.from({ length: 1500 }, (_, i) => `obj-${String(i).padStart(4, "0")}`);
+    await putObjects(
+      s3,
+      SRC,
+      keys.map((Key) => ({ Key, Body: "x" })),
+    );
+    let deletion: Promise<void> | undefined;
+    const removeSource = async () => {
+      const admin = motoS3();
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
+        await admin.send(new DeleteObjectsCommand({ Bucket: SRC, Delete: { Objects: batch } }));
+      }
+      await admin.send(new DeleteBucketCommand({ Bucket: SRC }));
+    };
+
+    const run = syncBucket({
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 4,
+      onProgress: (p) => {
+        if (p.copied >= 20) deletion ??= removeSource();
+      },
+    });
+
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(error instanceof DroxError);
+      assert.match(error.message, new RegExp(`S3 source bucket "${SRC}": the bucket does not exist`));
+      return true;
+    });
+    await deletion;
+    const copied = await listAllKeys(s3, BACKUP);
+    assert.ok(
+      copied.length >= 20 && copied.length < keys.length,
+      `${copied.length} copied before it vanished`,
+    );
+  });
+
+  it("must fail with a DroxError naming a missing source or backup bucket", async () => {
+    await assert.rejects(
+      syncBucket({ s3, sourceBucket: "no-such-source", backupBucket: BACKUP }),
+      (error) => {
+        assert.ok(error instanceof DroxError);
+        assert.equal(
+          error.message,
+          'Cannot list S3 source bucket "no-such-source": the bucket does not exist (NoSuchBucket)',
+        );
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+    await putObjects(s3, SRC, [{ Key: "a", Body: "a" }]);
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: "no-such-backup" }), {
+      name: "DroxError",
+      message: 'Cannot list S3 backup bucket "no-such-backup": the bucket does not exist (NoSuchBucket)',
+    });
+    await assert.rejects(compareBackup({ s3, sourceBucket: "no-such-source", backupBucket: BACKUP }), {
+      name: "DroxError",
+      message: /S3 source bucket "no-such-source"/,
+    });
+  });
+
+  it("must refuse to back a bucket up into itself", async () => {
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: SRC }), {
+      name: "ConfigError",
+      message: /"drox-src" is also the backup bucket/,
+    });
+  });
+
+  it("must stop promptly when aborted and say how far it got", async () => {
+    await putObjects(
+      s3,
+      SRC,
+      Array.from({ length: 300 }, (_, i) => ({ Key: `o${i}`, Body: "x" })),
+    );
+    const controller = new AbortController();
+    const run = syncBucket({
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 4,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.copied >= 10) controller.abort(new Error("job timeout"));
+      },
+    });
+    await assert.rejects(run, (error: unknown) => {
+      assert.ok(error instanceof DroxError);
+      assert.match(
+        error.message,
+        /^S3 sync of bucket "drox-src" was aborted after \d+ objects copied: job timeout$/,
+      );
+      assert.equal(error.retryable, true);
+      return true;
+    });
+    const copied = (await listAllKeys(s3, BACKUP)).length;
+    assert.ok(copied >= 10 && copied <= 20, `${copied} objects copied before the abort took effect`);
+
+    const already = new AbortController();
+    already.abort();
+    await assert.rejects(
+      syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, signal: already.signal }),
+      /was aborted after 0 objects copied/,
+    );
+  });
+
+  it("must keep concurrency within the limit and report progress up to the result", async () => {
+    await putObjects(
+      s3,
+      SRC,
+      Array.from({ length: 120 }, (_, i) => ({ Key: `p${i}`, Body: "yy" })),
+    );
+    const counter = countCommands(s3);
+    const seen: S3SyncProgress[] = [];
+    const result = await syncBucket({
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 5,
+      onProgress: (p) => seen.push(p),
+    });
+    assert.ok(counter.maxInFlight("CopyObjectCommand") <= 5);
+    assert.ok(counter.maxInFlight("CopyObjectCommand") >= 2, "copies run in parallel");
+    const last = seen.at(-1);
+    assert.deepEqual(last, { listed: 120, total: 120, copied: 120, skipped: 0, failed: 0, bytesCopied: 240 });
+    assert.equal(result.filesCopied, 120);
+    for (let i = 1; i < seen.length; i++) {
+      assert.ok(seen[i]!.copied >= seen[i - 1]!.copied, "progress never goes backwards");
+    }
+  });
+
+  it("must write under a custom prefix", async () => {
+    await putObjects(s3, SRC, [{ Key: "x.txt", Body: "x" }]);
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, prefix: "daily/src/" });
+    assert.equal(result.filesCopied, 1);
+    assert.deepEqual(await listAllKeys(s3, BACKUP), ["daily/src/x.txt"]);
+  });
+});
+
+describe("compareBackup (against moto)", function () {
+  this.timeout(120_000);
+  let moto: Moto;
+  let s3: S3Client;
+
+  before(async () => {
+    moto = await useMoto();
+  });
+
+  beforeEach(async () => {
+    await moto.reset();
+    s3 = motoS3();
+    await createBuckets(s3, SRC, BACKUP);
+  });
+
+  it("must find the backup intact right after a sync", async () => {
+    await putObjects(
+      s3,
+      SRC,
+      Array.from({ length: 30 }, (_, i) => ({ Key: `c${i}`, Body: `c${i}` })),
+    );
+    await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.deepEqual(await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      sourceCount: 30,
+      backupCount: 30,
+      missing: [],
+      mismatched: [],
+      missingCount: 0,
+      mismatchedCount: 0,
+    });
+  });
+
+  it("must list missing and altered copies, and count copies kept after source deletion", async () => {
+    await putObjects(s3, SRC, [
+      { Key: "keep", Body: "same" },
+      { Key: "changed", Body: "before" },
+      { Key: "gone", Body: "deleted later" },
+    ]);
+    await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    await putObjects(s3, SRC, [
+      { Key: "changed", Body: "after!" },
+      { Key: "fresh", Body: "not yet backed up" },
+    ]);
+    await s3.send(new DeleteObjectsCommand({ Bucket: SRC, Delete: { Objects: [{ Key: "gone" }] } }));
+
+    assert.deepEqual(await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      sourceCount: 3,
+      backupCount: 3,
+      missing: ["fresh"],
+      mismatched: ["changed"],
+      missingCount: 1,
+      mismatchedCount: 1,
+    });
+  });
+
+  it("must cap the key lists and keep the counts exact", async () => {
+    const keys = Array.from({ length: MAX_KEYS_LISTED + 20 }, (_, i) => `m${String(i).padStart(4, "0")}`);
+    await putObjects(
+      s3,
+      SRC,
+      keys.map((Key) => ({ Key, Body: Key })),
+    );
+    const result = await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+    assert.equal(result.missingCount, keys.length);
+    assert.deepEqual(result.missing, keys.slice(0, MAX_KEYS_LISTED));
+    assert.equal(result.backupCount, 0);
+  });
+});

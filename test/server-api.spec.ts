@@ -1,0 +1,630 @@
+/**
+ * The HTTP API's own behaviour — auth, limits, error shape, validation, idempotency, background
+ * runs — over real HTTP on loopback, with small in-test implementations of ServiceDeps so every
+ * outcome (including upstream failures) can be produced on demand. The same routes against the
+ * real Slack/Notion/AWS modules, the fakes and moto are in server-integration.spec.ts.
+ */
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { ConfigError, DroxError } from "../runtime/errors";
+import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/events";
+import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "../runtime/history";
+import { createLogger } from "../runtime/logger";
+import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
+import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
+import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
+import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
+
+const TOKEN = "sentinel-api-token-3f9a1c7e5b2d4a6f";
+const WEBHOOK = "https://hooks.slack.com/services/T0SENTINEL/B0SENTINEL/sentinelWebhookSecret42";
+
+class MemoryHistory implements HistoryStore {
+  readonly records = new Map<string, JobRecord>();
+  readonly queries: HistoryQuery[] = [];
+  nextPage?: HistoryPage;
+
+  async put(record: JobRecord): Promise<boolean> {
+    if (this.records.has(record.jobId)) return false;
+    this.records.set(record.jobId, record);
+    return true;
+  }
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    return this.records.get(jobId);
+  }
+  async list(query: HistoryQuery): Promise<HistoryPage> {
+    this.queries.push(query);
+    return this.nextPage ?? { items: [...this.records.values()] };
+  }
+}
+
+interface Harness {
+  readonly app: FastifyInstance;
+  readonly base: string;
+  readonly logs: string[];
+  readonly history: MemoryHistory;
+  readonly published: DroxEvent[];
+  readonly runs: { type: RunType; options: BackupRunOptions }[];
+  readonly calls: { slack: number; notion: number; reportDates: (string | undefined)[] };
+  /** Replace to make an upstream fail or stall. */
+  behaviour: {
+    slack: () => Promise<void>;
+    notion: () => Promise<{ pageId: string }>;
+    publish: (event: DroxEvent) => Promise<string>;
+    run: (type: RunType, options: BackupRunOptions) => Promise<readonly BackupResult[]>;
+  };
+}
+
+async function start(overrides: Partial<ServiceDeps> = {}, runDrainMs = 2_000): Promise<Harness> {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
+  const history = new MemoryHistory();
+  const published: DroxEvent[] = [];
+  const runs: Harness["runs"] = [];
+  const calls: Harness["calls"] = { slack: 0, notion: 0, reportDates: [] };
+  const behaviour: Harness["behaviour"] = {
+    slack: async () => undefined,
+    notion: async () => ({ pageId: "page-0001" }),
+    publish: async (event) => {
+      published.push(event);
+      return `msg-${published.length}`;
+    },
+    run: async (type) => [{ ...SEED_SUCCESS, type: type === "ALL" ? "EBS" : type }],
+  };
+  const deps: ServiceDeps = {
+    apiToken: TOKEN,
+    logger: createLogger({ level: "debug", destination }),
+    slack: {
+      sendTest: () => {
+        calls.slack += 1;
+        return behaviour.slack();
+      },
+    },
+    notion: {
+      writeTestPage: () => {
+        calls.notion += 1;
+        return behaviour.notion();
+      },
+    },
+    backups: {
+      run: (type, options) => {
+        runs.push({ type, options });
+        return behaviour.run(type, options);
+      },
+    },
+    history,
+    publisher: { publish: (event) => behaviour.publish(event) },
+    reports: {
+      send: async ({ reportDate }) => {
+        calls.reportDates.push(reportDate);
+        return SEED_REPORT as WeeklyReport;
+      },
+    },
+    ...overrides,
+  };
+  const app = await buildServer(deps, { runDrainMs });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.server.address();
+  assert.ok(address && typeof address === "object");
+  return {
+    app,
+    base: `http://127.0.0.1:${address.port}`,
+    logs,
+    history,
+    published,
+    runs,
+    calls,
+    behaviour,
+  };
+}
+
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const JSON_AUTH = { ...AUTH, "content-type": "application/json" };
+
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly body: Record<string, unknown>;
+}
+
+async function call(base: string, path: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // non-JSON answers fail the assertions that expect JSON
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+function post(base: string, path: string, body?: unknown, headers: Record<string, string> = JSON_AUTH) {
+  return call(base, path, {
+    method: "POST",
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+}
+
+function errorOf(answer: Answer): { code: string; message: string; issues?: unknown; checks?: string[] } {
+  const error = answer.body.error as { code: string; message: string; issues?: unknown; checks?: string[] };
+  assert.ok(error && typeof error.code === "string" && typeof error.message === "string", answer.text);
+  assert.match(answer.headers.get("content-type") ?? "", /^application\/json/);
+  return error;
+}
+
+const API_ROUTES: readonly { method: "GET" | "POST"; path: string }[] = [
+  { method: "POST", path: "/api/test/slack" },
+  { method: "POST", path: "/api/test/notion" },
+  { method: "POST", path: "/api/backups/run" },
+  { method: "GET", path: "/api/backups/runs/01J0000000000000000000000" },
+  { method: "POST", path: "/api/backups/report" },
+  { method: "GET", path: "/api/backups/jobs" },
+  { method: "POST", path: "/api/reports/weekly" },
+];
+
+describe("HTTP API (in-process dependencies)", () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await start();
+  });
+
+  afterEach(async () => {
+    await h.app.close();
+    const leaked = h.logs.filter((line) => line.includes(TOKEN) || line.includes(WEBHOOK));
+    assert.deepEqual(leaked, [], "a secret reached the log");
+  });
+
+  describe("health and request ids", () => {
+    it("must answer GET /health without a token, cheaply and without secrets", async () => {
+      const answer = await call(h.base, "/health");
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, { status: "ok" });
+      assert.equal(h.calls.slack + h.calls.notion, 0);
+    });
+
+    it("must return the caller's x-request-id and log it, and make one up when it is absent or unsafe", async () => {
+      const given = await call(h.base, "/api/backups/jobs", {
+        headers: { ...AUTH, "x-request-id": "trace-42.a" },
+      });
+      assert.equal(given.headers.get("x-request-id"), "trace-42.a");
+      assert.ok(h.logs.some((line) => JSON.parse(line).requestId === "trace-42.a"));
+
+      const made = await call(h.base, "/health");
+      assert.match(made.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+
+      const unsafe = await call(h.base, "/health", { headers: { "x-request-id": "bad id\twith spaces" } });
+      assert.match(unsafe.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe("auth", () => {
+    for (const route of API_ROUTES) {
+      it(`must answer 401 JSON to ${route.method} ${route.path} without a token or with a wrong one`, async () => {
+        const variants: Record<string, string>[] = [
+          {},
+          { authorization: `Bearer ${TOKEN.slice(0, -1)}x` },
+          { authorization: `Bearer ${TOKEN}-longer` },
+          { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString("base64")}` },
+          { authorization: TOKEN },
+        ];
+        for (const headers of variants) {
+          const answer = await call(h.base, route.path, { method: route.method, headers });
+          assert.equal(answer.status, 401, `${JSON.stringify(headers)} → ${answer.text}`);
+          assert.equal(errorOf(answer).code, "UNAUTHORIZED");
+          assert.equal(answer.headers.get("www-authenticate"), 'Bearer realm="drox-backup"');
+          assert.ok(!answer.text.includes(TOKEN));
+        }
+        assert.equal(h.calls.slack + h.calls.notion + h.runs.length + h.calls.reportDates.length, 0);
+      });
+    }
+
+    it("must protect the HEAD twins of GET routes and percent-encoded paths too", async () => {
+      for (const [method, path] of [
+        ["HEAD", "/api/backups/jobs"],
+        ["GET", "/%61pi/backups/jobs"],
+        ["GET", "/api/backups/%6Aobs"],
+      ] as const) {
+        const answer = await call(h.base, path, { method });
+        assert.equal(answer.status, 401, `${method} ${path}`);
+      }
+      assert.equal(h.history.queries.length, 0);
+    });
+
+    it("must accept the right token with any case of the Bearer scheme", async () => {
+      const answer = await call(h.base, "/api/backups/jobs", {
+        headers: { authorization: `bearer ${TOKEN}` },
+      });
+      assert.equal(answer.status, 200, answer.text);
+    });
+
+    it("must refuse to start with a guessable API token", async () => {
+      await assert.rejects(
+        start({ apiToken: "short-token" }),
+        (error: unknown) => error instanceof ConfigError && /at least 16 characters/.test(error.message),
+      );
+    });
+  });
+
+  describe("request bodies", () => {
+    it("must answer malformed JSON with 400 JSON", async () => {
+      const answer = await post(h.base, "/api/backups/report", '{"schema": "backup.result.v1",');
+      assert.equal(answer.status, 400);
+      assert.equal(errorOf(answer).code, "MALFORMED_JSON");
+      assert.equal(h.published.length, 0);
+    });
+
+    it("must answer a body over the limit with 413 JSON before reading it all", async () => {
+      const big = { ...SEED_SUCCESS, improvement: "x".repeat(DEFAULT_BODY_LIMIT) };
+      const answer = await post(h.base, "/api/backups/report", big);
+      assert.equal(answer.status, 413);
+      assert.equal(errorOf(answer).code, "PAYLOAD_TOO_LARGE");
+      assert.equal(h.history.records.size, 0);
+    });
+
+    it("must answer a non-JSON content type with 415 JSON", async () => {
+      const answer = await post(h.base, "/api/backups/report", "jobId=1", {
+        ...AUTH,
+        "content-type": "application/x-www-form-urlencoded",
+      });
+      assert.equal(answer.status, 415);
+      assert.equal(errorOf(answer).code, "UNSUPPORTED_MEDIA_TYPE");
+    });
+
+    it("must answer unknown routes with 404 JSON, with or without a token", async () => {
+      for (const headers of [{}, AUTH]) {
+        const answer = await call(h.base, "/api/nothing-here", { headers });
+        assert.equal(answer.status, 404);
+        assert.deepEqual(answer.body, {
+          error: { code: "NOT_FOUND", message: "no route GET /api/nothing-here" },
+        });
+      }
+    });
+  });
+
+  describe("POST /api/test/slack and /api/test/notion", () => {
+    it("must send one test message and say so", async () => {
+      const answer = await post(h.base, "/api/test/slack");
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.ok, true);
+      assert.equal(h.calls.slack, 1);
+    });
+
+    it("must accept an empty JSON body as PowerShell's Invoke-RestMethod sends it", async () => {
+      const answer = await post(h.base, "/api/test/slack", "");
+      assert.equal(answer.status, 200, answer.text);
+    });
+
+    it("must report a Slack failure with what to check, leading with the likeliest cause, without the webhook", async () => {
+      h.behaviour.slack = async () => {
+        throw new DroxError(`Slack answered 404 no_service for ${WEBHOOK}`, {
+          retryable: false,
+          statusCode: 404,
+        });
+      };
+      const answer = await post(h.base, "/api/test/slack");
+      assert.equal(answer.status, 502);
+      const error = errorOf(answer);
+      assert.equal(error.code, "SLACK_TEST_FAILED");
+      assert.match(
+        error.message,
+        /^Slack test failed \(HTTP 404\): Slack answered 404 no_service for \[REDACTED\]$/,
+      );
+      assert.deepEqual(error.checks, [...SLACK_CHECKS]);
+      assert.ok(!answer.text.includes(WEBHOOK));
+    });
+
+    it("must say which setting is missing when Slack is not configured", async () => {
+      h.behaviour.slack = async () => {
+        throw new ConfigError("SLACK_WEBHOOK_URL or SLACK_WEBHOOK_SECRET_ARN must be set");
+      };
+      const answer = await post(h.base, "/api/test/slack");
+      assert.equal(answer.status, 503);
+      const error = errorOf(answer);
+      assert.equal(error.code, "NOT_CONFIGURED");
+      assert.match(error.message, /SLACK_WEBHOOK_URL or SLACK_WEBHOOK_SECRET_ARN must be set/);
+      assert.equal(error.checks?.[0], SLACK_CHECKS[3]);
+      assert.equal(error.checks?.length, SLACK_CHECKS.length);
+    });
+
+    it("must write a test page and return its id", async () => {
+      const answer = await post(h.base, "/api/test/notion");
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.pageId, "page-0001");
+      assert.equal(h.calls.notion, 1);
+    });
+
+    it("must point at the connection and the database id when Notion cannot find the database", async () => {
+      h.behaviour.notion = async () => {
+        throw new DroxError("Could not find database with ID: abc", { retryable: false, statusCode: 404 });
+      };
+      const answer = await post(h.base, "/api/test/notion");
+      assert.equal(answer.status, 502);
+      const error = errorOf(answer);
+      assert.equal(error.code, "NOTION_TEST_FAILED");
+      assert.deepEqual(error.checks?.slice(0, 2), [NOTION_CHECKS[2], NOTION_CHECKS[1]]);
+      assert.equal(new Set(error.checks).size, NOTION_CHECKS.length);
+    });
+  });
+
+  describe("POST /api/backups/report", () => {
+    it("must name every invalid field and its problem, and record nothing", async () => {
+      const answer = await post(h.base, "/api/backups/report", {
+        ...SEED_FAILURE,
+        error: undefined,
+        status: "FAILED",
+        type: "TAPE",
+        durationSeconds: -1,
+      });
+      assert.equal(answer.status, 400);
+      const error = errorOf(answer);
+      assert.equal(error.code, "VALIDATION_FAILED");
+      assert.deepEqual(error.issues, [
+        { field: "type", problem: 'Invalid option: expected one of "EBS"|"RDS"|"S3"|"LOCAL_HDD"' },
+        { field: "durationSeconds", problem: "must not be negative" },
+      ]);
+      assert.equal(h.history.records.size, 0);
+      assert.equal(h.published.length, 0);
+    });
+
+    it("must require a result event, not a report", async () => {
+      const answer = await post(h.base, "/api/backups/report", SEED_REPORT);
+      assert.equal(answer.status, 400);
+      assert.deepEqual(errorOf(answer).issues, [{ field: "schema", problem: "must be backup.result.v1" }]);
+    });
+
+    it("must record and publish a result once, and answer a repeat with duplicate: true", async () => {
+      const local = { ...SEED_SUCCESS, jobId: "hdd-2024-11-04", type: "LOCAL_HDD", resource: "nas-01" };
+      const first = await post(h.base, "/api/backups/report", local);
+      assert.equal(first.status, 201, first.text);
+      assert.deepEqual(first.body, { jobId: "hdd-2024-11-04", duplicate: false, messageId: "msg-1" });
+      const again = await post(h.base, "/api/backups/report", { ...local, resource: "changed" });
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.body, { jobId: "hdd-2024-11-04", duplicate: true });
+      assert.equal(h.published.length, 1);
+      assert.deepEqual(h.history.records.get("hdd-2024-11-04"), local);
+    });
+
+    it("must publish once when the same job is reported many times at once", async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => post(h.base, "/api/backups/report", SEED_FAILURE)),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201]);
+      assert.equal(h.published.length, 1);
+      assert.equal(h.history.records.size, 1);
+    });
+
+    it("must record nothing when publishing fails, so the client's retry still notifies", async () => {
+      h.behaviour.publish = async () => {
+        throw new DroxError("SNS Publish failed (Throttling)", { retryable: true });
+      };
+      const failed = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(failed.status, 503);
+      assert.equal(errorOf(failed).code, "UPSTREAM_UNAVAILABLE");
+      assert.equal(h.history.records.size, 0);
+
+      h.behaviour.publish = async (event) => {
+        h.published.push(event);
+        return "msg-retry";
+      };
+      const retried = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(retried.status, 201);
+      assert.equal(h.published.length, 1);
+    });
+
+    it("must hide the message of an unexpected error", async () => {
+      h.behaviour.publish = async () => {
+        throw new Error(`socket hang up talking to ${WEBHOOK} with ${TOKEN}`);
+      };
+      const answer = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(answer.status, 500);
+      assert.deepEqual(answer.body, {
+        error: { code: "INTERNAL", message: "internal error; the service log has the details" },
+      });
+      assert.ok(h.logs.some((line) => line.includes("socket hang up") && line.includes('"level":50')));
+    });
+  });
+
+  describe("POST /api/backups/run", () => {
+    it("must answer 202 with a job id at once while the run continues in the background", async () => {
+      let finish!: (results: readonly BackupResult[]) => void;
+      h.behaviour.run = () => new Promise((resolve) => (finish = resolve));
+      const answer = await post(h.base, "/api/backups/run", { type: "RDS", resource: "db-instance-1" });
+      assert.equal(answer.status, 202);
+      const jobId = String(answer.body.jobId);
+      assert.match(jobId, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+      assert.equal(answer.headers.get("location"), `/api/backups/runs/${jobId}`);
+      assert.deepEqual(
+        h.runs.map((r) => [r.type, r.options.resources]),
+        [["RDS", ["db-instance-1"]]],
+      );
+
+      const running = await call(h.base, `/api/backups/runs/${jobId}`, { headers: AUTH });
+      assert.equal(running.body.status, "RUNNING");
+
+      finish([SEED_FAILURE]);
+      await new Promise((r) => setImmediate(r));
+      const done = await call(h.base, `/api/backups/runs/${jobId}`, { headers: AUTH });
+      assert.equal(done.body.status, "FINISHED");
+      assert.deepEqual(done.body.results, [
+        { jobId: SEED_FAILURE.jobId, type: "RDS", resource: "db-instance-1", status: "FAILED" },
+      ]);
+    });
+
+    it("must record a run that failed to start as FAILED with a scrubbed reason", async () => {
+      h.behaviour.run = async () => {
+        throw new ConfigError(`nothing to back up for EBS; webhook ${WEBHOOK}`);
+      };
+      const answer = await post(h.base, "/api/backups/run", { type: "EBS" });
+      assert.equal(answer.status, 202);
+      await new Promise((r) => setImmediate(r));
+      const state = await call(h.base, `/api/backups/runs/${String(answer.body.jobId)}`, { headers: AUTH });
+      assert.equal(state.body.status, "FAILED");
+      assert.equal(state.body.error, "nothing to back up for EBS; webhook [REDACTED]");
+    });
+
+    it("must reject an unknown type, a resource with ALL and unknown fields, naming each", async () => {
+      const cases: [unknown, { field: string; problem: string }[]][] = [
+        [{ type: "TAPE" }, [{ field: "type", problem: "must be one of EBS, RDS, S3, ALL" }]],
+        [
+          { type: "ALL", resource: "vol-1" },
+          [{ field: "resource", problem: "needs a single type (EBS, RDS or S3), not ALL" }],
+        ],
+        [{ type: "EBS", force: true }, [{ field: "(run request)", problem: "unknown field(s): force" }]],
+        [undefined, [{ field: "type", problem: "must be one of EBS, RDS, S3, ALL" }]],
+      ];
+      for (const [body, issues] of cases) {
+        const answer = await post(h.base, "/api/backups/run", body);
+        assert.equal(answer.status, 400, answer.text);
+        assert.deepEqual(errorOf(answer).issues, issues);
+      }
+      assert.equal(h.runs.length, 0);
+    });
+
+    it("must 404 an unknown run id", async () => {
+      const answer = await call(h.base, "/api/backups/runs/nope", { headers: AUTH });
+      assert.equal(answer.status, 404);
+      assert.equal(errorOf(answer).code, "NOT_FOUND");
+    });
+  });
+
+  describe("GET /api/backups/jobs", () => {
+    it("must pass validated filters to the history and return its page", async () => {
+      h.history.nextPage = { items: [SEED_FAILURE], nextCursor: "cursor-2" };
+      const answer = await call(
+        h.base,
+        "/api/backups/jobs?from=2024-11-01T00:00:00%2B09:00&to=2024-11-08T00:00:00%2B09:00&status=FAILED&type=RDS&limit=5&cursor=cursor-1",
+        { headers: AUTH },
+      );
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(answer.body, { items: [SEED_FAILURE], nextCursor: "cursor-2" });
+      assert.deepEqual(h.history.queries, [
+        {
+          from: "2024-11-01T00:00:00+09:00",
+          to: "2024-11-08T00:00:00+09:00",
+          status: "FAILED",
+          type: "RDS",
+          limit: 5,
+          cursor: "cursor-1",
+        },
+      ]);
+    });
+
+    it("must default the page size and reject bad parameters with the field and problem", async () => {
+      await call(h.base, "/api/backups/jobs", { headers: AUTH });
+      assert.deepEqual(h.history.queries, [{ limit: 20 }]);
+      const answer = await call(
+        h.base,
+        "/api/backups/jobs?limit=0&status=DONE&from=yesterday&to=2024-01-01T00:00:00Z&sort=asc",
+        { headers: AUTH },
+      );
+      assert.equal(answer.status, 400);
+      const fields = (errorOf(answer).issues as { field: string }[]).map((i) => i.field);
+      assert.deepEqual(fields.sort(), ["(query)", "from", "limit", "status"]);
+      const tooMany = await call(h.base, "/api/backups/jobs?limit=101", { headers: AUTH });
+      assert.deepEqual(errorOf(tooMany).issues, [{ field: "limit", problem: "must be at most 100" }]);
+      const backwards = await call(
+        h.base,
+        "/api/backups/jobs?from=2024-11-08T00:00:00Z&to=2024-11-01T00:00:00Z",
+        { headers: AUTH },
+      );
+      assert.deepEqual(errorOf(backwards).issues, [{ field: "to", problem: "must be after from" }]);
+      assert.equal(h.history.queries.length, 1);
+    });
+  });
+
+  describe("POST /api/reports/weekly", () => {
+    it("must send the report for the given week and return it", async () => {
+      const answer = await post(h.base, "/api/reports/weekly", { week: "2024-11-04" });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, { ok: true, report: SEED_REPORT });
+      assert.deepEqual(h.calls.reportDates, ["2024-11-04"]);
+      const now = await post(h.base, "/api/reports/weekly");
+      assert.equal(now.status, 200);
+      assert.deepEqual(h.calls.reportDates, ["2024-11-04", undefined]);
+    });
+
+    it("must reject a week that is not a date", async () => {
+      for (const week of ["last week", "2024-11-04T00:00:00Z", "2024-02-30"]) {
+        const answer = await post(h.base, "/api/reports/weekly", { week });
+        assert.equal(answer.status, 400, week);
+        assert.deepEqual(errorOf(answer).issues, [
+          { field: "week", problem: "must be a date YYYY-MM-DD, e.g. 2024-11-03" },
+        ]);
+      }
+      assert.equal(h.calls.reportDates.length, 0);
+    });
+  });
+});
+
+describe("HTTP API limits and shutdown", () => {
+  it("must rate-limit each client with 429 JSON but never /health", async () => {
+    const h = await start({ rateLimit: { max: 3, timeWindowMs: 60_000 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await call(h.base, "/api/backups/jobs", { headers: AUTH })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      const limited = await call(h.base, "/api/backups/jobs", { headers: AUTH });
+      assert.equal(errorOf(limited).code, "RATE_LIMITED");
+      assert.ok(Number(limited.headers.get("retry-after")) > 0);
+      // Token guessing is throttled too: the limit applies before auth.
+      assert.equal((await call(h.base, "/api/backups/jobs")).status, 429);
+      for (let i = 0; i < 5; i++) assert.equal((await call(h.base, "/health")).status, 200);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must key the rate limit on the address the trusted proxy saw, which a client cannot spoof", async () => {
+    const h = await start({ rateLimit: { max: 1, timeWindowMs: 60_000 }, trustProxyHops: 1 });
+    try {
+      const as = (chain: string) =>
+        call(h.base, "/api/backups/jobs", { headers: { ...AUTH, "x-forwarded-for": chain } });
+      assert.equal((await as("203.0.113.1")).status, 200);
+      assert.equal((await as("203.0.113.2")).status, 200);
+      // A client prepending a fake address is still the one the ALB appended last.
+      assert.equal((await as("198.51.100.9, 203.0.113.1")).status, 429);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must let a background run finish when closing, and abort one that outlasts the grace period", async () => {
+    const h = await start({}, 300);
+    let signal: AbortSignal | undefined;
+    h.behaviour.run = (_type, options) =>
+      new Promise((resolve, reject) => {
+        signal = options.signal;
+        const timer = setTimeout(() => resolve([SEED_SUCCESS]), 100);
+        options.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(new Error("aborted"));
+        });
+      });
+    await post(h.base, "/api/backups/run", { type: "EBS" });
+    await h.app.close();
+    assert.equal(signal?.aborted, false, "a run within the grace period must finish");
+
+    const slow = await start({}, 100);
+    slow.behaviour.run = (_type, options) =>
+      new Promise((_resolve, reject) => {
+        signal = options.signal;
+        options.signal?.addEventListener("abort", () => reject(new Error("aborted")));
+      });
+    await post(slow.base, "/api/backups/run", { type: "S3" });
+    const started = Date.now();
+    await slow.app.close();
+    assert.equal(signal?.aborted, true);
+    assert.ok(Date.now() - started < 2_000);
+    assert.ok(slow.logs.some((line) => line.includes("aborting backup runs still going at shutdown")));
+  });
+});
