@@ -13,6 +13,8 @@ import { EXIT, type CliIo } from "./commands/io";
 import { registerReportCommand } from "./commands/report";
 import { describeResult, registerRunCommand } from "./commands/run";
 import { registerServeCommand } from "./commands/serve";
+import { registerDoctorCommand } from "./commands/doctor";
+import { registerNotionInitCommand } from "./commands/notion-init";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -22,6 +24,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheckCommand,
   registerReportCommand,
   registerServeCommand,
+  registerDoctorCommand,
+  registerNotionInitCommand,
 ];
 
 export function defaultIo(): CliIo {

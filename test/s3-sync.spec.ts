@@ -578,6 +578,21 @@ describe("compareBackup (against moto)", function () {
     });
   });
 
+  it("must report an aborted comparison as a retryable DroxError", async () => {
+    await putObjects(s3, SRC, [{ Key: "a", Body: "a" }]);
+    const controller = new AbortController();
+    controller.abort(new Error("job timeout"));
+    await assert.rejects(
+      compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP, signal: controller.signal }),
+      (error: unknown) => {
+        assert.ok(error instanceof DroxError);
+        assert.equal(error.message, `Backup comparison of bucket "${SRC}" was aborted`);
+        assert.equal(error.retryable, true);
+        return true;
+      },
+    );
+  });
+
   it("must cap the key lists and keep the counts exact", async () => {
     const keys = Array.from({ length: MAX_KEYS_LISTED + 20 }, (_, i) => `m${String(i).padStart(4, "0")}`);
     await putObjects(

@@ -299,6 +299,7 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
     result.backupCount += 1;
   });
   const mismatched: string[] = [];
+  let failure: unknown;
   await forEachBounded(
     entries,
     concurrency,
@@ -320,13 +321,16 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
         if (mismatched.length > 2 * MAX_KEYS_LISTED) mismatched.sort().splice(MAX_KEYS_LISTED);
       }
     },
-  );
+  ).catch((error: unknown) => {
+    failure = error;
+  });
   if (signal.aborted) {
     throw new DroxError(`Backup comparison of bucket "${sourceBucket}" was aborted`, {
       retryable: true,
       cause: signal.reason,
     });
   }
+  if (failure !== undefined) throw failure;
   // HEADs finish in any order: sort so the first MAX_KEYS_LISTED are the first keys.
   result.mismatched = mismatched.sort().slice(0, MAX_KEYS_LISTED);
   return result;
