@@ -11,18 +11,7 @@ import { createLogger, type Logger } from "./logger";
 import { createNotionLoggerFromEnv, type NotionClientTuning, type NotionLogger } from "./notion";
 import { redactText } from "./redact";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "./slack";
-
-/** Memoises an async factory per cold start; a failed build is retried on the next invocation. */
-function once<T>(factory: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= factory().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
+import { once } from "./once";
 
 interface RecordFailure {
   readonly messageId: string;

@@ -15,18 +15,7 @@ import { readSecret, SECRETS } from "../secrets";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
-
-/** Memoises a factory; a failed build is retried on the next call (e.g. a secret read that timed out). */
-export function once<T>(factory: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => {
-    pending ??= factory().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
-}
+import { once } from "../once";
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
   const raw = env[name]?.trim();
