@@ -32,6 +32,7 @@ export const SETTING_KEYS = [
   "retentionDays",
   "drRegion",
   "drRetentionDays",
+  "drKmsKeyId",
   "objectLockMode",
   "objectLockDays",
   "certificateArn",
@@ -47,6 +48,9 @@ export const SETTING_KEYS = [
   "successRateWarn",
   "s3SyncConcurrency",
   "jobTimeoutSeconds",
+  "historyRetentionDays",
+  "shutdownGraceSeconds",
+  "rateLimitMax",
   "logLevel",
   "owner",
   "environment",
@@ -71,6 +75,9 @@ export const DEFAULT_SCHEDULES = {
   integrityCheck: "cron(0 6 * * ? *)",
   weeklyReport: "cron(0 9 ? * SUN *)",
 } as const;
+
+/** ECS stops a container at most 120 s after SIGTERM; 10 s of that are kept for closing and logs. */
+export const MAX_SHUTDOWN_GRACE_SECONDS = 110;
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const LOG_RETENTION_DAYS = [
@@ -100,17 +107,35 @@ export interface Settings {
   readonly schedules: { readonly [K in keyof typeof DEFAULT_SCHEDULES]: string };
   readonly displayTimeZone: string;
   readonly retentionDays: number;
-  readonly dr?: { readonly region: string; readonly retentionDays?: number };
+  readonly dr?: {
+    readonly region: string;
+    readonly retentionDays?: number;
+    /** KMS key of the DR region for encrypted copies (id, ARN, alias or alias ARN). */
+    readonly kmsKeyId?: string;
+  };
   readonly objectLock?: { readonly mode: ObjectLockMode; readonly days: number };
   readonly certificateArn?: string;
   readonly allowHttp: boolean;
   readonly useDefaultVpc: boolean;
   readonly assignPublicIp: boolean;
   readonly logRetentionDays: number;
-  readonly service: { readonly desiredCount: number; readonly cpu: number; readonly memory: number };
+  readonly service: {
+    readonly desiredCount: number;
+    readonly cpu: number;
+    readonly memory: number;
+    /** How long the service waits for background runs after SIGTERM (the container's stop timeout is longer). */
+    readonly shutdownGraceSeconds: number;
+    /** Requests per client per minute; unset keeps the runtime's default (300). */
+    readonly rateLimitMax?: number;
+  };
   readonly lambdaReservedConcurrency?: number;
-  /** Optional runtime tuning passed through as environment variables when set. */
-  readonly runtimeEnv: Readonly<Record<string, string>>;
+  /** Weekly report thresholds (✅ at or above ok, ⚠️ at or above warn), the same in Slack and Notion. */
+  readonly thresholds: { readonly ok: number; readonly warn: number };
+  /** Days a job record stays in the history table (DynamoDB TTL). */
+  readonly historyRetentionDays: number;
+  /** Job tuning; unset keeps the runtime's defaults. */
+  readonly jobs: { readonly s3SyncConcurrency?: number; readonly jobTimeoutSeconds?: number };
+  readonly logLevel?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -194,6 +219,26 @@ function list(get: Lookup, key: SettingKey, problems: Problems, pattern: RegExp,
 }
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const KMS_KEY_ID = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const KMS_ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
+const KMS_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key\/.+|alias\/.+)$/;
+
+/** Why a DR KMS key reference is unusable, or undefined. An ARN must be in the DR region. */
+function drKmsKeyProblem(value: string, drRegion: string | undefined): string | undefined {
+  const arn = KMS_ARN.exec(value);
+  if (arn) {
+    const rest = arn[2] ?? "";
+    if (!(KMS_KEY_ID.test(rest.replace(/^key\//, "")) || KMS_ALIAS.test(rest))) {
+      return `"${value}" is not a KMS key or alias ARN`;
+    }
+    if (drRegion !== undefined && arn[1] !== drRegion) {
+      return `is in ${arn[1]}, but copies are encrypted in drRegion ${drRegion}: use a key of ${drRegion}`;
+    }
+    return undefined;
+  }
+  if (KMS_KEY_ID.test(value) || KMS_ALIAS.test(value)) return undefined;
+  return `"${value}" is not a KMS key id, key ARN, alias (alias/…) or alias ARN of the DR region`;
+}
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
 
 /** Validates every non-secret key; throws one ConfigError listing each problem with its fix. */
@@ -302,6 +347,13 @@ export function parseSettings(get: Lookup, stack: string): Settings {
       "needs drRegion: cross-region copies are kept only when a DR region is set",
     );
   }
+  const drKmsKeyId = trimmed(get, "drKmsKeyId");
+  if (drKmsKeyId !== undefined && drRegion === undefined) {
+    problems.add("drKmsKeyId", "needs drRegion: the key encrypts cross-region copies in the DR region");
+  } else if (drKmsKeyId !== undefined) {
+    const problem = drKmsKeyProblem(drKmsKeyId, drRegion);
+    if (problem) problems.add("drKmsKeyId", problem);
+  }
 
   const lockModeRaw = trimmed(get, "objectLockMode");
   const lockDays = integer(get, "objectLockDays", problems, { min: 1, max: 36500 });
@@ -357,33 +409,32 @@ export function parseSettings(get: Lookup, stack: string): Settings {
   if (![256, 512, 1024, 2048, 4096, 8192, 16384].includes(cpu)) {
     problems.add("taskCpu", "must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384");
   }
+  const rateLimitMax = integer(get, "rateLimitMax", problems, { min: 1, max: 1_000_000 });
   const service = {
     desiredCount: integer(get, "serviceDesiredCount", problems, { min: 0, max: 10 }) ?? 1,
     cpu,
     memory: integer(get, "taskMemory", problems, { min: 512, max: 122880 }) ?? 1024,
+    // ECS allows a stop timeout of 120 s; the container gets the grace plus a margin to flush logs.
+    shutdownGraceSeconds:
+      integer(get, "shutdownGraceSeconds", problems, { min: 1, max: MAX_SHUTDOWN_GRACE_SECONDS }) ?? 20,
+    ...(rateLimitMax !== undefined ? { rateLimitMax } : {}),
   };
   const lambdaReservedConcurrency = integer(get, "lambdaReservedConcurrency", problems, {
     min: 1,
     max: 1000,
   });
 
-  const runtimeEnv: Record<string, string> = {};
-  const ok = fraction(get, "successRateOk", problems);
-  const warn = fraction(get, "successRateWarn", problems);
-  if (ok !== undefined) runtimeEnv.SUCCESS_RATE_OK = String(ok);
-  if (warn !== undefined) runtimeEnv.SUCCESS_RATE_WARN = String(warn);
-  if ((ok ?? 0.95) < (warn ?? 0.8)) {
+  const ok = fraction(get, "successRateOk", problems) ?? 0.95;
+  const warn = fraction(get, "successRateWarn", problems) ?? 0.8;
+  if (ok < warn) {
     problems.add("successRateWarn", "must not exceed successRateOk (✅ at or above OK, ⚠️ at or above WARN)");
   }
-  const concurrency = integer(get, "s3SyncConcurrency", problems, { min: 1, max: 256 });
-  if (concurrency !== undefined) runtimeEnv.S3_SYNC_CONCURRENCY = String(concurrency);
-  const timeout = integer(get, "jobTimeoutSeconds", problems, { min: 60, max: 86400 });
-  if (timeout !== undefined) runtimeEnv.JOB_TIMEOUT_SECONDS = String(timeout);
+  const s3SyncConcurrency = integer(get, "s3SyncConcurrency", problems, { min: 1, max: 256 });
+  const jobTimeoutSeconds = integer(get, "jobTimeoutSeconds", problems, { min: 60, max: 86400 });
+  const historyRetentionDays = integer(get, "historyRetentionDays", problems, { min: 1, max: 3650 }) ?? 400;
   const logLevel = trimmed(get, "logLevel");
-  if (logLevel !== undefined) {
-    if (!["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel)) {
-      problems.add("logLevel", "must be one of fatal, error, warn, info, debug, trace");
-    } else runtimeEnv.LOG_LEVEL = logLevel;
+  if (logLevel !== undefined && !["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel)) {
+    problems.add("logLevel", "must be one of fatal, error, warn, info, debug, trace");
   }
 
   const owner = trimmed(get, "owner") ?? "devops";
@@ -404,7 +455,13 @@ export function parseSettings(get: Lookup, stack: string): Settings {
     displayTimeZone,
     retentionDays,
     ...(drRegion
-      ? { dr: { region: drRegion, ...(drRetentionDays ? { retentionDays: drRetentionDays } : {}) } }
+      ? {
+          dr: {
+            region: drRegion,
+            ...(drRetentionDays ? { retentionDays: drRetentionDays } : {}),
+            ...(drKmsKeyId ? { kmsKeyId: drKmsKeyId } : {}),
+          },
+        }
       : {}),
     ...(objectLock ? { objectLock } : {}),
     ...(certificateArn ? { certificateArn } : {}),
@@ -414,7 +471,13 @@ export function parseSettings(get: Lookup, stack: string): Settings {
     logRetentionDays,
     service,
     ...(lambdaReservedConcurrency ? { lambdaReservedConcurrency } : {}),
-    runtimeEnv,
+    thresholds: { ok, warn },
+    historyRetentionDays,
+    jobs: {
+      ...(s3SyncConcurrency !== undefined ? { s3SyncConcurrency } : {}),
+      ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
+    },
+    ...(logLevel !== undefined ? { logLevel } : {}),
     tags: { project: "drox-backup", owner, environment },
   };
 }

@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, type BackupKind } from "./config";
 import { Alerting } from "./components/alerting";
-import { lambdaPackage } from "./components/lambda-package";
+import { checkRuntimeBuild, lambdaPackage } from "./components/lambda-package";
 import { Notifications } from "./components/notifications";
 import { Secrets } from "./components/secrets";
 import { CONTAINER_NAME, Service } from "./components/service";
@@ -20,11 +20,7 @@ const accountId = aws.getCallerIdentityOutput().accountId;
 const region = aws.getRegionOutput().region;
 
 const pkg = lambdaPackage();
-if (!pkg.runtimeBuilt) {
-  const message = `${pkg.runtimeDir}/handlers.js is missing: run \`npm run build\` before \`pulumi up\` (the Lambdas load the compiled runtime)`;
-  if (!pulumi.runtime.isDryRun()) throw new Error(message);
-  pulumi.log.warn(`${message}. This preview packs the Lambdas without it.`);
-}
+checkRuntimeBuild(pkg, { dryRun: pulumi.runtime.isDryRun(), warn: (message) => pulumi.log.warn(message) });
 
 const store = new Store(name, {
   accountId,
@@ -48,6 +44,13 @@ const arns = vault.arns;
 if (!arns.slackWebhook || !arns.notionToken || !arns.apiToken)
   throw new Error("required secrets were not created");
 
+// What the service, the jobs and both Lambdas read alike (runtime/slack/settings.ts, runtime/notion).
+const sharedEnv: Record<string, string> = {
+  SUCCESS_RATE_OK: String(settings.thresholds.ok),
+  SUCCESS_RATE_WARN: String(settings.thresholds.warn),
+  ...(settings.logLevel !== undefined ? { LOG_LEVEL: settings.logLevel } : {}),
+};
+
 const notifications = new Notifications(name, {
   accountId,
   kmsKeyArn: store.keyArn,
@@ -59,7 +62,7 @@ const notifications = new Notifications(name, {
   },
   notionDatabaseId: settings.notionDatabaseId,
   displayTimeZone: settings.displayTimeZone,
-  environment: { ...settings.runtimeEnv },
+  environment: sharedEnv,
   codePathOptions: pkg.codePathOptions,
   reservedConcurrency: settings.lambdaReservedConcurrency,
   logRetentionDays: settings.logRetentionDays,
@@ -75,20 +78,35 @@ const service = new Service(name, {
   assignPublicIp: settings.assignPublicIp,
   certificateArn: settings.certificateArn,
   allowHttp: settings.allowHttp,
+  shutdownGraceSeconds: settings.service.shutdownGraceSeconds,
+  // The runtime contract (components/runtime-env.ts); PORT, TRUST_PROXY_HOPS and
+  // SHUTDOWN_GRACE_SECONDS come from the component, which owns the port, the ALB and the stop timeout.
   environment: {
+    AWS_REGION: region,
     EVENTS_TOPIC_ARN: notifications.eventsTopicArn,
     BACKUP_BUCKET: store.bucketName,
     HISTORY_TABLE: store.tableName,
     NOTION_DATABASE_ID: settings.notionDatabaseId,
     DISPLAY_TIME_ZONE: settings.displayTimeZone,
     RETENTION_DAYS: String(settings.retentionDays),
+    HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
     EBS_VOLUME_IDS: t.ebsVolumeIds.join(","),
     RDS_INSTANCE_IDS: t.rdsInstanceIds.join(","),
     S3_SOURCE_BUCKETS: t.s3SourceBuckets.join(","),
     ...(t.backupTag ? { BACKUP_TAG: `${t.backupTag.key}=${t.backupTag.value}` } : {}),
     ...(settings.dr ? { DR_REGION: settings.dr.region } : {}),
     ...(settings.dr?.retentionDays ? { DR_RETENTION_DAYS: String(settings.dr.retentionDays) } : {}),
-    ...settings.runtimeEnv,
+    ...(settings.dr?.kmsKeyId ? { DR_KMS_KEY_ID: settings.dr.kmsKeyId } : {}),
+    ...(settings.jobs.s3SyncConcurrency !== undefined
+      ? { S3_SYNC_CONCURRENCY: String(settings.jobs.s3SyncConcurrency) }
+      : {}),
+    ...(settings.jobs.jobTimeoutSeconds !== undefined
+      ? { JOB_TIMEOUT_SECONDS: String(settings.jobs.jobTimeoutSeconds) }
+      : {}),
+    ...(settings.service.rateLimitMax !== undefined
+      ? { RATE_LIMIT_MAX: String(settings.service.rateLimitMax) }
+      : {}),
+    ...sharedEnv,
   },
   // ECS resolves these ARNs at task start and sets the plain variables inside the container only.
   secrets: {
@@ -105,6 +123,7 @@ const service = new Service(name, {
     kmsKeyArn: store.keyArn,
     sourceBuckets: t.s3SourceBuckets,
     tagDiscovery: t.backupTag !== undefined,
+    ...(settings.dr ? { drRegion: settings.dr.region } : {}),
   },
   cpu: settings.service.cpu,
   memory: settings.service.memory,

@@ -42,6 +42,8 @@ export interface LambdaPackageOptions {
   readonly projectDir?: string;
   /** Compiled runtime directory, relative to the project. @default "dist/runtime" */
   readonly runtimeDir?: string;
+  /** Runtime sources compiled into runtimeDir, relative to the project. @default "runtime" */
+  readonly sourceDir?: string;
   /** Packages the handlers require. @default HANDLER_PACKAGES */
   readonly packages?: readonly string[];
 }
@@ -53,7 +55,60 @@ export interface LambdaPackage {
   readonly packedPackages: readonly string[];
   /** Whether the compiled runtime exists (false before `npm run build`). */
   readonly runtimeBuilt: boolean;
+  /** Sources edited since the last build (their .js is missing or older), relative to the project. */
+  readonly staleSources: readonly string[];
   readonly runtimeDir: string;
+}
+
+/** Every compiled TypeScript file under `dir` (not declarations), relative to `dir`. */
+function typeScriptSources(dir: string, at = ""): string[] {
+  if (!fs.existsSync(path.join(dir, at))) return [];
+  return fs.readdirSync(path.join(dir, at), { withFileTypes: true }).flatMap((entry) => {
+    const rel = at === "" ? entry.name : path.join(at, entry.name);
+    if (entry.isDirectory()) return typeScriptSources(dir, rel);
+    return entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [rel] : [];
+  });
+}
+
+/**
+ * Sources newer than their compiled file, or never compiled: `tsc` rewrites every output on each
+ * build, so a source modified after its .js means the build predates the edit.
+ */
+export function staleRuntimeSources(projectDir: string, sourceDir: string, runtimeDir: string): string[] {
+  const sources = path.join(projectDir, sourceDir);
+  return typeScriptSources(sources)
+    .filter((rel) => {
+      const compiled = path.join(projectDir, runtimeDir, rel.replace(/\.ts$/, ".js"));
+      if (!fs.existsSync(compiled)) return true;
+      return fs.statSync(path.join(sources, rel)).mtimeMs > fs.statSync(compiled).mtimeMs;
+    })
+    .map((rel) => path.join(sourceDir, rel).split(path.sep).join("/"))
+    .sort();
+}
+
+export const BUILD_COMMAND = "npm run build";
+
+/**
+ * Stops `pulumi up` when the Lambdas would deploy no compiled runtime or an outdated one, naming
+ * the command that fixes it; a preview only warns (it deploys nothing).
+ */
+export function checkRuntimeBuild(
+  pkg: Pick<LambdaPackage, "runtimeBuilt" | "staleSources" | "runtimeDir">,
+  options: { readonly dryRun: boolean; readonly warn: (message: string) => void },
+): void {
+  let problem: string | undefined;
+  if (!pkg.runtimeBuilt) {
+    problem = `${pkg.runtimeDir}/handlers.js is missing: run \`${BUILD_COMMAND}\` before \`pulumi up\` (the Lambdas load the compiled runtime)`;
+  } else if (pkg.staleSources.length > 0) {
+    const shown = pkg.staleSources.slice(0, 3).join(", ");
+    const more = pkg.staleSources.length > 3 ? `, and ${pkg.staleSources.length - 3} more` : "";
+    problem =
+      `${pkg.runtimeDir} is older than its sources (${shown}${more} changed since the last build): ` +
+      `run \`${BUILD_COMMAND}\` before \`pulumi up\`, or the Lambdas deploy the previous build`;
+  }
+  if (problem === undefined) return;
+  if (!options.dryRun) throw new Error(problem);
+  options.warn(`${problem}. This preview packs the Lambdas as they are.`);
 }
 
 function readJson(file: string): Record<string, unknown> {
@@ -106,6 +161,7 @@ function loadableFiles(dir: string, out: string[]): void {
 export function lambdaPackage(options: LambdaPackageOptions = {}): LambdaPackage {
   const projectDir = options.projectDir ?? process.cwd();
   const runtimeDir = options.runtimeDir ?? "dist/runtime";
+  const sourceDir = options.sourceDir ?? "runtime";
   const manifest = readJson(path.join(projectDir, "package.json"));
   const dependencies = Object.keys((manifest.dependencies as Record<string, string> | undefined) ?? {});
 
@@ -142,6 +198,7 @@ export function lambdaPackage(options: LambdaPackageOptions = {}): LambdaPackage
     codePathOptions: { extraIncludePaths, extraExcludePackages: dependencies, extraIncludePackages: [] },
     packedPackages: [...new Set(packed.values())].sort(),
     runtimeBuilt,
+    staleSources: runtimeBuilt ? staleRuntimeSources(projectDir, sourceDir, runtimeDir) : [],
     runtimeDir,
   };
 }

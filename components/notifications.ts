@@ -30,7 +30,7 @@ export interface NotificationsArgs {
     readonly slackReportsWebhook?: pulumi.Input<string>;
     readonly notionToken: pulumi.Input<string>;
   };
-  /** Notion database id (NOTION_DATABASE_ID). */
+  /** Notion database id (the Notion logger's NOTION_DATABASE_ID). */
   readonly notionDatabaseId: pulumi.Input<string>;
   /** DISPLAY_TIME_ZONE for the messages. @default "Asia/Seoul" */
   readonly displayTimeZone?: pulumi.Input<string>;
@@ -118,11 +118,7 @@ export class Notifications extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const common = {
-      NOTION_DATABASE_ID: args.notionDatabaseId,
-      DISPLAY_TIME_ZONE: displayTimeZone,
-      ...(args.environment ?? {}),
-    };
+    const common = { DISPLAY_TIME_ZONE: displayTimeZone, ...(args.environment ?? {}) };
     const slackSecrets: Record<string, pulumi.Input<string>> = {
       SLACK_WEBHOOK_SECRET_ARN: args.secretArns.slackWebhook,
       ...(args.secretArns.slackAlertsWebhook
@@ -133,8 +129,14 @@ export class Notifications extends pulumi.ComponentResource {
         : {}),
     };
     const notionSecrets = { NOTION_TOKEN_SECRET_ARN: args.secretArns.notionToken };
+    const notionSettings = { NOTION_DATABASE_ID: args.notionDatabaseId };
 
-    const handler = (role: string, entry: HandlerName, secretEnv: Record<string, pulumi.Input<string>>) => {
+    const handler = (
+      role: string,
+      entry: HandlerName,
+      secretEnv: Record<string, pulumi.Input<string>>,
+      ownEnv: Record<string, pulumi.Input<string>> = {},
+    ) => {
       const base = `${name}-${role}`;
       const dlq = new aws.sqs.Queue(
         `${base}-dlq`,
@@ -196,7 +198,7 @@ export class Notifications extends pulumi.ComponentResource {
             ? { reservedConcurrentExecutions: args.reservedConcurrency }
             : {}),
           loggingConfig: { logFormat: "JSON", logGroup: logGroup.name },
-          environment: { variables: { ...common, ...secretEnv } },
+          environment: { variables: { ...common, ...ownEnv, ...secretEnv } },
           codePathOptions: args.codePathOptions
             ? {
                 ...args.codePathOptions,
@@ -247,7 +249,7 @@ export class Notifications extends pulumi.ComponentResource {
 
     this.handlers = {
       slackNotifier: handler("slack", "slackNotifier", slackSecrets),
-      notionLogger: handler("notion", "notionLogger", notionSecrets),
+      notionLogger: handler("notion", "notionLogger", notionSecrets, notionSettings),
     };
     this.eventsTopicArn = eventsTopic.arn;
     this.alertsTopicArn = alertsTopic.arn;

@@ -10,11 +10,20 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { MANAGED_TAG } from "../runtime/jobs/tags";
 import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
 
 export const CONTAINER_NAME = "app";
 export const CONTAINER_PORT = 8080;
 export const HEALTH_CHECK_PATH = "/health";
+/** The ALB is the one proxy in front of the service: the client is the last X-Forwarded-For entry. */
+export const TRUST_PROXY_HOPS = 1;
+/** Seconds between the service's shutdown grace and SIGKILL, to close connections and flush logs. */
+export const STOP_TIMEOUT_MARGIN_SECONDS = 10;
+/** ECS's upper bound for a container's stopTimeout on Fargate. */
+export const MAX_STOP_TIMEOUT_SECONDS = 120;
+/** Variables the component sets itself (it owns the port, the ALB and the stop timeout). */
+export const SERVICE_OWNED_ENV = ["PORT", "TRUST_PROXY_HOPS", "SHUTDOWN_GRACE_SECONDS"] as const;
 /** TLS 1.3 with TLS 1.2 fallback, AWS's recommended ALB policy. */
 export const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
@@ -39,6 +48,11 @@ export interface ServiceArgs {
   readonly environment?: Record<string, pulumi.Input<string>>;
   /** Container env var name → Secrets Manager ARN, injected by ECS at start. @default {} */
   readonly secrets?: Record<string, pulumi.Input<string>>;
+  /**
+   * Seconds the service waits for background runs after SIGTERM (SHUTDOWN_GRACE_SECONDS); the
+   * container's stopTimeout and the target group's deregistration delay are this plus 10 s. @default 20
+   */
+  readonly shutdownGraceSeconds?: number;
   /** What the task role may touch. */
   readonly permissions: {
     readonly backupBucketArn: pulumi.Input<string>;
@@ -49,6 +63,8 @@ export interface ServiceArgs {
     readonly sourceBuckets?: readonly string[];
     /** Targets are also selected by tag (needs tag discovery and read on any bucket). @default false */
     readonly tagDiscovery?: boolean;
+    /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
+    readonly drRegion?: string;
   };
   /** Task CPU units. @default 512 */
   readonly cpu?: number;
@@ -99,6 +115,23 @@ export class Service extends pulumi.ComponentResource {
     const desiredCount = args.desiredCount ?? 1;
     const logRetentionDays = args.logRetentionDays ?? 30;
     const tags = args.tags ?? {};
+    const shutdownGraceSeconds = args.shutdownGraceSeconds ?? 20;
+    const stopTimeout = shutdownGraceSeconds + STOP_TIMEOUT_MARGIN_SECONDS;
+    if (
+      !Number.isInteger(shutdownGraceSeconds) ||
+      shutdownGraceSeconds < 1 ||
+      stopTimeout > MAX_STOP_TIMEOUT_SECONDS
+    ) {
+      throw new Error(
+        `Service: shutdownGraceSeconds must be a whole number from 1 to ${MAX_STOP_TIMEOUT_SECONDS - STOP_TIMEOUT_MARGIN_SECONDS} (ECS stops a container at most ${MAX_STOP_TIMEOUT_SECONDS} s after SIGTERM)`,
+      );
+    }
+    const owned = SERVICE_OWNED_ENV.filter((key) => key in (args.environment ?? {}));
+    if (owned.length > 0) {
+      throw new Error(
+        `Service: environment sets ${owned.join(", ")}, which the component derives (port, ALB, shutdownGraceSeconds)`,
+      );
+    }
     if (args.certificateArn !== undefined && allowHttp) {
       throw new Error(
         "Service: certificateArn and allowHttp contradict: with a certificate the service is HTTPS only",
@@ -223,7 +256,12 @@ export class Service extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicy(
       `${name}-task-policy`,
-      { role: taskRole.id, policy: policyDocument(taskStatements(args.permissions)) },
+      {
+        role: taskRole.id,
+        policy: policyDocument(
+          taskStatements(args.permissions, { accountId: args.accountId, region: args.region }),
+        ),
+      },
       { parent: this },
     );
 
@@ -233,7 +271,12 @@ export class Service extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const environment = { PORT: String(CONTAINER_PORT), ...(args.environment ?? {}) };
+    const environment = {
+      ...(args.environment ?? {}),
+      PORT: String(CONTAINER_PORT),
+      TRUST_PROXY_HOPS: String(TRUST_PROXY_HOPS),
+      SHUTDOWN_GRACE_SECONDS: String(shutdownGraceSeconds),
+    };
     const containerDefinitions = pulumi
       .all([
         image.imageUri,
@@ -251,6 +294,8 @@ export class Service extends pulumi.ComponentResource {
             // The image's ENTRYPOINT is the CLI (`node dist/runtime/cli.js`); commands are its arguments.
             command: ["serve"],
             portMappings: [{ containerPort: CONTAINER_PORT, protocol: "tcp" }],
+            // SIGTERM, then SHUTDOWN_GRACE_SECONDS for background runs, then SIGKILL with a margin.
+            stopTimeout,
             environment: Object.entries(env)
               .sort(([a], [b]) => a.localeCompare(b))
               .map(([envName, value]) => ({ name: envName, value })),
@@ -365,7 +410,8 @@ export class Service extends pulumi.ComponentResource {
         port: CONTAINER_PORT,
         protocol: "HTTP",
         targetType: "ip",
-        deregistrationDelay: 30,
+        // Draining (in-flight requests) runs before ECS sends SIGTERM; give it the same bound.
+        deregistrationDelay: stopTimeout,
         healthCheck: {
           path: HEALTH_CHECK_PATH,
           matcher: "200",
@@ -469,19 +515,24 @@ export class Service extends pulumi.ComponentResource {
   }
 }
 
-/** The jobs' permissions: snapshots, the backup and source buckets, events, history, the key. */
-export function taskStatements(p: ServiceArgs["permissions"]): Statement[] {
+/** Where the task runs, for ARNs and KMS conditions. */
+export interface TaskLocation {
+  readonly accountId: pulumi.Input<string>;
+  readonly region: pulumi.Input<string>;
+}
+
+/**
+ * The jobs' permissions: snapshots (deleting only those the jobs tagged as theirs), the backup and
+ * source buckets, events, history, the stack key, and — with a DR region — the KMS use that copying
+ * encrypted snapshots across regions needs.
+ */
+export function taskStatements(p: ServiceArgs["permissions"], where: TaskLocation): Statement[] {
   const sources = p.sourceBuckets ?? [];
+  const managed = "true";
   const statements: Statement[] = [
     {
       Sid: "EbsSnapshots",
-      Action: [
-        "ec2:CreateSnapshot",
-        "ec2:CopySnapshot",
-        "ec2:DeleteSnapshot",
-        "ec2:DescribeSnapshots",
-        "ec2:DescribeVolumes",
-      ],
+      Action: ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:DescribeSnapshots", "ec2:DescribeVolumes"],
       Resource: "*",
     },
     {
@@ -491,17 +542,30 @@ export function taskStatements(p: ServiceArgs["permissions"]): Statement[] {
       Condition: { StringEquals: { "ec2:CreateAction": ["CreateSnapshot", "CopySnapshot"] } },
     },
     {
+      // Retention deletes only snapshots the jobs created: never one made by a person or another tool.
+      Sid: "DeleteOwnEbsSnapshots",
+      Action: "ec2:DeleteSnapshot",
+      Resource: "arn:aws:ec2:*::snapshot/*",
+      Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: managed } },
+    },
+    {
       Sid: "RdsSnapshots",
       Action: [
         "rds:AddTagsToResource",
         "rds:CopyDBSnapshot",
         "rds:CreateDBSnapshot",
-        "rds:DeleteDBSnapshot",
         "rds:DescribeDBInstances",
         "rds:DescribeDBSnapshots",
         "rds:ListTagsForResource",
       ],
       Resource: "*",
+    },
+    {
+      // RDS's own key for a DB snapshot's tags (the snapshot resource type declares it).
+      Sid: "DeleteOwnRdsSnapshots",
+      Action: "rds:DeleteDBSnapshot",
+      Resource: pulumi.interpolate`arn:aws:rds:*:${where.accountId}:snapshot:*`,
+      Condition: { StringEquals: { [`rds:snapshot-tag/${MANAGED_TAG}`]: managed } },
     },
     {
       Sid: "BackupBucketList",
@@ -527,6 +591,35 @@ export function taskStatements(p: ServiceArgs["permissions"]): Statement[] {
     },
     { Sid: "UseStackKey", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.kmsKeyArn },
   ];
+  if (p.drRegion !== undefined) {
+    // A cross-region copy of an encrypted snapshot decrypts with the source's key (this region) and
+    // re-encrypts with a key of the DR region, through EC2 or RDS: which keys is only known at run
+    // time (each volume's, DR_KMS_KEY_ID or the AWS-managed default), so the account's keys in the
+    // two regions are allowed, and only when EC2 or RDS uses them on the task's behalf.
+    const regions = [where.region, p.drRegion];
+    const keys = regions.map((region) => pulumi.interpolate`arn:aws:kms:${region}:${where.accountId}:key/*`);
+    const viaService = regions.flatMap((region) => [
+      pulumi.interpolate`ec2.${region}.amazonaws.com`,
+      pulumi.interpolate`rds.${region}.amazonaws.com`,
+    ]);
+    statements.push(
+      {
+        Sid: "CrossRegionCopyKeys",
+        Action: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        Resource: keys,
+        Condition: { StringEquals: { "kms:ViaService": viaService } },
+      },
+      {
+        Sid: "CrossRegionCopyGrants",
+        Action: "kms:CreateGrant",
+        Resource: keys,
+        Condition: {
+          StringEquals: { "kms:ViaService": viaService },
+          Bool: { "kms:GrantIsForAWSResource": "true" },
+        },
+      },
+    );
+  }
   if (p.tagDiscovery) {
     statements.push({
       Sid: "FindTaggedTargets",

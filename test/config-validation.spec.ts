@@ -47,9 +47,53 @@ describe("config: typed, validated once", () => {
     assert.equal(s.assignPublicIp, false);
     assert.equal(s.chatbot, undefined);
     assert.equal(s.objectLock, undefined);
-    assert.deepEqual(s.service, { desiredCount: 1, cpu: 512, memory: 1024 });
+    assert.deepEqual(s.service, { desiredCount: 1, cpu: 512, memory: 1024, shutdownGraceSeconds: 20 });
     assert.deepEqual(s.tags, { project: "drox-backup", owner: "devops", environment: "dev" });
-    assert.deepEqual(s.runtimeEnv, {});
+    assert.deepEqual(s.thresholds, { ok: 0.95, warn: 0.8 });
+    assert.equal(s.historyRetentionDays, 400);
+    assert.deepEqual(s.jobs, {});
+    assert.equal(s.logLevel, undefined);
+    assert.equal(s.dr, undefined);
+  });
+
+  it("must read the DR key, the runtime tuning and the service's shutdown settings", () => {
+    const s = parse({
+      drRegion: "ap-northeast-1",
+      drRetentionDays: "30",
+      drKmsKeyId: "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      successRateOk: "0.9",
+      successRateWarn: "0.7",
+      historyRetentionDays: "90",
+      s3SyncConcurrency: "32",
+      jobTimeoutSeconds: "3600",
+      shutdownGraceSeconds: "45",
+      rateLimitMax: "600",
+      logLevel: "debug",
+    });
+    assert.deepEqual(s.dr, {
+      region: "ap-northeast-1",
+      retentionDays: 30,
+      kmsKeyId: "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    });
+    assert.deepEqual(s.thresholds, { ok: 0.9, warn: 0.7 });
+    assert.equal(s.historyRetentionDays, 90);
+    assert.deepEqual(s.jobs, { s3SyncConcurrency: 32, jobTimeoutSeconds: 3600 });
+    assert.deepEqual(s.service, {
+      desiredCount: 1,
+      cpu: 512,
+      memory: 1024,
+      shutdownGraceSeconds: 45,
+      rateLimitMax: 600,
+    });
+    assert.equal(s.logLevel, "debug");
+    for (const kmsKeyId of [
+      "1234abcd-12ab-34cd-56ef-1234567890ab",
+      "mrk-1234abcd12ab34cd56ef1234567890ab",
+      "alias/drox-backup-dr",
+      "arn:aws:kms:ap-northeast-1:123456789012:alias/drox-backup-dr",
+    ]) {
+      assert.equal(parse({ drRegion: "ap-northeast-1", drKmsKeyId: kmsKeyId }).dr?.kmsKeyId, kmsKeyId);
+    }
   });
 
   it("must accept the Notion database id in every form users paste it", () => {
@@ -144,6 +188,21 @@ describe("config: typed, validated once", () => {
       [{ successRateOk: "95" }, /successRateOk: must be a number from 0 to 1/],
       [{ successRateOk: "0.7", successRateWarn: "0.8" }, /successRateWarn: must not exceed successRateOk/],
       [{ logLevel: "verbose" }, /logLevel: must be one of fatal, error, warn, info, debug, trace/],
+      [{ drKmsKeyId: "alias/dr" }, /drKmsKeyId: needs drRegion: the key encrypts cross-region copies/],
+      [
+        { drRegion: "ap-northeast-1", drKmsKeyId: "my-key" },
+        /drKmsKeyId: "my-key" is not a KMS key id, key ARN, alias \(alias\/…\) or alias ARN/,
+      ],
+      [
+        {
+          drRegion: "ap-northeast-1",
+          drKmsKeyId: "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        },
+        /drKmsKeyId: is in ap-northeast-2, but copies are encrypted in drRegion ap-northeast-1: use a key of ap-northeast-1/,
+      ],
+      [{ historyRetentionDays: "0" }, /historyRetentionDays: must be a whole number from 1 to 3650/],
+      [{ shutdownGraceSeconds: "111" }, /shutdownGraceSeconds: must be a whole number from 1 to 110/],
+      [{ rateLimitMax: "0" }, /rateLimitMax: must be a whole number from 1 to 1000000/],
     ];
     for (const [overrides, expected] of cases) {
       assert.match(problem(overrides), expected, JSON.stringify(overrides));

@@ -67,6 +67,28 @@ describe("infra: component arguments", () => {
     );
     assert.throws(
       () =>
+        new Service("x10", {
+          accountId: "1",
+          region: "r",
+          permissions,
+          allowHttp: true,
+          shutdownGraceSeconds: 111,
+        }),
+      /shutdownGraceSeconds must be a whole number from 1 to 110 \(ECS stops a container at most 120 s after SIGTERM\)/,
+    );
+    assert.throws(
+      () =>
+        new Service("x11", {
+          accountId: "1",
+          region: "r",
+          permissions,
+          allowHttp: true,
+          environment: { PORT: "9090", TRUST_PROXY_HOPS: "2" },
+        }),
+      /environment sets PORT, TRUST_PROXY_HOPS, which the component derives/,
+    );
+    assert.throws(
+      () =>
         new Store("x5", { accountId: "1", objectLock: { mode: "COMPLIANCE", days: 1 }, forceDestroy: true }),
       /objectLock and forceDestroy contradict/,
     );

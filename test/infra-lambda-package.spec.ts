@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { builtinModules } from "node:module";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { HANDLER_PACKAGES, isLoadableFile, lambdaPackage } from "../components/lambda-package";
+import {
+  checkRuntimeBuild,
+  HANDLER_PACKAGES,
+  isLoadableFile,
+  lambdaPackage,
+  staleRuntimeSources,
+} from "../components/lambda-package";
 import { ROOT } from "./support/pulumi-mocks";
 
 const LIMIT_BYTES = 2 * 1024 * 1024;
@@ -84,5 +91,89 @@ describe("infra: inline Lambda packages", () => {
     assert.equal(isLoadableFile("index.js.map", siblings), false);
     assert.equal(isLoadableFile("package.json", siblings), true);
     assert.equal(isLoadableFile("README.md", siblings), false);
+  });
+});
+
+describe("infra: the compiled runtime the Lambdas deploy", () => {
+  let project: string;
+  const write = (rel: string, mtimeSeconds: number) => {
+    const file = path.join(project, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, "// compiled or source\n");
+    fs.utimesSync(file, mtimeSeconds, mtimeSeconds);
+  };
+  const BUILD = 2_000_000_000;
+  beforeEach(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "drox-build-"));
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "p", dependencies: {} }));
+    write("runtime/handlers.ts", BUILD - 60);
+    write("runtime/slack/messages.ts", BUILD - 60);
+    write("runtime/types.d.ts", BUILD + 60);
+    write("dist/runtime/handlers.js", BUILD);
+    write("dist/runtime/slack/messages.js", BUILD);
+  });
+  afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  it("must find no stale source right after a build", () => {
+    assert.deepEqual(staleRuntimeSources(project, "runtime", "dist/runtime"), []);
+    const pkg = lambdaPackage({ projectDir: project, packages: [] });
+    assert.equal(pkg.runtimeBuilt, true);
+    assert.deepEqual(pkg.staleSources, []);
+  });
+
+  it("must report sources edited after the build and sources never compiled", () => {
+    write("runtime/slack/messages.ts", BUILD + 1);
+    write("runtime/jobs/new-job.ts", BUILD - 600);
+    assert.deepEqual(lambdaPackage({ projectDir: project, packages: [] }).staleSources, [
+      "runtime/jobs/new-job.ts",
+      "runtime/slack/messages.ts",
+    ]);
+  });
+
+  it("must stop `pulumi up` on a stale build with the command to run, and only warn in a preview", () => {
+    const stale = {
+      runtimeBuilt: true,
+      runtimeDir: "dist/runtime",
+      staleSources: ["runtime/a.ts", "runtime/b.ts", "runtime/c.ts", "runtime/d.ts", "runtime/e.ts"],
+    };
+    const expected =
+      "dist/runtime is older than its sources (runtime/a.ts, runtime/b.ts, runtime/c.ts, and 2 more changed " +
+      "since the last build): run `npm run build` before `pulumi up`, or the Lambdas deploy the previous build";
+    const warnings: string[] = [];
+    const warn = (message: string) => warnings.push(message);
+    assert.throws(
+      () => checkRuntimeBuild(stale, { dryRun: false, warn }),
+      (error: Error) => error.message === expected,
+    );
+    assert.deepEqual(warnings, []);
+    checkRuntimeBuild(stale, { dryRun: true, warn });
+    assert.deepEqual(warnings, [`${expected}. This preview packs the Lambdas as they are.`]);
+  });
+
+  it("must stop `pulumi up` when the runtime was never built", () => {
+    fs.rmSync(path.join(project, "dist"), { recursive: true });
+    const pkg = lambdaPackage({ projectDir: project, packages: [] });
+    assert.equal(pkg.runtimeBuilt, false);
+    const warnings: string[] = [];
+    assert.throws(
+      () => checkRuntimeBuild(pkg, { dryRun: false, warn: (m) => warnings.push(m) }),
+      (error: Error) =>
+        error.message ===
+        "dist/runtime/handlers.js is missing: run `npm run build` before `pulumi up` (the Lambdas load the compiled runtime)",
+    );
+    checkRuntimeBuild(pkg, { dryRun: true, warn: (m) => warnings.push(m) });
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /^dist\/runtime\/handlers\.js is missing: run `npm run build` before `pulumi up`/,
+    );
+  });
+
+  it("must let a fresh build through silently, preview or up", () => {
+    const warnings: string[] = [];
+    const pkg = lambdaPackage({ projectDir: project, packages: [] });
+    checkRuntimeBuild(pkg, { dryRun: false, warn: (m) => warnings.push(m) });
+    checkRuntimeBuild(pkg, { dryRun: true, warn: (m) => warnings.push(m) });
+    assert.deepEqual(warnings, []);
   });
 });

@@ -80,7 +80,7 @@ describe("infra: secrets never in plain text", () => {
     const slack = byName(run, "aws:lambda/function:Function", "drox-backup-slack");
     assert.deepEqual(
       Object.keys((slack.inputs.environment as { variables: Record<string, string> }).variables).sort(),
-      ["DISPLAY_TIME_ZONE", "NOTION_DATABASE_ID", "SLACK_WEBHOOK_SECRET_ARN"],
+      ["DISPLAY_TIME_ZONE", "SLACK_WEBHOOK_SECRET_ARN", "SUCCESS_RATE_OK", "SUCCESS_RATE_WARN"],
     );
     const task = byName(run, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task");
     const [container] = JSON.parse(String(task.inputs.containerDefinitions)) as {
@@ -99,13 +99,16 @@ describe("infra: secrets never in plain text", () => {
     const arn = (role: string) => `arn:aws:secretsmanager:ap-northeast-2:123456789012:drox-backup-${role}`;
     assert.deepEqual((slack.inputs.environment as { variables: Record<string, string> }).variables, {
       DISPLAY_TIME_ZONE: "Asia/Seoul",
-      NOTION_DATABASE_ID: "0123456789abcdef0123456789abcdef",
+      SUCCESS_RATE_OK: "0.95",
+      SUCCESS_RATE_WARN: "0.8",
       SLACK_WEBHOOK_SECRET_ARN: arn("slack-webhook"),
       SLACK_ALERTS_WEBHOOK_SECRET_ARN: arn("slack-alerts-webhook"),
       SLACK_REPORTS_WEBHOOK_SECRET_ARN: arn("slack-reports-webhook"),
     });
     assert.deepEqual((notion.inputs.environment as { variables: Record<string, string> }).variables, {
       DISPLAY_TIME_ZONE: "Asia/Seoul",
+      SUCCESS_RATE_OK: "0.95",
+      SUCCESS_RATE_WARN: "0.8",
       NOTION_DATABASE_ID: "0123456789abcdef0123456789abcdef",
       NOTION_TOKEN_SECRET_ARN: arn("notion-token"),
     });

@@ -13,6 +13,7 @@ interface Container {
   image: string;
   command: string[];
   portMappings: { containerPort: number }[];
+  stopTimeout: number;
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   logConfiguration: { logDriver: string; options: Record<string, string> };
@@ -198,18 +199,24 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
     assert.deepEqual(container.command, ["serve"]);
     assert.deepEqual(container.portMappings, [{ containerPort: 8080, protocol: "tcp" }]);
     assert.deepEqual(Object.fromEntries(container.environment.map((e) => [e.name, e.value])), {
+      AWS_REGION: "ap-northeast-2",
       BACKUP_BUCKET: "drox-backup-bucket",
       DISPLAY_TIME_ZONE: "Asia/Seoul",
       DR_REGION: "ap-northeast-1",
       DR_RETENTION_DAYS: "30",
       EBS_VOLUME_IDS: "vol-0123456789abcdef0,vol-0fedcba9876543210",
       EVENTS_TOPIC_ARN: "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events",
+      HISTORY_RETENTION_DAYS: "400",
       HISTORY_TABLE: "drox-backup-history",
       NOTION_DATABASE_ID: "0123456789abcdef0123456789abcdef",
       PORT: "8080",
       RDS_INSTANCE_IDS: "db-prod-1",
       RETENTION_DAYS: "30",
       S3_SOURCE_BUCKETS: "drox-prod-assets,drox-prod-uploads",
+      SHUTDOWN_GRACE_SECONDS: "20",
+      SUCCESS_RATE_OK: "0.95",
+      SUCCESS_RATE_WARN: "0.8",
+      TRUST_PROXY_HOPS: "1",
     });
     assert.equal(
       Object.fromEntries(containerOf(dev).environment.map((e) => [e.name, e.value])).BACKUP_TAG,
@@ -273,47 +280,202 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
     const statements = policyOf(
       byName(prod, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
     ).Statement;
-    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    assert.deepEqual(Object.keys(bySid), [
-      "EbsSnapshots",
-      "TagNewSnapshots",
-      "RdsSnapshots",
-      "BackupBucketList",
-      "BackupBucketObjects",
-      "PublishEvents",
-      "History",
-      "UseStackKey",
-      "SourceBucketsList",
-      "SourceBucketsRead",
+    const viaService = [
+      "ec2.ap-northeast-2.amazonaws.com",
+      "rds.ap-northeast-2.amazonaws.com",
+      "ec2.ap-northeast-1.amazonaws.com",
+      "rds.ap-northeast-1.amazonaws.com",
+    ];
+    const keys = [
+      "arn:aws:kms:ap-northeast-2:123456789012:key/*",
+      "arn:aws:kms:ap-northeast-1:123456789012:key/*",
+    ];
+    assert.deepEqual(statements, [
+      {
+        Effect: "Allow",
+        Sid: "EbsSnapshots",
+        Action: ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:DescribeSnapshots", "ec2:DescribeVolumes"],
+        Resource: "*",
+      },
+      {
+        Effect: "Allow",
+        Sid: "TagNewSnapshots",
+        Action: "ec2:CreateTags",
+        Resource: "*",
+        Condition: { StringEquals: { "ec2:CreateAction": ["CreateSnapshot", "CopySnapshot"] } },
+      },
+      {
+        Effect: "Allow",
+        Sid: "DeleteOwnEbsSnapshots",
+        Action: "ec2:DeleteSnapshot",
+        Resource: "arn:aws:ec2:*::snapshot/*",
+        Condition: { StringEquals: { "aws:ResourceTag/drox-backup:managed": "true" } },
+      },
+      {
+        Effect: "Allow",
+        Sid: "RdsSnapshots",
+        Action: [
+          "rds:AddTagsToResource",
+          "rds:CopyDBSnapshot",
+          "rds:CreateDBSnapshot",
+          "rds:DescribeDBInstances",
+          "rds:DescribeDBSnapshots",
+          "rds:ListTagsForResource",
+        ],
+        Resource: "*",
+      },
+      {
+        Effect: "Allow",
+        Sid: "DeleteOwnRdsSnapshots",
+        Action: "rds:DeleteDBSnapshot",
+        Resource: "arn:aws:rds:*:123456789012:snapshot:*",
+        Condition: { StringEquals: { "rds:snapshot-tag/drox-backup:managed": "true" } },
+      },
+      {
+        Effect: "Allow",
+        Sid: "BackupBucketList",
+        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Resource: "arn:aws:s3:::drox-backup-bucket",
+      },
+      {
+        Effect: "Allow",
+        Sid: "BackupBucketObjects",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
+        Resource: "arn:aws:s3:::drox-backup-bucket/*",
+      },
+      {
+        Effect: "Allow",
+        Sid: "PublishEvents",
+        Action: "sns:Publish",
+        Resource: "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events",
+      },
+      {
+        Effect: "Allow",
+        Sid: "History",
+        Action: [
+          "dynamodb:ConditionCheckItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ],
+        Resource: [
+          "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history",
+          "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history/index/*",
+        ],
+      },
+      {
+        Effect: "Allow",
+        Sid: "UseStackKey",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+      },
+      {
+        Effect: "Allow",
+        Sid: "CrossRegionCopyKeys",
+        Action: ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        Resource: keys,
+        Condition: { StringEquals: { "kms:ViaService": viaService } },
+      },
+      {
+        Effect: "Allow",
+        Sid: "CrossRegionCopyGrants",
+        Action: "kms:CreateGrant",
+        Resource: keys,
+        Condition: {
+          StringEquals: { "kms:ViaService": viaService },
+          Bool: { "kms:GrantIsForAWSResource": "true" },
+        },
+      },
+      {
+        Effect: "Allow",
+        Sid: "SourceBucketsList",
+        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Resource: ["arn:aws:s3:::drox-prod-assets", "arn:aws:s3:::drox-prod-uploads"],
+      },
+      {
+        Effect: "Allow",
+        Sid: "SourceBucketsRead",
+        Action: ["s3:GetObject", "s3:GetObjectTagging"],
+        Resource: ["arn:aws:s3:::drox-prod-assets/*", "arn:aws:s3:::drox-prod-uploads/*"],
+      },
     ]);
-    assert.deepEqual(bySid.SourceBucketsRead!.Resource, [
-      "arn:aws:s3:::drox-prod-assets/*",
-      "arn:aws:s3:::drox-prod-uploads/*",
-    ]);
-    assert.deepEqual(bySid.SourceBucketsRead!.Action, ["s3:GetObject", "s3:GetObjectTagging"]);
-    assert.equal(bySid.BackupBucketObjects!.Resource, "arn:aws:s3:::drox-backup-bucket/*");
-    assert.ok(
-      !(bySid.BackupBucketObjects!.Action as string[]).includes("s3:DeleteObject"),
-      "backups are expired by lifecycle only",
+    // Without a DR region (dev) there is no KMS use beyond the stack key; with a backup tag,
+    // targets are discovered at run time.
+    const devStatements = policyOf(
+      byName(dev, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
+    ).Statement;
+    assert.deepEqual(
+      devStatements.map((st) => st.Sid),
+      [
+        "EbsSnapshots",
+        "TagNewSnapshots",
+        "DeleteOwnEbsSnapshots",
+        "RdsSnapshots",
+        "DeleteOwnRdsSnapshots",
+        "BackupBucketList",
+        "BackupBucketObjects",
+        "PublishEvents",
+        "History",
+        "UseStackKey",
+        "FindTaggedTargets",
+        "SourceBucketsList",
+        "SourceBucketsRead",
+      ],
     );
-    assert.equal(bySid.PublishEvents!.Resource, "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events");
-    assert.deepEqual(bySid.History!.Resource, [
-      "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history",
-      "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history/index/*",
+    assert.deepEqual(devStatements.find((st) => st.Sid === "FindTaggedTargets")?.Action, [
+      "tag:GetResources",
+      "s3:ListAllMyBuckets",
+      "s3:GetBucketTagging",
     ]);
-    assert.deepEqual(bySid.TagNewSnapshots!.Condition, {
-      StringEquals: { "ec2:CreateAction": ["CreateSnapshot", "CopySnapshot"] },
-    });
-    for (const s of statements) {
-      const actions = ([] as string[]).concat(s.Action as string | string[]);
-      assert.ok(
-        actions.every((a) => !a.endsWith(":*") && a !== "*"),
-        `${String(s.Sid)} uses a wildcard action`,
+  });
+
+  it("must grant snapshot deletion only through the statements conditioned on the managed tag", () => {
+    for (const run of [dev, prod]) {
+      const statements = policyOf(
+        byName(run, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
+      ).Statement;
+      const deleting = statements.filter((st) =>
+        ([] as string[])
+          .concat(st.Action as string | string[])
+          .some((a) => a === "ec2:DeleteSnapshot" || a === "rds:DeleteDBSnapshot"),
       );
+      assert.deepEqual(
+        deleting.map((st) => st.Sid),
+        ["DeleteOwnEbsSnapshots", "DeleteOwnRdsSnapshots"],
+      );
+      for (const st of statements) {
+        const actions = ([] as string[]).concat(st.Action as string | string[]);
+        assert.ok(
+          actions.every((a) => !a.endsWith(":*") && a !== "*"),
+          `${String(st.Sid)} uses a wildcard action`,
+        );
+      }
     }
-    // With a backup tag (dev), targets are discovered at run time.
-    const dev_ = policyOf(byName(dev, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy")).Statement;
-    const find = dev_.find((s) => s.Sid === "FindTaggedTargets");
-    assert.deepEqual(find?.Action, ["tag:GetResources", "s3:ListAllMyBuckets", "s3:GetBucketTagging"]);
+  });
+
+  it("must stop the container after the service's shutdown grace, and drain the target as long", async () => {
+    const stop = (run: ProgramRun) => {
+      const env = Object.fromEntries(containerOf(run).environment.map((e) => [e.name, e.value]));
+      const tg = byName(run, "aws:lb/targetGroup:TargetGroup", "drox-backup-tg");
+      return {
+        grace: env.SHUTDOWN_GRACE_SECONDS,
+        stopTimeout: containerOf(run).stopTimeout,
+        deregistrationDelay: tg.inputs.deregistrationDelay,
+        healthCheckPath: (tg.inputs.healthCheck as { path: string }).path,
+      };
+    };
+    assert.deepEqual(stop(prod), {
+      grace: "20",
+      stopTimeout: 30,
+      deregistrationDelay: 30,
+      healthCheckPath: "/health",
+    });
+    assert.deepEqual(stop(await cachedRun("prod", { shutdownGraceSeconds: "45" })), {
+      grace: "45",
+      stopTimeout: 55,
+      deregistrationDelay: 55,
+      healthCheckPath: "/health",
+    });
   });
 });

@@ -186,6 +186,14 @@ describe("Notion mapping: every property", () => {
     assert.equal(reportLevel(0.95, { ok: 0.95, warn: 0.8 }), "SUCCEEDED");
     assert.equal(reportLevel(0.9, { ok: 0.95, warn: 0.8 }), "WARNING");
     assert.equal(reportLevel(0.79, { ok: 0.95, warn: 0.8 }), "FAILED");
+    // Judged as Slack shows it: 0.9496 reads "95.0%", so not 점검필요; 0.79949 reads "79.9%".
+    assert.equal(reportLevel(0.9496, { ok: 0.95, warn: 0.8 }), "SUCCEEDED");
+    assert.equal(reportLevel(0.94949, { ok: 0.95, warn: 0.8 }), "WARNING");
+    assert.equal(reportLevel(0.79949, { ok: 0.95, warn: 0.8 }), "FAILED");
+    assert.equal(reportLevel(0.9496), "SUCCEEDED");
+    const near: WeeklyReport = { ...SEED_REPORT, successRate: 0.9496 };
+    assert.equal(mapEvent(near).status, "✅ 완료");
+    assert.equal(mapEvent(near).health, "정상");
     const report: WeeklyReport = { ...SEED_REPORT, succeeded: 35, failed: 7, successRate: 35 / 42 };
     const row = mapEvent(report, { thresholds: { ok: 0.99, warn: 0.5 } });
     assert.equal(row.summary, "주간 백업 리포트\n총 42건 실행, 성공률 83%");

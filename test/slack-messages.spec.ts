@@ -166,6 +166,8 @@ describe("Slack message texts", () => {
       const t = { ok: 0.95, warn: 0.8 };
       assert.equal(successRateEmoji(0.95, t), "✅");
       assert.equal(successRateEmoji(0.94951, t), "✅"); // shown as 95.0%
+      assert.equal(successRateEmoji(0.9496, t), "✅"); // shown as 95.0%
+      assert.equal(successRateEmoji(0.9496), "✅"); // default thresholds
       assert.equal(successRateEmoji(0.9494, t), "⚠️");
       assert.equal(successRateEmoji(0.8, t), "⚠️");
       assert.equal(successRateEmoji(0.7994, t), "❌"); // shown as 79.9%

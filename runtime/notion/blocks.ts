@@ -7,6 +7,7 @@
 import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../events";
 import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
+import { formatSuccessRate } from "../success-rate";
 import { bytesToGb } from "./mapping";
 import { CHILDREN_LIMIT, type RichTextItem, richText } from "./text";
 
@@ -109,7 +110,7 @@ function reportBlocks(event: WeeklyReport, timeZone: string): Block[] {
     bullet(`성공: ${event.succeeded}건`),
     bullet(`경고: ${event.warnings}건`),
     bullet(`실패: ${event.failed}건`),
-    bullet(`성공률: ${(Math.round(event.successRate * 1000) / 10).toFixed(1)}%`),
+    bullet(`성공률: ${formatSuccessRate(event.successRate)}`),
     bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
   ];
   if (event.failedJobs.length === 0) return head;

@@ -7,9 +7,9 @@ import { Client, LogLevel } from "@notionhq/client";
 import { ConfigError } from "../errors";
 import { type Logger, createLogger } from "../logger";
 import { SECRETS, readSecret } from "../secrets";
+import { type Thresholds, readThresholds } from "../success-rate";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
 import { requireNotionId } from "./ids";
-import { DEFAULT_THRESHOLDS, type SuccessRateThresholds } from "./mapping";
 import { type FetchLike, createPacer, pacedFetch } from "./pacing";
 import { type NotionLogger, NotionWriter } from "./writer";
 
@@ -48,21 +48,9 @@ export const DEFAULT_RETRY = { maxRetries: 3, initialRetryDelayMs: 1000, maxRetr
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_REQUESTS_PER_SECOND = 3;
 
-function rate(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1)
-    throw new ConfigError(`${name} must be a number from 0 to 1, e.g. 0.95`);
-  return value;
-}
-
-/** SUCCESS_RATE_OK / SUCCESS_RATE_WARN (defaults 0.95 / 0.80), as the Slack messages use them. */
-export function thresholdsFromEnv(env: NodeJS.ProcessEnv = process.env): SuccessRateThresholds {
-  const ok = rate(env, "SUCCESS_RATE_OK", DEFAULT_THRESHOLDS.ok);
-  const warn = rate(env, "SUCCESS_RATE_WARN", DEFAULT_THRESHOLDS.warn);
-  if (warn > ok) throw new ConfigError("SUCCESS_RATE_WARN must not be greater than SUCCESS_RATE_OK");
-  return { ok, warn };
+/** SUCCESS_RATE_OK / SUCCESS_RATE_WARN: the shared reader, so Slack and Notion parse them alike. */
+export function thresholdsFromEnv(env: NodeJS.ProcessEnv = process.env): Thresholds {
+  return readThresholds(env);
 }
 
 function baseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {

@@ -5,18 +5,14 @@
  */
 import type { BackupResult, BackupType, DroxEvent, IntegrityCheck, Status, WeeklyReport } from "../events";
 import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
+import { DEFAULT_THRESHOLDS, type SuccessLevel, type Thresholds, successLevel } from "../success-rate";
 import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../time";
 import { CATEGORY_OPTIONS, HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan } from "./schema";
 import { type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
 
-export interface SuccessRateThresholds {
-  /** At or above: ✅ (default 0.95). */
-  readonly ok: number;
-  /** At or above (and below ok): ⚠️ (default 0.80); below: ❌. */
-  readonly warn: number;
-}
-
-export const DEFAULT_THRESHOLDS: SuccessRateThresholds = { ok: 0.95, warn: 0.8 };
+/** The shared thresholds (../success-rate), under the name this module has always exported. */
+export type SuccessRateThresholds = Thresholds;
+export { DEFAULT_THRESHOLDS } from "../success-rate";
 
 export interface MappingOptions {
   readonly timeZone?: string;
@@ -45,11 +41,17 @@ export interface NotionRow {
 
 const TYPE_LABEL: Record<BackupType, string> = { EBS: "EBS", RDS: "RDS", S3: "S3", LOCAL_HDD: "Local HDD" };
 
-/** The report's and the check's level from the success rate, with the Slack thresholds. */
-export function reportLevel(successRate: number, thresholds: SuccessRateThresholds): Status {
-  if (successRate >= thresholds.ok) return "SUCCEEDED";
-  if (successRate >= thresholds.warn) return "WARNING";
-  return "FAILED";
+const LEVEL_STATUS: Record<SuccessLevel, Status> = { ok: "SUCCEEDED", warn: "WARNING", bad: "FAILED" };
+
+/**
+ * The report's Status / System_Health from its success rate: the shared level (judged on the rate
+ * as displayed, one decimal of a percent), so the row always agrees with Slack's emoji.
+ */
+export function reportLevel(
+  successRate: number,
+  thresholds: SuccessRateThresholds = DEFAULT_THRESHOLDS,
+): Status {
+  return LEVEL_STATUS[successLevel(successRate, thresholds)];
 }
 
 /** 107374182400 bytes → 100 (GB as AWS sizes volumes), one decimal. */

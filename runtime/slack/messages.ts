@@ -13,16 +13,17 @@ import type {
   Severity,
   WeeklyReport,
 } from "../events";
+import {
+  DEFAULT_THRESHOLDS,
+  formatSuccessRate,
+  type SuccessLevel,
+  successLevel,
+  type Thresholds,
+} from "../success-rate";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
 
-export interface Thresholds {
-  /** Success rate at or above which the report shows ✅. */
-  readonly ok: number;
-  /** Success rate at or above which the report shows ⚠️ (below: ❌). */
-  readonly warn: number;
-}
-
-export const DEFAULT_THRESHOLDS: Thresholds = { ok: 0.95, warn: 0.8 };
+// Defined once in ../success-rate so Slack and Notion share them; re-exported for existing importers.
+export { DEFAULT_THRESHOLDS, type Thresholds } from "../success-rate";
 
 export interface FormatOptions {
   /** IANA zone the times are shown in. @default Asia/Seoul */
@@ -67,18 +68,16 @@ export function truncate(text: string, max: number): string {
   return `${text.slice(0, end)}…`;
 }
 
-/** `✅`, `⚠️` or `❌` for a success rate (0..1) by the thresholds. */
+export const LEVEL_EMOJI: Record<SuccessLevel, string> = { ok: "✅", warn: "⚠️", bad: "❌" };
+
+/** `✅`, `⚠️` or `❌` for a success rate (0..1): the shared level, the same Notion records. */
 export function successRateEmoji(rate: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): string {
-  // Judge the rate as shown (one decimal of a percent), so `95.0%` never carries ⚠️ at a 0.95 threshold.
-  const shown = Math.round(rate * 1000) / 1000;
-  if (shown >= thresholds.ok) return "✅";
-  if (shown >= thresholds.warn) return "⚠️";
-  return "❌";
+  return LEVEL_EMOJI[successLevel(rate, thresholds)];
 }
 
-/** `95.2%`: one decimal, as the seed shows it. */
+/** `95.2%`: one decimal, as the seed shows it (the rounding the level is judged on). */
 export function formatPercent(rate: number): string {
-  return `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
+  return formatSuccessRate(rate);
 }
 
 /** The metric lines a job has, in the seed's order; size stays out (the seed's text has none). */

@@ -6,10 +6,10 @@
 import { ConfigError } from "../errors";
 import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../secrets";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
-import { DEFAULT_THRESHOLDS, type Thresholds } from "./messages";
+import { readThresholds, type Thresholds } from "../success-rate";
 import { validateWebhookUrl } from "./webhook-url";
 
-export { DEFAULT_THRESHOLDS, type Thresholds } from "./messages";
+export { DEFAULT_THRESHOLDS, readThresholds, type Thresholds } from "../success-rate";
 
 export interface Webhooks {
   readonly main: string;
@@ -59,15 +59,6 @@ function readNumber(
     throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max} (got "${raw}")`);
   }
   return value;
-}
-
-export function readThresholds(env: NodeJS.ProcessEnv = process.env): Thresholds {
-  const ok = readNumber(env, "SUCCESS_RATE_OK", DEFAULT_THRESHOLDS.ok, { min: 0, max: 1 });
-  const warn = readNumber(env, "SUCCESS_RATE_WARN", DEFAULT_THRESHOLDS.warn, { min: 0, max: 1 });
-  if (warn > ok) {
-    throw new ConfigError(`SUCCESS_RATE_WARN (${warn}) must not be greater than SUCCESS_RATE_OK (${ok})`);
-  }
-  return { ok, warn };
 }
 
 export function readTimeZone(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { envFor, RUNTIME_ENV, type RuntimeEnvVar } from "../components/runtime-env";
+import { byName, cachedRun, ofType, ROOT, type ProgramRun } from "./support/pulumi-mocks";
+
+/**
+ * How runtime/ reads a variable: `env.NAME`, `env["NAME"]`, a helper taking `(env, "NAME", …)`,
+ * a secret's `valueVar` / `arnVar`, or a table of names (`THRESHOLD_VARS = { ok: "NAME", … }`).
+ */
+const READS = [
+  /\benv\.([A-Z][A-Z0-9_]+)\b/g,
+  /\benv\[\s*["']([A-Z][A-Z0-9_]+)["']\s*\]/g,
+  /\(\s*(?:io\.)?env\s*,\s*["']([A-Z][A-Z0-9_]+)["']/g,
+  /\b(?:valueVar|arnVar)\s*:\s*["']([A-Z][A-Z0-9_]+)["']/g,
+];
+const NAME_TABLE = /\b[A-Z][A-Z0-9_]*_(?:VARS?|ENV)\s*=\s*\{([^}]*)\}/g;
+const QUOTED_NAME = /["']([A-Z][A-Z0-9_]+)["']/g;
+
+function sourcesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourcesUnder(full);
+    return entry.name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+function namesReadIn(source: string): string[] {
+  const names = READS.flatMap((pattern) => [...source.matchAll(pattern)].map((m) => m[1]!));
+  for (const table of source.matchAll(NAME_TABLE)) {
+    names.push(...[...table[1]!.matchAll(QUOTED_NAME)].map((m) => m[1]!));
+  }
+  return names;
+}
+
+/** Variable → the runtime files reading it. */
+function variablesReadByRuntime(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const file of sourcesUnder(path.join(ROOT, "runtime"))) {
+    const source = fs.readFileSync(file, "utf8");
+    for (const name of namesReadIn(source))
+      found.set(name, [...(found.get(name) ?? []), path.relative(ROOT, file)]);
+  }
+  return found;
+}
+
+interface Container {
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+}
+const containerOf = (run: ProgramRun): Container =>
+  (
+    JSON.parse(
+      String(
+        byName(run, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task").inputs.containerDefinitions,
+      ),
+    ) as Container[]
+  )[0]!;
+const lambdaEnv = (run: ProgramRun, name: string): string[] =>
+  Object.keys(
+    (
+      byName(run, "aws:lambda/function:Function", name).inputs.environment as {
+        variables: Record<string, string>;
+      }
+    ).variables,
+  ).sort();
+
+/** prod plus every optional key that adds a variable. */
+const EVERYTHING: Record<string, string> = {
+  backupTag: "Backup=true",
+  drKmsKeyId: "alias/drox-backup-dr",
+  s3SyncConcurrency: "32",
+  jobTimeoutSeconds: "3600",
+  rateLimitMax: "600",
+  logLevel: "debug",
+};
+
+describe("infra: runtime environment wiring", () => {
+  let dev: ProgramRun;
+  let full: ProgramRun;
+  before(async () => {
+    dev = await cachedRun("dev");
+    full = await cachedRun("prod", EVERYTHING);
+  });
+
+  it("must recognise every way runtime/ reads a variable", () => {
+    const sample = [
+      "const a = env.ALPHA_ONE?.trim();",
+      'const b = env["BRAVO"];',
+      'positiveInt(env, "CHARLIE_DAYS", 7, 3650);',
+      'const zone = io.env.DELTA_ZONE ?? "UTC";',
+      'readNumber(io.env, "ECHO", 1);',
+      'apiToken: { valueVar: "FOX_TOKEN", arnVar: "FOX_TOKEN_SECRET_ARN" },',
+      'export const LIMIT_VARS = { ok: "GOLF_OK", warn: "GOLF_WARN" } as const;',
+      'const status = "NOT_AN_ENV_VAR";',
+    ].join("\n");
+    assert.deepEqual(namesReadIn(sample).sort(), [
+      "ALPHA_ONE",
+      "BRAVO",
+      "CHARLIE_DAYS",
+      "DELTA_ZONE",
+      "ECHO",
+      "FOX_TOKEN",
+      "FOX_TOKEN_SECRET_ARN",
+      "GOLF_OK",
+      "GOLF_WARN",
+    ]);
+  });
+
+  it("must list in components/runtime-env.ts exactly the variables runtime/ reads", () => {
+    const read = variablesReadByRuntime();
+    const listed = Object.keys(RUNTIME_ENV).sort();
+    const unlisted = [...read.keys()].filter((name) => !listed.includes(name));
+    assert.deepEqual(
+      unlisted.map((name) => `${name} (${read.get(name)!.join(", ")})`),
+      [],
+      "add each to RUNTIME_ENV with where the infrastructure provides it",
+    );
+    assert.deepEqual(
+      listed.filter((name) => !read.has(name)),
+      [],
+      "no longer read by runtime/: remove from RUNTIME_ENV",
+    );
+  });
+
+  it("must say for every variable who provides it, or why nobody does", () => {
+    for (const [name, spec] of Object.entries(RUNTIME_ENV) as [string, RuntimeEnvVar][]) {
+      const consumers = [spec.task, spec.slack, spec.notion].filter((p) => p !== undefined);
+      assert.ok(consumers.length > 0 || (spec.unset ?? "") !== "", `${name}: no consumer and no reason`);
+    }
+  });
+
+  it("must give the ECS container (service and scheduled jobs) every variable, secrets through `secrets`", () => {
+    const { environment, secrets } = containerOf(full);
+    assert.deepEqual(environment.map((e) => e.name).sort(), envFor("task", ["always", "configured"]));
+    assert.deepEqual(secrets.map((s) => s.name).sort(), envFor("task", ["secret", "optionalSecret"]));
+    // The dev stack sets no optional key but the tag: each always-provided variable is still there.
+    const devContainer = containerOf(dev);
+    assert.deepEqual(
+      devContainer.environment.map((e) => e.name).sort(),
+      [...envFor("task", ["always"]), "BACKUP_TAG"].sort(),
+    );
+    assert.deepEqual(
+      devContainer.secrets.map((s) => s.name).sort(),
+      envFor("task", ["secret", "optionalSecret"]),
+    );
+    for (const secret of devContainer.secrets) {
+      assert.match(secret.valueFrom, /^arn:aws:secretsmanager:ap-northeast-2:123456789012:drox-backup-/);
+    }
+  });
+
+  it("must run the scheduled jobs with the service's task definition and override only the command", () => {
+    const task = byName(full, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task");
+    const schedules = ofType(full, "aws:scheduler/schedule:Schedule");
+    assert.equal(schedules.length, 5);
+    for (const schedule of schedules) {
+      const target = schedule.inputs.target as {
+        ecsParameters: { taskDefinitionArn: string };
+        input: string;
+      };
+      assert.equal(target.ecsParameters.taskDefinitionArn, task.state.arn);
+      const overrides = JSON.parse(target.input) as { containerOverrides: Record<string, unknown>[] };
+      assert.deepEqual(
+        overrides.containerOverrides.map((o) => Object.keys(o).sort()),
+        [["command", "name"]],
+        schedule.name,
+      );
+    }
+  });
+
+  it("must give each Lambda exactly the variables its handler reads", () => {
+    for (const [fn, consumer] of [
+      ["drox-backup-slack", "slack"],
+      ["drox-backup-notion", "notion"],
+    ] as const) {
+      assert.deepEqual(lambdaEnv(full, fn), envFor(consumer, ["always", "configured"]), fn);
+      const devEnv = lambdaEnv(dev, fn);
+      for (const name of envFor(consumer, ["always"]))
+        assert.ok(devEnv.includes(name), `${fn} (dev): ${name}`);
+    }
+  });
+});
