@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { CreateSnapshotCommand, CreateVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  EC2Client,
+  type DescribeSnapshotsCommandOutput,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateDBInstanceCommand,
+  RDSClient,
+  type DescribeDBSnapshotsCommandOutput,
+} from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { IntegrityCheck } from "../runtime/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
@@ -8,9 +17,12 @@ import {
   BACKUP_BUCKET,
   createBackupBucket,
   createHistoryTable,
+  createKmsKey,
   createTopicWithQueue,
+  DR_REGION,
   drainQueue,
   motoS3,
+  rewriteOutput,
   testDeps,
   type AwsFixture,
 } from "./jobs-fixtures";
@@ -42,7 +54,10 @@ describe("integrity check (보안 점검)", function () {
     rds = new RDSClient({});
   });
 
-  async function backUpEverything(encrypted: boolean): Promise<Record<string, string>> {
+  async function backUpEverything(
+    encrypted: boolean,
+    extraEnv: Record<string, string> = {},
+  ): Promise<Record<string, string>> {
     const { VolumeId } = await ec2.send(
       new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: encrypted }),
     );
@@ -64,6 +79,7 @@ describe("integrity check (보안 점검)", function () {
       EBS_VOLUME_IDS: VolumeId!,
       RDS_INSTANCE_IDS: "db-prod-1",
       S3_SOURCE_BUCKETS: "app-data",
+      ...extraEnv,
     };
     await runBackups("ALL", FAST, testDeps(env));
     await drainQueue(fixture);
@@ -112,5 +128,74 @@ describe("integrity check (보안 점검)", function () {
     await ec2.send(new CreateSnapshotCommand({ VolumeId }));
     const check = await runIntegrityCheck(testDeps(fixture.env));
     assert.deepEqual(check.findings, []);
+  });
+
+  describe("with DR_REGION", () => {
+    const HOUR = 3_600_000;
+    let dr: Record<string, string>;
+
+    beforeEach(async () => {
+      await createBackupBucket(s3);
+      dr = { DR_REGION, DR_KMS_KEY_ID: await createKmsKey(moto, DR_REGION) };
+    });
+
+    it("must check the DR copies too and pass when each is there, completed and encrypted", async () => {
+      const env = await backUpEverything(true, dr);
+      const check = await runIntegrityCheck(testDeps(env));
+      assert.deepEqual(check.findings, []);
+      assert.equal(check.checkedResources, 6, "the 4 as without DR, plus the EBS and the DB snapshot copies");
+    });
+
+    it("must flag DR copies still in progress a day later, but not while they are fresh", async () => {
+      const env = await backUpEverything(true, dr);
+      const drEc2 = new EC2Client({ region: DR_REGION });
+      rewriteOutput<DescribeSnapshotsCommandOutput>(drEc2, "DescribeSnapshotsCommand", (out) => {
+        for (const snap of out.Snapshots ?? []) snap.State = "pending";
+      });
+      const drRds = new RDSClient({ region: DR_REGION });
+      rewriteOutput<DescribeDBSnapshotsCommandOutput>(drRds, "DescribeDBSnapshotsCommand", (out) => {
+        for (const snap of out.DBSnapshots ?? []) snap.Status = "copying";
+      });
+      const fresh = await runIntegrityCheck(testDeps(env, { drEc2, drRds }));
+      assert.deepEqual(fresh.findings, [], "a copy may take hours");
+
+      const later = new Date(Date.now() + 25 * HOUR);
+      const check = await runIntegrityCheck(testDeps(env, { drEc2, drRds, now: () => later }));
+      const found = check.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`);
+      assert.equal(found.length, 2, found.join("\n"));
+      assert.match(
+        found[0]!,
+        new RegExp(
+          `^WARNING snap-[0-9a-f]+ \\(${env.EBS_VOLUME_IDS}\\) in ${DR_REGION}: EBS snapshot DR copy is still pending after 2[45] h, not completed$`,
+        ),
+      );
+      assert.match(
+        found[1]!,
+        new RegExp(
+          `^WARNING drox-db-prod-1-[0-9a-z]+ \\(db-prod-1\\) in ${DR_REGION}: DB snapshot DR copy is still copying after 2[45] h, not available$`,
+        ),
+      );
+      assert.equal(check.status, "WARNING");
+      const published = (await drainQueue(fixture)).map((m) => JSON.parse(m.Message) as IntegrityCheck);
+      assert.deepEqual(published.at(-1), check);
+    });
+
+    it("must flag own snapshots that have no copy in the DR region once the job has had time to copy them", async () => {
+      const env = await backUpEverything(true);
+      const withDr = { ...env, ...dr };
+      const soon = await runIntegrityCheck(testDeps(withDr));
+      assert.deepEqual(soon.findings, [], "a backup still running may not have copied yet");
+
+      const later = new Date(Date.now() + 2 * HOUR);
+      const check = await runIntegrityCheck(testDeps(withDr, { now: () => later }));
+      assert.deepEqual(
+        check.findings.map((f) => [f.severity, f.resource.replace(/^\S+ /, ""), f.message]),
+        [
+          ["WARNING", `(${env.EBS_VOLUME_IDS})`, `EBS snapshot has no copy in the DR region ${DR_REGION}`],
+          ["WARNING", "(db-prod-1)", `DB snapshot has no copy in the DR region ${DR_REGION}`],
+        ],
+      );
+      assert.equal(check.status, "WARNING");
+    });
   });
 });

@@ -19,6 +19,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { InitializeHandlerOptions, InitializeMiddleware, MetadataBearer } from "@smithy/types";
 import { Writable } from "node:stream";
 import { historyTableDefinition } from "../runtime/history-dynamodb";
 import { readJobSettings } from "../runtime/job-settings";
@@ -147,3 +148,28 @@ export function motoS3(): S3Client {
 }
 
 export { readJobSettings };
+
+interface OutputRewritable {
+  readonly middlewareStack: {
+    add(middleware: InitializeMiddleware<object, MetadataBearer>, options: InitializeHandlerOptions): void;
+  };
+}
+
+/**
+ * Rewrites what `client` returns for one operation, after moto answered: moto finishes snapshots at
+ * once, so states AWS passes through (pending, error, copying) are produced here.
+ */
+export function rewriteOutput<O>(
+  client: OutputRewritable,
+  commandName: string,
+  mutate: (output: O) => void,
+): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === commandName) mutate(result.output as O);
+      return result;
+    },
+    { step: "initialize", name: `rewrite-${commandName}` },
+  );
+}

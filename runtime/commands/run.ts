@@ -1,6 +1,10 @@
 /**
  * `drox-backup run ebs|rds|s3|all [--resource ID…]`: runs backups, prints one line per resource,
  * exits 0 / 3 / 1 for all SUCCEEDED / some WARNING / some FAILED.
+ *
+ * ECS stops a task with SIGTERM and kills it after its stop timeout: on SIGTERM (or Ctrl-C) the
+ * run is aborted, so what did not finish is recorded and published as FAILED (aborted) instead of
+ * vanishing with the process. A second signal kills at once, as usual.
  */
 import { Argument, type Command } from "commander";
 import type { BackupResult } from "../events";
@@ -39,14 +43,28 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         opts: { resource?: string[]; json?: boolean; retention: boolean },
       ) => {
         const progress = createProgress(io);
+        const abort = new AbortController();
+        const onSignal = (signal: NodeJS.Signals) => {
+          io.err(`${signal} received: aborting the run, unfinished backups are recorded as FAILED`);
+          abort.abort(new Error(`drox-backup received ${signal}`));
+        };
+        process.once("SIGTERM", onSignal);
+        process.once("SIGINT", onSignal);
         let results: BackupResult[];
         try {
           results = await runBackups(
             type.toUpperCase() as RunType,
-            { resources: opts.resource, onProgress: progress.onProgress, skipRetention: !opts.retention },
+            {
+              resources: opts.resource,
+              onProgress: progress.onProgress,
+              skipRetention: !opts.retention,
+              signal: abort.signal,
+            },
             { logger: cliLogger() },
           );
         } finally {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
           progress.stop();
         }
         if (opts.json) io.out(JSON.stringify(results, null, 2));

@@ -2,10 +2,13 @@
  * The integrity check (보안 점검): are the backups themselves sound? Own EBS snapshots completed and
  * encrypted, own RDS snapshots available and encrypted, every source object present and unchanged
  * in the backup bucket, and the backup bucket versioned, encrypted and closed to the public.
+ * With DR_REGION, the same for the DR copies there, and every recent own snapshot must have its
+ * copy: copies are started by the jobs but not awaited (they can take hours), so this is where a
+ * copy that never completes, or was never made, shows up.
  * Only problems become findings; CRITICAL makes the check FAILED, WARNING makes it WARNING.
  */
-import { paginateDescribeSnapshots } from "@aws-sdk/client-ec2";
-import { paginateDescribeDBSnapshots } from "@aws-sdk/client-rds";
+import { paginateDescribeSnapshots, type EC2Client } from "@aws-sdk/client-ec2";
+import { paginateDescribeDBSnapshots, type RDSClient } from "@aws-sdk/client-rds";
 import {
   GetBucketEncryptionCommand,
   GetBucketVersioningCommand,
@@ -16,7 +19,14 @@ import type { Finding, IntegrityCheck, Status } from "../events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
 import { compareBackup } from "./s3-sync";
-import { isManaged, MANAGED_TAG } from "./tags";
+import { COPY_OF_TAG, isManaged, MANAGED_TAG, SOURCE_TAG } from "./tags";
+
+/**
+ * A DR copy still in progress after this long is reported. Cross-region copies of large first
+ * snapshots can take hours; one not done within a day is behind the next daily backup.
+ */
+export const DR_COPY_GRACE_HOURS = 24;
+const HOUR_MS = 3_600_000;
 
 export interface CheckInput {
   /** Source buckets whose backups are compared. */
@@ -28,56 +38,142 @@ interface Tally {
   checked: number;
 }
 
-async function checkEbs(deps: JobDeps, since: Date, tally: Tally): Promise<void> {
+/** An own snapshot as the DR comparison needs it. */
+interface OwnSnapshot {
+  readonly resource: string;
+  readonly createdAt?: Date;
+  readonly done: boolean;
+  /** What a DR copy of it carries in COPY_OF_TAG. */
+  readonly copyKey?: string;
+  /** COPY_OF_TAG of this snapshot, when it is itself a copy. */
+  readonly copyOf?: string;
+}
+
+/** Where snapshots are looked at: the primary region, or the DR region (copies). */
+interface Scope {
+  readonly since: Date;
+  readonly now: Date;
+  /** Set for the DR region: its name, used in resources and messages. */
+  readonly drRegion?: string;
+}
+
+function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** A copy in progress within the grace period is fine; after it, it is late. */
+function pendingFinding(
+  scope: Scope,
+  kind: "EBS snapshot" | "DB snapshot",
+  state: string | undefined,
+  wanted: string,
+  createdAt: Date | undefined,
+): string | undefined {
+  const shown = state ?? "in an unknown state";
+  if (!scope.drRegion) return `${kind} is ${shown}, not ${wanted}`;
+  const ageHours = createdAt ? (scope.now.getTime() - createdAt.getTime()) / HOUR_MS : Infinity;
+  if (ageHours < DR_COPY_GRACE_HOURS) return undefined;
+  const age = Number.isFinite(ageHours) ? ` after ${Math.floor(ageHours)} h` : "";
+  return `${kind} DR copy is still ${shown}${age}, not ${wanted}`;
+}
+
+async function checkEbs(
+  ec2: EC2Client,
+  scope: Scope,
+  tally: Tally,
+  sourceRegion: string | undefined,
+): Promise<OwnSnapshot[]> {
+  const own: OwnSnapshot[] = [];
+  const where = scope.drRegion ? ` in ${scope.drRegion}` : "";
+  const kind = scope.drRegion ? "EBS DR copy" : "EBS snapshot";
   const pages = paginateDescribeSnapshots(
-    { client: deps.ec2 },
+    { client: ec2 },
     { OwnerIds: ["self"], Filters: [{ Name: `tag:${MANAGED_TAG}`, Values: ["true"] }] },
   );
   for await (const page of pages) {
     for (const s of page.Snapshots ?? []) {
-      if (!s.SnapshotId || !isManaged(s.Tags) || (s.StartTime && s.StartTime < since)) continue;
+      if (!s.SnapshotId || !isManaged(s.Tags) || (s.StartTime && s.StartTime < scope.since)) continue;
       tally.checked += 1;
-      const resource = `${s.SnapshotId} (${s.VolumeId ?? "unknown volume"})`;
+      // A copy's VolumeId is a placeholder; the source tag names the real volume.
+      const volume = tagValue(s.Tags, SOURCE_TAG) ?? s.VolumeId ?? "unknown volume";
+      const resource = `${s.SnapshotId} (${volume})${where}`;
+      own.push({
+        resource,
+        createdAt: s.StartTime,
+        done: s.State === "completed",
+        copyKey: sourceRegion ? `${sourceRegion}/${s.SnapshotId}` : undefined,
+        copyOf: tagValue(s.Tags, COPY_OF_TAG),
+      });
       if (s.State === "error") {
         tally.findings.push({
           severity: "CRITICAL",
           resource,
-          message: `EBS snapshot failed: ${s.StateMessage ?? "state error"}`,
+          message: `${kind} failed: ${s.StateMessage ?? "state error"}`,
         });
       } else if (s.State !== "completed") {
-        tally.findings.push({
-          severity: "WARNING",
-          resource,
-          message: `EBS snapshot is ${s.State ?? "in an unknown state"}, not completed`,
-        });
+        const message = pendingFinding(scope, "EBS snapshot", s.State, "completed", s.StartTime);
+        if (message) tally.findings.push({ severity: "WARNING", resource, message });
       }
       if (s.Encrypted !== true) {
-        tally.findings.push({ severity: "WARNING", resource, message: "EBS snapshot is not encrypted" });
+        tally.findings.push({ severity: "WARNING", resource, message: `${kind} is not encrypted` });
       }
     }
   }
+  return own;
 }
 
-async function checkRds(deps: JobDeps, since: Date, tally: Tally): Promise<void> {
-  for await (const page of paginateDescribeDBSnapshots({ client: deps.rds }, { SnapshotType: "manual" })) {
+async function checkRds(rds: RDSClient, scope: Scope, tally: Tally): Promise<OwnSnapshot[]> {
+  const own: OwnSnapshot[] = [];
+  const where = scope.drRegion ? ` in ${scope.drRegion}` : "";
+  const kind = scope.drRegion ? "DB snapshot DR copy" : "DB snapshot";
+  for await (const page of paginateDescribeDBSnapshots({ client: rds }, { SnapshotType: "manual" })) {
     for (const s of page.DBSnapshots ?? []) {
       if (!s.DBSnapshotIdentifier || !isManaged(s.TagList)) continue;
-      if (s.SnapshotCreateTime && s.SnapshotCreateTime < since) continue;
+      if (s.SnapshotCreateTime && s.SnapshotCreateTime < scope.since) continue;
       tally.checked += 1;
-      const resource = `${s.DBSnapshotIdentifier} (${s.DBInstanceIdentifier ?? "unknown instance"})`;
+      const resource = `${s.DBSnapshotIdentifier} (${s.DBInstanceIdentifier ?? "unknown instance"})${where}`;
+      own.push({
+        resource,
+        createdAt: s.SnapshotCreateTime,
+        done: s.Status === "available",
+        copyKey: s.DBSnapshotArn,
+        copyOf: tagValue(s.TagList, COPY_OF_TAG),
+      });
       if (s.Status === "failed" || s.Status === "incompatible-restore") {
-        tally.findings.push({ severity: "CRITICAL", resource, message: `DB snapshot is ${s.Status}` });
+        tally.findings.push({ severity: "CRITICAL", resource, message: `${kind} is ${s.Status}` });
       } else if (s.Status !== "available") {
-        tally.findings.push({
-          severity: "WARNING",
-          resource,
-          message: `DB snapshot is ${s.Status ?? "in an unknown state"}, not available`,
-        });
+        const message = pendingFinding(scope, "DB snapshot", s.Status, "available", s.SnapshotCreateTime);
+        if (message) tally.findings.push({ severity: "WARNING", resource, message });
       }
       if (s.Encrypted !== true) {
-        tally.findings.push({ severity: "WARNING", resource, message: "DB snapshot is not encrypted" });
+        tally.findings.push({ severity: "WARNING", resource, message: `${kind} is not encrypted` });
       }
     }
+  }
+  return own;
+}
+
+/**
+ * Every completed own snapshot the DR region should still hold a copy of (younger than both
+ * retentions, and older than one job's wait, after which the job starts the copy) has one there.
+ */
+function checkCopiesExist(
+  kind: "EBS snapshot" | "DB snapshot",
+  primary: readonly OwnSnapshot[],
+  copies: readonly OwnSnapshot[],
+  drRegion: string,
+  copiedBefore: Date,
+  tally: Tally,
+): void {
+  const copied = new Set(copies.flatMap((c) => (c.copyOf ? [c.copyOf] : [])));
+  for (const s of primary) {
+    if (!s.done || !s.copyKey || !s.createdAt || s.createdAt > copiedBefore) continue;
+    if (copied.has(s.copyKey)) continue;
+    tally.findings.push({
+      severity: "WARNING",
+      resource: s.resource,
+      message: `${kind} has no copy in the DR region ${drRegion}`,
+    });
   }
 }
 
@@ -198,10 +294,46 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
   // "Recent" is the retention window: everything we still keep must be sound.
   const since = new Date(now.getTime() - deps.settings.retentionDays * 86_400_000);
   const tally: Tally = { findings: [], checked: 0 };
+  const { drRegion, drRetentionDays, retentionDays, jobTimeoutSeconds } = deps.settings;
+  const { drEc2, drRds } = deps;
+  const sourceRegion = drRegion ? (deps.settings.region ?? (await deps.ec2.config.region())) : undefined;
+  const primary: { ebs: OwnSnapshot[]; rds: OwnSnapshot[] } = { ebs: [], rds: [] };
   const steps: [string, () => Promise<void>][] = [
-    ["EBS snapshots", () => checkEbs(deps, since, tally)],
-    ["RDS snapshots", () => checkRds(deps, since, tally)],
+    [
+      "EBS snapshots",
+      async () => {
+        primary.ebs = await checkEbs(deps.ec2, { since, now }, tally, sourceRegion);
+      },
+    ],
+    [
+      "RDS snapshots",
+      async () => {
+        primary.rds = await checkRds(deps.rds, { since, now }, tally);
+      },
+    ],
   ];
+  if (drRegion && drEc2 && drRds) {
+    const dr: Scope = { since: new Date(now.getTime() - drRetentionDays * 86_400_000), now, drRegion };
+    // Copies are expected only of snapshots the DR region still keeps, and that the job has had
+    // time to copy (it starts the copy once the snapshot completes, within JOB_TIMEOUT_SECONDS).
+    const keptSince = new Date(now.getTime() - Math.min(retentionDays, drRetentionDays) * 86_400_000);
+    const copiedBefore = new Date(now.getTime() - jobTimeoutSeconds * 1000);
+    const recent = (list: OwnSnapshot[]) => list.filter((s) => !s.createdAt || s.createdAt >= keptSince);
+    steps.push([
+      `EBS snapshots in ${drRegion}`,
+      async () => {
+        const copies = await checkEbs(drEc2, dr, tally, undefined);
+        checkCopiesExist("EBS snapshot", recent(primary.ebs), copies, drRegion, copiedBefore, tally);
+      },
+    ]);
+    steps.push([
+      `RDS snapshots in ${drRegion}`,
+      async () => {
+        const copies = await checkRds(drRds, dr, tally);
+        checkCopiesExist("DB snapshot", recent(primary.rds), copies, drRegion, copiedBefore, tally);
+      },
+    ]);
+  }
   const backupBucket = deps.settings.backupBucket;
   if (backupBucket) {
     steps.push(["backup bucket", () => checkBucket(deps, backupBucket, tally)]);

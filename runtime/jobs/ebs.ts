@@ -14,10 +14,12 @@ import {
 } from "@aws-sdk/client-ec2";
 import pLimit from "p-limit";
 import type { BackupResult } from "../events";
+import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
 import { copyEbsSnapshot } from "./dr-copy";
 import { awsErrorCode, finishRun, GIB, messageOf, startRun, type Outcome, type RunClock } from "./result";
 import { snapshotTags } from "./tags";
+import { waitBounds } from "./wait";
 
 /** Calls in flight at once; EC2's CreateSnapshot bucket refills at a few calls per second. */
 export const EBS_CONCURRENCY = 8;
@@ -57,17 +59,21 @@ async function describeAll(deps: JobDeps, ids: readonly string[]): Promise<Map<s
   return found;
 }
 
-async function waitForAll(deps: JobDeps, ids: readonly string[], options: EbsOptions): Promise<void> {
+async function waitForAll(
+  deps: JobDeps,
+  ids: readonly string[],
+  options: EbsOptions,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const deadline = Date.now() + deps.settings.jobTimeoutSeconds * 1000;
   for (let i = 0; i < ids.length; i += DESCRIBE_BATCH) {
-    const remaining = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+    if (signal?.aborted) return;
     try {
       await waitUntilSnapshotCompleted(
         {
           client: deps.ec2,
-          maxWaitTime: remaining,
-          minDelay: options.minDelaySeconds ?? 5,
-          maxDelay: Math.max(options.minDelaySeconds ?? 5, options.maxDelaySeconds ?? 60),
+          abortSignal: signal,
+          ...waitBounds(deadline, options.minDelaySeconds ?? 5, options.maxDelaySeconds ?? 60),
         },
         { SnapshotIds: ids.slice(i, i + DESCRIBE_BATCH) },
       );
@@ -82,12 +88,15 @@ export async function backupEbsVolumes(
   deps: JobDeps,
   volumeIds: readonly string[],
   options: EbsOptions = {},
+  signal?: AbortSignal,
 ): Promise<BackupResult[]> {
   const limit = pLimit(options.concurrency ?? EBS_CONCURRENCY);
   const started = await Promise.all(
     volumeIds.map((volumeId) =>
       limit(async (): Promise<Started> => {
         const clock = startRun(deps.now());
+        if (signal?.aborted)
+          return { volumeId, clock, failure: abortedOutcome(signal, "before its snapshot was started") };
         try {
           const out = await deps.ec2.send(
             new CreateSnapshotCommand({
@@ -118,7 +127,7 @@ export async function backupEbsVolumes(
     ),
   );
   const ids = started.flatMap((s) => (s.snapshotId ? [s.snapshotId] : []));
-  if (ids.length > 0) await waitForAll(deps, ids, options);
+  if (ids.length > 0) await waitForAll(deps, ids, options, signal);
   const states = ids.length > 0 ? await describeAll(deps, ids) : new Map<string, Snapshot>();
   const sourceRegion = deps.settings.region ?? (await deps.ec2.config.region());
   const drRegion = deps.settings.drRegion;
@@ -141,6 +150,19 @@ export async function backupEbsVolumes(
           snapshotId: s.snapshotId,
           ...(s.sizeBytes === undefined ? {} : { sizeBytes: s.sizeBytes }),
         };
+        if (snapshot?.State !== "completed" && snapshot?.State !== "error" && signal?.aborted) {
+          return finishRun(
+            s.clock,
+            "EBS",
+            s.volumeId,
+            deps.now(),
+            abortedOutcome(
+              signal,
+              `before snapshot ${s.snapshotId} completed (state ${snapshot?.State ?? "unknown"})`,
+              { metrics },
+            ),
+          );
+        }
         if (snapshot?.State !== "completed") {
           const message =
             snapshot?.State === "error"
@@ -154,6 +176,17 @@ export async function backupEbsVolumes(
         }
         if (!drRegion || !drEc2) {
           return finishRun(s.clock, "EBS", s.volumeId, deps.now(), { status: "SUCCEEDED", metrics });
+        }
+        if (signal?.aborted) {
+          // The snapshot itself is done; only its DR copy is missing (the integrity check flags it).
+          return finishRun(s.clock, "EBS", s.volumeId, deps.now(), {
+            status: "WARNING",
+            metrics,
+            error: {
+              message: `Cross-region copy to ${drRegion} not started, the run was aborted: ${abortReason(signal)}`,
+              code: ABORTED_CODE,
+            },
+          });
         }
         try {
           const copy = await copyEbsSnapshot(drEc2, s.snapshotId, {

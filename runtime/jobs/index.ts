@@ -4,6 +4,7 @@
 import { ConfigError, DroxError, ValidationError } from "../errors";
 import type { BackupResult, IntegrityCheck, WeeklyReport } from "../events";
 import { required } from "../job-settings";
+import { abortReason } from "./abort";
 import { checkIntegrity } from "./check";
 import { createJobDeps, type JobDeps } from "./context";
 import { backupEbsVolumes, type EbsOptions } from "./ebs";
@@ -11,12 +12,13 @@ import { backupRdsInstances, type RdsOptions } from "./rds";
 import { DeliveryError, publishEvent, recordResult } from "./record";
 import { aggregateWeek, recordsIn, weekPeriod } from "./report";
 import { applyRetention } from "./retention";
-import { backupS3Buckets, type S3ProgressEvent } from "./s3";
+import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
 
 export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
 export type { S3ProgressEvent } from "./s3";
+export { ABORTED_CODE } from "./abort";
 export { weekPeriod, aggregateWeek } from "./report";
 export { applyRetention } from "./retention";
 
@@ -29,8 +31,16 @@ export interface RunOptions {
   readonly onProgress?: (progress: S3ProgressEvent) => void;
   readonly ebs?: EbsOptions;
   readonly rds?: RdsOptions;
+  /** Multipart copy bounds for the S3 sync (tests lower them). */
+  readonly s3?: Pick<S3Options, "multipartThresholdBytes" | "partSizeBytes">;
   /** Skip deleting expired snapshots after the run. @default false */
   readonly skipRetention?: boolean;
+  /**
+   * Ends the run early (service shutdown, SIGTERM): waits and the S3 sync stop, and every resource
+   * not finished by then gets a FAILED result with code `Aborted`, still recorded and published.
+   * Retention is skipped.
+   */
+  readonly signal?: AbortSignal;
 }
 
 function resolveDeps(deps?: Partial<JobDeps>): JobDeps {
@@ -93,16 +103,21 @@ export async function runBackups(
     ? required(deps.settings, "backupBucket", "BACKUP_BUCKET")
     : undefined;
 
+  const { signal } = options;
   const results: BackupResult[] = [];
   const failures: string[] = [];
   for (const { kind, targets } of plan) {
     log.info({ type: kind, targets: targets.length }, "backup started");
     const batch =
       kind === "EBS"
-        ? await backupEbsVolumes(deps, targets, options.ebs)
+        ? await backupEbsVolumes(deps, targets, options.ebs, signal)
         : kind === "RDS"
-          ? await backupRdsInstances(deps, targets, options.rds)
-          : await backupS3Buckets(deps, backupBucket ?? "", targets, { onProgress: options.onProgress });
+          ? await backupRdsInstances(deps, targets, options.rds, signal)
+          : await backupS3Buckets(deps, backupBucket ?? "", targets, {
+              ...options.s3,
+              onProgress: options.onProgress,
+              signal,
+            });
     for (const result of batch) {
       await recordResult(deps, result, failures);
       log.info(
@@ -112,7 +127,10 @@ export async function runBackups(
     }
     results.push(...batch);
   }
-  if (!options.skipRetention) {
+  if (signal?.aborted) {
+    // Deleting snapshots is no job for a process about to be stopped; the next run does it.
+    log.warn({ reason: abortReason(signal) }, "backup run aborted: retention skipped");
+  } else if (!options.skipRetention) {
     const kinds = plan.flatMap((p) => (p.kind === "S3" ? [] : [p.kind]));
     if (kinds.length > 0) await applyRetention(deps, kinds);
   }

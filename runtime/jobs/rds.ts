@@ -11,12 +11,23 @@ import {
 } from "@aws-sdk/client-rds";
 import pLimit from "p-limit";
 import type { BackupResult } from "../events";
+import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
 import { copyRdsSnapshot } from "./dr-copy";
 import { awsErrorCode, finishRun, GIB, messageOf, startRun, type Outcome, type RunClock } from "./result";
 import { snapshotTags } from "./tags";
+import { waitBounds } from "./wait";
 
 export const RDS_CONCURRENCY = 4;
+
+/** Statuses a DB snapshot never leaves for `available`: waiting longer cannot help. */
+const FAILED_STATUSES = new Set([
+  "failed",
+  "incompatible-restore",
+  "incompatible-parameters",
+  "deleted",
+  "deleting",
+]);
 
 export interface RdsOptions {
   readonly minDelaySeconds?: number;
@@ -54,9 +65,19 @@ async function backupOne(
   clock: RunClock,
   options: RdsOptions,
   deadline: number,
+  signal: AbortSignal | undefined,
 ): Promise<BackupResult> {
   const identifier = snapshotIdentifier(instanceId, clock.jobId);
   const { settings } = deps;
+  if (signal?.aborted) {
+    return finishRun(
+      clock,
+      "RDS",
+      instanceId,
+      deps.now(),
+      abortedOutcome(signal, "before its DB snapshot was started"),
+    );
+  }
   let created: DBSnapshot | undefined;
   try {
     const out = await deps.rds.send(
@@ -74,10 +95,9 @@ async function backupOne(
     await waitUntilDBSnapshotAvailable(
       {
         client: deps.rds,
+        abortSignal: signal,
         // One deadline for the whole run: instances queued behind others get what is left.
-        maxWaitTime: Math.max(1, Math.floor((deadline - Date.now()) / 1000)),
-        minDelay: options.minDelaySeconds ?? 15,
-        maxDelay: Math.max(options.minDelaySeconds ?? 15, options.maxDelaySeconds ?? 120),
+        ...waitBounds(deadline, options.minDelaySeconds ?? 15, options.maxDelaySeconds ?? 120),
       },
       { DBSnapshotIdentifier: identifier },
     );
@@ -93,6 +113,33 @@ async function backupOne(
     snapshotId: identifier,
     ...(allocated === undefined ? {} : { sizeBytes: allocated * GIB }),
   };
+  if (snapshot?.Status && FAILED_STATUSES.has(snapshot.Status)) {
+    return finishRun(clock, "RDS", instanceId, deps.now(), {
+      status: "FAILED",
+      metrics,
+      verification: { dbVerified: false },
+      error: {
+        message: `DB snapshot ${identifier} failed (status ${snapshot.Status})`,
+        code: "SnapshotFailed",
+      },
+    });
+  }
+  if (snapshot?.Status !== "available" && signal?.aborted) {
+    return finishRun(
+      clock,
+      "RDS",
+      instanceId,
+      deps.now(),
+      abortedOutcome(
+        signal,
+        `before DB snapshot ${identifier} was available (status ${snapshot?.Status ?? "unknown"})`,
+        {
+          metrics,
+          verification: { dbVerified: false },
+        },
+      ),
+    );
+  }
   if (snapshot?.Status !== "available") {
     return finishRun(clock, "RDS", instanceId, deps.now(), {
       status: "FAILED",
@@ -113,7 +160,18 @@ async function backupOne(
         verification: { dbVerified: false },
         error: { message: `DB snapshot ${identifier} is not encrypted`, code: "SnapshotNotEncrypted" },
       };
-  if (settings.drRegion && deps.drRds && snapshot.DBSnapshotArn) {
+  if (settings.drRegion && deps.drRds && snapshot.DBSnapshotArn && signal?.aborted) {
+    // The snapshot itself is done; only its DR copy is missing (the integrity check flags it).
+    outcome = {
+      status: "WARNING",
+      metrics,
+      verification: outcome.verification,
+      error: {
+        message: `Cross-region copy to ${settings.drRegion} not started, the run was aborted: ${abortReason(signal)}`,
+        code: ABORTED_CODE,
+      },
+    };
+  } else if (settings.drRegion && deps.drRds && snapshot.DBSnapshotArn) {
     try {
       const copy = await copyRdsSnapshot(deps.drRds, snapshot.DBSnapshotArn, identifier, {
         sourceRegion: settings.region ?? (await deps.rds.config.region()),
@@ -143,10 +201,13 @@ export async function backupRdsInstances(
   deps: JobDeps,
   instanceIds: readonly string[],
   options: RdsOptions = {},
+  signal?: AbortSignal,
 ): Promise<BackupResult[]> {
   const limit = pLimit(RDS_CONCURRENCY);
   const deadline = Date.now() + deps.settings.jobTimeoutSeconds * 1000;
   return Promise.all(
-    instanceIds.map((id) => limit(() => backupOne(deps, id, startRun(deps.now()), options, deadline))),
+    instanceIds.map((id) =>
+      limit(() => backupOne(deps, id, startRun(deps.now()), options, deadline, signal)),
+    ),
   );
 }

@@ -74,8 +74,8 @@ export async function createServiceDepsFromEnv(
     slack: { sendTest: async () => (await slack()).sendTest() },
     notion: { writeTestPage: async () => (await notion()).writeTestPage() },
     backups: {
-      // runBackups takes no AbortSignal yet: at shutdown a run past the grace period is left behind.
-      run: async (type, options) => runBackups(type, { resources: options.resources }, await jobs()),
+      run: async (type, options) =>
+        runBackups(type, { resources: options.resources, signal: options.signal }, await jobs()),
     },
     history,
     publisher,
