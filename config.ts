@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./runtime/errors";
 import { parseNotionId } from "./runtime/notion/ids";
+import { MIN_TOKEN_LENGTH } from "./runtime/server/auth";
 import { webhookUrlProblem } from "./runtime/slack/webhook-url";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./runtime/time";
 import { scheduleExpressionProblem } from "./components/schedule-expression";
@@ -488,6 +489,14 @@ export function parseSettings(get: Lookup, stack: string): Settings {
  */
 export function secretProblem(key: SecretKey, value: string): string | undefined {
   if (value.trim() === "") return `${key} is empty (pulumi config set --secret ${key} <value>)`;
+  // The service refuses a shorter token at startup (runtime/server/auth.ts), so a deployed task
+  // would crash-loop; stop the preview instead. The value is trimmed before use, so is its length.
+  if (key === "apiToken" && value.trim().length < MIN_TOKEN_LENGTH) {
+    return (
+      `apiToken must be at least ${MIN_TOKEN_LENGTH} characters (the service refuses shorter tokens at startup); ` +
+      'set one with pulumi config set --secret apiToken "$(openssl rand -hex 32)"'
+    );
+  }
   if (key === "slackWebhookUrl" || key === "slackAlertsWebhookUrl" || key === "slackReportsWebhookUrl") {
     const problem = webhookUrlProblem(value);
     if (problem) {

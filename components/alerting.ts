@@ -6,6 +6,12 @@
  * Failed jobs are counted by a metric filter on the container log group: every job logs its
  * result event as one JSON line, so `{ $.status = "FAILED" }` needs no metric code in the runtime
  * and also counts failures of jobs that could not publish their event.
+ *
+ * Only CloudWatch alarms publish to the alerts topic (its policy admits cloudwatch.amazonaws.com
+ * alone) and only Chatbot reads it. The program publishes nothing there itself — the jobs' events
+ * go to the events topic and reach Slack through the slackNotifier Lambda — so no message needs
+ * Chatbot's custom-notification format. Publishing anything else there would need that format,
+ * or Chatbot drops it; test/infra-alerting.spec.ts fails when another resource references the topic.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

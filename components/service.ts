@@ -524,7 +524,9 @@ export interface TaskLocation {
 /**
  * The jobs' permissions: snapshots (deleting only those the jobs tagged as theirs), the backup and
  * source buckets, events, history, the stack key, and — with a DR region — the KMS use that copying
- * encrypted snapshots across regions needs.
+ * encrypted snapshots across regions needs. Each action answers an AWS SDK call of the code the
+ * task runs; test/infra-task-permissions.spec.ts scans runtime/ for those calls and fails on any
+ * call not granted here, and on any action granted here that no call needs.
  */
 export function taskStatements(p: ServiceArgs["permissions"], where: TaskLocation): Statement[] {
   const sources = p.sourceBuckets ?? [];
@@ -556,7 +558,6 @@ export function taskStatements(p: ServiceArgs["permissions"], where: TaskLocatio
         "rds:CreateDBSnapshot",
         "rds:DescribeDBInstances",
         "rds:DescribeDBSnapshots",
-        "rds:ListTagsForResource",
       ],
       Resource: "*",
     },
@@ -568,25 +569,34 @@ export function taskStatements(p: ServiceArgs["permissions"], where: TaskLocatio
       Condition: { StringEquals: { [`rds:snapshot-tag/${MANAGED_TAG}`]: managed } },
     },
     {
+      // Listing and HeadBucket for the sync; the integrity check reads versioning, default
+      // encryption and the public access block (GetBucketEncryption is s3:GetEncryptionConfiguration).
       Sid: "BackupBucketList",
-      Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+      Action: [
+        "s3:ListBucket",
+        "s3:GetBucketVersioning",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketPublicAccessBlock",
+      ],
       Resource: p.backupBucketArn,
     },
     {
+      // CopyObject and the multipart copy write here (UploadPartCopy and CompleteMultipartUpload are
+      // s3:PutObject); a failed multipart copy is aborted so its parts are not billed.
       Sid: "BackupBucketObjects",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
+      Action: [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:GetObjectTagging",
+        "s3:PutObjectTagging",
+        "s3:AbortMultipartUpload",
+      ],
       Resource: pulumi.interpolate`${p.backupBucketArn}/*`,
     },
     { Sid: "PublishEvents", Action: "sns:Publish", Resource: p.eventsTopicArn },
     {
       Sid: "History",
-      Action: [
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-      ],
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
       Resource: [p.historyTableArn, pulumi.interpolate`${p.historyTableArn}/index/*`],
     },
     { Sid: "UseStackKey", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.kmsKeyArn },
@@ -621,18 +631,29 @@ export function taskStatements(p: ServiceArgs["permissions"], where: TaskLocatio
     );
   }
   if (p.tagDiscovery) {
+    // S3 sources are found with ListBuckets and each bucket's GetBucketTagging; EBS volumes and
+    // RDS instances come from their Describe calls with tags (granted above).
     statements.push({
       Sid: "FindTaggedTargets",
-      Action: ["tag:GetResources", "s3:ListAllMyBuckets", "s3:GetBucketTagging"],
+      Action: ["s3:ListAllMyBuckets", "s3:GetBucketTagging"],
       Resource: "*",
     });
   }
-  // Tag-selected S3 sources are only known at run time, so tag discovery reads any bucket.
+  // Trade-off: tag-selected S3 sources are only known at run time, so with a backup tag the task
+  // may list and read every bucket of the account (`arn:aws:s3:::*`, read-only). A condition on
+  // the bucket's tag cannot narrow it today: aws:ResourceTag is evaluated for general purpose
+  // buckets only once S3 ABAC is enabled on each bucket (off by default; it also moves tagging to
+  // TagResource), and s3:ExistingObjectTag tests object tags, not the bucket's. A condition would
+  // silently deny every source bucket without ABAC. For a narrow policy, list the buckets in
+  // s3SourceBuckets and leave backupTag unset.
   const sourceArns = p.tagDiscovery ? ["arn:aws:s3:::*"] : sources.map((bucket) => `arn:aws:s3:::${bucket}`);
   if (sourceArns.length > 0) {
     statements.push(
-      { Sid: "SourceBucketsList", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: sourceArns },
+      // ListObjectsV2 and HeadBucket.
+      { Sid: "SourceBucketsList", Action: "s3:ListBucket", Resource: sourceArns },
       {
+        // HeadObject, CopyObject's and UploadPartCopy's source read, and its tags (CopyObject
+        // copies tags by default; the multipart copy reads them with GetObjectTagging).
         Sid: "SourceBucketsRead",
         Action: ["s3:GetObject", "s3:GetObjectTagging"],
         Resource: sourceArns.map((arn) => `${arn}/*`),

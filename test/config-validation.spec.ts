@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../config";
 import { ConfigError } from "../runtime/errors";
+import { MIN_TOKEN_LENGTH, tokenVerifier } from "../runtime/server/auth";
 import { loadAfterMocks } from "./support/pulumi-mocks";
 
 // setMocks first (Config reads the project name from the mocked runtime), then import the code.
@@ -253,6 +254,19 @@ describe("config: typed, validated once", () => {
     );
   });
 
+  it("must refuse an apiToken shorter than the service's minimum, without echoing it", () => {
+    const expected =
+      "apiToken must be at least 16 characters (the service refuses shorter tokens at startup); " +
+      'set one with pulumi config set --secret apiToken "$(openssl rand -hex 32)"';
+    // 15 characters (16 with the surrounding spaces, which are trimmed before use).
+    assert.equal(config.secretProblem("apiToken", " Sentinel0Short1 "), expected);
+    assert.equal(config.secretProblem("apiToken", "Sentinel0Short16"), undefined);
+    assert.equal(MIN_TOKEN_LENGTH, 16);
+    // The service's own check agrees on both sides of the boundary.
+    assert.throws(() => tokenVerifier("Sentinel0Short1"), /at least 16 characters/);
+    assert.doesNotThrow(() => tokenVerifier("Sentinel0Short16"));
+  });
+
   describe("loadConfig under the mocked runtime", () => {
     const webhook = "https://hooks.slack.com/services/T0ABC/B0ABC/Sentinel0Load";
     const set = (values: Record<string, string>) =>
@@ -262,7 +276,7 @@ describe("config: typed, validated once", () => {
       );
 
     it("must read secrets as secret Outputs and leave absent optional ones out", async () => {
-      set({ ...base, slackWebhookUrl: webhook, notionToken: "secret_x", apiToken: "token" });
+      set({ ...base, slackWebhookUrl: webhook, notionToken: "secret_x", apiToken: "Sentinel0Api0Token0Ok" });
       const loaded = config.loadConfig(new pulumi.Config("drox-backup"));
       for (const key of ["slackWebhookUrl", "notionToken", "apiToken"] as const) {
         assert.equal(await pulumi.isSecret(loaded.secrets[key]), true, key);
@@ -282,13 +296,28 @@ describe("config: typed, validated once", () => {
         ...base,
         slackWebhookUrl: "https://hooks.example.com/Sentinel0Bad",
         notionToken: "secret_x",
-        apiToken: "t",
+        apiToken: "Sentinel0Api0Token0Ok",
       });
       const loaded = config.loadConfig(new pulumi.Config("drox-backup"));
       await assert.rejects(promiseOf(loaded.secrets.slackWebhookUrl), (error: Error) => {
         assert.ok(error instanceof ConfigError);
         assert.match(error.message, /^slackWebhookUrl must be on hooks\.slack\.com/);
         assert.doesNotMatch(error.message, /Sentinel0Bad/);
+        return true;
+      });
+    });
+
+    it("must fail the preview on a short apiToken without the value in the error", async () => {
+      set({ ...base, slackWebhookUrl: webhook, notionToken: "secret_x", apiToken: "Sentinel0Tiny" });
+      const loaded = config.loadConfig(new pulumi.Config("drox-backup"));
+      await assert.rejects(promiseOf(loaded.secrets.apiToken), (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(
+          error.message,
+          "apiToken must be at least 16 characters (the service refuses shorter tokens at startup); " +
+            'set one with pulumi config set --secret apiToken "$(openssl rand -hex 32)"',
+        );
+        assert.doesNotMatch(error.message, /Sentinel0Tiny/);
         return true;
       });
     });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { byName, cachedRun, ofType, policyOf, type ProgramRun } from "./support/pulumi-mocks";
+import { byName, cachedRun, ofType, plainStrings, policyOf, type ProgramRun } from "./support/pulumi-mocks";
 
 const ALERTS = "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-alerts";
 
@@ -112,5 +112,46 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
   it("must skip Chatbot without Slack ids", () => {
     assert.equal(ofType(dev, "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration").length, 0);
     assert.equal(ofType(dev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
+  });
+
+  it("must let only CloudWatch alarms publish to the alerts topic and only Chatbot read it", () => {
+    // Chatbot drops messages that are neither alarm notifications nor its custom format; nothing
+    // of the program may publish there (the jobs' events go to the events topic).
+    for (const [run, expected] of [
+      [dev, ["aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topicPolicy:TopicPolicy"]],
+      [
+        prod,
+        [
+          "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
+          "aws:cloudwatch/metricAlarm:MetricAlarm",
+          "aws:sns/topicPolicy:TopicPolicy",
+        ],
+      ],
+    ] as const) {
+      const referencing = run.resources.filter((r) =>
+        plainStrings(r.inputs).some((s) => s.value.includes(ALERTS)),
+      );
+      assert.deepEqual([...new Set(referencing.map((r) => r.type))].sort(), expected);
+      // Alarms reference it only as their actions.
+      for (const alarm of referencing.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm")) {
+        const paths = plainStrings(alarm.inputs)
+          .filter((s) => s.value.includes(ALERTS))
+          .map((s) => s.path);
+        assert.deepEqual(paths, [".alarmActions.0", ".okActions.0"], alarm.name);
+      }
+      const topicPolicy = policyOf(
+        byName(run, "aws:sns/topicPolicy:TopicPolicy", "drox-backup-alerts-policy"),
+      );
+      assert.deepEqual(
+        topicPolicy.Statement.map((st) => [st.Principal, st.Action]),
+        [[{ Service: "cloudwatch.amazonaws.com" }, "sns:Publish"]],
+      );
+      assert.equal(
+        ofType(run, "aws:sns/topicSubscription:TopicSubscription").filter(
+          (sub) => sub.inputs.topic === ALERTS,
+        ).length,
+        0,
+      );
+    }
   });
 });

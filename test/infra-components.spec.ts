@@ -5,7 +5,6 @@ import type * as SchedulesModule from "../components/schedules";
 import type * as ServiceModule from "../components/service";
 import type * as StoreModule from "../components/store";
 import type * as SecretsModule from "../components/secrets";
-import { chatbotCustomNotification } from "../components/chatbot-message";
 import { cachedRun, loadAfterMocks } from "./support/pulumi-mocks";
 
 describe("infra: component arguments", () => {
@@ -135,34 +134,5 @@ describe("infra: component arguments", () => {
       () => new Secrets("x9", { values: { slackWebhook: pulumi.secret("x") } }),
       /values\.slackWebhook, values\.notionToken and values\.apiToken are required/,
     );
-  });
-
-  it("must format what is published to the alerts topic as a Chatbot custom notification", () => {
-    assert.deepEqual(
-      JSON.parse(
-        chatbotCustomNotification({
-          title: "❌ 백업 작업 실패",
-          description: "RDS db-instance-1",
-          nextSteps: ["Check the job logs"],
-          threadId: "job-1",
-        }),
-      ),
-      {
-        version: "1.0",
-        source: "custom",
-        id: "job-1",
-        content: {
-          textType: "client-markdown",
-          title: "❌ 백업 작업 실패",
-          description: "RDS db-instance-1",
-          nextSteps: ["Check the job logs"],
-        },
-      },
-    );
-    assert.deepEqual(JSON.parse(chatbotCustomNotification({ title: "t", description: "d" })), {
-      version: "1.0",
-      source: "custom",
-      content: { textType: "client-markdown", title: "t", description: "d" },
-    });
   });
 });

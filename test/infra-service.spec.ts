@@ -320,7 +320,6 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
           "rds:CreateDBSnapshot",
           "rds:DescribeDBInstances",
           "rds:DescribeDBSnapshots",
-          "rds:ListTagsForResource",
         ],
         Resource: "*",
       },
@@ -334,13 +333,24 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
       {
         Effect: "Allow",
         Sid: "BackupBucketList",
-        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Action: [
+          "s3:ListBucket",
+          "s3:GetBucketVersioning",
+          "s3:GetEncryptionConfiguration",
+          "s3:GetBucketPublicAccessBlock",
+        ],
         Resource: "arn:aws:s3:::drox-backup-bucket",
       },
       {
         Effect: "Allow",
         Sid: "BackupBucketObjects",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
+        Action: [
+          "s3:GetObject",
+          "s3:PutObject",
+          "s3:GetObjectTagging",
+          "s3:PutObjectTagging",
+          "s3:AbortMultipartUpload",
+        ],
         Resource: "arn:aws:s3:::drox-backup-bucket/*",
       },
       {
@@ -352,13 +362,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
       {
         Effect: "Allow",
         Sid: "History",
-        Action: [
-          "dynamodb:ConditionCheckItem",
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:Query",
-          "dynamodb:UpdateItem",
-        ],
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
         Resource: [
           "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history",
           "arn:aws:dynamodb:ap-northeast-2:123456789012:drox-backup-history/index/*",
@@ -390,7 +394,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
       {
         Effect: "Allow",
         Sid: "SourceBucketsList",
-        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+        Action: "s3:ListBucket",
         Resource: ["arn:aws:s3:::drox-prod-assets", "arn:aws:s3:::drox-prod-uploads"],
       },
       {
@@ -424,7 +428,6 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
       ],
     );
     assert.deepEqual(devStatements.find((st) => st.Sid === "FindTaggedTargets")?.Action, [
-      "tag:GetResources",
       "s3:ListAllMyBuckets",
       "s3:GetBucketTagging",
     ]);
