@@ -173,6 +173,12 @@ export class DynamoDbHistoryStore implements HistoryStore {
       names["#type"] = "type";
       values[":type"] = query.type;
     }
+    if (query.jobIdPrefix) {
+      // A filter within the time range read anyway: a run's results lie after its start.
+      filters.push("begins_with(#jobId, :jobIdPrefix)");
+      names["#jobId"] = "jobId";
+      values[":jobIdPrefix"] = query.jobIdPrefix;
+    }
     while (items.length < limit && cursor.m >= lastMonth) {
       const out = await this.doc.send(
         new QueryCommand({

@@ -14,6 +14,8 @@ export interface HistoryQuery {
   readonly to?: string;
   readonly status?: Status;
   readonly type?: BackupType;
+  /** Only job ids starting with this, e.g. `<runId>-` for the results of one run. */
+  readonly jobIdPrefix?: string;
   /** Page size; implementations cap it. */
   readonly limit?: number;
   /** Opaque cursor from the previous page's `nextCursor`. */

@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
-import { CreateVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { BackupResult, WeeklyReport } from "../runtime/events";
 import {
   createBackupBucket,
-  createHistoryTable,
-  createTopicWithQueue,
+  createTestVolume,
   drainQueue,
   motoS3,
   testDeps,
-  type AwsFixture,
+  useJobsAws,
 } from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -40,27 +37,7 @@ function cli(args: string[], env: Record<string, string>): Promise<Run> {
 
 describe("drox-backup CLI", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
-  let ec2: EC2Client;
-
-  before(async () => {
-    moto = await useMoto();
-  });
-
-  beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
-    ec2 = new EC2Client({});
-  });
-
-  async function volume(): Promise<string> {
-    const out = await ec2.send(
-      new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: true }),
-    );
-    return out.VolumeId!;
-  }
+  const aws = useJobsAws();
 
   it("must print help with the commands and exit codes, and exit 0", async () => {
     const run = await cli(["--help"], {});
@@ -71,13 +48,13 @@ describe("drox-backup CLI", function () {
   });
 
   it("must list the valid types for an unknown one and exit 2", async () => {
-    const run = await cli(["run", "tape"], fixture.env);
+    const run = await cli(["run", "tape"], aws.fixture.env);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /Allowed choices are ebs, rds, s3, all/);
   });
 
   it("must name a missing setting and exit 2", async () => {
-    const env: Record<string, string> = { ...fixture.env, EBS_VOLUME_IDS: "vol-1" };
+    const env: Record<string, string> = { ...aws.fixture.env, EBS_VOLUME_IDS: "vol-1" };
     delete env.HISTORY_TABLE;
     const run = await cli(["run", "ebs"], env);
     assert.equal(run.code, 2);
@@ -85,23 +62,26 @@ describe("drox-backup CLI", function () {
   });
 
   it("must refuse --resource with type all and exit 2", async () => {
-    const run = await cli(["run", "all", "--resource", "vol-1"], fixture.env);
+    const run = await cli(["run", "all", "--resource", "vol-1"], aws.fixture.env);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /single backup type/);
   });
 
   it("must back up configured volumes, print each result and exit 0", async () => {
-    const id = await volume();
-    const run = await cli(["run", "ebs"], { ...fixture.env, EBS_VOLUME_IDS: id });
+    const id = await createTestVolume();
+    const run = await cli(["run", "ebs"], { ...aws.fixture.env, EBS_VOLUME_IDS: id });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^SUCCEEDED\\s+EBS\\s+${id}\\s+snapshot snap-`, "m"));
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.equal((JSON.parse(message!.Message) as BackupResult).resource, id);
   });
 
   it("must exit 1 when a resource FAILED, after backing up the others", async () => {
-    const id = await volume();
-    const run = await cli(["run", "ebs", "--resource", "vol-0aaaaaaaaaaaaaaaa", id, "--json"], fixture.env);
+    const id = await createTestVolume();
+    const run = await cli(
+      ["run", "ebs", "--resource", "vol-0aaaaaaaaaaaaaaaa", id, "--json"],
+      aws.fixture.env,
+    );
     assert.equal(run.code, 1, run.stderr);
     const results = JSON.parse(run.stdout) as BackupResult[];
     assert.deepEqual(
@@ -111,7 +91,7 @@ describe("drox-backup CLI", function () {
         [id, "SUCCEEDED"],
       ],
     );
-    const deps = testDeps(fixture.env);
+    const deps = testDeps(aws.fixture.env);
     assert.equal(
       (await deps.history.get(results[0]!.jobId))?.error?.message,
       "Volume not found: vol-0aaaaaaaaaaaaaaaa",
@@ -126,7 +106,7 @@ describe("drox-backup CLI", function () {
     await s3.send(
       new PutObjectCommand({ Bucket: "logs", Key: "cold.log", Body: "c", StorageClass: "GLACIER" }),
     );
-    const run = await cli(["run", "s3", "--resource", "logs"], fixture.env);
+    const run = await cli(["run", "s3", "--resource", "logs"], aws.fixture.env);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stdout, /^WARNING\s+S3\s+logs\s+files 1\/2/m);
     assert.match(run.stderr, /^s3 logs: 2\/2 objects, 1 copied, 0 unchanged, 1 failed/m);
@@ -135,14 +115,14 @@ describe("drox-backup CLI", function () {
 
   it("must run the integrity check and exit 1 on a CRITICAL finding", async () => {
     await createBackupBucket(motoS3(), undefined, false);
-    const run = await cli(["check"], fixture.env);
+    const run = await cli(["check"], aws.fixture.env);
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /^FAILED\s+integrity check check-/m);
     assert.match(run.stdout, /CRITICAL s3:\/\/drox-backup-store: Backup bucket has no public access block/);
   });
 
   it("must build and publish the weekly report for --week and exit 0", async () => {
-    const deps = testDeps(fixture.env);
+    const deps = testDeps(aws.fixture.env);
     await deps.history.put({
       schema: "backup.result.v1",
       jobId: "job-in-week",
@@ -154,17 +134,17 @@ describe("drox-backup CLI", function () {
       durationSeconds: 3,
       error: { message: "Database instance not found" },
     });
-    const run = await cli(["report", "weekly", "--week", "2024-11-03", "--json"], fixture.env);
+    const run = await cli(["report", "weekly", "--week", "2024-11-03", "--json"], aws.fixture.env);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(run.stdout) as WeeklyReport;
     assert.equal(report.weekLabel, "1주차");
     assert.equal(report.failed, 1);
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.deepEqual(JSON.parse(message!.Message), report);
   });
 
   it("must reject an impossible --week date with exit 2", async () => {
-    const run = await cli(["report", "weekly", "--week", "2024-02-30"], fixture.env);
+    const run = await cli(["report", "weekly", "--week", "2024-02-30"], aws.fixture.env);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /must be a date YYYY-MM-DD/);
   });

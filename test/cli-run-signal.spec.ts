@@ -4,33 +4,13 @@ import { resolve } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import type { BackupResult } from "../runtime/events";
-import {
-  createBackupBucket,
-  createHistoryTable,
-  createTopicWithQueue,
-  drainQueue,
-  motoS3,
-  testDeps,
-  type AwsFixture,
-} from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
+import { createBackupBucket, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
 
 const ROOT = resolve(__dirname, "..");
 
 describe("drox-backup run on SIGTERM (ECS stopping the task)", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
-
-  before(async () => {
-    moto = await useMoto();
-  });
-
-  beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
-  });
+  const aws = useJobsAws();
 
   it("must abort the sync, record and publish it as FAILED, print it and exit 1", async () => {
     const s3 = motoS3();
@@ -47,7 +27,7 @@ describe("drox-backup run on SIGTERM (ECS stopping the task)", function () {
       env: {
         PATH: process.env.PATH ?? "",
         LOG_LEVEL: "warn",
-        ...fixture.env,
+        ...aws.fixture.env,
         S3_SOURCE_BUCKETS: "big",
         S3_SYNC_CONCURRENCY: "1",
       },
@@ -73,11 +53,11 @@ describe("drox-backup run on SIGTERM (ECS stopping the task)", function () {
       stdout,
       /^FAILED\s+S3\s+big\s+.*\n\s+Backup aborted: S3 sync of bucket "big" was aborted after \d+ objects copied: drox-backup received SIGTERM$/m,
     );
-    const [message, ...more] = await drainQueue(fixture);
+    const [message, ...more] = await drainQueue(aws.fixture);
     assert.equal(more.length, 0);
     const published = JSON.parse(message!.Message) as BackupResult;
     assert.equal(published.status, "FAILED");
     assert.equal(published.error?.code, "Aborted");
-    assert.deepEqual(await testDeps(fixture.env).history.get(published.jobId), published);
+    assert.deepEqual(await testDeps(aws.fixture.env).history.get(published.jobId), published);
   });
 });

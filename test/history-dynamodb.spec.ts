@@ -121,6 +121,38 @@ describe("DynamoDB job history", function () {
     assert.deepEqual(seen, expected);
   });
 
+  it("must list only the job ids with a prefix (one run's results) across months and pages", async () => {
+    const run = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+    const finished = [
+      "2024-10-30T23:00:00Z",
+      "2024-10-31T23:30:00Z",
+      "2024-11-01T00:30:00Z",
+      "2024-11-02T00:00:00Z",
+    ];
+    for (const [i, finishedAt] of finished.entries()) {
+      await store.put(record(i, finishedAt, { jobId: `${run}-${i + 1}` }));
+      // Other jobs in between, and one of another run whose id only shares the run id's start.
+      await store.put(record(100 + i, finishedAt.replace(":00Z", ":01Z")));
+      await store.put(record(200 + i, finishedAt, { jobId: `${run}0-${i + 1}` }));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({
+        from: "2024-10-30T00:00:00Z",
+        jobIdPrefix: `${run}-`,
+        limit: 3,
+        ...(cursor ? { cursor } : {}),
+      });
+      seen.push(...page.items.map((r) => r.jobId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(
+      seen,
+      [4, 3, 2, 1].map((n) => `${run}-${n}`),
+    );
+  });
+
   it("must read a week through the index with Query calls only, never a Scan", async () => {
     await store.put(record(1, "2024-10-31T12:00:00.000Z"));
     await store.put(record(2, "2024-11-01T12:00:00.000Z"));

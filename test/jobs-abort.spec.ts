@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import {
-  CreateVolumeCommand,
   DescribeSnapshotsCommand,
   EC2Client,
   type DescribeSnapshotsCommandOutput,
 } from "@aws-sdk/client-ec2";
-import {
-  CreateDBInstanceCommand,
-  RDSClient,
-  type DescribeDBSnapshotsCommandOutput,
-} from "@aws-sdk/client-rds";
+import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import type { BackupResult } from "../runtime/events";
@@ -20,20 +15,17 @@ import { RunTracker } from "../runtime/server/runs";
 import { createServiceDepsFromEnv } from "../runtime/server/wiring";
 import {
   createBackupBucket,
-  createHistoryTable,
-  createTopicWithQueue,
+  createTestDbInstance,
+  createTestVolume,
   drainQueue,
+  FAST_WAITS,
   motoS3,
   rewriteOutput,
   testDeps,
-  type AwsFixture,
+  timed,
+  useJobsAws,
 } from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
 
-const FAST = {
-  ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-  rds: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-};
 const SHUTDOWN = "the service is shutting down";
 const silent = createLogger({
   destination: new Writable({ write: (_c, _e, done) => done() }),
@@ -46,38 +38,14 @@ function abortAfter(ms: number): AbortController {
   return controller;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  const value = await work();
-  return { value, ms: Date.now() - start };
-}
-
 describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   this.timeout(60_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
-
-  before(async () => {
-    moto = await useMoto();
-  });
-
-  beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
-  });
-
-  async function createVolume(): Promise<string> {
-    const out = await new EC2Client({}).send(
-      new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: true }),
-    );
-    return out.VolumeId!;
-  }
+  const aws = useJobsAws();
 
   /** Every result recorded as returned and published with status FAILED. */
   async function assertDeliveredFailed(deps: ReturnType<typeof testDeps>, results: BackupResult[]) {
     for (const r of results) assert.deepEqual(await deps.history.get(r.jobId), r);
-    const published = await drainQueue(fixture);
+    const published = await drainQueue(aws.fixture);
     assert.deepEqual(
       published
         .map((m) => JSON.parse(m.Message) as BackupResult)
@@ -88,15 +56,15 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   }
 
   it("must end EBS snapshots still pending with FAILED Aborted results soon after the signal", async () => {
-    const volumes = [await createVolume(), await createVolume()];
+    const volumes = [await createTestVolume(), await createTestVolume()];
     const ec2 = new EC2Client({});
     rewriteOutput<DescribeSnapshotsCommandOutput>(ec2, "DescribeSnapshotsCommand", (out) => {
       for (const s of out.Snapshots ?? []) s.State = "pending";
     });
-    const deps = testDeps({ ...fixture.env, JOB_TIMEOUT_SECONDS: "600" }, { ec2 });
+    const deps = testDeps({ ...aws.fixture.env, JOB_TIMEOUT_SECONDS: "600" }, { ec2 });
     const abort = abortAfter(1_500);
     const { value: results, ms } = await timed(() =>
-      runBackups("EBS", { ...FAST, resources: volumes, signal: abort.signal }, deps),
+      runBackups("EBS", { ...FAST_WAITS, resources: volumes, signal: abort.signal }, deps),
     );
     assert.ok(ms < 6_000, `returned soon after the abort, not after JOB_TIMEOUT_SECONDS (${ms} ms)`);
     assert.equal(results.length, 2);
@@ -111,25 +79,15 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   });
 
   it("must end a DB snapshot still creating with a FAILED Aborted result", async () => {
-    await new RDSClient({}).send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: "db-prod-1",
-        DBInstanceClass: "db.t3.micro",
-        Engine: "postgres",
-        AllocatedStorage: 20,
-        MasterUsername: "drox",
-        MasterUserPassword: "not-a-secret-1",
-        StorageEncrypted: true,
-      }),
-    );
+    await createTestDbInstance("db-prod-1");
     const rds = new RDSClient({});
     rewriteOutput<DescribeDBSnapshotsCommandOutput>(rds, "DescribeDBSnapshotsCommand", (out) => {
       for (const s of out.DBSnapshots ?? []) s.Status = "creating";
     });
-    const deps = testDeps({ ...fixture.env, JOB_TIMEOUT_SECONDS: "600" }, { rds });
+    const deps = testDeps({ ...aws.fixture.env, JOB_TIMEOUT_SECONDS: "600" }, { rds });
     const abort = abortAfter(1_500);
     const { value: results, ms } = await timed(() =>
-      runBackups("RDS", { ...FAST, resources: ["db-prod-1"], signal: abort.signal }, deps),
+      runBackups("RDS", { ...FAST_WAITS, resources: ["db-prod-1"], signal: abort.signal }, deps),
     );
     assert.ok(ms < 6_000, `returned soon after the abort (${ms} ms)`);
     const [result] = results;
@@ -165,7 +123,7 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
       { step: "initialize", name: "slow-copies" },
     );
     const deps = testDeps(
-      { ...fixture.env, S3_SOURCE_BUCKETS: "big-bucket,next-bucket", S3_SYNC_CONCURRENCY: "2" },
+      { ...aws.fixture.env, S3_SOURCE_BUCKETS: "big-bucket,next-bucket", S3_SYNC_CONCURRENCY: "2" },
       { s3: slow },
     );
     const abort = abortAfter(800);
@@ -191,11 +149,15 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   });
 
   it("must start nothing when the signal is already aborted, and still record and publish each target", async () => {
-    const volume = await createVolume();
-    const deps = testDeps(fixture.env);
+    const volume = await createTestVolume();
+    const deps = testDeps(aws.fixture.env);
     const abort = new AbortController();
     abort.abort(new Error(SHUTDOWN));
-    const results = await runBackups("EBS", { ...FAST, resources: [volume], signal: abort.signal }, deps);
+    const results = await runBackups(
+      "EBS",
+      { ...FAST_WAITS, resources: [volume], signal: abort.signal },
+      deps,
+    );
     assert.deepEqual(
       results.map((r) => [r.resource, r.status, r.error]),
       [
@@ -214,18 +176,18 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   });
 
   it("must leave expired snapshots for the next run instead of deleting them while aborting", async () => {
-    const volume = await createVolume();
-    const env = { ...fixture.env, EBS_VOLUME_IDS: volume };
-    const [first] = await runBackups("EBS", FAST, testDeps(env));
+    const volume = await createTestVolume();
+    const env = { ...aws.fixture.env, EBS_VOLUME_IDS: volume };
+    const [first] = await runBackups("EBS", FAST_WAITS, testDeps(env));
     const abort = new AbortController();
     abort.abort(new Error(SHUTDOWN));
     const nextWeek = new Date(Date.now() + 8 * 86_400_000);
-    await runBackups("EBS", { ...FAST, signal: abort.signal }, testDeps(env, { now: () => nextWeek }));
+    await runBackups("EBS", { ...FAST_WAITS, signal: abort.signal }, testDeps(env, { now: () => nextWeek }));
     const { Snapshots } = await new EC2Client({}).send(
       new DescribeSnapshotsCommand({ SnapshotIds: [first!.metrics!.snapshotId!] }),
     );
     assert.equal(Snapshots?.length, 1, "past RETENTION_DAYS, yet kept: retention is not run on abort");
-    await runBackups("EBS", FAST, testDeps(env, { now: () => nextWeek }));
+    await runBackups("EBS", FAST_WAITS, testDeps(env, { now: () => nextWeek }));
     await assert.rejects(
       new EC2Client({}).send(new DescribeSnapshotsCommand({ SnapshotIds: [first!.metrics!.snapshotId!] })),
       /InvalidSnapshot.NotFound/,
@@ -234,9 +196,9 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
   });
 
   it("must let the HTTP service's shutdown abort a run through its runner", async () => {
-    const volume = await createVolume();
+    const volume = await createTestVolume();
     const service = await createServiceDepsFromEnv(
-      { ...process.env, ...fixture.env, API_TOKEN: "test-token-abort", EBS_VOLUME_IDS: volume },
+      { ...process.env, ...aws.fixture.env, API_TOKEN: "test-token-abort", EBS_VOLUME_IDS: volume },
       silent,
     );
     const tracker = new RunTracker(silent);
@@ -257,7 +219,7 @@ describe("aborting a backup run (service shutdown, SIGTERM)", function () {
       state.results?.map((r) => [r.resource, r.status]),
       [[volume, "FAILED"]],
     );
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     const published = JSON.parse(message!.Message) as BackupResult;
     assert.deepEqual(published.error, {
       message: `Backup aborted before its snapshot was started: ${SHUTDOWN}`,

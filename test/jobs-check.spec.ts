@@ -5,50 +5,33 @@ import {
   EC2Client,
   type DescribeSnapshotsCommandOutput,
 } from "@aws-sdk/client-ec2";
-import {
-  CreateDBInstanceCommand,
-  RDSClient,
-  type DescribeDBSnapshotsCommandOutput,
-} from "@aws-sdk/client-rds";
+import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { IntegrityCheck } from "../runtime/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
 import {
   BACKUP_BUCKET,
   createBackupBucket,
-  createHistoryTable,
   createKmsKey,
-  createTopicWithQueue,
+  createTestDbInstance,
+  createTestVolume,
   DR_REGION,
   drainQueue,
+  FAST_WAITS,
   motoS3,
   rewriteOutput,
   testDeps,
-  type AwsFixture,
+  useJobsAws,
 } from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
-
-const FAST = {
-  ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-  rds: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-};
 
 describe("integrity check (보안 점검)", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
+  const aws = useJobsAws();
   let s3: S3Client;
   let ec2: EC2Client;
   let rds: RDSClient;
 
-  before(async () => {
-    moto = await useMoto();
-  });
-
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     s3 = motoS3();
     ec2 = new EC2Client({});
     rds = new RDSClient({});
@@ -58,31 +41,19 @@ describe("integrity check (보안 점검)", function () {
     encrypted: boolean,
     extraEnv: Record<string, string> = {},
   ): Promise<Record<string, string>> {
-    const { VolumeId } = await ec2.send(
-      new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: encrypted }),
-    );
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: "db-prod-1",
-        DBInstanceClass: "db.t3.micro",
-        Engine: "postgres",
-        AllocatedStorage: 20,
-        MasterUsername: "drox",
-        MasterUserPassword: "not-a-secret-1",
-        StorageEncrypted: encrypted,
-      }),
-    );
+    const volumeId = await createTestVolume({ ec2, encrypted });
+    await createTestDbInstance("db-prod-1", { rds, encrypted });
     await s3.send(new CreateBucketCommand({ Bucket: "app-data" }));
     await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "a.txt", Body: "a" }));
     const env = {
-      ...fixture.env,
-      EBS_VOLUME_IDS: VolumeId!,
+      ...aws.fixture.env,
+      EBS_VOLUME_IDS: volumeId,
       RDS_INSTANCE_IDS: "db-prod-1",
       S3_SOURCE_BUCKETS: "app-data",
       ...extraEnv,
     };
-    await runBackups("ALL", FAST, testDeps(env));
-    await drainQueue(fixture);
+    await runBackups("ALL", FAST_WAITS, testDeps(env));
+    await drainQueue(aws.fixture);
     return env;
   }
 
@@ -97,7 +68,7 @@ describe("integrity check (보안 점검)", function () {
       4,
       "1 EBS snapshot, 1 DB snapshot, the backup bucket, 1 source bucket",
     );
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.deepEqual(JSON.parse(message!.Message), check);
     assert.deepEqual(message!.MessageAttributes?.status, { Type: "String", Value: "SUCCEEDED" });
   });
@@ -118,7 +89,7 @@ describe("integrity check (보안 점검)", function () {
       ),
     );
     assert.equal(check.status, "FAILED");
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.equal((JSON.parse(message!.Message) as IntegrityCheck).status, "FAILED");
   });
 
@@ -126,8 +97,42 @@ describe("integrity check (보안 점검)", function () {
     await createBackupBucket(s3);
     const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8 }));
     await ec2.send(new CreateSnapshotCommand({ VolumeId }));
-    const check = await runIntegrityCheck(testDeps(fixture.env));
+    const check = await runIntegrityCheck(testDeps(aws.fixture.env));
     assert.deepEqual(check.findings, []);
+  });
+
+  it("must flag an own snapshot the job left pending once it is a day old, not while it is fresh", async () => {
+    await createBackupBucket(s3);
+    const env = await backUpEverything(true);
+    // What the job saw when its wait ran out (SnapshotPending): the snapshots are still being made.
+    const slowEc2 = new EC2Client({});
+    rewriteOutput<DescribeSnapshotsCommandOutput>(slowEc2, "DescribeSnapshotsCommand", (out) => {
+      for (const snap of out.Snapshots ?? []) snap.State = "pending";
+    });
+    const slowRds = new RDSClient({});
+    rewriteOutput<DescribeDBSnapshotsCommandOutput>(slowRds, "DescribeDBSnapshotsCommand", (out) => {
+      for (const snap of out.DBSnapshots ?? []) snap.Status = "creating";
+    });
+    const fresh = await runIntegrityCheck(testDeps(env, { ec2: slowEc2, rds: slowRds }));
+    assert.deepEqual(fresh.findings, [], "a first snapshot of a big volume may take hours");
+
+    const later = new Date(Date.now() + 25 * 3_600_000);
+    const check = await runIntegrityCheck(testDeps(env, { ec2: slowEc2, rds: slowRds, now: () => later }));
+    const found = check.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`);
+    assert.equal(found.length, 2, found.join("\n"));
+    assert.match(
+      found[0]!,
+      new RegExp(
+        `^WARNING snap-[0-9a-f]+ \\(${env.EBS_VOLUME_IDS}\\): EBS snapshot is still pending after 2[45] h, not completed$`,
+      ),
+    );
+    assert.match(
+      found[1]!,
+      /^WARNING drox-db-prod-1-[0-9a-z]+ \(db-prod-1\): DB snapshot is still creating after 2[45] h, not available$/,
+    );
+    assert.equal(check.status, "WARNING");
+    const published = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as IntegrityCheck);
+    assert.deepEqual(published.at(-1), check);
   });
 
   describe("with DR_REGION", () => {
@@ -136,7 +141,7 @@ describe("integrity check (보안 점검)", function () {
 
     beforeEach(async () => {
       await createBackupBucket(s3);
-      dr = { DR_REGION, DR_KMS_KEY_ID: await createKmsKey(moto, DR_REGION) };
+      dr = { DR_REGION, DR_KMS_KEY_ID: await createKmsKey(aws.moto, DR_REGION) };
     });
 
     it("must check the DR copies too and pass when each is there, completed and encrypted", async () => {
@@ -176,7 +181,7 @@ describe("integrity check (보안 점검)", function () {
         ),
       );
       assert.equal(check.status, "WARNING");
-      const published = (await drainQueue(fixture)).map((m) => JSON.parse(m.Message) as IntegrityCheck);
+      const published = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as IntegrityCheck);
       assert.deepEqual(published.at(-1), check);
     });
 

@@ -1,58 +1,32 @@
 import assert from "node:assert/strict";
-import { CreateVolumeCommand, DescribeSnapshotsCommand, EC2Client, type Tag } from "@aws-sdk/client-ec2";
+import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import type { BackupResult } from "../runtime/events";
 import { DeliveryError, runBackups } from "../runtime/jobs";
 import { GIB } from "../runtime/jobs/result";
 import {
-  createHistoryTable,
-  createTopicWithQueue,
+  createTestVolume,
   DR_REGION,
   drainQueue,
+  FAST_WAITS,
+  tagMap,
   testDeps,
-  type AwsFixture,
+  useJobsAws,
 } from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
-
-const FAST = { ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 } };
-
-async function createVolume(ec2: EC2Client, size: number, tags: Tag[] = []): Promise<string> {
-  const out = await ec2.send(
-    new CreateVolumeCommand({
-      AvailabilityZone: "us-east-1a",
-      Size: size,
-      Encrypted: true,
-      ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: tags }] } : {}),
-    }),
-  );
-  return out.VolumeId!;
-}
-
-function tagMap(tags: Tag[] | undefined): Record<string, string> {
-  return Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value!]));
-}
 
 describe("EBS backup job", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
+  const aws = useJobsAws();
   let ec2: EC2Client;
 
-  before(async () => {
-    moto = await useMoto();
-  });
-
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     ec2 = new EC2Client({});
   });
 
   it("must snapshot each volume with our tags, record it and publish it", async () => {
-    const a = await createVolume(ec2, 8);
-    const b = await createVolume(ec2, 100);
-    const deps = testDeps({ ...fixture.env, EBS_VOLUME_IDS: `${a},${b}` });
-    const results = await runBackups("EBS", FAST, deps);
+    const a = await createTestVolume({ ec2, size: 8 });
+    const b = await createTestVolume({ ec2, size: 100 });
+    const deps = testDeps({ ...aws.fixture.env, EBS_VOLUME_IDS: `${a},${b}` });
+    const results = await runBackups("EBS", FAST_WAITS, deps);
 
     assert.deepEqual(
       results.map((r) => [r.resource, r.status, r.metrics?.sizeBytes]),
@@ -78,23 +52,27 @@ describe("EBS backup job", function () {
       });
       assert.deepEqual(await deps.history.get(result.jobId), result);
     }
-    const published = (await drainQueue(fixture)).map((m) => JSON.parse(m.Message) as BackupResult);
+    const published = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as BackupResult);
     assert.deepEqual(published.map((e) => e.jobId).sort(), results.map((r) => r.jobId).sort());
   });
 
   it("must select volumes by BACKUP_TAG as well as by id", async () => {
-    const tagged = await createVolume(ec2, 10, [{ Key: "Backup", Value: "true" }]);
-    await createVolume(ec2, 10, [{ Key: "Backup", Value: "false" }]);
-    const explicit = await createVolume(ec2, 10);
-    const deps = testDeps({ ...fixture.env, BACKUP_TAG: "Backup=true", EBS_VOLUME_IDS: explicit });
-    const results = await runBackups("EBS", FAST, deps);
+    const tagged = await createTestVolume({ ec2, size: 10, tags: [{ Key: "Backup", Value: "true" }] });
+    await createTestVolume({ ec2, size: 10, tags: [{ Key: "Backup", Value: "false" }] });
+    const explicit = await createTestVolume({ ec2, size: 10 });
+    const deps = testDeps({ ...aws.fixture.env, BACKUP_TAG: "Backup=true", EBS_VOLUME_IDS: explicit });
+    const results = await runBackups("EBS", FAST_WAITS, deps);
     assert.deepEqual(results.map((r) => r.resource).sort(), [explicit, tagged].sort());
   });
 
   it("must report a missing volume as FAILED with a clear message while backing up the rest", async () => {
-    const good = await createVolume(ec2, 8);
-    const deps = testDeps(fixture.env);
-    const results = await runBackups("EBS", { ...FAST, resources: ["vol-0123456789abcdef0", good] }, deps);
+    const good = await createTestVolume({ ec2, size: 8 });
+    const deps = testDeps(aws.fixture.env);
+    const results = await runBackups(
+      "EBS",
+      { ...FAST_WAITS, resources: ["vol-0123456789abcdef0", good] },
+      deps,
+    );
     const missing = results.find((r) => r.resource === "vol-0123456789abcdef0")!;
     assert.equal(missing.status, "FAILED");
     assert.deepEqual(missing.error, {
@@ -103,21 +81,21 @@ describe("EBS backup job", function () {
     });
     assert.equal(results.find((r) => r.resource === good)!.status, "SUCCEEDED");
     assert.equal((await deps.history.get(missing.jobId))?.status, "FAILED");
-    const published = (await drainQueue(fixture)).find(
+    const published = (await drainQueue(aws.fixture)).find(
       (m) => m.MessageAttributes?.status?.Value === "FAILED",
     );
     assert.equal((JSON.parse(published!.Message) as BackupResult).resource, "vol-0123456789abcdef0");
   });
 
   it("must copy each new snapshot to DR_REGION, encrypted and tagged with the DR retention", async () => {
-    const volume = await createVolume(ec2, 20);
+    const volume = await createTestVolume({ ec2, size: 20 });
     const deps = testDeps({
-      ...fixture.env,
+      ...aws.fixture.env,
       DR_REGION,
       DR_RETENTION_DAYS: "30",
       DR_KMS_KEY_ID: "alias/drox-dr",
     });
-    const [result] = await runBackups("EBS", { ...FAST, resources: [volume] }, deps);
+    const [result] = await runBackups("EBS", { ...FAST_WAITS, resources: [volume] }, deps);
     assert.equal(result!.status, "SUCCEEDED");
     assert.equal(result!.metrics?.copyRegion, DR_REGION);
     const dr = new EC2Client({ region: DR_REGION });
@@ -137,14 +115,14 @@ describe("EBS backup job", function () {
   });
 
   it("must still record every result and then fail when publishing fails", async () => {
-    const a = await createVolume(ec2, 8);
-    const b = await createVolume(ec2, 8);
-    const deps = testDeps(fixture.env, {
+    const a = await createTestVolume({ ec2, size: 8 });
+    const b = await createTestVolume({ ec2, size: 8 });
+    const deps = testDeps(aws.fixture.env, {
       publisher: {
         publish: () => Promise.reject(new Error("topic unavailable")),
       },
     });
-    const error = await runBackups("EBS", { ...FAST, resources: [a, b] }, deps).then(
+    const error = await runBackups("EBS", { ...FAST_WAITS, resources: [a, b] }, deps).then(
       () => assert.fail("must reject"),
       (e: unknown) => e,
     );
@@ -164,9 +142,9 @@ describe("EBS backup job", function () {
   });
 
   it("must refuse to run without any EBS target", async () => {
-    const deps = testDeps(fixture.env);
+    const deps = testDeps(aws.fixture.env);
     await assert.rejects(
-      runBackups("EBS", FAST, deps),
+      runBackups("EBS", FAST_WAITS, deps),
       /nothing to back up for EBS: set EBS_VOLUME_IDS or BACKUP_TAG/,
     );
   });

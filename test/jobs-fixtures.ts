@@ -1,8 +1,10 @@
 /**
  * Shared set-up for the jobs, history, publisher and CLI specs against moto: the history table,
  * the events topic with an SQS queue subscribed (to read published messages back), the backup
- * bucket, and JobDeps pointing at all of them.
+ * bucket, test volumes and DB instances, and JobDeps pointing at all of them.
  */
+import { CreateVolumeCommand, EC2Client, type Tag as Ec2Tag } from "@aws-sdk/client-ec2";
+import { CreateDBInstanceCommand, RDSClient, type Tag as RdsTag } from "@aws-sdk/client-rds";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
@@ -25,7 +27,7 @@ import { historyTableDefinition } from "../runtime/history-dynamodb";
 import { readJobSettings } from "../runtime/job-settings";
 import { createJobDeps, type JobDeps } from "../runtime/jobs/context";
 import { createLogger } from "../runtime/logger";
-import type { Moto } from "./support/moto";
+import { useMoto, type Moto } from "./support/moto";
 
 export const TABLE = "drox-history-test";
 export const BACKUP_BUCKET = "drox-backup-store";
@@ -43,6 +45,111 @@ export interface SnsEnvelope {
   readonly Subject?: string;
   readonly Message: string;
   readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+/** Snapshot waits polled every second (moto answers at once; the SDK's defaults are minutes). */
+export const FAST_WAITS = {
+  ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 },
+  rds: { minDelaySeconds: 1, maxDelaySeconds: 1 },
+} as const;
+
+/** What useJobsAws provides to the tests of one describe block. */
+export interface JobsAws {
+  readonly moto: Moto;
+  /** This test's topic, probe queue and env (fresh before each test). */
+  readonly fixture: AwsFixture;
+}
+
+/**
+ * Registers the mocha hooks every AWS-backed jobs spec needs: moto started once, and before each
+ * test a clean moto with the history table, the events topic with its probe queue and, with
+ * `backupBucket`, the hardened backup bucket. Call it at the top of a describe block; hooks the
+ * spec registers after it run after it.
+ */
+export function useJobsAws(options: { readonly backupBucket?: boolean } = {}): JobsAws {
+  let moto: Moto | undefined;
+  let fixture: AwsFixture | undefined;
+  before(async () => {
+    moto = await useMoto();
+  });
+  beforeEach(async () => {
+    await moto!.reset();
+    await createHistoryTable();
+    fixture = await createTopicWithQueue(moto!);
+    if (options.backupBucket) await createBackupBucket(motoS3());
+  });
+  return {
+    get moto() {
+      if (!moto) throw new Error("useJobsAws: moto is available in hooks and tests only");
+      return moto;
+    },
+    get fixture() {
+      if (!fixture) throw new Error("useJobsAws: the fixture is available in tests only");
+      return fixture;
+    },
+  };
+}
+
+export interface TestVolumeOptions {
+  readonly ec2?: EC2Client;
+  /** GiB. @default 8 */
+  readonly size?: number;
+  /** @default true */
+  readonly encrypted?: boolean;
+  readonly tags?: readonly Ec2Tag[];
+}
+
+/** A volume in moto's us-east-1a; returns its id. */
+export async function createTestVolume(options: TestVolumeOptions = {}): Promise<string> {
+  const tags = options.tags ?? [];
+  const out = await (options.ec2 ?? new EC2Client({})).send(
+    new CreateVolumeCommand({
+      AvailabilityZone: "us-east-1a",
+      Size: options.size ?? 8,
+      Encrypted: options.encrypted ?? true,
+      ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: "volume", Tags: [...tags] }] } : {}),
+    }),
+  );
+  return out.VolumeId!;
+}
+
+export interface TestDbInstanceOptions {
+  readonly rds?: RDSClient;
+  /** GiB. @default 20 */
+  readonly allocatedStorage?: number;
+  /** @default true */
+  readonly encrypted?: boolean;
+  readonly tags?: readonly RdsTag[];
+}
+
+/** A small postgres instance in moto. */
+export async function createTestDbInstance(id: string, options: TestDbInstanceOptions = {}): Promise<void> {
+  await (options.rds ?? new RDSClient({})).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      DBInstanceClass: "db.t3.micro",
+      Engine: "postgres",
+      AllocatedStorage: options.allocatedStorage ?? 20,
+      MasterUsername: "drox",
+      MasterUserPassword: "not-a-secret-1",
+      StorageEncrypted: options.encrypted ?? true,
+      ...(options.tags ? { Tags: [...options.tags] } : {}),
+    }),
+  );
+}
+
+/** AWS tags as a plain object, for deepEqual. */
+export function tagMap(
+  tags: readonly { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value!]));
+}
+
+/** The value of `work` and how long it took. */
+export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  const value = await work();
+  return { value, ms: Date.now() - start };
 }
 
 export async function createHistoryTable(name = TABLE): Promise<void> {

@@ -3,15 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { BackupResult, WeeklyReport } from "../runtime/events";
 import { DynamoDbHistoryStore } from "../runtime/history-dynamodb";
 import { buildWeeklyReport, sendWeeklyReport, weekPeriod } from "../runtime/jobs";
-import {
-  createHistoryTable,
-  createTopicWithQueue,
-  drainQueue,
-  TABLE,
-  testDeps,
-  type AwsFixture,
-} from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
+import { drainQueue, TABLE, testDeps, useJobsAws } from "./jobs-fixtures";
 
 const KST_WEEK_START = Date.parse("2024-10-27T00:00:00+09:00");
 const KST_WEEK_END = Date.parse("2024-11-03T00:00:00+09:00");
@@ -62,17 +54,9 @@ function seedWeek(): BackupResult[] {
 
 describe("weekly report", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
-
-  before(async () => {
-    moto = await useMoto();
-  });
+  const aws = useJobsAws();
 
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     const store = new DynamoDbHistoryStore({
       client: new DynamoDBClient({}),
       tableName: TABLE,
@@ -84,7 +68,7 @@ describe("weekly report", function () {
   it("must aggregate the seed's week into 42 runs, 40 succeeded, 95.2%, 38 s and the two failures", async () => {
     const report = await buildWeeklyReport(
       { at: new Date("2024-11-03T09:00:00+09:00") },
-      testDeps(fixture.env),
+      testDeps(aws.fixture.env),
     );
     assert.deepEqual(report, {
       schema: "backup.report.v1",
@@ -107,11 +91,11 @@ describe("weekly report", function () {
   });
 
   it("must report the same week whatever hour of the Sunday it runs, and publish it", async () => {
-    const deps = testDeps(fixture.env);
+    const deps = testDeps(aws.fixture.env);
     const early = await buildWeeklyReport({ at: new Date("2024-11-03T00:00:00+09:00") }, deps);
     const late = await sendWeeklyReport({ at: new Date("2024-11-03T23:59:59+09:00") }, deps);
     assert.deepEqual(early, late);
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.deepEqual(JSON.parse(message!.Message), late);
     assert.deepEqual(message!.MessageAttributes, { schema: { Type: "String", Value: "backup.report.v1" } });
   });
@@ -119,7 +103,7 @@ describe("weekly report", function () {
   it("must report an empty week as zero runs with a 0 success rate", async () => {
     const report = await buildWeeklyReport(
       { at: new Date("2025-03-02T10:00:00+09:00") },
-      testDeps(fixture.env),
+      testDeps(aws.fixture.env),
     );
     assert.equal(report.total, 0);
     assert.equal(report.successRate, 0);

@@ -1,32 +1,18 @@
 import assert from "node:assert/strict";
-import {
-  CreateSnapshotCommand,
-  CreateVolumeCommand,
-  DescribeSnapshotsCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
-import {
-  CreateDBInstanceCommand,
-  CreateDBSnapshotCommand,
-  DescribeDBSnapshotsCommand,
-  RDSClient,
-} from "@aws-sdk/client-rds";
+import { CreateSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
 import { applyRetention, runBackups } from "../runtime/jobs";
 import {
-  createHistoryTable,
   createKmsKey,
-  createTopicWithQueue,
+  createTestDbInstance,
+  createTestVolume,
   DR_REGION,
+  FAST_WAITS,
   testDeps,
-  type AwsFixture,
+  useJobsAws,
 } from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
 
-const FAST = {
-  ebs: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-  rds: { minDelaySeconds: 1, maxDelaySeconds: 1 },
-  skipRetention: true,
-};
+const FAST = { ...FAST_WAITS, skipRetention: true };
 const DAY = 86_400_000;
 
 /** Snapshots of the test volume (moto also holds snapshots behind its built-in AMIs). */
@@ -46,36 +32,18 @@ async function dbSnapshotIds(rds: RDSClient): Promise<string[]> {
 
 describe("snapshot retention", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
+  const aws = useJobsAws();
   let ec2: EC2Client;
   let rds: RDSClient;
   let foreignSnapshots: string[];
   /** The DBA's manual snapshot and the automated one RDS (moto) takes at creation. */
   let foreignDbSnapshots: string[];
 
-  before(async () => {
-    moto = await useMoto();
-  });
-
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     ec2 = new EC2Client({});
     rds = new RDSClient({});
-    const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8 }));
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: "db-prod-1",
-        DBInstanceClass: "db.t3.micro",
-        Engine: "postgres",
-        AllocatedStorage: 20,
-        MasterUsername: "drox",
-        MasterUserPassword: "not-a-secret-1",
-        StorageEncrypted: true,
-      }),
-    );
+    const VolumeId = await createTestVolume({ ec2, encrypted: false });
+    await createTestDbInstance("db-prod-1", { rds });
     // Snapshots someone else made: untagged, tagged by another tool, and one that only looks like ours.
     foreignSnapshots = [];
     for (const tags of [
@@ -103,7 +71,7 @@ describe("snapshot retention", function () {
   });
 
   it("must delete only its own snapshots, and only once they are older than RETENTION_DAYS", async () => {
-    const env = { ...fixture.env, RETENTION_DAYS: "7" };
+    const env = { ...aws.fixture.env, RETENTION_DAYS: "7" };
     const volume = process.env.DROX_TEST_VOLUME!;
     const results = await runBackups(
       "ALL",
@@ -130,9 +98,9 @@ describe("snapshot retention", function () {
   });
 
   it("must expire DR copies after DR_RETENTION_DAYS, independently of the primary region", async () => {
-    const key = await createKmsKey(moto, DR_REGION);
+    const key = await createKmsKey(aws.moto, DR_REGION);
     const env = {
-      ...fixture.env,
+      ...aws.fixture.env,
       RETENTION_DAYS: "7",
       DR_REGION,
       DR_RETENTION_DAYS: "30",

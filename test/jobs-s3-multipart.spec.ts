@@ -11,36 +11,18 @@ import { runBackups } from "../runtime/jobs";
 import { S3_JOB_MULTIPART_THRESHOLD, S3_JOB_PART_SIZE } from "../runtime/jobs/s3";
 import { partRanges } from "../runtime/jobs/s3-copy";
 import { SOURCE_ETAG_METADATA } from "../runtime/jobs/s3-sync";
-import {
-  BACKUP_BUCKET,
-  createBackupBucket,
-  createHistoryTable,
-  createTopicWithQueue,
-  motoS3,
-  testDeps,
-  type AwsFixture,
-} from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
+import { BACKUP_BUCKET, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
 
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 
 describe("S3 backup job: large objects in parts", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
+  const aws = useJobsAws({ backupBucket: true });
   let s3: S3Client;
 
-  before(async () => {
-    moto = await useMoto();
-  });
-
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     s3 = motoS3();
-    await createBackupBucket(s3);
     await s3.send(new CreateBucketCommand({ Bucket: "media" }));
   });
 
@@ -76,7 +58,7 @@ describe("S3 backup job: large objects in parts", function () {
       },
       { step: "initialize", name: "claim-large-object" },
     );
-    const deps = testDeps({ ...fixture.env, S3_SOURCE_BUCKETS: "media" }, { s3: client });
+    const deps = testDeps({ ...aws.fixture.env, S3_SOURCE_BUCKETS: "media" }, { s3: client });
     await runBackups("S3", {}, deps);
     assert.ok(!sent.some((s) => s.command === "CopyObjectCommand"), "no single CopyObject");
     const parts = sent.filter((s) => s.command === "UploadPartCopyCommand").map((s) => s.range);
@@ -93,7 +75,7 @@ describe("S3 backup job: large objects in parts", function () {
   it("must pass lowered multipart bounds through, so moto copies in parts and the re-sync skips the copy", async () => {
     const body = Buffer.alloc(11 * MIB, 7);
     await s3.send(new PutObjectCommand({ Bucket: "media", Key: "big.bin", Body: body }));
-    const deps = testDeps({ ...fixture.env, S3_SOURCE_BUCKETS: "media" });
+    const deps = testDeps({ ...aws.fixture.env, S3_SOURCE_BUCKETS: "media" });
     const bounds = { s3: { multipartThresholdBytes: 6 * MIB, partSizeBytes: 5 * MIB } };
     const [first] = await runBackups("S3", bounds, deps);
     assert.equal(first!.status, "SUCCEEDED");

@@ -11,17 +11,7 @@ import {
 import pLimit from "p-limit";
 import type { BackupResult } from "../runtime/events";
 import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
-import {
-  BACKUP_BUCKET,
-  createBackupBucket,
-  createHistoryTable,
-  createTopicWithQueue,
-  drainQueue,
-  motoS3,
-  testDeps,
-  type AwsFixture,
-} from "./jobs-fixtures";
-import { useMoto, type Moto } from "./support/moto";
+import { BACKUP_BUCKET, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
 
 async function put(
   s3: S3Client,
@@ -39,20 +29,11 @@ async function keys(s3: S3Client, bucket: string): Promise<string[]> {
 
 describe("S3 backup job", function () {
   this.timeout(120_000);
-  let moto: Moto;
-  let fixture: AwsFixture;
+  const aws = useJobsAws({ backupBucket: true });
   let s3: S3Client;
 
-  before(async () => {
-    moto = await useMoto();
-  });
-
   beforeEach(async () => {
-    await moto.reset();
-    await createHistoryTable();
-    fixture = await createTopicWithQueue(moto);
     s3 = motoS3();
-    await createBackupBucket(s3);
   });
 
   it("must sync each source bucket under its own prefix and report files and bytes", async () => {
@@ -61,7 +42,7 @@ describe("S3 backup job", function () {
       { Key: "a.txt", Body: "hello" },
       { Key: "dir/b.txt", Body: "world!" },
     ]);
-    const deps = testDeps({ ...fixture.env, S3_SOURCE_BUCKETS: "app-data" });
+    const deps = testDeps({ ...aws.fixture.env, S3_SOURCE_BUCKETS: "app-data" });
     const progress: S3ProgressEvent[] = [];
     const [result] = await runBackups("S3", { onProgress: (p) => progress.push(p) }, deps);
     assert.equal(result!.status, "SUCCEEDED");
@@ -75,7 +56,7 @@ describe("S3 backup job", function () {
     assert.deepEqual(await keys(s3, BACKUP_BUCKET), ["app-data/a.txt", "app-data/dir/b.txt"]);
     assert.ok(progress.length > 0 && progress.every((p) => p.bucket === "app-data"));
     assert.deepEqual(await deps.history.get(result!.jobId), result);
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.equal(message!.MessageAttributes?.type?.Value, "S3");
 
     const [again] = await runBackups("S3", {}, deps);
@@ -98,7 +79,7 @@ describe("S3 backup job", function () {
         Tagging: { TagSet: [{ Key: "Backup", Value: "true" }] },
       }),
     );
-    const results = await runBackups("S3", {}, testDeps({ ...fixture.env, BACKUP_TAG: "Backup=true" }));
+    const results = await runBackups("S3", {}, testDeps({ ...aws.fixture.env, BACKUP_TAG: "Backup=true" }));
     assert.deepEqual(
       results.map((r) => r.resource),
       ["tagged-src"],
@@ -111,7 +92,7 @@ describe("S3 backup job", function () {
       { Key: "a.log", Body: "a" },
       { Key: "archived.log", Body: "cold", StorageClass: "GLACIER" },
     ]);
-    const [result] = await runBackups("S3", { resources: ["logs"] }, testDeps(fixture.env));
+    const [result] = await runBackups("S3", { resources: ["logs"] }, testDeps(aws.fixture.env));
     assert.equal(result!.status, "WARNING");
     assert.equal(result!.metrics?.filesCopied, 1);
     assert.equal(result!.metrics?.filesFailed, 1);
@@ -119,10 +100,10 @@ describe("S3 backup job", function () {
   });
 
   it("must be FAILED when the source bucket does not exist", async () => {
-    const [result] = await runBackups("S3", { resources: ["no-such-bucket"] }, testDeps(fixture.env));
+    const [result] = await runBackups("S3", { resources: ["no-such-bucket"] }, testDeps(aws.fixture.env));
     assert.equal(result!.status, "FAILED");
     assert.match(result!.error!.message, /"no-such-bucket": the bucket does not exist/);
-    const [message] = await drainQueue(fixture);
+    const [message] = await drainQueue(aws.fixture);
     assert.equal((JSON.parse(message!.Message) as BackupResult).status, "FAILED");
   });
 
@@ -143,7 +124,7 @@ describe("S3 backup job", function () {
       }
       await admin.send(new DeleteBucketCommand({ Bucket: "vanishing" }));
     };
-    const deps = testDeps({ ...fixture.env, S3_SYNC_CONCURRENCY: "4" });
+    const deps = testDeps({ ...aws.fixture.env, S3_SYNC_CONCURRENCY: "4" });
     const [result] = await runBackups(
       "S3",
       {
@@ -161,7 +142,7 @@ describe("S3 backup job", function () {
   });
 
   it("must refuse S3 backups without BACKUP_BUCKET", async () => {
-    const env: Record<string, string> = { ...fixture.env, S3_SOURCE_BUCKETS: "app-data" };
+    const env: Record<string, string> = { ...aws.fixture.env, S3_SOURCE_BUCKETS: "app-data" };
     delete env.BACKUP_BUCKET;
     await assert.rejects(
       runBackups("S3", {}, testDeps({ ...env, BACKUP_BUCKET: "" })),

@@ -34,7 +34,8 @@ class MemoryHistory implements HistoryStore {
   }
   async list(query: HistoryQuery): Promise<HistoryPage> {
     this.queries.push(query);
-    return this.nextPage ?? { items: [...this.records.values()] };
+    const prefix = query.jobIdPrefix ?? "";
+    return this.nextPage ?? { items: [...this.records.values()].filter((r) => r.jobId.startsWith(prefix)) };
   }
 }
 
@@ -434,28 +435,120 @@ describe("HTTP API (in-process dependencies)", () => {
   });
 
   describe("POST /api/backups/run", () => {
-    it("must answer 202 with a job id at once while the run continues in the background", async () => {
+    it("must answer 202 with the run id and the one job id its result will carry, at once", async () => {
       let finish!: (results: readonly BackupResult[]) => void;
       h.behaviour.run = () => new Promise((resolve) => (finish = resolve));
+      const before = Date.now();
       const answer = await post(h.base, "/api/backups/run", { type: "RDS", resource: "db-instance-1" });
       assert.equal(answer.status, 202);
-      const jobId = String(answer.body.jobId);
-      assert.match(jobId, /^[0-9A-HJKMNP-TV-Z]{26}$/);
-      assert.equal(answer.headers.get("location"), `/api/backups/runs/${jobId}`);
+      const runId = String(answer.body.runId);
+      assert.match(runId, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+      const location = `/api/backups/runs/${runId}`;
+      assert.deepEqual(answer.body, {
+        runId,
+        jobIds: [`${runId}-1`],
+        type: "RDS",
+        resources: ["db-instance-1"],
+        status: "RUNNING",
+        startedAt: answer.body.startedAt,
+        location,
+      });
+      assert.ok(Date.parse(String(answer.body.startedAt)) >= before - 1);
+      assert.equal(answer.headers.get("location"), location);
+      // The runner is told the run id, so the result's job id is the one answered.
       assert.deepEqual(
-        h.runs.map((r) => [r.type, r.options.resources]),
-        [["RDS", ["db-instance-1"]]],
+        h.runs.map((r) => [r.type, r.options.resources, r.options.runId]),
+        [["RDS", ["db-instance-1"], runId]],
       );
 
-      const running = await call(h.base, `/api/backups/runs/${jobId}`, { headers: AUTH });
+      const running = await call(h.base, location, { headers: AUTH });
       assert.equal(running.body.status, "RUNNING");
+      assert.deepEqual(running.body.jobIds, [`${runId}-1`]);
 
-      finish([SEED_FAILURE]);
+      finish([{ ...SEED_FAILURE, jobId: `${runId}-1` }]);
       await new Promise((r) => setImmediate(r));
-      const done = await call(h.base, `/api/backups/runs/${jobId}`, { headers: AUTH });
+      const done = await call(h.base, location, { headers: AUTH });
       assert.equal(done.body.status, "FINISHED");
+      assert.equal(done.body.location, location);
       assert.deepEqual(done.body.results, [
-        { jobId: SEED_FAILURE.jobId, type: "RDS", resource: "db-instance-1", status: "FAILED" },
+        { jobId: `${runId}-1`, type: "RDS", resource: "db-instance-1", status: "FAILED" },
+      ]);
+      assert.equal(h.history.queries.length, 0, "a run this task knows needs no history read");
+    });
+
+    it("must give a multi-target run a run id and no job ids, which are known only once targets are", async () => {
+      h.behaviour.run = async (_type, options) => [
+        { ...SEED_SUCCESS, jobId: `${options.runId}-1`, resource: "vol-a" },
+        { ...SEED_SUCCESS, jobId: `${options.runId}-2`, resource: "vol-b" },
+      ];
+      for (const body of [{ type: "EBS" }, { type: "ALL" }]) {
+        const answer = await post(h.base, "/api/backups/run", body);
+        assert.equal(answer.status, 202);
+        const runId = String(answer.body.runId);
+        assert.equal("jobIds" in answer.body, false, answer.text);
+        assert.equal(answer.body.location, `/api/backups/runs/${runId}`);
+        assert.equal(h.runs.at(-1)?.options.runId, runId);
+        await new Promise((r) => setImmediate(r));
+        const done = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+        assert.deepEqual(
+          (done.body.results as { jobId: string }[]).map((r) => r.jobId),
+          [`${runId}-1`, `${runId}-2`],
+        );
+      }
+    });
+
+    it("must answer for a run this task did not start from the results recorded in the history", async () => {
+      const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+      for (const [jobId, resource] of [
+        [`${runId}-2`, "vol-b"],
+        [`${runId}-10`, "vol-j"],
+        [`${runId}-1`, "vol-a"],
+        [`${runId}0-1`, "vol-other-run"],
+        ["01JC9Z3Q8W6T4Y2K1M0N7P5R3T", "vol-standalone"],
+      ] as const) {
+        await h.history.put({ ...SEED_SUCCESS, jobId, resource });
+      }
+      const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(answer.body, {
+        runId,
+        status: "RECORDED",
+        results: [
+          { jobId: `${runId}-1`, type: "EBS", resource: "vol-a", status: "SUCCEEDED" },
+          { jobId: `${runId}-2`, type: "EBS", resource: "vol-b", status: "SUCCEEDED" },
+          { jobId: `${runId}-10`, type: "EBS", resource: "vol-j", status: "SUCCEEDED" },
+        ],
+        location: `/api/backups/runs/${runId}`,
+      });
+      // Read from the run's start (in its ULID, less a minute of clock slack), by prefix.
+      assert.deepEqual(h.history.queries, [
+        { jobIdPrefix: `${runId}-`, from: "2024-11-10T02:39:38.172Z", limit: 100 },
+      ]);
+    });
+
+    it("must find a run's results with GET /api/backups/jobs?runId=", async () => {
+      const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+      await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1` });
+      await h.history.put({ ...SEED_SUCCESS, jobId: "01JC9Z3Q8W6T4Y2K1M0N7P5R3T" });
+      const answer = await call(h.base, `/api/backups/jobs?runId=${runId}&status=SUCCEEDED`, {
+        headers: AUTH,
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        (answer.body.items as BackupResult[]).map((r) => r.jobId),
+        [`${runId}-1`],
+      );
+      const explicit = await call(h.base, `/api/backups/jobs?runId=${runId}&from=2024-11-01T00:00:00Z`, {
+        headers: AUTH,
+      });
+      assert.equal(explicit.status, 200, explicit.text);
+      assert.deepEqual(h.history.queries, [
+        { status: "SUCCEEDED", limit: 20, jobIdPrefix: `${runId}-`, from: "2024-11-10T02:39:38.172Z" },
+        { from: "2024-11-01T00:00:00Z", limit: 20, jobIdPrefix: `${runId}-` },
+      ]);
+      const bad = await call(h.base, "/api/backups/jobs?runId=not%20an%20id", { headers: AUTH });
+      assert.deepEqual(errorOf(bad).issues, [
+        { field: "runId", problem: "must be a run id as POST /api/backups/run returned it" },
       ]);
     });
 
@@ -466,7 +559,7 @@ describe("HTTP API (in-process dependencies)", () => {
       const answer = await post(h.base, "/api/backups/run", { type: "EBS" });
       assert.equal(answer.status, 202);
       await new Promise((r) => setImmediate(r));
-      const state = await call(h.base, `/api/backups/runs/${String(answer.body.jobId)}`, { headers: AUTH });
+      const state = await call(h.base, `/api/backups/runs/${String(answer.body.runId)}`, { headers: AUTH });
       assert.equal(state.body.status, "FAILED");
       assert.equal(state.body.error, "nothing to back up for EBS; webhook [REDACTED]");
     });
@@ -489,10 +582,13 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(h.runs.length, 0);
     });
 
-    it("must 404 an unknown run id", async () => {
-      const answer = await call(h.base, "/api/backups/runs/nope", { headers: AUTH });
-      assert.equal(answer.status, 404);
-      assert.equal(errorOf(answer).code, "NOT_FOUND");
+    it("must 404 a run neither this task nor the history knows", async () => {
+      await h.history.put({ ...SEED_SUCCESS, jobId: "01JC9Z3Q8W6T4Y2K1M0N7P5R3S-1" });
+      for (const runId of ["nope", "01JC9Z3Q8W6T4Y2K1M0N7P5R3T", "bad%20id"]) {
+        const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+        assert.equal(answer.status, 404, runId);
+        assert.equal(errorOf(answer).code, "NOT_FOUND");
+      }
     });
   });
 

@@ -33,6 +33,7 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
   let service: RunningService;
   let env: NodeJS.ProcessEnv;
   let volumeId: string;
+  let otherVolumeId: string;
   const logs: string[] = [];
   const answers: string[] = [];
 
@@ -66,6 +67,10 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
       new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: true }),
     );
     volumeId = volume.VolumeId!;
+    const other = await ec2.send(
+      new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8, Encrypted: true }),
+    );
+    otherVolumeId = other.VolumeId!;
     slack = await FakeSlack.start();
     notion = await startFakeNotion();
     database = notion.addDatabase();
@@ -77,7 +82,7 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
       NOTION_TOKEN: notion.token,
       NOTION_DATABASE_ID: database.databaseId,
       NOTION_API_BASE_URL: notion.url,
-      EBS_VOLUME_IDS: volumeId,
+      EBS_VOLUME_IDS: `${volumeId},${otherVolumeId}`,
       PORT: "0",
       HOST: "127.0.0.1",
     };
@@ -187,7 +192,10 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
   it("must run an EBS backup in the background whose result reaches Slack and Notion", async () => {
     const started = await post("/api/backups/run", { type: "EBS", resource: volumeId });
     assert.equal(started.status, 202, JSON.stringify(started.body));
-    const runPath = `/api/backups/runs/${String(started.body.jobId)}`;
+    const runId = String(started.body.runId);
+    const runPath = `/api/backups/runs/${runId}`;
+    assert.equal(started.body.location, runPath);
+    assert.deepEqual(started.body.jobIds, [`${runId}-1`]);
     let state = (await api(runPath)).body;
     for (let i = 0; i < 300 && state.status === "RUNNING"; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -197,6 +205,8 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
     const [summary] = state.results as { jobId: string; resource: string; status: string }[];
     assert.equal(summary?.resource, volumeId);
     assert.equal(summary?.status, "SUCCEEDED");
+    // The job id answered at once is the one in history, Slack and Notion.
+    assert.equal(summary?.jobId, `${runId}-1`);
 
     // What the Lambdas subscribed to the topic would receive.
     const published = await drainQueue(fixture);
@@ -219,6 +229,62 @@ describe("HTTP service wired from the environment (fakes + moto)", function () {
       (history.body.items as BackupResult[]).map((r) => r.jobId),
       [summary?.jobId],
     );
+  });
+
+  it("must name every result of a multi-target run after its run id, and answer for it on another task", async () => {
+    const started = await post("/api/backups/run", { type: "EBS" });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const runId = String(started.body.runId);
+    assert.equal("jobIds" in started.body, false);
+    // A second task of the service: same environment, its own process state.
+    const other = await startService(env, createLogger({ level: "silent" }));
+    try {
+      const ask = async (base: string) => {
+        const res = await fetch(`${base}/api/backups/runs/${runId}`, {
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      let elsewhere = await ask(other.url);
+      for (
+        let i = 0;
+        i < 300 && (elsewhere.status !== 200 || (elsewhere.body.results as unknown[]).length < 2);
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+        elsewhere = await ask(other.url);
+      }
+      const expected = [
+        { jobId: `${runId}-1`, type: "EBS", resource: volumeId, status: "SUCCEEDED" },
+        { jobId: `${runId}-2`, type: "EBS", resource: otherVolumeId, status: "SUCCEEDED" },
+      ];
+      assert.deepEqual(elsewhere.body, {
+        runId,
+        status: "RECORDED",
+        results: expected,
+        location: `/api/backups/runs/${runId}`,
+      });
+      let here = await ask(service.url);
+      for (let i = 0; i < 300 && here.body.status === "RUNNING"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        here = await ask(service.url);
+      }
+      assert.equal(here.body.status, "FINISHED");
+      assert.deepEqual(here.body.results, expected);
+
+      const listed = await api(`/api/backups/jobs?runId=${runId}`);
+      assert.deepEqual((listed.body.items as BackupResult[]).map((r) => r.jobId).sort(), [
+        `${runId}-1`,
+        `${runId}-2`,
+      ]);
+      const published = (await drainQueue(fixture)).map((m) => parseEventJson(m.Message));
+      assert.deepEqual(published.map((e) => (e.schema === "backup.result.v1" ? e.jobId : e.schema)).sort(), [
+        `${runId}-1`,
+        `${runId}-2`,
+      ]);
+    } finally {
+      await other.close();
+    }
   });
 
   it("must page through the history with the cursor", async () => {

@@ -62,7 +62,8 @@ describe("HTTP service shutdown", function () {
     });
     const { child, url } = started;
     slack.stall(HOOK, 1_500);
-    const exited = once(child, "exit");
+    // "close", not "exit": a child's stdout may still hold unread lines when "exit" is emitted.
+    const exited = once(child, "close");
     const inFlight = fetch(`${url}/api/test/slack`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}` },
@@ -88,6 +89,29 @@ describe("HTTP service shutdown", function () {
     assert.match(lines.at(-1) ?? "", /shut down cleanly/);
     for (const secret of [API_TOKEN, HOOK])
       assert.ok(!started.output().includes(secret), `${secret} was logged`);
+  });
+
+  it("must write every log line, the last one included, before exiting when stdout drains slowly", async () => {
+    started = await startProcess({ API_TOKEN, PORT: "0", HOST: "127.0.0.1", RATE_LIMIT_MAX: "100000" });
+    const { child, url } = started;
+    const exited = once(child, "close");
+    // Stop reading: a busy log driver. Well over a pipe buffer (64 KiB) of request lines queue up.
+    child.stdout?.pause();
+    const REQUESTS = 2_000;
+    for (let i = 0; i < REQUESTS; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${url}/api/backups/jobs`).then((r) => r.text())),
+      );
+    }
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    child.stdout?.resume();
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0);
+    const lines = started.output().trim().split("\n");
+    // Each refused request (401) is one "request completed" line.
+    assert.equal(lines.filter((l) => l.includes('"url":"/api/backups/jobs"')).length, REQUESTS);
+    assert.match(lines.at(-1) ?? "", /shut down cleanly/);
   });
 
   it("must exit 1 with the missing setting named when no API token is configured", async () => {

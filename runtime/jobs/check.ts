@@ -4,7 +4,9 @@
  * in the backup bucket, and the backup bucket versioned, encrypted and closed to the public.
  * With DR_REGION, the same for the DR copies there, and every recent own snapshot must have its
  * copy: copies are started by the jobs but not awaited (they can take hours), so this is where a
- * copy that never completes, or was never made, shows up.
+ * copy that never completes, or was never made, shows up. Likewise an own snapshot the job left
+ * `SnapshotPending` (still in progress when its wait ran out) is reported if it is not done
+ * within SNAPSHOT_PENDING_GRACE_HOURS.
  * Only problems become findings; CRITICAL makes the check FAILED, WARNING makes it WARNING.
  */
 import { paginateDescribeSnapshots, type EC2Client } from "@aws-sdk/client-ec2";
@@ -18,14 +20,10 @@ import { ulid } from "ulid";
 import type { Finding, IntegrityCheck, Status } from "../events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
+import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";
 import { compareBackup } from "./s3-sync";
 import { COPY_OF_TAG, isManaged, MANAGED_TAG, SOURCE_TAG } from "./tags";
 
-/**
- * A DR copy still in progress after this long is reported. Cross-region copies of large first
- * snapshots can take hours; one not done within a day is behind the next daily backup.
- */
-export const DR_COPY_GRACE_HOURS = 24;
 const HOUR_MS = 3_600_000;
 
 export interface CheckInput {
@@ -61,7 +59,10 @@ function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined,
   return tags?.find((t) => t.Key === key)?.Value;
 }
 
-/** A copy in progress within the grace period is fine; after it, it is late. */
+/**
+ * A snapshot or copy in progress within the grace period is fine: the job reported it as
+ * `SnapshotPending` (or started the copy without waiting for it). After it, it is late.
+ */
 function pendingFinding(
   scope: Scope,
   kind: "EBS snapshot" | "DB snapshot",
@@ -70,11 +71,11 @@ function pendingFinding(
   createdAt: Date | undefined,
 ): string | undefined {
   const shown = state ?? "in an unknown state";
-  if (!scope.drRegion) return `${kind} is ${shown}, not ${wanted}`;
   const ageHours = createdAt ? (scope.now.getTime() - createdAt.getTime()) / HOUR_MS : Infinity;
-  if (ageHours < DR_COPY_GRACE_HOURS) return undefined;
+  if (ageHours < SNAPSHOT_PENDING_GRACE_HOURS) return undefined;
   const age = Number.isFinite(ageHours) ? ` after ${Math.floor(ageHours)} h` : "";
-  return `${kind} DR copy is still ${shown}${age}, not ${wanted}`;
+  const what = scope.drRegion ? `${kind} DR copy` : kind;
+  return `${what} is still ${shown}${age}, not ${wanted}`;
 }
 
 async function checkEbs(

@@ -16,8 +16,18 @@ import pLimit from "p-limit";
 import type { BackupResult } from "../events";
 import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
+import { snapshotPendingMessage, SNAPSHOT_PENDING_CODE } from "./pending";
 import { copyEbsSnapshot } from "./dr-copy";
-import { awsErrorCode, finishRun, GIB, messageOf, startRun, type Outcome, type RunClock } from "./result";
+import {
+  awsErrorCode,
+  finishRun,
+  GIB,
+  messageOf,
+  startRun,
+  type JobIdFor,
+  type Outcome,
+  type RunClock,
+} from "./result";
 import { snapshotTags } from "./tags";
 import { waitBounds } from "./wait";
 
@@ -89,12 +99,13 @@ export async function backupEbsVolumes(
   volumeIds: readonly string[],
   options: EbsOptions = {},
   signal?: AbortSignal,
+  jobIdFor?: JobIdFor,
 ): Promise<BackupResult[]> {
   const limit = pLimit(options.concurrency ?? EBS_CONCURRENCY);
   const started = await Promise.all(
     volumeIds.map((volumeId) =>
       limit(async (): Promise<Started> => {
-        const clock = startRun(deps.now());
+        const clock = startRun(deps.now(), jobIdFor?.(volumeId));
         if (signal?.aborted)
           return { volumeId, clock, failure: abortedOutcome(signal, "before its snapshot was started") };
         try {
@@ -162,6 +173,22 @@ export async function backupEbsVolumes(
               { metrics },
             ),
           );
+        }
+        if (snapshot?.State === "pending") {
+          // Created and progressing: first snapshots of big volumes take hours. Not a failure;
+          // the integrity check reports it if it is still pending after its grace period.
+          return finishRun(s.clock, "EBS", s.volumeId, deps.now(), {
+            status: "WARNING",
+            metrics,
+            error: {
+              message: snapshotPendingMessage(
+                `Snapshot ${s.snapshotId}`,
+                "pending",
+                deps.settings.jobTimeoutSeconds,
+              ),
+              code: SNAPSHOT_PENDING_CODE,
+            },
+          });
         }
         if (snapshot?.State !== "completed") {
           const message =

@@ -12,6 +12,8 @@ import { backupRdsInstances, type RdsOptions } from "./rds";
 import { DeliveryError, publishEvent, recordResult } from "./record";
 import { aggregateWeek, recordsIn, weekPeriod } from "./report";
 import { applyRetention } from "./retention";
+import type { JobIdFor } from "./result";
+import { assertRunId, runJobId } from "./run-ids";
 import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
 
@@ -19,6 +21,7 @@ export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
 export type { S3ProgressEvent } from "./s3";
 export { ABORTED_CODE } from "./abort";
+export { runJobId, runIdOf, runJobPrefix, runStartedAt } from "./run-ids";
 export { weekPeriod, aggregateWeek } from "./report";
 export { applyRetention } from "./retention";
 
@@ -41,6 +44,12 @@ export interface RunOptions {
    * Retention is skipped.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Names the run so its results can be found: the n-th resource of the plan (EBS targets, then
+   * RDS, then S3, each in target order) gets job id `<runId>-<n>`, n from 1 (./run-ids.ts).
+   * Without it every result gets its own ULID.
+   */
+  readonly runId?: string;
 }
 
 function resolveDeps(deps?: Partial<JobDeps>): JobDeps {
@@ -79,6 +88,7 @@ export async function runBackups(
       { field: "resources", problem: "requires type EBS, RDS or S3" },
     ]);
   }
+  if (options.runId !== undefined) assertRunId(options.runId);
   const deps = resolveDeps(depsIn);
   const log = deps.logger;
   const wanted = type === "ALL" ? (["EBS", "RDS", "S3"] as const) : ([type] as const);
@@ -103,20 +113,31 @@ export async function runBackups(
     ? required(deps.settings, "backupBucket", "BACKUP_BUCKET")
     : undefined;
 
-  const { signal } = options;
+  const { signal, runId } = options;
+  const allocated = new Map<string, string>();
+  if (runId !== undefined) {
+    let n = 0;
+    for (const { kind, targets } of plan)
+      for (const target of targets) allocated.set(`${kind}:${target}`, runJobId(runId, ++n));
+  }
+  const jobIdFor =
+    (kind: string): JobIdFor =>
+    (resource) =>
+      allocated.get(`${kind}:${resource}`);
   const results: BackupResult[] = [];
   const failures: string[] = [];
   for (const { kind, targets } of plan) {
     log.info({ type: kind, targets: targets.length }, "backup started");
     const batch =
       kind === "EBS"
-        ? await backupEbsVolumes(deps, targets, options.ebs, signal)
+        ? await backupEbsVolumes(deps, targets, options.ebs, signal, jobIdFor(kind))
         : kind === "RDS"
-          ? await backupRdsInstances(deps, targets, options.rds, signal)
+          ? await backupRdsInstances(deps, targets, options.rds, signal, jobIdFor(kind))
           : await backupS3Buckets(deps, backupBucket ?? "", targets, {
               ...options.s3,
               onProgress: options.onProgress,
               signal,
+              jobIdFor: jobIdFor(kind),
             });
     for (const result of batch) {
       await recordResult(deps, result, failures);

@@ -13,8 +13,18 @@ import pLimit from "p-limit";
 import type { BackupResult } from "../events";
 import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
+import { snapshotPendingMessage, SNAPSHOT_PENDING_CODE } from "./pending";
 import { copyRdsSnapshot } from "./dr-copy";
-import { awsErrorCode, finishRun, GIB, messageOf, startRun, type Outcome, type RunClock } from "./result";
+import {
+  awsErrorCode,
+  finishRun,
+  GIB,
+  messageOf,
+  startRun,
+  type JobIdFor,
+  type Outcome,
+  type RunClock,
+} from "./result";
 import { snapshotTags } from "./tags";
 import { waitBounds } from "./wait";
 
@@ -140,6 +150,18 @@ async function backupOne(
       ),
     );
   }
+  if (snapshot?.Status === "creating") {
+    // Created and progressing (large first snapshots take hours): the integrity check follows it.
+    return finishRun(clock, "RDS", instanceId, deps.now(), {
+      status: "WARNING",
+      metrics,
+      verification: { dbVerified: false },
+      error: {
+        message: snapshotPendingMessage(`DB snapshot ${identifier}`, "creating", settings.jobTimeoutSeconds),
+        code: SNAPSHOT_PENDING_CODE,
+      },
+    });
+  }
   if (snapshot?.Status !== "available") {
     return finishRun(clock, "RDS", instanceId, deps.now(), {
       status: "FAILED",
@@ -202,12 +224,13 @@ export async function backupRdsInstances(
   instanceIds: readonly string[],
   options: RdsOptions = {},
   signal?: AbortSignal,
+  jobIdFor?: JobIdFor,
 ): Promise<BackupResult[]> {
   const limit = pLimit(RDS_CONCURRENCY);
   const deadline = Date.now() + deps.settings.jobTimeoutSeconds * 1000;
   return Promise.all(
     instanceIds.map((id) =>
-      limit(() => backupOne(deps, id, startRun(deps.now()), options, deadline, signal)),
+      limit(() => backupOne(deps, id, startRun(deps.now(), jobIdFor?.(id)), options, deadline, signal)),
     ),
   );
 }

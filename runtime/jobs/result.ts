@@ -12,8 +12,11 @@ export interface RunClock {
   readonly startedAt: Date;
 }
 
-export function startRun(now: Date): RunClock {
-  return { jobId: ulid(now.getTime()), startedAt: now };
+/** The job id a run allocated for a resource in advance (the service's 202), if any. */
+export type JobIdFor = (resource: string) => string | undefined;
+
+export function startRun(now: Date, jobId?: string): RunClock {
+  return { jobId: jobId ?? ulid(now.getTime()), startedAt: now };
 }
 
 export interface Outcome {

@@ -6,7 +6,7 @@
 import type { BackupResult } from "../events";
 import { abortedOutcome, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
-import { awsErrorCode, finishRun, messageOf, startRun } from "./result";
+import { awsErrorCode, finishRun, messageOf, startRun, type JobIdFor } from "./result";
 import { syncBucket, type S3SyncProgress } from "./s3-sync";
 
 export interface S3ProgressEvent extends S3SyncProgress {
@@ -36,6 +36,8 @@ export interface S3Options {
   readonly partSizeBytes?: number;
   /** Aborts the sync in progress; buckets not yet started end FAILED without starting. */
   readonly signal?: AbortSignal;
+  /** Job ids allocated in advance per source bucket; a fresh ULID otherwise. */
+  readonly jobIdFor?: JobIdFor;
 }
 
 const FAILURES_IN_MESSAGE = 5;
@@ -49,7 +51,7 @@ export async function backupS3Buckets(
   const results: BackupResult[] = [];
   // Buckets one after another: each sync already runs S3_SYNC_CONCURRENCY copies at once.
   for (const bucket of sourceBuckets) {
-    const clock = startRun(deps.now());
+    const clock = startRun(deps.now(), options.jobIdFor?.(bucket));
     const { signal } = options;
     if (signal?.aborted) {
       results.push(

@@ -26,6 +26,8 @@ export interface BackupRunOptions {
   readonly resources?: readonly string[];
   /** Aborted when the service shuts down before the run finished. */
   readonly signal?: AbortSignal;
+  /** The run's id: the n-th result's job id must be `<runId>-<n>` (runtime/jobs/run-ids.ts). */
+  readonly runId?: string;
 }
 
 export interface BackupRunner {

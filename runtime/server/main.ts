@@ -4,6 +4,7 @@
  * waits for background backup runs up to SHUTDOWN_GRACE_SECONDS, then exits 0.
  */
 import type { FastifyInstance } from "fastify";
+import pino from "pino";
 import { redactText } from "../redact";
 import { createLogger, type Logger } from "../logger";
 import { buildServer } from "./app";
@@ -31,8 +32,10 @@ export async function startService(
 }
 
 /** Starts the service and resolves once it has shut down after a signal. */
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const logger = createLogger({ name: "drox-backup-service" });
+export async function serve(
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = createLogger({ name: "drox-backup-service" }),
+): Promise<void> {
   const service = await startService(env, logger);
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
@@ -50,10 +53,33 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   });
 }
 
+/** Longest wait for the last log lines to reach stdout before exiting anyway. */
+const LOG_FLUSH_MS = 2_000;
+
+/**
+ * Ends the log stream and resolves once every line is written. pino's default stdout stream writes
+ * asynchronously, and its exit hook (flushSync) skips a write still in flight: exiting right after
+ * the last log call lost "shut down cleanly" whenever stdout was slow to drain (a busy reader, as
+ * under load or a slow log driver).
+ */
+function endLog(destination: ReturnType<typeof pino.destination>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, LOG_FLUSH_MS);
+    timer.unref();
+    destination.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    destination.end();
+  });
+}
+
 /** For entry points: runs the service, exits 0 after a clean shutdown and 1 on a startup error. */
 export function serveAndExit(env: NodeJS.ProcessEnv = process.env): void {
-  serve(env).then(
-    () => process.exit(0),
+  const destination = pino.destination({ dest: 1, sync: false });
+  const logger = createLogger({ name: "drox-backup-service", destination });
+  serve(env, logger).then(
+    () => endLog(destination).then(() => process.exit(0)),
     (error: unknown) => {
       const message = redactText(error instanceof Error ? error.message : String(error));
       process.stderr.write(`drox-backup serve: ${message}\n`);

@@ -7,6 +7,7 @@ import { ulid } from "ulid";
 import type { BackupResult } from "../events";
 import type { Logger } from "../logger";
 import { redactText } from "../redact";
+import { runJobId } from "../jobs/run-ids";
 import type { RunType } from "./deps";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED";
@@ -15,6 +16,8 @@ export interface RunState {
   readonly runId: string;
   readonly type: RunType;
   readonly resources: readonly string[];
+  /** The job ids the results will carry, when known before the run starts (one resource). */
+  readonly jobIds?: readonly string[];
   readonly startedAt: string;
   status: RunStatus;
   finishedAt?: string;
@@ -32,23 +35,29 @@ export class RunTracker {
 
   constructor(private readonly log: Logger) {}
 
-  /** Starts `task` in the background and returns its state at once. */
+  /**
+   * Starts `task` in the background and returns its state at once. The task must give its results
+   * the job ids `<runId>-<n>`; a run of one resource has exactly one, `<runId>-1`.
+   */
   start(
     type: RunType,
     resources: readonly string[],
-    task: (signal: AbortSignal) => Promise<readonly BackupResult[]>,
+    task: (signal: AbortSignal, runId: string) => Promise<readonly BackupResult[]>,
   ): RunState {
+    const now = Date.now();
+    const runId = ulid(now);
     const state: RunState = {
-      runId: ulid(),
+      runId,
       type,
       resources,
-      startedAt: new Date().toISOString(),
+      ...(type !== "ALL" && resources.length === 1 ? { jobIds: [runJobId(runId, 1)] } : {}),
+      startedAt: new Date(now).toISOString(),
       status: "RUNNING",
     };
     this.runs.set(state.runId, state);
     const abort = new AbortController();
     const promise = Promise.resolve()
-      .then(() => task(abort.signal))
+      .then(() => task(abort.signal, runId))
       .then(
         (results) => {
           state.status = "FINISHED";

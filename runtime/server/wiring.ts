@@ -75,7 +75,11 @@ export async function createServiceDepsFromEnv(
     notion: { writeTestPage: async () => (await notion()).writeTestPage() },
     backups: {
       run: async (type, options) =>
-        runBackups(type, { resources: options.resources, signal: options.signal }, await jobs()),
+        runBackups(
+          type,
+          { resources: options.resources, signal: options.signal, runId: options.runId },
+          await jobs(),
+        ),
     },
     history,
     publisher,

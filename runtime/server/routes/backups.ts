@@ -6,7 +6,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { BackupTypeSchema, parseBackupResult, StatusSchema, type BackupResult } from "../../events";
-import type { HistoryStore } from "../../history";
+import type { HistoryStore, JobRecord } from "../../history";
+import { runIdOf, runJobPrefix, runStartedAt } from "../../jobs/run-ids";
 import type { EventPublisher } from "../../publisher";
 import { RUN_TYPES, type BackupRunner } from "../deps";
 import { HttpError } from "../errors";
@@ -30,6 +31,34 @@ const datetime = z.iso.datetime({
 
 export const MAX_PAGE_SIZE = 100;
 
+const runIdParam = z
+  .string()
+  .regex(/^[A-Za-z0-9._:/@+=-]{1,100}$/, "must be a run id as POST /api/backups/run returned it");
+
+/** Pages read when a run is looked up in the history (a run with more results is cut off). */
+const RUN_LOOKUP_PAGES = 20;
+
+/** The results of run `runId` recorded so far, in job id order (`<runId>-1`, `-2`, …). */
+async function recordedResults(history: HistoryStore, runId: string): Promise<JobRecord[]> {
+  const started = runStartedAt(runId);
+  const found: JobRecord[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < RUN_LOOKUP_PAGES; page++) {
+    const out = await history.list({
+      jobIdPrefix: runJobPrefix(runId),
+      // A result finishes after its run started (a minute of slack for clocks between tasks).
+      ...(started ? { from: new Date(started.getTime() - 60_000).toISOString() } : {}),
+      limit: MAX_PAGE_SIZE,
+      ...(cursor ? { cursor } : {}),
+    });
+    found.push(...out.items.filter((r) => runIdOf(r.jobId) === runId));
+    cursor = out.nextCursor;
+    if (!cursor) break;
+  }
+  const n = (jobId: string) => Number(jobId.slice(runJobPrefix(runId).length));
+  return found.sort((a, b) => n(a.jobId) - n(b.jobId));
+}
+
 const JobsQuery = z
   .strictObject({
     from: datetime.optional(),
@@ -43,6 +72,7 @@ const JobsQuery = z
       .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
       .default(20),
     cursor: z.string().min(1).max(4096).optional(),
+    runId: runIdParam.optional(),
   })
   .refine((q) => !(q.from && q.to && Date.parse(q.to) <= Date.parse(q.from)), {
     path: ["to"],
@@ -63,21 +93,58 @@ export function backupRoutes(
   app.post("/api/backups/run", async (request, reply) => {
     const body = parseOr400(RunRequest, request.body, "run request");
     const resources = body.resource ? [body.resource] : [];
-    const run = runs.start(body.type, resources, (signal) =>
-      backups.run(body.type, { resources: resources.length > 0 ? resources : undefined, signal }),
+    const run = runs.start(body.type, resources, (signal, runId) =>
+      backups.run(body.type, {
+        resources: resources.length > 0 ? resources : undefined,
+        signal,
+        runId,
+      }),
     );
-    request.log.info({ runId: run.runId, type: body.type, resources }, "backup run started");
+    const location = `/api/backups/runs/${run.runId}`;
+    request.log.info(
+      { runId: run.runId, jobIds: run.jobIds, type: body.type, resources },
+      "backup run started",
+    );
     return reply
       .code(202)
-      .header("location", `/api/backups/runs/${run.runId}`)
-      .send({ jobId: run.runId, type: run.type, resources, status: run.status, startedAt: run.startedAt });
+      .header("location", location)
+      .send({
+        runId: run.runId,
+        ...(run.jobIds ? { jobIds: run.jobIds } : {}),
+        type: run.type,
+        resources,
+        status: run.status,
+        startedAt: run.startedAt,
+        location,
+      });
   });
 
+  // The task that started a run knows it while it runs (and a while after); any task can answer
+  // from the history once results are recorded, since their job ids carry the run id.
   app.get<{ Params: { runId: string } }>("/api/backups/runs/:runId", async (request) => {
-    const run = runs.get(request.params.runId);
-    if (!run)
-      throw new HttpError(404, "NOT_FOUND", "no such run on this task (finished runs are in the history)");
-    return run;
+    const { runId } = request.params;
+    const location = `/api/backups/runs/${runId}`;
+    const run = runs.get(runId);
+    if (run) return { ...run, location };
+    if (!runIdParam.safeParse(runId).success) throw new HttpError(404, "NOT_FOUND", "no such run");
+    const recorded = await recordedResults(history, runId);
+    if (recorded.length === 0)
+      throw new HttpError(
+        404,
+        "NOT_FOUND",
+        "no such run on this task and no result of it recorded yet (a run records each result as it finishes)",
+      );
+    return {
+      runId,
+      status: "RECORDED",
+      results: recorded.map((r) => ({
+        jobId: r.jobId,
+        type: r.type,
+        resource: r.resource,
+        status: r.status,
+      })),
+      location,
+    };
   });
 
   // Concurrent reports of one job id on this task share one outcome, so only one is published.
@@ -122,8 +189,16 @@ export function backupRoutes(
   });
 
   app.get("/api/backups/jobs", async (request) => {
-    const query = parseOr400(JobsQuery, request.query, "query");
-    const page = await history.list(query);
+    const { runId, ...query } = parseOr400(JobsQuery, request.query, "query");
+    const started = runId === undefined ? undefined : runStartedAt(runId);
+    const page = await history.list({
+      ...query,
+      ...(runId === undefined ? {} : { jobIdPrefix: runJobPrefix(runId) }),
+      // A run's results finish after it started: no need to read further back.
+      ...(query.from === undefined && started
+        ? { from: new Date(started.getTime() - 60_000).toISOString() }
+        : {}),
+    });
     return { items: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   });
 }
