@@ -264,7 +264,8 @@ describe("container image (Dockerfile performed without Docker)", function () {
     let output = "";
     service.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     service.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(service, "exit");
+    // "close", not "exit": the child's last stdout lines may still be unread when it exits.
+    const exited = once(service, "close");
 
     const [probe, probeArgs] = nodeFirst(healthcheck);
     let healthy = false;
@@ -295,6 +296,7 @@ describe("container image (Dockerfile performed without Docker)", function () {
     service.kill("SIGTERM");
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0, output);
+    assert.match(output, /"msg":"shut down cleanly"/);
     assert.ok(!output.includes(API_TOKEN));
   });
 });

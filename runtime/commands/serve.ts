@@ -4,7 +4,7 @@
  * exits 2 with the setting named, through the CLI's usual error handling.
  */
 import type { Command } from "commander";
-import { serve } from "../server/main";
+import { serveUntilStopped } from "../server/main";
 import { EXIT, type CliIo } from "./io";
 
 /** After a clean shutdown, idle keep-alive sockets (AWS SDK, Slack) must not hold the exit up. */
@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       "run the HTTP API on PORT (default 8080) until SIGTERM; needs API_TOKEN or API_TOKEN_SECRET_ARN",
     )
     .action(async () => {
-      await serve(io.env);
+      await serveUntilStopped(io.env);
       io.exitCode = EXIT.OK;
       setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
     });

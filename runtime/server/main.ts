@@ -74,12 +74,21 @@ function endLog(destination: ReturnType<typeof pino.destination>): Promise<void>
   });
 }
 
-/** For entry points: runs the service, exits 0 after a clean shutdown and 1 on a startup error. */
-export function serveAndExit(env: NodeJS.ProcessEnv = process.env): void {
+/**
+ * Runs the service with its own stdout log stream until a signal stops it, then ends the stream so
+ * the last lines ("shut down cleanly") are written before the caller exits.
+ */
+export async function serveUntilStopped(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const destination = pino.destination({ dest: 1, sync: false });
   const logger = createLogger({ name: "drox-backup-service", destination });
-  serve(env, logger).then(
-    () => endLog(destination).then(() => process.exit(0)),
+  await serve(env, logger);
+  await endLog(destination);
+}
+
+/** For entry points: runs the service, exits 0 after a clean shutdown and 1 on a startup error. */
+export function serveAndExit(env: NodeJS.ProcessEnv = process.env): void {
+  serveUntilStopped(env).then(
+    () => process.exit(0),
     (error: unknown) => {
       const message = redactText(error instanceof Error ? error.message : String(error));
       process.stderr.write(`drox-backup serve: ${message}\n`);
