@@ -2,6 +2,7 @@
  * The jobs' settings, read once from the environment (the contract with the infrastructure).
  * Every error names the variable and says what a valid value looks like.
  */
+import { readInt } from "./env";
 import { ConfigError } from "./errors";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./time";
 
@@ -42,15 +43,6 @@ function list(env: NodeJS.ProcessEnv, name: string): string[] {
   return [...new Set(value.split(",").map((item) => item.trim()))].filter((item) => item.length > 0);
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
-    throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
-  }
-  return Number(value);
-}
-
 function tag(env: NodeJS.ProcessEnv, name: string): TagSelector | undefined {
   const value = text(env, name);
   if (value === undefined) return undefined;
@@ -81,7 +73,7 @@ export function readJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettin
   if (topic !== undefined && !topic.startsWith("arn:")) {
     throw new ConfigError(`EVENTS_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:…), got "${topic}"`);
   }
-  const retentionDays = positiveInt(env, "RETENTION_DAYS", 7, 3650);
+  const retentionDays = readInt(env, "RETENTION_DAYS", { default: 7, min: 1, max: 3650 });
   return {
     region,
     eventsTopicArn: topic,
@@ -93,12 +85,12 @@ export function readJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettin
     backupTag: tag(env, "BACKUP_TAG"),
     retentionDays,
     drRegion,
-    drRetentionDays: positiveInt(env, "DR_RETENTION_DAYS", retentionDays, 3650),
+    drRetentionDays: readInt(env, "DR_RETENTION_DAYS", { default: retentionDays, min: 1, max: 3650 }),
     drKmsKeyId: text(env, "DR_KMS_KEY_ID"),
-    s3SyncConcurrency: positiveInt(env, "S3_SYNC_CONCURRENCY", 16, 512),
-    jobTimeoutSeconds: positiveInt(env, "JOB_TIMEOUT_SECONDS", 1800, 86_400),
+    s3SyncConcurrency: readInt(env, "S3_SYNC_CONCURRENCY", { default: 16, min: 1, max: 512 }),
+    jobTimeoutSeconds: readInt(env, "JOB_TIMEOUT_SECONDS", { default: 1800, min: 1, max: 86_400 }),
     displayTimeZone,
-    historyRetentionDays: positiveInt(env, "HISTORY_RETENTION_DAYS", 400, 3650),
+    historyRetentionDays: readInt(env, "HISTORY_RETENTION_DAYS", { default: 400, min: 1, max: 3650 }),
   };
 }
 

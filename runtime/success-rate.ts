@@ -3,6 +3,7 @@
  * never judge one report differently. Also reads SUCCESS_RATE_OK / SUCCESS_RATE_WARN. Kept free of
  * heavy imports: the Lambda handlers, the CLI and the doctor all load it.
  */
+import { readNumber } from "./env";
 import { ConfigError } from "./errors";
 
 export interface Thresholds {
@@ -48,20 +49,10 @@ export function successLevel(rate: number, thresholds: Thresholds = DEFAULT_THRE
   return "bad";
 }
 
-function readRate(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    throw new ConfigError(`${name} must be a number from 0 to 1, e.g. 0.95 (got "${raw}")`);
-  }
-  return value;
-}
-
 /** SUCCESS_RATE_OK / SUCCESS_RATE_WARN, defaults 0.95 / 0.80; a bad value is a ConfigError naming it. */
 export function readThresholds(env: NodeJS.ProcessEnv = process.env): Thresholds {
-  const ok = readRate(env, THRESHOLD_VARS.ok, DEFAULT_THRESHOLDS.ok);
-  const warn = readRate(env, THRESHOLD_VARS.warn, DEFAULT_THRESHOLDS.warn);
+  const ok = readNumber(env, THRESHOLD_VARS.ok, { default: DEFAULT_THRESHOLDS.ok, min: 0, max: 1 });
+  const warn = readNumber(env, THRESHOLD_VARS.warn, { default: DEFAULT_THRESHOLDS.warn, min: 0, max: 1 });
   if (warn > ok) {
     throw new ConfigError(
       `${THRESHOLD_VARS.warn} (${warn}) must not be greater than ${THRESHOLD_VARS.ok} (${ok})`,

@@ -47,12 +47,92 @@ describe("job settings from the environment", () => {
     assert.equal(s.displayTimeZone, "UTC");
   });
 
+  for (const [name, value, message] of [
+    ["RETENTION_DAYS", "seven", 'RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 7 (got "seven")'],
+    ["RETENTION_DAYS", "0", 'RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 7 (got "0")'],
+    ["RETENTION_DAYS", "3651", 'RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 7 (got "3651")'],
+    [
+      "S3_SYNC_CONCURRENCY",
+      "-1",
+      'S3_SYNC_CONCURRENCY must be a whole number from 1 to 512, e.g. 16 (got "-1")',
+    ],
+    [
+      "S3_SYNC_CONCURRENCY",
+      "513",
+      'S3_SYNC_CONCURRENCY must be a whole number from 1 to 512, e.g. 16 (got "513")',
+    ],
+    [
+      "JOB_TIMEOUT_SECONDS",
+      "1.5",
+      'JOB_TIMEOUT_SECONDS must be a whole number from 1 to 86400, e.g. 1800 (got "1.5")',
+    ],
+    [
+      "JOB_TIMEOUT_SECONDS",
+      "86401",
+      'JOB_TIMEOUT_SECONDS must be a whole number from 1 to 86400, e.g. 1800 (got "86401")',
+    ],
+    ["DR_RETENTION_DAYS", "x", 'DR_RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 7 (got "x")'],
+    [
+      "HISTORY_RETENTION_DAYS",
+      "0",
+      'HISTORY_RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 400 (got "0")',
+    ],
+  ] as const) {
+    it(`must reject ${name}=${value} with an error naming the variable, its range and the value`, () => {
+      assert.throws(
+        () => readJobSettings({ [name]: value }),
+        (error: unknown) => error instanceof ConfigError && error.message === message,
+      );
+    });
+  }
+
+  it("must accept each whole-number setting at the bounds of its range", () => {
+    const low = readJobSettings({
+      RETENTION_DAYS: "1",
+      DR_RETENTION_DAYS: "1",
+      S3_SYNC_CONCURRENCY: "1",
+      JOB_TIMEOUT_SECONDS: "1",
+      HISTORY_RETENTION_DAYS: "1",
+    });
+    assert.deepEqual(
+      [
+        low.retentionDays,
+        low.drRetentionDays,
+        low.s3SyncConcurrency,
+        low.jobTimeoutSeconds,
+        low.historyRetentionDays,
+      ],
+      [1, 1, 1, 1, 1],
+    );
+    const high = readJobSettings({
+      RETENTION_DAYS: "3650",
+      DR_RETENTION_DAYS: "3650",
+      S3_SYNC_CONCURRENCY: "512",
+      JOB_TIMEOUT_SECONDS: "86400",
+      HISTORY_RETENTION_DAYS: "3650",
+    });
+    assert.deepEqual(
+      [
+        high.retentionDays,
+        high.drRetentionDays,
+        high.s3SyncConcurrency,
+        high.jobTimeoutSeconds,
+        high.historyRetentionDays,
+      ],
+      [3650, 3650, 512, 86_400, 3650],
+    );
+  });
+
+  it("must name the DR default (RETENTION_DAYS) as the example for DR_RETENTION_DAYS", () => {
+    assert.throws(
+      () => readJobSettings({ RETENTION_DAYS: "14", DR_RETENTION_DAYS: "0" }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === 'DR_RETENTION_DAYS must be a whole number from 1 to 3650, e.g. 14 (got "0")',
+    );
+  });
+
   for (const [name, value, pattern] of [
-    ["RETENTION_DAYS", "seven", /^RETENTION_DAYS must be a whole number/],
-    ["RETENTION_DAYS", "0", /^RETENTION_DAYS must be a whole number from 1/],
-    ["S3_SYNC_CONCURRENCY", "-1", /^S3_SYNC_CONCURRENCY /],
-    ["JOB_TIMEOUT_SECONDS", "1.5", /^JOB_TIMEOUT_SECONDS /],
-    ["DR_RETENTION_DAYS", "x", /^DR_RETENTION_DAYS /],
     ["BACKUP_TAG", "=true", /^BACKUP_TAG must be Key=Value/],
     ["DR_REGION", "Seoul", /^DR_REGION must be an AWS region/],
     ["DISPLAY_TIME_ZONE", "Mars/Base", /^DISPLAY_TIME_ZONE must be an IANA time zone/],

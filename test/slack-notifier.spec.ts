@@ -151,21 +151,53 @@ describe("Slack notifier from the environment", function () {
     });
 
     it("must reject thresholds out of range, unreadable or out of order", async () => {
-      const cases: [NodeJS.ProcessEnv, RegExp][] = [
-        [{ SUCCESS_RATE_OK: "1.5" }, /SUCCESS_RATE_OK must be a number from 0 to 1/],
-        [{ SUCCESS_RATE_WARN: "eighty" }, /SUCCESS_RATE_WARN must be a number from 0 to 1/],
+      const cases: [NodeJS.ProcessEnv, string][] = [
+        [{ SUCCESS_RATE_OK: "1.5" }, 'SUCCESS_RATE_OK must be a number from 0 to 1, e.g. 0.95 (got "1.5")'],
+        [
+          { SUCCESS_RATE_WARN: "eighty" },
+          'SUCCESS_RATE_WARN must be a number from 0 to 1, e.g. 0.8 (got "eighty")',
+        ],
         [
           { SUCCESS_RATE_OK: "0.7", SUCCESS_RATE_WARN: "0.8" },
-          /SUCCESS_RATE_WARN \(0.8\) must not be greater than SUCCESS_RATE_OK \(0.7\)/,
+          "SUCCESS_RATE_WARN (0.8) must not be greater than SUCCESS_RATE_OK (0.7)",
         ],
-        [{ SLACK_MAX_ATTEMPTS: "0" }, /SLACK_MAX_ATTEMPTS must be a number from 1 to 10/],
-        [{ SLACK_MAX_ATTEMPTS: "2.5" }, /SLACK_MAX_ATTEMPTS must be a whole number/],
-        [{ SLACK_TIMEOUT_SECONDS: "-1" }, /SLACK_TIMEOUT_SECONDS/],
+        [
+          { SLACK_MAX_ATTEMPTS: "0" },
+          'SLACK_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 4 (got "0")',
+        ],
+        [
+          { SLACK_MAX_ATTEMPTS: "11" },
+          'SLACK_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 4 (got "11")',
+        ],
+        [
+          { SLACK_MAX_ATTEMPTS: "2.5" },
+          'SLACK_MAX_ATTEMPTS must be a whole number from 1 to 10, e.g. 4 (got "2.5")',
+        ],
+        [
+          { SLACK_TIMEOUT_SECONDS: "-1" },
+          'SLACK_TIMEOUT_SECONDS must be a number from 0.05 to 60, e.g. 5 (got "-1")',
+        ],
+        [
+          { SLACK_RETRY_BUDGET_SECONDS: "901" },
+          'SLACK_RETRY_BUDGET_SECONDS must be a number from 0.1 to 900, e.g. 20 (got "901")',
+        ],
       ];
       for (const [extra, message] of cases) {
         const error = await configError(createSlackNotifierFromEnv(env(extra)));
-        assert.match(error.message, message);
+        assert.equal(error.message, message);
       }
+    });
+
+    it("must read fractional Slack budgets and whole attempts within their ranges", async () => {
+      const settings = await readSlackSettings({
+        SLACK_WEBHOOK_URL: slack.webhookUrl("main"),
+        SLACK_MAX_ATTEMPTS: "10",
+        SLACK_RETRY_BUDGET_SECONDS: "0.1",
+        SLACK_TIMEOUT_SECONDS: "0.05",
+      });
+      assert.equal(settings.retry.maxAttempts, 10);
+      assert.equal(settings.retry.budgetMs, 100);
+      assert.equal(settings.retry.timeoutMs, 50);
     });
 
     it("must read the defaults: Asia/Seoul, 0.95/0.80, 4 attempts in 20 s", async () => {

@@ -117,11 +117,11 @@ describe("success rate: one level for Slack and Notion", () => {
         [{ SUCCESS_RATE_OK: "95%" }, 'SUCCESS_RATE_OK must be a number from 0 to 1, e.g. 0.95 (got "95%")'],
         [
           { SUCCESS_RATE_WARN: "eighty" },
-          'SUCCESS_RATE_WARN must be a number from 0 to 1, e.g. 0.95 (got "eighty")',
+          'SUCCESS_RATE_WARN must be a number from 0 to 1, e.g. 0.8 (got "eighty")',
         ],
         [
           { SUCCESS_RATE_WARN: "-0.1" },
-          'SUCCESS_RATE_WARN must be a number from 0 to 1, e.g. 0.95 (got "-0.1")',
+          'SUCCESS_RATE_WARN must be a number from 0 to 1, e.g. 0.8 (got "-0.1")',
         ],
         [
           { SUCCESS_RATE_OK: "Infinity" },

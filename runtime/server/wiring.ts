@@ -4,7 +4,7 @@
  * are built on first use, so a missing setting fails the route that needs it with a message naming
  * the variable (503 NOT_CONFIGURED) instead of keeping the whole service — and /health — down.
  */
-import { ConfigError } from "../errors";
+import { readInt } from "../env";
 import type { HistoryStore } from "../history";
 import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
 import { startOfDay } from "../jobs/report";
@@ -17,15 +17,6 @@ import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
 import { once } from "../once";
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
-  }
-  return Number(raw);
-}
-
 export interface ServiceSettings {
   readonly port: number;
   readonly host: string;
@@ -37,12 +28,14 @@ export interface ServiceSettings {
 
 export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
   return {
-    port: wholeNumber(env, "PORT", 8080, 65_535),
+    port: readInt(env, "PORT", { default: 8080, min: 0, max: 65_535 }),
     host: env.HOST?.trim() || "0.0.0.0",
+    // 0 means "the default", as an unset variable does.
     rateLimitMax:
-      wholeNumber(env, "RATE_LIMIT_MAX", DEFAULT_RATE_LIMIT.max, 1_000_000) || DEFAULT_RATE_LIMIT.max,
-    trustProxyHops: wholeNumber(env, "TRUST_PROXY_HOPS", 0, 10),
-    shutdownGraceMs: wholeNumber(env, "SHUTDOWN_GRACE_SECONDS", 20, 3_600) * 1000,
+      readInt(env, "RATE_LIMIT_MAX", { default: DEFAULT_RATE_LIMIT.max, min: 0, max: 1_000_000 }) ||
+      DEFAULT_RATE_LIMIT.max,
+    trustProxyHops: readInt(env, "TRUST_PROXY_HOPS", { default: 0, min: 0, max: 10, example: 1 }),
+    shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_SECONDS", { default: 20, min: 0, max: 3_600 }) * 1000,
   };
 }
 

@@ -3,6 +3,7 @@
  * display time zone, the report thresholds and the delivery budget. Every problem is a ConfigError
  * naming the variable; webhook values are secrets and never appear in a message.
  */
+import { readInt, readNumber } from "../env";
 import { ConfigError } from "../errors";
 import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../secrets";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
@@ -46,21 +47,6 @@ export interface SlackSettings {
   readonly retry: RetrySettings;
 }
 
-function readNumber(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  range: { min: number; max: number },
-): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < range.min || value > range.max) {
-    throw new ConfigError(`${name} must be a number from ${range.min} to ${range.max} (got "${raw}")`);
-  }
-  return value;
-}
-
 export function readTimeZone(env: NodeJS.ProcessEnv = process.env): string {
   const timeZone = env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
   if (!isValidTimeZone(timeZone)) {
@@ -72,13 +58,18 @@ export function readTimeZone(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function readRetrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
-  const attempts = readNumber(env, "SLACK_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts, { min: 1, max: 10 });
-  if (!Number.isInteger(attempts)) throw new ConfigError("SLACK_MAX_ATTEMPTS must be a whole number");
-  const budget = readNumber(env, "SLACK_RETRY_BUDGET_SECONDS", DEFAULT_RETRY.budgetMs / 1000, {
+  const attempts = readInt(env, "SLACK_MAX_ATTEMPTS", {
+    default: DEFAULT_RETRY.maxAttempts,
+    min: 1,
+    max: 10,
+  });
+  const budget = readNumber(env, "SLACK_RETRY_BUDGET_SECONDS", {
+    default: DEFAULT_RETRY.budgetMs / 1000,
     min: 0.1,
     max: 900,
   });
-  const timeout = readNumber(env, "SLACK_TIMEOUT_SECONDS", DEFAULT_RETRY.timeoutMs / 1000, {
+  const timeout = readNumber(env, "SLACK_TIMEOUT_SECONDS", {
+    default: DEFAULT_RETRY.timeoutMs / 1000,
     min: 0.05,
     max: 60,
   });
