@@ -154,9 +154,38 @@ function loadableFiles(dir: string, out: string[]): void {
   }
 }
 
+const RELATIVE_REQUIRE = /\brequire\("(\.{1,2}\/[^"]+)"\)/g;
+
 /**
- * Code path options packing exactly the handlers' runtime: the compiled runtime directory plus the
- * loadable files of `packages` and their dependencies, and no package wholesale.
+ * The compiled runtime files the handler module loads: itself and every file it reaches through
+ * relative `require`s (tsc's CommonJS output), and nothing else of the runtime — the jobs, the
+ * HTTP service and the CLI stay out of the Lambdas.
+ */
+export function handlerRuntimeFiles(projectDir: string, runtimeDir: string): string[] {
+  const seen = new Set<string>();
+  const resolve = (from: string, spec: string): string | undefined => {
+    const base = path.resolve(path.dirname(from), spec);
+    for (const candidate of [base, `${base}.js`, path.join(base, "index.js")]) {
+      if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+    }
+    return undefined;
+  };
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of fs.readFileSync(file, "utf8").matchAll(RELATIVE_REQUIRE)) {
+      const target = resolve(file, match[1] ?? "");
+      if (!target) throw new Error(`Lambda package: ${file} requires ${match[1]}, which is not built`);
+      visit(target);
+    }
+  };
+  visit(path.join(projectDir, runtimeDir, "handlers.js"));
+  return [...seen].sort();
+}
+
+/**
+ * Code path options packing exactly the handlers' runtime: the compiled files the handler module
+ * reaches plus the loadable files of `packages` and their dependencies, and no package wholesale.
  */
 export function lambdaPackage(options: LambdaPackageOptions = {}): LambdaPackage {
   const projectDir = options.projectDir ?? process.cwd();
@@ -192,7 +221,7 @@ export function lambdaPackage(options: LambdaPackageOptions = {}): LambdaPackage
   // Pulumi names archive entries by these paths: they must be relative to the program's directory.
   const relative = (file: string) => path.relative(process.cwd(), file).split(path.sep).join("/");
   const extraIncludePaths = files.map(relative).sort();
-  if (runtimeBuilt) extraIncludePaths.unshift(relative(path.join(projectDir, runtimeDir)));
+  if (runtimeBuilt) extraIncludePaths.unshift(...handlerRuntimeFiles(projectDir, runtimeDir).map(relative));
 
   return {
     codePathOptions: { extraIncludePaths, extraExcludePackages: dependencies, extraIncludePackages: [] },

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  handlerRuntimeFiles,
   checkRuntimeBuild,
   HANDLER_PACKAGES,
   isLoadableFile,
@@ -113,6 +114,33 @@ describe("infra: the compiled runtime the Lambdas deploy", () => {
     write("dist/runtime/slack/messages.js", BUILD);
   });
   afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  it("must pack only the compiled files the handler module reaches, not the jobs or the service", () => {
+    const js = (rel: string, body: string) => {
+      fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
+      fs.writeFileSync(path.join(project, rel), body);
+    };
+    js(
+      "dist/runtime/handlers.js",
+      'require("./events");\nrequire("./slack");\nrequire("@notionhq/client");\n',
+    );
+    js("dist/runtime/events.js", 'const z = require("zod");\n');
+    js("dist/runtime/slack/index.js", 'require("./messages");\nrequire("../events");\n');
+    js("dist/runtime/jobs/index.js", 'require("../events");\n');
+    js("dist/runtime/server/app.js", "");
+    const rel = (file: string) => path.relative(project, file).split(path.sep).join("/");
+    assert.deepEqual(handlerRuntimeFiles(project, "dist/runtime").map(rel), [
+      "dist/runtime/events.js",
+      "dist/runtime/handlers.js",
+      "dist/runtime/slack/index.js",
+      "dist/runtime/slack/messages.js",
+    ]);
+    js("dist/runtime/slack/index.js", 'require("./gone");\n');
+    assert.throws(
+      () => handlerRuntimeFiles(project, "dist/runtime"),
+      /requires \.\/gone, which is not built/,
+    );
+  });
 
   it("must find no stale source right after a build", () => {
     assert.deepEqual(staleRuntimeSources(project, "runtime", "dist/runtime"), []);
