@@ -14,7 +14,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import type { HistoryStore, JobRecord } from "../runtime/history";
+import { MemoryHistory } from "../test/support/memory-history";
 
 const TOKEN = "bench-api-token-0123456789abcdef";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -51,21 +51,6 @@ type Kind = "floor" | "service";
 type ChildMessage = { port: number } | { rss: number };
 
 // ---- child: one server ----------------------------------------------------------------------
-
-class MemoryHistory implements HistoryStore {
-  private readonly records = new Map<string, JobRecord>();
-  async put(record: JobRecord): Promise<boolean> {
-    if (this.records.has(record.jobId)) return false;
-    this.records.set(record.jobId, record);
-    return true;
-  }
-  async get(jobId: string): Promise<JobRecord | undefined> {
-    return this.records.get(jobId);
-  }
-  async list(): Promise<{ items: JobRecord[] }> {
-    return { items: [...this.records.values()].slice(0, 20) };
-  }
-}
 
 async function serveChild(kind: Kind): Promise<void> {
   let port: number;

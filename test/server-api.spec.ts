@@ -9,35 +9,15 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { ConfigError, DroxError } from "../runtime/errors";
 import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/events";
-import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "../runtime/history";
 import { createLogger } from "../runtime/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
 import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
+import { MemoryHistory } from "./support/memory-history";
 
 const TOKEN = "sentinel-api-token-3f9a1c7e5b2d4a6f";
 const WEBHOOK = "https://hooks.slack.com/services/T0SENTINEL/B0SENTINEL/sentinelWebhookSecret42";
-
-class MemoryHistory implements HistoryStore {
-  readonly records = new Map<string, JobRecord>();
-  readonly queries: HistoryQuery[] = [];
-  nextPage?: HistoryPage;
-
-  async put(record: JobRecord): Promise<boolean> {
-    if (this.records.has(record.jobId)) return false;
-    this.records.set(record.jobId, record);
-    return true;
-  }
-  async get(jobId: string): Promise<JobRecord | undefined> {
-    return this.records.get(jobId);
-  }
-  async list(query: HistoryQuery): Promise<HistoryPage> {
-    this.queries.push(query);
-    const prefix = query.jobIdPrefix ?? "";
-    return this.nextPage ?? { items: [...this.records.values()].filter((r) => r.jobId.startsWith(prefix)) };
-  }
-}
 
 interface Harness {
   readonly app: FastifyInstance;

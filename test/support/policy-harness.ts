@@ -147,19 +147,24 @@ export async function runResourcePolicy(
     ? policy.validateResource
     : [policy.validateResource];
   for (const validation of validations) {
-    try {
-      await validation?.(args, report);
-    } catch (err) {
-      if (err instanceof NotApplicable) {
-        outcome.notApplicable.push(err.message);
-      } else if (err instanceof UnknownValueError) {
-        outcome.unknown = (err as Error).message;
-      } else {
-        throw err;
-      }
-    }
+    await settle(outcome, async () => validation?.(args, report));
   }
   return outcome;
+}
+
+/** Runs one validation, recording "not applicable" and "unknown at preview" the way the engine does. */
+async function settle(outcome: Outcome, validate: () => Promise<unknown> | unknown): Promise<void> {
+  try {
+    await validate();
+  } catch (err) {
+    if (err instanceof NotApplicable) {
+      outcome.notApplicable.push(err.message);
+    } else if (err instanceof UnknownValueError) {
+      outcome.unknown = (err as Error).message;
+    } else {
+      throw err;
+    }
+  }
 }
 
 export async function runStackPolicy(
@@ -200,18 +205,10 @@ export async function runStackPolicy(
       throw new NotApplicable(reason);
     },
   };
-  try {
-    await policy.validateStack(args, (message, urn) => {
+  await settle(outcome, () =>
+    policy.validateStack(args, (message, urn) => {
       outcome.violations.push({ message, urn, enforcementLevel: level });
-    });
-  } catch (err) {
-    if (err instanceof NotApplicable) {
-      outcome.notApplicable.push(err.message);
-    } else if (err instanceof UnknownValueError) {
-      outcome.unknown = (err as Error).message;
-    } else {
-      throw err;
-    }
-  }
+    }),
+  );
   return outcome;
 }
