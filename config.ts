@@ -8,11 +8,11 @@
  * error messages never contain the value.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./runtime/errors";
+import { ConfigError } from "./runtime/contract/errors";
 import { parseNotionId } from "./runtime/notion/ids";
 import { MIN_TOKEN_LENGTH } from "./runtime/server/auth";
 import { webhookUrlProblem } from "./runtime/slack/webhook-url";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./runtime/time";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./runtime/contract/time";
 import { scheduleExpressionProblem } from "./components/schedule-expression";
 
 /** Non-secret keys, as declared in Pulumi.yaml. */

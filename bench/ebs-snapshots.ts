@@ -15,10 +15,10 @@ import {
 import { Writable } from "node:stream";
 import pLimit from "p-limit";
 import { createEc2Client } from "../runtime/aws/clients";
-import { readJobSettings } from "../runtime/job-settings";
+import { readJobSettings } from "../runtime/settings/jobs";
 import type { JobDeps } from "../runtime/jobs/context";
 import { backupEbsVolumes } from "../runtime/jobs/ebs";
-import { createLogger } from "../runtime/logger";
+import { createLogger } from "../runtime/logging/logger";
 import { useMoto } from "../test/support/moto";
 
 const VOLUMES = Number(process.argv[2] ?? 200);

@@ -65,7 +65,7 @@ async function serveChild(kind: Kind): Promise<void> {
   } else {
     // Loaded here, not at the top, so the floor's RSS is a bare Node process's.
     const { default: pino } = await import("pino");
-    const { createLogger } = await import("../runtime/logger.js");
+    const { createLogger } = await import("../runtime/logging/logger.js");
     const { buildServer } = await import("../runtime/server/app.js");
     let published = 0;
     const notUsed = async (): Promise<never> => {

@@ -11,8 +11,8 @@
  */
 import { Writable } from "node:stream";
 import pLimit from "p-limit";
-import type { BackupResult } from "../runtime/events";
-import { createLogger } from "../runtime/logger";
+import type { BackupResult } from "../runtime/contract/events";
+import { createLogger } from "../runtime/logging/logger";
 import { createNotionLoggerFromEnv } from "../runtime/notion";
 import { startFakeNotion } from "../test/fakes/notion-server";
 

@@ -6,7 +6,7 @@
  *
  *   npm run bench:slack        (≈ 1 minute)
  */
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { createSlackNotifier } from "../runtime/slack/notifier";
 import { DEFAULT_RETRY } from "../runtime/slack/settings";
 import { DEFAULT_THRESHOLDS } from "../runtime/slack/messages";

@@ -3,7 +3,7 @@
  * (runtime/history-dynamodb.ts `historyTableDefinition`): one place to change, and the Store
  * component cannot drift from the code. This maps DynamoDB's CreateTable shape to Pulumi's.
  */
-import { HISTORY_TTL_ATTRIBUTE, historyTableDefinition } from "../runtime/history-dynamodb";
+import { HISTORY_TTL_ATTRIBUTE, historyTableDefinition } from "../runtime/history/dynamodb";
 
 export interface HistoryTableSchema {
   readonly hashKey: string;

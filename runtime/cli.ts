@@ -5,9 +5,9 @@
  * to COMMANDS. Exit codes are documented in runtime/commands/io.ts.
  */
 import { Command, CommanderError } from "commander";
-import { DroxError, ConfigError, ValidationError } from "./errors";
+import { DroxError, ConfigError, ValidationError } from "./contract/errors";
 import { DeliveryError } from "./jobs/record";
-import { redactText } from "./redact";
+import { redactText } from "./logging/redact";
 import { registerCheckCommand } from "./commands/check";
 import { EXIT, type CliIo } from "./commands/io";
 import { registerReportCommand } from "./commands/report";

@@ -5,13 +5,13 @@
  * Clients (and the secrets they need) are built once per cold start.
  */
 import type { SNSEvent } from "aws-lambda";
-import { DroxError } from "./errors";
-import { eventId, parseEventJson, type DroxEvent } from "./events";
-import { createLogger, type Logger } from "./logger";
+import { DroxError } from "./contract/errors";
+import { eventId, parseEventJson, type DroxEvent } from "./contract/events";
+import { createLogger, type Logger } from "./logging/logger";
 import { createNotionLoggerFromEnv, type NotionClientTuning, type NotionLogger } from "./notion";
-import { redactText } from "./redact";
+import { redactText } from "./logging/redact";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "./slack";
-import { once } from "./once";
+import { once } from "./settings/once";
 
 interface RecordFailure {
   readonly messageId: string;

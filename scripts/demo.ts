@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
-import { redactValue } from "../runtime/redact";
+import { redactValue } from "../runtime/logging/redact";
 import { runDemo } from "./demo/run";
 import { deliveredAll, summaryLines } from "./demo/summary";
 

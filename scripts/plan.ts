@@ -7,7 +7,7 @@
  * Secrets are placeholders unless given as PLAN_<KEY> environment variables (e.g. PLAN_SLACKWEBHOOKURL);
  * secret values are never printed.
  */
-import { ConfigError } from "../runtime/errors";
+import { ConfigError } from "../runtime/contract/errors";
 import { isSecretValue, runProgram, stackConfig, type RecordedResource } from "../test/support/pulumi-mocks";
 
 const PLACEHOLDERS: Record<string, string> = {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { BackupResult, WeeklyReport } from "../runtime/events";
+import type { BackupResult, WeeklyReport } from "../runtime/contract/events";
 import {
   createBackupBucket,
   createTestVolume,

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { createBackupBucket, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
 
 const ROOT = resolve(__dirname, "..");

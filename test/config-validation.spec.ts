@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type * as ConfigModule from "../config";
-import { ConfigError } from "../runtime/errors";
+import { ConfigError } from "../runtime/contract/errors";
 import { MIN_TOKEN_LENGTH, tokenVerifier } from "../runtime/server/auth";
 import { loadAfterMocks } from "./support/pulumi-mocks";
 

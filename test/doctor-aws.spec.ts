@@ -7,7 +7,7 @@ import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { buildProgram } from "../runtime/cli";
 import { registerDoctorCommand } from "../runtime/commands/doctor";
 import type { CliIo } from "../runtime/commands/io";
-import { historyTableDefinition } from "../runtime/history-dynamodb";
+import { historyTableDefinition } from "../runtime/history/dynamodb";
 import { type Check, checkAws } from "../runtime/setup/doctor";
 import { motoS3 } from "./jobs-fixtures";
 import { useMoto, type Moto } from "./support/moto";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { readInt, readNumber } from "../runtime/env";
-import { ConfigError } from "../runtime/errors";
+import { readInt, readNumber } from "../runtime/settings/env";
+import { ConfigError } from "../runtime/contract/errors";
 
 const DAYS = { default: 7, min: 1, max: 3650 } as const;
 const RATE = { default: 0.95, min: 0, max: 1 } as const;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { eventId, parseBackupResult, parseEvent, parseEventJson } from "../runtime/events";
-import { ValidationError } from "../runtime/errors";
+import { eventId, parseBackupResult, parseEvent, parseEventJson } from "../runtime/contract/events";
+import { ValidationError } from "../runtime/contract/errors";
 import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 
 function issuesOf(fn: () => unknown): { field: string; problem: string }[] {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import type { BackupResult } from "../runtime/events";
-import { DynamoDbHistoryStore, HISTORY_INDEX, HISTORY_TTL_ATTRIBUTE } from "../runtime/history-dynamodb";
-import { ValidationError } from "../runtime/errors";
+import type { BackupResult } from "../runtime/contract/events";
+import { DynamoDbHistoryStore, HISTORY_INDEX, HISTORY_TTL_ATTRIBUTE } from "../runtime/history/dynamodb";
+import { ValidationError } from "../runtime/contract/errors";
 import { createHistoryTable, TABLE } from "./jobs-fixtures";
 import { useMoto, type Moto } from "./support/moto";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { byName, cachedRun, ofType, policyOf, type ProgramRun } from "./support/pulumi-mocks";
-import { historyTableDefinition } from "../runtime/history-dynamodb";
+import { historyTableDefinition } from "../runtime/history/dynamodb";
 
 const KEY = "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key";
 

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
-import { HISTORY_INDEX } from "../runtime/history-dynamodb";
+import { HISTORY_INDEX } from "../runtime/history/dynamodb";
 import {
   ACCOUNT_ID,
   byName,

@@ -8,9 +8,9 @@ import {
 import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { ABORTED_CODE, runBackups } from "../runtime/jobs";
-import { createLogger } from "../runtime/logger";
+import { createLogger } from "../runtime/logging/logger";
 import { RunTracker } from "../runtime/server/runs";
 import { createServiceDepsFromEnv } from "../runtime/server/wiring";
 import {

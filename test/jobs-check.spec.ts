@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { IntegrityCheck } from "../runtime/events";
+import type { IntegrityCheck } from "../runtime/contract/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
 import {
   BACKUP_BUCKET,

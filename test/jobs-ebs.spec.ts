@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { DeliveryError, runBackups } from "../runtime/jobs";
 import { GIB } from "../runtime/jobs/result";
 import {

@@ -23,10 +23,10 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { InitializeHandlerOptions, InitializeMiddleware, MetadataBearer } from "@smithy/types";
 import { Writable } from "node:stream";
-import { historyTableDefinition } from "../runtime/history-dynamodb";
-import { readJobSettings } from "../runtime/job-settings";
+import { historyTableDefinition } from "../runtime/history/dynamodb";
+import { readJobSettings } from "../runtime/settings/jobs";
 import { createJobDeps, type JobDeps } from "../runtime/jobs/context";
-import { createLogger } from "../runtime/logger";
+import { createLogger } from "../runtime/logging/logger";
 import { useMoto, type Moto } from "./support/moto";
 
 export const TABLE = "drox-history-test";

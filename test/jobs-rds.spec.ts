@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { runBackups } from "../runtime/jobs";
 import { GIB } from "../runtime/jobs/result";
 import {

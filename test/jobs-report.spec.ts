@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { BackupResult, WeeklyReport } from "../runtime/events";
-import { DynamoDbHistoryStore } from "../runtime/history-dynamodb";
+import type { BackupResult, WeeklyReport } from "../runtime/contract/events";
+import { DynamoDbHistoryStore } from "../runtime/history/dynamodb";
 import { buildWeeklyReport, sendWeeklyReport, weekPeriod } from "../runtime/jobs";
 import { drainQueue, TABLE, testDeps, useJobsAws } from "./jobs-fixtures";
 

@@ -8,8 +8,8 @@ import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { ulid } from "ulid";
-import { ValidationError } from "../runtime/errors";
-import { parseEventJson } from "../runtime/events";
+import { ValidationError } from "../runtime/contract/errors";
+import { parseEventJson } from "../runtime/contract/events";
 import { runBackups, runIdOf, runJobId, runJobPrefix, runStartedAt } from "../runtime/jobs";
 import {
   createBackupBucket,

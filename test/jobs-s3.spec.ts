@@ -9,7 +9,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
 import { BACKUP_BUCKET, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../runtime/errors";
-import { readJobSettings } from "../runtime/job-settings";
+import { ConfigError } from "../runtime/contract/errors";
+import { readJobSettings } from "../runtime/settings/jobs";
 
 describe("job settings from the environment", () => {
   it("must apply the documented defaults", () => {

@@ -5,7 +5,7 @@ import {
   type DescribeSnapshotsCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
-import type { BackupResult } from "../runtime/events";
+import type { BackupResult } from "../runtime/contract/events";
 import { runBackups } from "../runtime/jobs";
 import { GIB } from "../runtime/jobs/result";
 import {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../runtime/errors";
+import { ConfigError } from "../runtime/contract/errors";
 import { parseNotionId, requireNotionId, toDashedId } from "../runtime/notion/ids";
 
 const HEX = "0123456789abcdef0123456789abcdef";

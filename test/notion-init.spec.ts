@@ -3,8 +3,8 @@ import { Writable } from "node:stream";
 import { buildProgram } from "../runtime/cli";
 import type { CliIo } from "../runtime/commands/io";
 import { registerNotionInitCommand } from "../runtime/commands/notion-init";
-import { eventId } from "../runtime/events";
-import { createLogger } from "../runtime/logger";
+import { eventId } from "../runtime/contract/events";
+import { createLogger } from "../runtime/logging/logger";
 import {
   CATEGORY_OPTIONS,
   EXPECTED_SCHEMA,

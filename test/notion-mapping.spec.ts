@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/events";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { pageBlocks } from "../runtime/notion/blocks";
 import { bytesToGb, mapEvent, reportLevel, toProperties } from "../runtime/notion/mapping";
 import type { SchemaPlan } from "../runtime/notion/schema";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DroxError } from "../runtime/errors";
+import { DroxError } from "../runtime/contract/errors";
 import {
   EXPECTED_SCHEMA,
   NotionSchemaError,

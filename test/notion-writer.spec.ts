@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
-import { DroxError } from "../runtime/errors";
-import { type DroxEvent, eventId } from "../runtime/events";
-import { createLogger } from "../runtime/logger";
+import { DroxError } from "../runtime/contract/errors";
+import { type DroxEvent, eventId } from "../runtime/contract/events";
+import { createLogger } from "../runtime/logging/logger";
 import {
   type NotionClientTuning,
   NotionApiError,

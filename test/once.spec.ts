@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { once } from "../runtime/once";
+import { once } from "../runtime/settings/once";
 
 describe("once", () => {
   it("must build once and share the result between concurrent and later callers", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { SnsEventPublisher, subjectOf } from "../runtime/publisher-sns";
-import { ConfigError, ValidationError } from "../runtime/errors";
+import { SnsEventPublisher, subjectOf } from "../runtime/publishing/sns";
+import { ConfigError, ValidationError } from "../runtime/contract/errors";
 import { SEED_FAILURE, SEED_SUCCESS, SEED_REPORT } from "./fixtures/events";
 import { createTopicWithQueue, drainQueue, type AwsFixture } from "./jobs-fixtures";
 import { useMoto, type Moto } from "./support/moto";

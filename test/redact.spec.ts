@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
-import { createLogger } from "../runtime/logger";
-import { REDACTED, redactText, redactValue, registerSecret } from "../runtime/redact";
+import { createLogger } from "../runtime/logging/logger";
+import { REDACTED, redactText, redactValue, registerSecret } from "../runtime/logging/redact";
 
 const WEBHOOK = "https://hooks.slack.com/services/T0SENTINEL/B0SENTINEL/SentinelSecretValue0001";
 

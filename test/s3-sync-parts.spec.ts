@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ConfigError, DroxError } from "../runtime/errors";
+import { ConfigError, DroxError } from "../runtime/contract/errors";
 import { copySource, partRanges } from "../runtime/jobs/s3-copy";
 import { bucketError, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
 import { compareKeys, joinListings, type ListedObject } from "../runtime/jobs/s3-listing";

@@ -16,7 +16,7 @@ import {
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import { DroxError } from "../runtime/errors";
+import { DroxError } from "../runtime/contract/errors";
 import {
   MAX_KEYS_LISTED,
   SOURCE_ETAG_METADATA,

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { ConfigError, DroxError } from "../runtime/errors";
-import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/events";
-import { createLogger } from "../runtime/logger";
+import { ConfigError, DroxError } from "../runtime/contract/errors";
+import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/contract/events";
+import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
 import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";

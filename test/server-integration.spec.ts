@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { CreateVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { parseEventJson, type BackupResult } from "../runtime/events";
-import { createLogger } from "../runtime/logger";
+import { parseEventJson, type BackupResult } from "../runtime/contract/events";
+import { createLogger } from "../runtime/logging/logger";
 import { createNotionLoggerFromEnv } from "../runtime/notion";
 import { startService, type RunningService } from "../runtime/server/main";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../runtime/errors";
+import { ConfigError } from "../runtime/contract/errors";
 import { DEFAULT_RATE_LIMIT } from "../runtime/server/app";
 import { readServiceSettings } from "../runtime/server/wiring";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../runtime/events";
+import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import {
   buildPayload,
   buildTestPayload,

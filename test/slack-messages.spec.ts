@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { BackupResult, WeeklyReport } from "../runtime/events";
+import type { BackupResult, WeeklyReport } from "../runtime/contract/events";
 import {
   formatMessage,
   formatPercent,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigError } from "../runtime/errors";
-import { clearSecretCache } from "../runtime/secrets";
+import { ConfigError } from "../runtime/contract/errors";
+import { clearSecretCache } from "../runtime/settings/secrets";
 import { createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
 import { readSlackSettings } from "../runtime/slack/settings";
 import { isSlackWebhookUrl, validateWebhookUrl } from "../runtime/slack/webhook-url";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { BackupResult, IntegrityCheck } from "../runtime/events";
+import type { BackupResult, IntegrityCheck } from "../runtime/contract/events";
 import { routeEvent } from "../runtime/slack/routing";
 import {
   SEED_CHECK_OK,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { ConfigError } from "../runtime/errors";
-import type { WeeklyReport } from "../runtime/events";
+import { ConfigError } from "../runtime/contract/errors";
+import type { WeeklyReport } from "../runtime/contract/events";
 import { pageBlocks } from "../runtime/notion/blocks";
 import { thresholdsFromEnv } from "../runtime/notion/index";
 import { mapEvent } from "../runtime/notion/mapping";
@@ -15,7 +15,7 @@ import {
   formatSuccessRate,
   readThresholds,
   successLevel,
-} from "../runtime/success-rate";
+} from "../runtime/settings/success-rate";
 import { SEED_REPORT } from "./fixtures/events";
 
 /** The rate a reader gets back from the text, in per mille so no float division blurs it: "95.0%" → 950/1000. */

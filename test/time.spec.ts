@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { formatDate, formatDateTime, formatDuration, isValidTimeZone, weekLabel } from "../runtime/time";
+import {
+  formatDate,
+  formatDateTime,
+  formatDuration,
+  isValidTimeZone,
+  weekLabel,
+} from "../runtime/contract/time";
 
 describe("time", () => {
   it("must format instants as YYYY-MM-DD HH:mm:ss in the display zone (default Asia/Seoul)", () => {

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { countByStatus, formatCheck, runDoctor, SECTIONS, type Section } from "../setup/doctor";
-import { redactValue } from "../redact";
+import { redactValue } from "../logging/redact";
 import { EXIT, type CliIo } from "./io";
 
 const TITLES: Record<Section, string> = {

@@ -5,8 +5,8 @@
  *   2 usage or configuration error  3 WARNING, nothing FAILED
  *   4 runtime error (AWS unreachable, results not recorded or published)
  */
-import type { Status } from "../events";
-import { createLogger, type Logger } from "../logger";
+import type { Status } from "../contract/events";
+import { createLogger, type Logger } from "../logging/logger";
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, WARNING: 3, RUNTIME: 4 } as const;
 

@@ -4,10 +4,10 @@
  * the report covers the seven days before it.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { ConfigError } from "../errors";
+import { ConfigError } from "../contract/errors";
 import { buildWeeklyReport, sendWeeklyReport } from "../jobs";
 import { startOfDay } from "../jobs/report";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { cliLogger, type CliIo } from "./io";
 
 function parseDate(value: string): string {

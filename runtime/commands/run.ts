@@ -7,9 +7,9 @@
  * vanishing with the process. A second signal kills at once, as usual.
  */
 import { Argument, type Command } from "commander";
-import type { BackupResult } from "../events";
+import type { BackupResult } from "../contract/events";
 import { runBackups, type RunType } from "../jobs";
-import { formatDuration } from "../time";
+import { formatDuration } from "../contract/time";
 import { cliLogger, exitCodeFor, type CliIo } from "./io";
 import { createProgress } from "./progress";
 

@@ -17,7 +17,7 @@ import {
   GetPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
 import { ulid } from "ulid";
-import type { Finding, IntegrityCheck, Status } from "../events";
+import type { Finding, IntegrityCheck, Status } from "../contract/events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
 import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";

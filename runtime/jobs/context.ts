@@ -11,12 +11,12 @@ import {
   createS3Client,
   createSnsClient,
 } from "../aws/clients";
-import { DynamoDbHistoryStore } from "../history-dynamodb";
-import type { HistoryStore } from "../history";
-import { readJobSettings, required, type JobSettings } from "../job-settings";
-import { createLogger, type Logger } from "../logger";
-import type { EventPublisher } from "../publisher";
-import { SnsEventPublisher } from "../publisher-sns";
+import { DynamoDbHistoryStore } from "../history/dynamodb";
+import type { HistoryStore } from "../history/store";
+import { readJobSettings, required, type JobSettings } from "../settings/jobs";
+import { createLogger, type Logger } from "../logging/logger";
+import type { EventPublisher } from "../publishing/publisher";
+import { SnsEventPublisher } from "../publishing/sns";
 
 export interface JobDeps {
   readonly settings: JobSettings;

@@ -13,7 +13,7 @@ import {
   type Snapshot,
 } from "@aws-sdk/client-ec2";
 import pLimit from "p-limit";
-import type { BackupResult } from "../events";
+import type { BackupResult } from "../contract/events";
 import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
 import { snapshotPendingMessage, SNAPSHOT_PENDING_CODE } from "./pending";

@@ -1,9 +1,9 @@
 /**
  * The jobs as the CLI, the scheduled ECS tasks and the HTTP service run them.
  */
-import { ConfigError, DroxError, ValidationError } from "../errors";
-import type { BackupResult, IntegrityCheck, WeeklyReport } from "../events";
-import { required } from "../job-settings";
+import { ConfigError, DroxError, ValidationError } from "../contract/errors";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../contract/events";
+import { required } from "../settings/jobs";
 import { abortReason } from "./abort";
 import { checkIntegrity } from "./check";
 import { createJobDeps, type JobDeps } from "./context";

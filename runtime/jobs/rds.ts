@@ -10,7 +10,7 @@ import {
   type DBSnapshot,
 } from "@aws-sdk/client-rds";
 import pLimit from "p-limit";
-import type { BackupResult } from "../events";
+import type { BackupResult } from "../contract/events";
 import { abortedOutcome, abortReason, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
 import { snapshotPendingMessage, SNAPSHOT_PENDING_CODE } from "./pending";

@@ -3,8 +3,8 @@
  * either does not stop the remaining jobs; it is raised once at the end with all results attached,
  * so the caller (CLI, ECS task) fails visibly without losing what did run.
  */
-import { DroxError } from "../errors";
-import type { BackupResult, DroxEvent } from "../events";
+import { DroxError } from "../contract/errors";
+import type { BackupResult, DroxEvent } from "../contract/events";
 import type { JobDeps } from "./context";
 import { messageOf } from "./result";
 

@@ -4,9 +4,9 @@
  * [2024-10-27 00:00, 2024-11-03 00:00) KST. The report's date is the day `at` falls on in that
  * zone, so the Sunday schedule at any hour reports the week just ended, Sunday to Saturday.
  */
-import type { FailedJob, WeeklyReport } from "../events";
-import type { HistoryStore, JobRecord } from "../history";
-import { formatDate, formatDateTime, weekLabel } from "../time";
+import type { FailedJob, WeeklyReport } from "../contract/events";
+import type { HistoryStore, JobRecord } from "../history/store";
+import { formatDate, formatDateTime, weekLabel } from "../contract/time";
 
 export interface WeekPeriod {
   /** The report's date, `YYYY-MM-DD` in the zone. */

@@ -3,7 +3,7 @@
  * durations as people read them.
  */
 import { ulid } from "ulid";
-import type { BackupResult, BackupType, Metrics, Status } from "../events";
+import type { BackupResult, BackupType, Metrics, Status } from "../contract/events";
 
 export const GIB = 1024 ** 3;
 

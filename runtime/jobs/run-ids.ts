@@ -7,7 +7,7 @@
  * in its id and a history look-up needs no scan.
  */
 import { decodeTime } from "ulid";
-import { ValidationError } from "../errors";
+import { ValidationError } from "../contract/errors";
 
 /** Leaves room for `-<n>` within the event schema's 128-character job ids. */
 const RUN_ID = /^[A-Za-z0-9._:/@+=-]{1,100}$/;

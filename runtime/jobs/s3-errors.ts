@@ -2,7 +2,7 @@
  * Turns AWS SDK errors from S3 into short, stack-free descriptions: the sync reports per-object
  * failures as one line each and wraps bucket-level failures in a DroxError naming the bucket.
  */
-import { DroxError } from "../errors";
+import { DroxError } from "../contract/errors";
 
 export interface S3ErrorInfo {
   /** S3 error code (`NoSuchBucket`, `AccessDenied`, …) or the JS error name. */

@@ -13,7 +13,7 @@
  */
 import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import { ConfigError, DroxError } from "../errors";
+import { ConfigError, DroxError } from "../contract/errors";
 import {
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,

@@ -3,7 +3,7 @@
  * bucket under `<source>/`. Some objects failing is WARNING (the rest is backed up); a bucket that
  * cannot be listed at all, or a run cut off by JOB_TIMEOUT_SECONDS, is FAILED.
  */
-import type { BackupResult } from "../events";
+import type { BackupResult } from "../contract/events";
 import { abortedOutcome, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
 import { awsErrorCode, finishRun, messageOf, startRun, type JobIdFor } from "./result";

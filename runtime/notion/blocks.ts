@@ -4,10 +4,10 @@
  * Notion's limits (100 children per request, 2,000 characters per rich-text item) by cutting
  * long lists with a visible "… 외 N건".
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
-import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
-import { formatSuccessRate } from "../success-rate";
+import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../contract/events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
+import { formatSuccessRate } from "../settings/success-rate";
 import { bytesToGb } from "./mapping";
 import { CHILDREN_LIMIT, type RichTextItem, richText } from "./text";
 

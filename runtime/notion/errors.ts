@@ -10,8 +10,8 @@ import {
   RequestTimeoutError,
   UnknownHTTPResponseError,
 } from "@notionhq/client";
-import { DroxError } from "../errors";
-import { redactText } from "../redact";
+import { DroxError } from "../contract/errors";
+import { redactText } from "../logging/redact";
 
 export { NotionSchemaError } from "./schema";
 

@@ -3,7 +3,7 @@
  * copied from "Copy link to view" (`https://www.notion.so/workspace/Backup-Log-<id>?v=<view>`).
  * Deliberately free of heavy imports: the Pulumi program's config.ts validates the same input.
  */
-import { ConfigError } from "../errors";
+import { ConfigError } from "../contract/errors";
 
 const HEX32 = /^[0-9a-f]{32}$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,11 +4,11 @@
  * NOTION_DATABASE_ID, NOTION_API_BASE_URL, DISPLAY_TIME_ZONE, SUCCESS_RATE_OK / _WARN).
  */
 import { Client, LogLevel } from "@notionhq/client";
-import { ConfigError } from "../errors";
-import { type Logger, createLogger } from "../logger";
-import { SECRETS, readSecret } from "../secrets";
-import { type Thresholds, readThresholds } from "../success-rate";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
+import { ConfigError } from "../contract/errors";
+import { type Logger, createLogger } from "../logging/logger";
+import { SECRETS, readSecret } from "../settings/secrets";
+import { type Thresholds, readThresholds } from "../settings/success-rate";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { requireNotionId } from "./ids";
 import { type FetchLike, createPacer, pacedFetch } from "./pacing";
 import { type NotionLogger, NotionWriter } from "./writer";

@@ -3,16 +3,28 @@
  * read them (the seed's example table); `toProperties` shapes them for the real schema (which
  * property is the title, status vs select). No I/O: tested property by property.
  */
-import type { BackupResult, BackupType, DroxEvent, IntegrityCheck, Status, WeeklyReport } from "../events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../events";
-import { DEFAULT_THRESHOLDS, type SuccessLevel, type Thresholds, successLevel } from "../success-rate";
-import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../time";
+import type {
+  BackupResult,
+  BackupType,
+  DroxEvent,
+  IntegrityCheck,
+  Status,
+  WeeklyReport,
+} from "../contract/events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import {
+  DEFAULT_THRESHOLDS,
+  type SuccessLevel,
+  type Thresholds,
+  successLevel,
+} from "../settings/success-rate";
+import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../contract/time";
 import { CATEGORY_OPTIONS, HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan } from "./schema";
 import { type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
 
 /** The shared thresholds (../success-rate), under the name this module has always exported. */
 export type SuccessRateThresholds = Thresholds;
-export { DEFAULT_THRESHOLDS } from "../success-rate";
+export { DEFAULT_THRESHOLDS } from "../settings/success-rate";
 
 export interface MappingOptions {
   readonly timeZone?: string;

@@ -3,7 +3,7 @@
  * it once per cold start, and the doctor and `notion init` reuse the same description so the three
  * can never disagree. No SDK imports: this is plain data plus one pure function.
  */
-import { DroxError } from "../errors";
+import { DroxError } from "../contract/errors";
 
 export type NotionPropertyType =
   "title" | "rich_text" | "date" | "status" | "select" | "multi_select" | "number" | "checkbox" | "url";

@@ -16,10 +16,10 @@
  *    this needs a failure and a race at once).
  */
 import { type Client, isFullDataSource, isFullDatabase } from "@notionhq/client";
-import type { DroxEvent } from "../events";
-import { eventId } from "../events";
-import type { Logger } from "../logger";
-import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../time";
+import type { DroxEvent } from "../contract/events";
+import { eventId } from "../contract/events";
+import type { Logger } from "../logging/logger";
+import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../contract/time";
 import { type Block, idLabel, pageBlocks, paragraph } from "./blocks";
 import { NotionApiError, toNotionError } from "./errors";
 import {

@@ -4,8 +4,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ConfigError } from "../errors";
-import { registerSecret } from "../redact";
+import { ConfigError } from "../contract/errors";
+import { registerSecret } from "../logging/redact";
 import { errorBody } from "./errors";
 
 /** Shorter tokens are guessable; the README tells how to generate one. */

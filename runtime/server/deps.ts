@@ -3,10 +3,10 @@
  * built from these (buildServer), main.ts wires the real Slack, Notion, DynamoDB and SNS modules,
  * and tests can wire the same modules against the fakes and moto.
  */
-import type { BackupResult, WeeklyReport } from "../events";
-import type { HistoryStore } from "../history";
-import type { Logger } from "../logger";
-import type { EventPublisher } from "../publisher";
+import type { BackupResult, WeeklyReport } from "../contract/events";
+import type { HistoryStore } from "../history/store";
+import type { Logger } from "../logging/logger";
+import type { EventPublisher } from "../publishing/publisher";
 
 export const RUN_TYPES = ["EBS", "RDS", "S3", "ALL"] as const;
 export type RunType = (typeof RUN_TYPES)[number];

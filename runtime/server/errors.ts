@@ -4,9 +4,9 @@
  * to a status code. Messages are scrubbed of secrets; unexpected errors never echo their message.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ConfigError, DroxError, ValidationError } from "../errors";
-import type { FieldIssue } from "../events";
-import { redactText } from "../redact";
+import { ConfigError, DroxError, ValidationError } from "../contract/errors";
+import type { FieldIssue } from "../contract/events";
+import { redactText } from "../logging/redact";
 
 export interface ErrorBody {
   readonly error: {

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { redactText } from "../redact";
-import { createLogger, type Logger } from "../logger";
+import { redactText } from "../logging/redact";
+import { createLogger, type Logger } from "../logging/logger";
 import { buildServer } from "./app";
 import { createServiceDepsFromEnv, readServiceSettings } from "./wiring";
 

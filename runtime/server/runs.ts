@@ -4,9 +4,9 @@
  * are aborted: ECS kills the task anyway once its stop timeout passes.
  */
 import { ulid } from "ulid";
-import type { BackupResult } from "../events";
-import type { Logger } from "../logger";
-import { redactText } from "../redact";
+import type { BackupResult } from "../contract/events";
+import type { Logger } from "../logging/logger";
+import { redactText } from "../logging/redact";
 import { runJobId } from "../jobs/run-ids";
 import type { RunType } from "./deps";
 

@@ -3,7 +3,7 @@
  * ("문제 해결"), with the environment item naming this service's variables. The item the failure
  * points at comes first, so the answer leads with the likeliest fix.
  */
-import { ConfigError, DroxError } from "../errors";
+import { ConfigError, DroxError } from "../contract/errors";
 
 export const SLACK_CHECKS = [
   "Webhook URL이 올바른지 확인",

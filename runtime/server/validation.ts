@@ -1,6 +1,6 @@
 /** zod for request shapes that are not events (query strings, run requests), with the same issue list. */
 import type { z } from "zod";
-import type { FieldIssue } from "../events";
+import type { FieldIssue } from "../contract/events";
 import { HttpError } from "./errors";
 
 export function parseOr400<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {

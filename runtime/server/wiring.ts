@@ -4,18 +4,18 @@
  * are built on first use, so a missing setting fails the route that needs it with a message naming
  * the variable (503 NOT_CONFIGURED) instead of keeping the whole service — and /health — down.
  */
-import { readInt } from "../env";
-import type { HistoryStore } from "../history";
+import { readInt } from "../settings/env";
+import type { HistoryStore } from "../history/store";
 import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
 import { startOfDay } from "../jobs/report";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { createNotionLoggerFromEnv, type NotionLogger } from "../notion";
-import type { EventPublisher } from "../publisher";
-import { readSecret, SECRETS } from "../secrets";
+import type { EventPublisher } from "../publishing/publisher";
+import { readSecret, SECRETS } from "../settings/secrets";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
-import { once } from "../once";
+import { once } from "../settings/once";
 
 export interface ServiceSettings {
   readonly port: number;

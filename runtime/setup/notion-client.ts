@@ -4,9 +4,9 @@
  * timeout and no client-side pacing — these are a handful of interactive calls, not a burst.
  */
 import { Client, LogLevel } from "@notionhq/client";
-import { ConfigError } from "../errors";
+import { ConfigError } from "../contract/errors";
 import { DEFAULT_RETRY } from "../notion";
-import { SECRETS, readSecret } from "../secrets";
+import { SECRETS, readSecret } from "../settings/secrets";
 
 export const SETUP_TIMEOUT_MS = 10_000;
 

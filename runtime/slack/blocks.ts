@@ -4,8 +4,8 @@
  * (50 blocks, 3,000 characters a section, 2,000 a field, 150 a header), so every list and long
  * text is cut here with a visible `… 외 N건` / `…` instead. Pure: no I/O.
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../events";
-import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../time";
+import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../contract/events";
+import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
   CHECK_TITLES,

@@ -5,9 +5,9 @@
  * channel not deleted, setting present). The webhook URL is a secret: it never enters a message,
  * a `cause` or a stack here — callers pass only the webhook's name.
  */
-import { DroxError } from "../errors";
-import { redactText } from "../redact";
-import { SECRETS } from "../secrets";
+import { DroxError } from "../contract/errors";
+import { redactText } from "../logging/redact";
+import { SECRETS } from "../settings/secrets";
 import type { WebhookName } from "./routing";
 
 export interface SlackDeliveryErrorOptions {

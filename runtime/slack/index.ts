@@ -2,7 +2,7 @@
  * Slack for drox-backup: `createSlackNotifierFromEnv` for the Lambda handler, the HTTP service and
  * the CLI, plus the pure pieces (formatting, blocks, routing, URL check) for the doctor and tests.
  */
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { createSlackNotifier, type NotifierDeps, type SlackNotifier } from "./notifier";
 import { readSlackSettings } from "./settings";
 

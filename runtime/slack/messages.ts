@@ -12,18 +12,18 @@ import type {
   Metrics,
   Severity,
   WeeklyReport,
-} from "../events";
+} from "../contract/events";
 import {
   DEFAULT_THRESHOLDS,
   formatSuccessRate,
   type SuccessLevel,
   successLevel,
   type Thresholds,
-} from "../success-rate";
-import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../time";
+} from "../settings/success-rate";
+import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
 
 // Defined once in ../success-rate so Slack and Notion share them; re-exported for existing importers.
-export { DEFAULT_THRESHOLDS, type Thresholds } from "../success-rate";
+export { DEFAULT_THRESHOLDS, type Thresholds } from "../settings/success-rate";
 
 export interface FormatOptions {
   /** IANA zone the times are shown in. @default Asia/Seoul */

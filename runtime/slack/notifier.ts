@@ -5,8 +5,8 @@
  * this process are remembered by event id and webhook, so a retry of the same event in a warm
  * container does not post twice to the channels that already have it.
  */
-import { eventId, type DroxEvent } from "../events";
-import type { Logger } from "../logger";
+import { eventId, type DroxEvent } from "../contract/events";
+import type { Logger } from "../logging/logger";
 import { buildPayload, buildTestPayload } from "./blocks";
 import { SlackDeliveryError } from "./errors";
 import type { FormatOptions } from "./messages";

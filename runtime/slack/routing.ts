@@ -5,7 +5,7 @@
  * and stay in the main channel only. Reports also go to #devops-reports. Optional webhooks that are
  * not configured are skipped, and a URL configured twice receives the message once.
  */
-import type { DroxEvent } from "../events";
+import type { DroxEvent } from "../contract/events";
 import type { Webhooks } from "./settings";
 
 export type WebhookName = keyof Webhooks;

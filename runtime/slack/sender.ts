@@ -16,7 +16,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { IncomingWebhook, type FetchFunction } from "@slack/webhook";
 import pLimit from "p-limit";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { SlackPayload } from "./blocks";
 import { adviceFor, scrubbedCause, SlackDeliveryError, slackErrorCode } from "./errors";
 import type { Target } from "./routing";

@@ -3,14 +3,14 @@
  * display time zone, the report thresholds and the delivery budget. Every problem is a ConfigError
  * naming the variable; webhook values are secrets and never appear in a message.
  */
-import { readInt, readNumber } from "../env";
-import { ConfigError } from "../errors";
-import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../secrets";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../time";
-import { readThresholds, type Thresholds } from "../success-rate";
+import { readInt, readNumber } from "../settings/env";
+import { ConfigError } from "../contract/errors";
+import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../settings/secrets";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
+import { readThresholds, type Thresholds } from "../settings/success-rate";
 import { validateWebhookUrl } from "./webhook-url";
 
-export { DEFAULT_THRESHOLDS, readThresholds, type Thresholds } from "../success-rate";
+export { DEFAULT_THRESHOLDS, readThresholds, type Thresholds } from "../settings/success-rate";
 
 export interface Webhooks {
   readonly main: string;

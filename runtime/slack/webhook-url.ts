@@ -3,7 +3,7 @@
  * and Pulumi's config.ts. Kept free of heavy imports (no SDKs, no zod) so config.ts can load it.
  * The URL is a secret: no message produced here ever contains it.
  */
-import { ConfigError } from "../errors";
+import { ConfigError } from "../contract/errors";
 
 export interface WebhookUrlOptions {
   /** What to call the setting in the error, e.g. `SLACK_WEBHOOK_URL` or `slackWebhookUrl`. */

@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { historyTableDefinition } from "../../runtime/history-dynamodb";
+import { historyTableDefinition } from "../../runtime/history/dynamodb";
 
 export const DEMO = {
   taggedVolumeName: "demo-web-data",

@@ -5,10 +5,10 @@
  * handlers. The caller owns the process (moto, signals, exit).
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { eventId, parseEventJson, type DroxEvent } from "../../runtime/events";
+import { eventId, parseEventJson, type DroxEvent } from "../../runtime/contract/events";
 import { runBackups, runIntegrityCheck, sendWeeklyReport } from "../../runtime/jobs";
-import { createLogger } from "../../runtime/logger";
-import { redactText } from "../../runtime/redact";
+import { createLogger } from "../../runtime/logging/logger";
+import { redactText } from "../../runtime/logging/redact";
 import { useMoto, MOTO_REGION } from "../../test/support/moto";
 import { drainEnvelopes, toSnsEvent } from "./delivery";
 import { CHANNELS, setUpDestinations, type Destinations } from "./destinations";

@@ -1,7 +1,7 @@
 /**
  * The sandbox's outcome as data (written with --json for CI) and as the closing summary lines.
  */
-import type { BackupResult, IntegrityCheck, Status, WeeklyReport } from "../../runtime/events";
+import type { BackupResult, IntegrityCheck, Status, WeeklyReport } from "../../runtime/contract/events";
 import type { CapturedPage, CapturedSlack } from "./destinations";
 
 export interface DeliveryRecord {

@@ -2,7 +2,7 @@
  * An in-memory HistoryStore for specs and benchmarks that exercise the HTTP layer without DynamoDB:
  * idempotent on the job id like the real store, and it records the queries it was asked.
  */
-import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "../../runtime/history";
+import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "../../runtime/history/store";
 
 export class MemoryHistory implements HistoryStore {
   readonly records = new Map<string, JobRecord>();

@@ -5,10 +5,10 @@
  */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { BackupTypeSchema, parseBackupResult, StatusSchema, type BackupResult } from "../../events";
-import type { HistoryStore, JobRecord } from "../../history";
+import { BackupTypeSchema, parseBackupResult, StatusSchema, type BackupResult } from "../../contract/events";
+import type { HistoryStore, JobRecord } from "../../history/store";
 import { runIdOf, runJobPrefix, runStartedAt } from "../../jobs/run-ids";
-import type { EventPublisher } from "../../publisher";
+import type { EventPublisher } from "../../publishing/publisher";
 import { RUN_TYPES, type BackupRunner } from "../deps";
 import { HttpError } from "../errors";
 import type { RunTracker } from "../runs";

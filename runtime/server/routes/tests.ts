@@ -3,8 +3,8 @@
  * says what happened and, on failure, what to check; upstream error messages are scrubbed.
  */
 import type { FastifyInstance } from "fastify";
-import { ConfigError, DroxError } from "../../errors";
-import { redactText } from "../../redact";
+import { ConfigError, DroxError } from "../../contract/errors";
+import { redactText } from "../../logging/redact";
 import type { NotionTestWriter, SlackTestSender } from "../deps";
 import { HttpError } from "../errors";
 import { notionChecks, slackChecks } from "../troubleshooting";

@@ -9,8 +9,8 @@ import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { clientConfig } from "../../aws/clients";
-import { HISTORY_INDEX, historyTableDefinition } from "../../history-dynamodb";
-import { readJobSettings, type JobSettings } from "../../job-settings";
+import { HISTORY_INDEX, historyTableDefinition } from "../../history/dynamodb";
+import { readJobSettings, type JobSettings } from "../../settings/jobs";
 import { type Check, errorText, fail, ok, warn } from "./check";
 
 interface Clients {

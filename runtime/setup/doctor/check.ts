@@ -2,7 +2,7 @@
  * One doctor finding: ✓ fine, ✗ wrong (the runtime will fail), ! worth a look (works, but not as
  * the guide sets it up). Every ✗ and ! carries the exact fix.
  */
-import { redactText } from "../../redact";
+import { redactText } from "../../logging/redact";
 
 export type CheckStatus = "ok" | "fail" | "warn";
 

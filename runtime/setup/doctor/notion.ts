@@ -12,10 +12,10 @@ import {
   isFullDataSource,
   isFullDatabase,
 } from "@notionhq/client";
-import { ConfigError } from "../../errors";
+import { ConfigError } from "../../contract/errors";
 import { EXPECTED_SCHEMA, PROPERTY, checkSchema, parseNotionId, toDashedId } from "../../notion";
 import { CONNECT_ADVICE } from "../../notion/errors";
-import { readOptionalSecret, SECRETS } from "../../secrets";
+import { readOptionalSecret, SECRETS } from "../../settings/secrets";
 import { notionClientWithToken } from "../notion-client";
 import { describeOption, fixFor, uiType } from "../schema-advice";
 import { type Check, errorText, fail, ok, warn } from "./check";

@@ -3,7 +3,7 @@
  * the Incoming Webhook form, and with `send` the test message reaches the main channel. The URLs
  * are secrets: no line ever contains one.
  */
-import { readOptionalSecret, SECRETS, type SecretSpec } from "../../secrets";
+import { readOptionalSecret, SECRETS, type SecretSpec } from "../../settings/secrets";
 import { createSlackNotifierFromEnv, webhookUrlProblem } from "../../slack";
 import { type Check, errorText, fail, ok } from "./check";
 

@@ -16,7 +16,7 @@ import {
   type DataSourceObjectResponse,
   isFullDataSource,
 } from "@notionhq/client";
-import { ConfigError, DroxError } from "../../errors";
+import { ConfigError, DroxError } from "../../contract/errors";
 import {
   PROPERTY,
   STATUS_OPTIONS,

@@ -15,9 +15,9 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { ConfigError, ValidationError } from "./errors";
-import { parseBackupResult } from "./events";
-import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "./history";
+import { ConfigError, ValidationError } from "../contract/errors";
+import { parseBackupResult } from "../contract/events";
+import type { HistoryPage, HistoryQuery, HistoryStore, JobRecord } from "./store";
 
 export const HISTORY_INDEX = "byMonth";
 export const HISTORY_TTL_ATTRIBUTE = "expiresAt";

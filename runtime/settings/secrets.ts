@@ -4,8 +4,8 @@
  * definition carries. Values are read once per process (cold start) and registered for redaction.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ConfigError, DroxError } from "./errors";
-import { registerSecret } from "./redact";
+import { ConfigError, DroxError } from "../contract/errors";
+import { registerSecret } from "../logging/redact";
 
 export interface SecretSpec {
   /** Env var holding the value itself, e.g. SLACK_WEBHOOK_URL. */

@@ -4,7 +4,7 @@
  * means the default. Kept free of heavy imports: the Lambda handlers, the CLI and the service
  * all load it.
  */
-import { ConfigError } from "./errors";
+import { ConfigError } from "../contract/errors";
 
 export interface RangeOptions {
   /** Used when the variable is unset, empty or only whitespace. */

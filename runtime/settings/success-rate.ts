@@ -4,7 +4,7 @@
  * heavy imports: the Lambda handlers, the CLI and the doctor all load it.
  */
 import { readNumber } from "./env";
-import { ConfigError } from "./errors";
+import { ConfigError } from "../contract/errors";
 
 export interface Thresholds {
   /** Success rate (0..1) at or above which the report is ✅ (Notion: ✅ 완료 / 정상). */

@@ -3,7 +3,12 @@
  * handlers (which must throw to trigger retries and the dead-letter queue), the CLI (exit codes)
  * and the HTTP API (status codes) can act on them without string matching.
  */
-import type { FieldIssue } from "./events";
+
+/** One problem with an event: the field's dotted path and what is wrong with it. */
+export interface FieldIssue {
+  readonly field: string;
+  readonly problem: string;
+}
 
 export interface DroxErrorOptions {
   /** Whether the same call may succeed later (throttling, 5xx, timeouts). */

@@ -3,7 +3,7 @@
  * the HTTP API and the Lambda handlers. Types are inferred from the schemas so they cannot drift.
  */
 import { z } from "zod";
-import { ValidationError } from "./errors";
+import { ValidationError, type FieldIssue } from "./errors";
 
 export const BACKUP_TYPES = ["EBS", "RDS", "S3", "LOCAL_HDD"] as const;
 export const STATUSES = ["SUCCEEDED", "WARNING", "FAILED"] as const;
@@ -148,11 +148,7 @@ export type Finding = z.infer<typeof FindingSchema>;
 export type IntegrityCheck = z.infer<typeof IntegrityCheckSchema>;
 export type DroxEvent = z.infer<typeof DroxEventSchema>;
 
-/** One problem with an event: the field's dotted path and what is wrong with it. */
-export interface FieldIssue {
-  readonly field: string;
-  readonly problem: string;
-}
+export type { FieldIssue };
 
 function describeIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => {

@@ -2,7 +2,7 @@
  * Job history: every run recorded once, keyed by job id. The interface is what the jobs, the weekly
  * report and the HTTP API need; the DynamoDB implementation lives in ./history-dynamodb.
  */
-import type { BackupResult, BackupType, Status } from "./events";
+import type { BackupResult, BackupType, Status } from "../contract/events";
 
 /** A recorded run is the result event itself: one shape from job to Slack to history. */
 export type JobRecord = BackupResult;

@@ -4,8 +4,8 @@
  * results and problem checks) without parsing the body.
  */
 import { PublishCommand, type MessageAttributeValue, type SNSClient } from "@aws-sdk/client-sns";
-import { ConfigError } from "./errors";
-import { parseEvent, type DroxEvent } from "./events";
+import { ConfigError } from "../contract/errors";
+import { parseEvent, type DroxEvent } from "../contract/events";
 import type { EventPublisher } from "./publisher";
 
 /** SNS subjects must be ASCII, without line breaks, under 100 characters. */

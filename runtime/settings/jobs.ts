@@ -3,8 +3,8 @@
  * Every error names the variable and says what a valid value looks like.
  */
 import { readInt } from "./env";
-import { ConfigError } from "./errors";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "./time";
+import { ConfigError } from "../contract/errors";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 
 export interface TagSelector {
   readonly key: string;
