@@ -32,8 +32,7 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     port: readInt(env, "PORT", { default: 8080, min: 0, max: 65_535 }),
     host: env.HOST?.trim() || "0.0.0.0",
     // 0 means "the default", as an unset variable does.
-    rateLimitMax:
-      readNumberSetting(env, "rateLimitMax", { default: DEFAULT_RATE_LIMIT.max }) || DEFAULT_RATE_LIMIT.max,
+    rateLimitMax: readNumberSetting(env, "rateLimitMax") || DEFAULT_RATE_LIMIT.max,
     trustProxyHops: readInt(env, "TRUST_PROXY_HOPS", { default: 0, min: 0, max: 10, example: 1 }),
     shutdownGraceMs: readNumberSetting(env, "shutdownGraceSeconds") * 1000,
   };

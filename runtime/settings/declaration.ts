@@ -461,7 +461,7 @@ const runtime = {
   rateLimitMax: {
     ...whole(1, 1_000_000),
     defaultText: "runtime default 300",
-    env: { name: "RATE_LIMIT_MAX", task: "configured", runtime: { min: 0 } },
+    env: { name: "RATE_LIMIT_MAX", task: "configured", runtime: { min: 0, default: 300 } },
     description: "HTTP API requests per client per minute, runtime default 300",
   },
   logLevel: {
