@@ -8,7 +8,12 @@
  * secret values are never printed.
  */
 import { ConfigError } from "../runtime/contract/errors";
-import { isSecretValue, runProgram, stackConfig, type RecordedResource } from "../test/support/pulumi-mocks";
+import {
+  isSecretValue,
+  runProgram,
+  stackFileConfig,
+  type RecordedResource,
+} from "../test/support/pulumi-mocks";
 
 const PLACEHOLDERS: Record<string, string> = {
   slackWebhookUrl: "https://hooks.slack.com/services/T00000000/B00000000/offlinePlaceholder",
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
     const fromEnv = process.env[`PLAN_${key.toUpperCase()}`];
     if (fromEnv) secrets[key] = fromEnv;
   }
-  const run = await runProgram({ stack, config: { ...stackConfig(stack), ...secrets } });
+  const run = await runProgram({ stack, config: { ...stackFileConfig(stack), ...secrets } });
 
   if (args.includes("--json")) {
     const redacted = run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent }));

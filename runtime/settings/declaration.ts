@@ -12,7 +12,7 @@
 import { z } from "zod";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { parseNotionId } from "../notion/ids";
-import { flag, fraction, list, oneOf, parsed, text, whole } from "./kinds";
+import { flag, fraction, list, oneOf, parsed, refusing, text, whole } from "./kinds";
 
 /** How a consumer gets a variable. */
 export type Provision =
@@ -154,18 +154,42 @@ const notion = {
   },
 } as const satisfies Specs;
 
+/**
+ * Example values from this project's docs and earlier stack files. They pass the format checks, so
+ * a stack still carrying one would preview clean and then fail half-way through `up` (or, for the
+ * Chatbot ids, point at a workspace that is not the user's): they are refused by name.
+ */
+export const PLACEHOLDERS = {
+  slackTeamId: ["T0123ABCD"],
+  slackChannelId: ["C0123ABCD"],
+  /**
+   * Certificate ids: all zeros, and the one of AWS's own ARN examples
+   * (arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012 in
+   * https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html).
+   */
+  certificateId: ["00000000-0000-0000-0000-000000000000", "12345678-1234-1234-1234-123456789012"],
+} as const;
+
 const chatbot = {
   slackTeamId: {
-    ...text(
-      /^[TE][A-Z0-9]{2,}$/,
-      "must be a Slack workspace id like T0123ABCD (Chatbot console → workspace details)",
+    ...refusing(
+      text(
+        /^[TE][A-Z0-9]{2,}$/,
+        "must be a Slack workspace id like T0123ABCD (Chatbot console → workspace details)",
+      ),
+      PLACEHOLDERS.slackTeamId,
+      "is the documentation's example, not your workspace: copy your workspace id from the AWS Chatbot console (Slack workspace details), or unset slackTeamId and slackChannelId to skip Chatbot",
     ),
     description: "AWS Chatbot Slack workspace id (T…); set with slackChannelId, or neither to skip Chatbot",
   },
   slackChannelId: {
-    ...text(
-      /^[CG][A-Z0-9]{2,}$/,
-      "must be a Slack channel id like C0123ABCD (channel details → bottom of the About tab)",
+    ...refusing(
+      text(
+        /^[CG][A-Z0-9]{2,}$/,
+        "must be a Slack channel id like C0123ABCD (channel details → bottom of the About tab)",
+      ),
+      PLACEHOLDERS.slackChannelId,
+      "is the documentation's example, not your channel: copy your channel id in Slack (channel details → bottom of the About tab), or unset slackTeamId and slackChannelId to skip Chatbot",
     ),
     description: "AWS Chatbot Slack channel id (C…) receiving CloudWatch alarms",
   },
@@ -341,9 +365,13 @@ const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Z
 
 const service = {
   certificateArn: {
-    ...text(
-      CERTIFICATE_ARN,
-      "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+    ...refusing(
+      text(
+        CERTIFICATE_ARN,
+        "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+      ),
+      PLACEHOLDERS.certificateId.map((id) => `:certificate/${id}`),
+      "is an example ARN, not a certificate of yours: set the ARN of your ACM certificate in this stack's region (ACM console → the certificate → ARN), or unset it and opt in to plain HTTP with pulumi config set allowHttp true",
     ),
     description: "ACM certificate ARN for the HTTPS listener",
   },

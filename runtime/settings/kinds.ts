@@ -110,3 +110,17 @@ export function parsed<T>(
     }),
   } as const;
 }
+
+/**
+ * `spec`, also refusing documented example values (placeholders): each is compared without case,
+ * as the end of the value, so an example id inside any ARN is refused too.
+ */
+export function refusing<S extends { readonly schema: z.ZodType<string, string> }>(
+  spec: S,
+  examples: readonly string[],
+  message: string,
+): Omit<S, "schema"> & { readonly schema: z.ZodType<string, string> } {
+  const isExample = (value: string) =>
+    examples.some((example) => value.toLowerCase().endsWith(example.toLowerCase()));
+  return { ...spec, schema: spec.schema.refine((value) => !isExample(value), { error: message }) };
+}

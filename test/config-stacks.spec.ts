@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { parseSettings, type Settings } from "../config";
+import { ConfigError } from "../runtime/contract/errors";
+import { stackFileConfig } from "./support/pulumi-mocks";
+
+/** The committed `Pulumi.<stack>.yaml`, as `pulumi preview` would read it, plus `overrides`. */
+function parseStack(stack: string, overrides: Record<string, string> = {}): Settings {
+  const file = stackFileConfig(stack);
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(file)) {
+    if (key.startsWith("drox-backup:")) values[key.slice("drox-backup:".length)] = value;
+  }
+  Object.assign(values, overrides);
+  return parseSettings((key) => values[key], stack);
+}
+
+function problemsOf(parse: () => unknown): string[] {
+  try {
+    parse();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.message.split("\n- ").slice(1);
+  }
+  assert.fail("expected a ConfigError");
+}
+
+const base = { notionDatabaseId: "0123456789abcdef0123456789abcdef", allowHttp: "true" };
+function parse(overrides: Record<string, string>): Settings {
+  const values: Record<string, string> = { ...base, ...overrides };
+  return parseSettings((key) => values[key], "prod");
+}
+
+/** A certificate as a real one looks (not an example id). */
+const CERTIFICATE =
+  "arn:aws:acm:ap-northeast-2:123456789012:certificate/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
+describe("config: stack files that work, or stop at preview with a clear message", () => {
+  it("must refuse the documented example Chatbot ids, saying where the real ones are", () => {
+    assert.deepEqual(
+      problemsOf(() => parse({ slackTeamId: "T0123ABCD", slackChannelId: "C07QJ5N8P" })),
+      [
+        "slackTeamId: is the documentation's example, not your workspace: copy your workspace id from the AWS Chatbot console (Slack workspace details), or unset slackTeamId and slackChannelId to skip Chatbot",
+      ],
+    );
+    assert.deepEqual(
+      problemsOf(() => parse({ slackTeamId: "T07QJ4K2M", slackChannelId: "C0123ABCD" })),
+      [
+        "slackChannelId: is the documentation's example, not your channel: copy your channel id in Slack (channel details → bottom of the About tab), or unset slackTeamId and slackChannelId to skip Chatbot",
+      ],
+    );
+    assert.deepEqual(parse({ slackTeamId: "T07QJ4K2M", slackChannelId: "C07QJ5N8P" }).chatbot, {
+      slackTeamId: "T07QJ4K2M",
+      slackChannelId: "C07QJ5N8P",
+    });
+  });
+
+  it("must refuse example certificate ARNs in any account or region, saying what to put there", () => {
+    const expected =
+      "certificateArn: is an example ARN, not a certificate of yours: set the ARN of your ACM certificate in this stack's region (ACM console → the certificate → ARN), or unset it and opt in to plain HTTP with pulumi config set allowHttp true";
+    for (const arn of [
+      "arn:aws:acm:ap-northeast-2:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+      "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+      "arn:aws:acm:eu-west-1:210987654321:certificate/00000000-0000-0000-0000-000000000000",
+    ]) {
+      assert.deepEqual(
+        problemsOf(() => parse({ allowHttp: "", certificateArn: arn })),
+        [expected],
+        arn,
+      );
+    }
+    assert.equal(parse({ allowHttp: "", certificateArn: CERTIFICATE }).certificateArn, CERTIFICATE);
+  });
+
+  it("must stop the committed prod stack at preview, naming each key only the user can fill in", () => {
+    assert.deepEqual(
+      problemsOf(() => parseStack("prod")),
+      [
+        "notionDatabaseId: is required: the database id or its URL (pulumi config set notionDatabaseId <id or URL>)",
+        "certificateArn: is required for HTTPS; or opt in to plain HTTP explicitly with pulumi config set allowHttp true",
+      ],
+    );
+    const filled = parseStack("prod", {
+      notionDatabaseId: base.notionDatabaseId,
+      certificateArn: CERTIFICATE,
+    });
+    assert.equal(filled.certificateArn, CERTIFICATE);
+    assert.equal(filled.chatbot, undefined, "Chatbot is opt-in: no example ids committed");
+  });
+});
