@@ -86,4 +86,10 @@ describe("config: stack files that work, or stop at preview with a clear message
     assert.equal(filled.certificateArn, CERTIFICATE);
     assert.equal(filled.chatbot, undefined, "Chatbot is opt-in: no example ids committed");
   });
+
+  it("must leave Lambda reserved concurrency unset in the committed stacks (quota under 110 would refuse it)", () => {
+    const prod = parseStack("prod", { notionDatabaseId: base.notionDatabaseId, certificateArn: CERTIFICATE });
+    assert.equal(prod.lambdaReservedConcurrency, undefined);
+    assert.equal(parse({ lambdaReservedConcurrency: "5" }).lambdaReservedConcurrency, 5, "still available");
+  });
 });

@@ -409,9 +409,13 @@ const service = {
     description: "Fargate task CPU units",
   },
   taskMemory: { ...whole(512, 122880), default: 1024, description: "Fargate task memory (MiB)" },
+  // Lambda refuses a reservation that leaves fewer than 100 unreserved executions in the account
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): two functions
+  // reserving N need a quota of 100 + 2N, and new accounts often start at 10. So it is opt-in.
   lambdaReservedConcurrency: {
     ...whole(1, 1000),
-    description: "Reserved concurrency of each notification Lambda; unset uses the account pool",
+    description:
+      "Reserved concurrency of each notification Lambda; unset uses the account pool. Set it only if the account's Lambda concurrency quota is at least 100 + 2 × this value (AWS keeps 100 unreserved)",
   },
 } as const satisfies Specs;
 const httpsOrHttp = rule(service, (c): Problem[] => {
