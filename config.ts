@@ -20,6 +20,7 @@ import {
   SETTING_KEYS as DECLARED_KEYS,
   SETTINGS,
   isSecret,
+  noTargetsFix,
   type RuleContext,
   type SettingKey as DeclaredKey,
   type SettingSpec,
@@ -236,6 +237,19 @@ export function parseSettings(get: Lookup, stack: string): Settings {
 }
 
 /**
+ * What the preview should warn about in a valid configuration: a stack that names no backup target
+ * deploys and runs only the integrity check and the weekly report.
+ */
+export function settingsWarnings(settings: Settings): string[] {
+  const t = settings.targets;
+  const none = t.ebsVolumeIds.length + t.rdsInstanceIds.length + t.s3SourceBuckets.length === 0;
+  if (none && t.backupTag === undefined) {
+    return [`No backup targets, so no backup is scheduled: ${noTargetsFix()}.`];
+  }
+  return [];
+}
+
+/**
  * Why a secret value is unusable, or undefined. Messages never contain the value. Webhooks must be
  * Slack Incoming Webhook URLs (no loopback here: a deployed stack must reach real Slack).
  */
@@ -285,6 +299,7 @@ function validatedSecret(output: pulumi.Output<string>, key: SecretKey): pulumi.
 /** Reads and validates the whole configuration of the current stack. Call once, from index.ts. */
 export function loadConfig(config: pulumi.Config = new pulumi.Config()): DroxConfig {
   const settings = parseSettings((key) => config.get(key), pulumi.getStack());
+  for (const warning of settingsWarnings(settings)) void pulumi.log.warn(warning);
   const secrets: Partial<Record<SecretKey, pulumi.Output<string>>> = {};
   for (const key of SECRET_KEYS) {
     if (OPTIONAL_SECRET_KEYS.includes(key)) {

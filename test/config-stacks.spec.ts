@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parseSettings, type Settings } from "../config";
+import { parseSettings, settingsWarnings, type Settings } from "../config";
 import { ConfigError } from "../runtime/contract/errors";
-import { stackFileConfig } from "./support/pulumi-mocks";
+import { ofType, runProgram, SENTINELS, stackFileConfig } from "./support/pulumi-mocks";
 
 /** The committed `Pulumi.<stack>.yaml`, as `pulumi preview` would read it, plus `overrides`. */
 function parseStack(stack: string, overrides: Record<string, string> = {}): Settings {
@@ -91,5 +91,44 @@ describe("config: stack files that work, or stop at preview with a clear message
     const prod = parseStack("prod", { notionDatabaseId: base.notionDatabaseId, certificateArn: CERTIFICATE });
     assert.equal(prod.lambdaReservedConcurrency, undefined);
     assert.equal(parse({ lambdaReservedConcurrency: "5" }).lambdaReservedConcurrency, 5, "still available");
+  });
+
+  const NO_TARGETS =
+    "No backup targets, so no backup is scheduled: name what to back up with ebsVolumeIds, rdsInstanceIds, s3SourceBuckets, backupTag (e.g. pulumi config set --path 'ebsVolumeIds[0]' vol-…; the task reads them as EBS_VOLUME_IDS, RDS_INSTANCE_IDS, S3_SOURCE_BUCKETS, BACKUP_TAG).";
+
+  it("must commit a dev stack that names no targets nor tag and stops only for the Notion database", () => {
+    assert.deepEqual(
+      problemsOf(() => parseStack("dev")),
+      [
+        "notionDatabaseId: is required: the database id or its URL (pulumi config set notionDatabaseId <id or URL>)",
+      ],
+    );
+    const dev = parseStack("dev", { notionDatabaseId: base.notionDatabaseId });
+    assert.deepEqual(dev.targets, { ebsVolumeIds: [], rdsInstanceIds: [], s3SourceBuckets: [] });
+    assert.deepEqual(settingsWarnings(dev), [NO_TARGETS]);
+    assert.deepEqual(settingsWarnings(parse({ rdsInstanceIds: "db-1" })), []);
+    assert.deepEqual(settingsWarnings(parse({ backupTag: "Backup=true" })), []);
+  });
+
+  it("must deploy the dev stack as committed without a backup job or account-wide S3 read, warning at preview", async () => {
+    const run = await runProgram({
+      stack: "dev",
+      config: { ...stackFileConfig("dev"), notionDatabaseId: base.notionDatabaseId, ...SENTINELS },
+    });
+    assert.deepEqual(
+      run.logs.filter((log) => log.severity === "warn" && log.message.startsWith("No backup targets")),
+      [{ severity: "warn", message: NO_TARGETS }],
+    );
+    assert.deepEqual(
+      ofType(run, "aws:scheduler/schedule:Schedule")
+        .map((s) => s.name)
+        .sort(),
+      ["drox-backup-integrity-check", "drox-backup-weekly-report"],
+    );
+    const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").map((p) => String(p.inputs.policy));
+    assert.ok(policies.length > 0);
+    for (const policy of policies) {
+      assert.doesNotMatch(policy, /arn:aws:s3:::\*|FindTaggedTargets/);
+    }
   });
 });

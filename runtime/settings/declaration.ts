@@ -236,6 +236,18 @@ const targets = {
   },
 } as const satisfies Specs;
 
+/** The keys that name what is backed up: with none set, no backup job is scheduled. */
+export const TARGET_KEYS = ["ebsVolumeIds", "rdsInstanceIds", "s3SourceBuckets", "backupTag"] as const;
+
+/** What to do when no target is named; the preview and `drox-backup doctor` say it alike. */
+export function noTargetsFix(): string {
+  const variables = TARGET_KEYS.map((key) => targets[key].env.name).join(", ");
+  return (
+    `name what to back up with ${TARGET_KEYS.join(", ")} ` +
+    `(e.g. pulumi config set --path 'ebsVolumeIds[0]' vol-…; the task reads them as ${variables})`
+  );
+}
+
 /** A schedule's grammar is checked by config.ts (components/schedule-expression.ts) for every `schedule`. */
 const schedule = (expression: string, description: string) =>
   ({ ...text(), schedule: true, default: expression, description }) as const;
