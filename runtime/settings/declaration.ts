@@ -368,7 +368,23 @@ const objectLockTogether = rule(objectLock, (c): Problem[] => {
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
-const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384];
+/**
+ * Fargate's task sizes: the memory (MiB) each CPU value allows, from AWS's table
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html, and the
+ * `memory` parameter of RegisterTaskDefinition). ECS refuses any other pair only when `up` registers
+ * the task definition, after the rest of the stack has changed.
+ */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: steps(1024, 4096, 1024),
+  1024: steps(2048, 8192, 1024),
+  2048: steps(4096, 16384, 1024),
+  4096: steps(8192, 30720, 1024),
+  8192: steps(16384, 61440, 4096),
+  16384: steps(32768, 122880, 8192),
+};
+
+const FARGATE_CPU = Object.keys(FARGATE_MEMORY).map(Number);
 
 /** ECS stops a container at most 120 s after SIGTERM; 10 s of that are kept for closing and logs. */
 export const MAX_SHUTDOWN_GRACE_SECONDS = 110;
@@ -420,7 +436,11 @@ const service = {
     default: 512,
     description: "Fargate task CPU units",
   },
-  taskMemory: { ...whole(512, 122880), default: 1024, description: "Fargate task memory (MiB)" },
+  taskMemory: {
+    ...whole(512, 122880),
+    default: 1024,
+    description: "Fargate task memory (MiB), one Fargate allows with taskCpu (512 CPU: 1024 to 4096)",
+  },
   // Lambda refuses a reservation that leaves fewer than 100 unreserved executions in the account
   // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): two functions
   // reserving N need a quota of 100 + 2N, and new accounts often start at 10. So it is opt-in.
@@ -430,6 +450,35 @@ const service = {
       "Reserved concurrency of each notification Lambda; unset uses the account pool. Set it only if the account's Lambda concurrency quota is at least 100 + 2 × this value (AWS keeps 100 unreserved)",
   },
 } as const satisfies Specs;
+function steps(min: number, max: number, step: number): number[] {
+  return Array.from({ length: (max - min) / step + 1 }, (_, i) => min + i * step);
+}
+
+function describeMemory(values: readonly number[]): string {
+  const [first = 0, second = 0] = values;
+  const last = values.at(-1) ?? 0;
+  if (values.length <= 4) return `${values.slice(0, -1).join(", ")} or ${last}`;
+  return `${first} to ${last} in steps of ${second - first}`;
+}
+
+const fargateSize = rule(service, (c): Problem[] => {
+  // A key set to an unusable value has its own problem already; its default would only confuse.
+  if ((c.isSet("taskCpu") && !c.isValid("taskCpu")) || (c.isSet("taskMemory") && !c.isValid("taskMemory"))) {
+    return [];
+  }
+  const cpu = c.value("taskCpu") ?? 0;
+  const memory = c.value("taskMemory") ?? 0;
+  const allowed = FARGATE_MEMORY[cpu] ?? [];
+  if (allowed.includes(memory)) return [];
+  return [
+    [
+      "taskMemory",
+      `${memory} MiB does not fit taskCpu ${cpu}: Fargate runs ${cpu} CPU units with ${describeMemory(allowed)} MiB ` +
+        `(pulumi config set taskMemory ${allowed[0] ?? ""}, or change taskCpu)`,
+    ],
+  ];
+});
+
 const httpsOrHttp = rule(service, (c): Problem[] => {
   const allowHttp = c.value("allowHttp") ?? false;
   if (c.isSet("certificateArn") && allowHttp) {
@@ -550,6 +599,7 @@ export const RULES: readonly Rule[] = [
   drNeedsRegion,
   objectLockTogether,
   httpsOrHttp,
+  fargateSize,
   warnAtMostOk,
 ];
 
