@@ -6,93 +6,29 @@
  * from it, and `npm run gen:config` writes Pulumi.yaml's `config:` block and the README tables
  * from it. Adding a setting is one entry here plus `npm run gen:config`.
  *
+ * The shape of an entry is in ./spec.ts, the value kinds (zod) in ./kinds.ts, the documented limits
+ * and example values checked against in ./checks.ts, the variables no key sets in ./variables.ts.
+ *
  * Rules that join keys sit right after the keys they join. Pure data and zod: no @pulumi imports
  * (runtime/ loads it), no heavy imports (the Lambdas load it).
  */
 import { z } from "zod";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { parseNotionId } from "../notion/ids";
+import {
+  describeMemory,
+  drKmsKeyProblem,
+  FARGATE_CPU,
+  FARGATE_MEMORY,
+  LOG_RETENTION_DAYS,
+  PLACEHOLDERS,
+} from "./checks";
 import { flag, fraction, list, oneOf, parsed, refusing, text, whole } from "./kinds";
+import { rule, type Problem, type Rule, type Specs } from "./spec";
 
-/** How a consumer gets a variable. */
-export type Provision =
-  /** A plain environment variable, in every stack. */
-  | "always"
-  /** A plain environment variable, when its config key is set. */
-  | "configured"
-  /** ECS `secrets` (Secrets Manager ARN resolved at task start), in every stack. */
-  | "secret"
-  /** ECS `secrets`, when its optional secret config key is set. */
-  | "optionalSecret";
-
-export type Consumer = "task" | "slack" | "notion";
-
-export interface EnvVar {
-  readonly name: string;
-  /** The ECS container (service and scheduled jobs). */
-  readonly task?: Provision;
-  /** The Slack notifier Lambda. */
-  readonly slack?: Provision;
-  /** The Notion logger Lambda. */
-  readonly notion?: Provision;
-  /** Why no consumer gets it from the infrastructure (set by AWS, or for local runs and tests). */
-  readonly unset?: string;
-  /** The component that sets it from its own argument (so the program must not pass it). */
-  readonly setBy?: string;
-  /** The runtime's range and default where they differ from the stack's (local runs, tests). */
-  readonly runtime?: { readonly min?: number; readonly max?: number; readonly default?: number };
-}
-
-export interface SettingSpec {
-  /** Pulumi.yaml's type; `number` is declared as a string (Pulumi config has no decimals). */
-  readonly type: "string" | "integer" | "number" | "boolean" | "list";
-  /** From the trimmed, non-empty text to the value; `{key}` in messages is the key. */
-  readonly schema: z.ZodType;
-  readonly range?: { readonly min: number; readonly max: number };
-  /** Used when the key is unset or blank. */
-  readonly default?: string | number | boolean | readonly string[];
-  /** The default in words, when it is derived or the runtime's. */
-  readonly defaultText?: string;
-  readonly secret?: true;
-  /** The message when a required key is unset. */
-  readonly required?: string;
-  /** The variable carrying the value to the runtime (for a secret: the value in local runs). */
-  readonly env?: EnvVar;
-  /** For a secret: the variable carrying its Secrets Manager ARN. */
-  readonly arnEnv?: EnvVar;
-  /** A schedule expression: config.ts also checks EventBridge Scheduler's grammar. */
-  readonly schedule?: true;
-  /** What a valid value is, for the runtime's messages ("an AWS region"), with an example. */
-  readonly what?: string;
-  readonly example?: string;
-  readonly description: string;
-}
-
-type Specs = Record<string, SettingSpec>;
-
-/** A problem: the key it is about and what to do. */
-export type Problem = readonly [key: string, message: string];
-
-/** What a rule sees of its keys: the value (default applied; undefined if unset or invalid). */
-export interface RuleContext<S extends Specs> {
-  value<K extends keyof S & string>(key: K): ValueOf<S[K]> | undefined;
-  isSet(key: keyof S & string): boolean;
-  /** Set and valid. */
-  isValid(key: keyof S & string): boolean;
-  raw(key: keyof S & string): string | undefined;
-}
-
-export type ValueOf<S extends SettingSpec> = z.output<S["schema"]>;
-
-export interface Rule {
-  readonly keys: readonly string[];
-  readonly check: (context: RuleContext<Specs>) => readonly Problem[];
-}
-
-/** A rule over the keys of `group`, typed by them. */
-function rule<S extends Specs>(group: S, check: (context: RuleContext<S>) => readonly Problem[]): Rule {
-  return { keys: Object.keys(group), check: check as (context: RuleContext<Specs>) => readonly Problem[] };
-}
+export type { Consumer, EnvVar, Problem, Provision, Rule, RuleContext, SettingSpec, ValueOf } from "./spec";
+export { FARGATE_MEMORY, LOG_RETENTION_DAYS, PLACEHOLDERS } from "./checks";
+export { RUNTIME_VARIABLES, type RuntimeVariable } from "./variables";
 
 const LOCAL_SECRET_VALUE =
   "local runs and tests; in AWS the value arrives by its *_SECRET_ARN or ECS secrets";
@@ -101,7 +37,7 @@ const secrets = {
   slackWebhookUrl: {
     ...text(),
     secret: true,
-    required: "required",
+    required: "is required (pulumi config set --secret slackWebhookUrl <value>)",
     env: { name: "SLACK_WEBHOOK_URL", task: "secret", unset: LOCAL_SECRET_VALUE },
     arnEnv: { name: "SLACK_WEBHOOK_SECRET_ARN", slack: "always" },
     description:
@@ -125,7 +61,7 @@ const secrets = {
   notionToken: {
     ...text(),
     secret: true,
-    required: "required",
+    required: "is required (pulumi config set --secret notionToken <value>)",
     env: { name: "NOTION_TOKEN", task: "secret", unset: LOCAL_SECRET_VALUE },
     arnEnv: { name: "NOTION_TOKEN_SECRET_ARN", notion: "always" },
     description: "Notion internal integration token (secret_… or ntn_…)",
@@ -133,7 +69,7 @@ const secrets = {
   apiToken: {
     ...text(),
     secret: true,
-    required: "required",
+    required: "is required (pulumi config set --secret apiToken <value>)",
     env: { name: "API_TOKEN", task: "secret" },
     arnEnv: { name: "API_TOKEN_SECRET_ARN", unset: "the container gets API_TOKEN through ECS secrets" },
     description:
@@ -153,22 +89,6 @@ const notion = {
       'Notion database "백업 로그" — its id (32 hex, dashes allowed) or its URL from "Copy link to view"',
   },
 } as const satisfies Specs;
-
-/**
- * Example values from this project's docs and earlier stack files. They pass the format checks, so
- * a stack still carrying one would preview clean and then fail half-way through `up` (or, for the
- * Chatbot ids, point at a workspace that is not the user's): they are refused by name.
- */
-export const PLACEHOLDERS = {
-  slackTeamId: ["T0123ABCD"],
-  slackChannelId: ["C0123ABCD"],
-  /**
-   * Certificate ids: all zeros, and the one of AWS's own ARN examples
-   * (arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012 in
-   * https://docs.aws.amazon.com/general/latest/gr/aws-arns-and-namespaces.html).
-   */
-  certificateId: ["00000000-0000-0000-0000-000000000000", "12345678-1234-1234-1234-123456789012"],
-} as const;
 
 const chatbot = {
   slackTeamId: {
@@ -278,27 +198,6 @@ const messages = {
 } as const satisfies Specs;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const KMS_KEY_ID = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-const KMS_ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
-const KMS_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key\/.+|alias\/.+)$/;
-
-/** Why a DR KMS key reference is unusable, or undefined. An ARN must be in the DR region. */
-function drKmsKeyProblem(value: string, drRegion: string | undefined): string | undefined {
-  const arn = KMS_ARN.exec(value);
-  if (arn) {
-    const rest = arn[2] ?? "";
-    if (!(KMS_KEY_ID.test(rest.replace(/^key\//, "")) || KMS_ALIAS.test(rest))) {
-      return `"${value}" is not a KMS key or alias ARN`;
-    }
-    if (drRegion !== undefined && arn[1] !== drRegion) {
-      return `is in ${arn[1]}, but copies are encrypted in drRegion ${drRegion}: use a key of ${drRegion}`;
-    }
-    return undefined;
-  }
-  if (KMS_KEY_ID.test(value) || KMS_ALIAS.test(value)) return undefined;
-  return `"${value}" is not a KMS key id, key ARN, alias (alias/…) or alias ARN of the DR region`;
-}
-
 const retention = {
   retentionDays: {
     ...whole(1, 3650),
@@ -364,28 +263,6 @@ const objectLockTogether = rule(objectLock, (c): Problem[] => {
   return [];
 });
 
-/** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
-/**
- * Fargate's task sizes: the memory (MiB) each CPU value allows, from AWS's table
- * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html, and the
- * `memory` parameter of RegisterTaskDefinition). ECS refuses any other pair only when `up` registers
- * the task definition, after the rest of the stack has changed.
- */
-export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: steps(1024, 4096, 1024),
-  1024: steps(2048, 8192, 1024),
-  2048: steps(4096, 16384, 1024),
-  4096: steps(8192, 30720, 1024),
-  8192: steps(16384, 61440, 4096),
-  16384: steps(32768, 122880, 8192),
-};
-
-const FARGATE_CPU = Object.keys(FARGATE_MEMORY).map(Number);
-
 /** ECS stops a container at most 120 s after SIGTERM; 10 s of that are kept for closing and logs. */
 export const MAX_SHUTDOWN_GRACE_SECONDS = 110;
 
@@ -450,17 +327,6 @@ const service = {
       "Reserved concurrency of each notification Lambda; unset uses the account pool. Set it only if the account's Lambda concurrency quota is at least 100 + 2 × this value (AWS keeps 100 unreserved)",
   },
 } as const satisfies Specs;
-function steps(min: number, max: number, step: number): number[] {
-  return Array.from({ length: (max - min) / step + 1 }, (_, i) => min + i * step);
-}
-
-function describeMemory(values: readonly number[]): string {
-  const [first = 0, second = 0] = values;
-  const last = values.at(-1) ?? 0;
-  if (values.length <= 4) return `${values.slice(0, -1).join(", ")} or ${last}`;
-  return `${first} to ${last} in steps of ${second - first}`;
-}
-
 const fargateSize = rule(service, (c): Problem[] => {
   // A key set to an unusable value has its own problem already; its default would only confuse.
   if ((c.isSet("taskCpu") && !c.isValid("taskCpu")) || (c.isSet("taskMemory") && !c.isValid("taskMemory"))) {
@@ -617,69 +483,3 @@ export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 export function isSecret(key: SettingKey): boolean {
   return "secret" in SETTINGS[key];
 }
-
-/** A variable the runtime reads that no stack key sets: the infrastructure's, AWS's or local. */
-export interface RuntimeVariable extends Omit<EnvVar, "name" | "runtime"> {
-  readonly default: string;
-  readonly description: string;
-}
-
-const SLACK_TUNING = "runtime default sized to the notifier's 30 s timeout (4 tries within a 20 s budget)";
-const EMULATOR = "local runs and tests against the AWS emulator";
-
-/** Variables the runtime reads besides the settings' own (each read where it is used). */
-export const RUNTIME_VARIABLES = {
-  PORT: {
-    task: "always",
-    setBy: "components/service.ts (the container port)",
-    default: "8080",
-    description: "HTTP service port",
-  },
-  HOST: {
-    unset: "runtime default 0.0.0.0 is what awsvpc networking needs",
-    default: "0.0.0.0",
-    description: "HTTP service address",
-  },
-  TRUST_PROXY_HOPS: {
-    task: "always",
-    setBy: "components/service.ts (1: behind the ALB, so the rate limit is per client)",
-    default: "0",
-    description: "proxies in front of the service whose X-Forwarded-For is trusted",
-  },
-  EVENTS_TOPIC_ARN: { task: "always", default: "required for jobs", description: "the events topic" },
-  BACKUP_BUCKET: {
-    task: "always",
-    default: "required for S3 backups and the check",
-    description: "the backup bucket",
-  },
-  HISTORY_TABLE: { task: "always", default: "required for jobs", description: "the job history table" },
-  AWS_REGION: {
-    task: "always",
-    unset: "Lambda sets it itself (a reserved variable there)",
-    default: "the AWS SDK's own",
-    description: "where AWS lives",
-  },
-  AWS_DEFAULT_REGION: {
-    unset: "fallback of AWS_REGION for local runs",
-    default: "—",
-    description: "fallback of AWS_REGION",
-  },
-  AWS_ENDPOINT_URL: {
-    unset: EMULATOR,
-    default: "—",
-    description: "the AWS emulator in local runs and tests",
-  },
-  AWS_ENDPOINT_URL_S3: { unset: EMULATOR, default: "—", description: "the emulator's S3 endpoint" },
-  SLACK_MAX_ATTEMPTS: { unset: SLACK_TUNING, default: "4", description: "Slack requests per message" },
-  SLACK_RETRY_BUDGET_SECONDS: {
-    unset: SLACK_TUNING,
-    default: "20",
-    description: "Slack delivery budget per message",
-  },
-  SLACK_TIMEOUT_SECONDS: { unset: SLACK_TUNING, default: "5", description: "Slack per-request timeout" },
-  NOTION_API_BASE_URL: {
-    unset: "tests and the demo sandbox point the client at a fake Notion",
-    default: "https://api.notion.com",
-    description: "Notion API base URL",
-  },
-} as const satisfies Record<string, RuntimeVariable>;
