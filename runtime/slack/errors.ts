@@ -57,9 +57,11 @@ export function settingOf(webhook: WebhookName): string {
  * Answers about the message itself rather than the webhook: invalid_payload and user_not_found
  * (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks), the Block
  * Kit refusals, msg_blocks_too_long (blocks over about 12,000 characters of text in all,
- * https://github.com/slackapi/bolt-js/issues/2509) and missing_text_or_fallback_or_attachments (a
- * payload with nothing to show, https://github.com/slackapi/slack-github-action/issues/117). The
- * sender answers these by posting the plain `text` once instead of losing the alert.
+ * https://github.com/slackapi/bolt-js/issues/2509), msg_too_long (Slack's maintainers report it
+ * below the documented 40,000 characters, https://github.com/seratch/ChatGPT-in-Slack/issues/102)
+ * and missing_text_or_fallback_or_attachments (a payload with nothing to show,
+ * https://github.com/slackapi/slack-github-action/issues/117). The sender answers these by posting
+ * the plain `text` once instead of losing the alert.
  */
 const PAYLOAD_ERRORS = new Set([
   "invalid_payload",
@@ -105,8 +107,9 @@ export function adviceFor(webhook: WebhookName, statusCode: number, slackError: 
       return `only admins may post to this channel (e.g. #general): ${recreate} for another channel such as #devops-backup`;
     case "msg_blocks_too_long":
       return (
-        "Slack refused the message's blocks as too long (about 12,000 characters of text in all) and its " +
-        "plain text too: this is a drox-backup bug, please report it with the event id"
+        "Slack refused the message's blocks as too long (about 12,000 characters of text in all); drox-backup " +
+        "keeps them under 9,000 and falls back to the plain text, so this is a drox-backup bug: please report " +
+        "it with the event id"
       );
     case "missing_text_or_fallback_or_attachments":
       return "Slack received a message with no text, blocks or attachments: this is a drox-backup bug, please report it with the event id";

@@ -34,7 +34,11 @@ export interface FormatOptions {
 
 /** How many list items (failed jobs, findings) the plain text carries before `… 외 N건`. */
 export const TEXT_LIST_LIMIT = 50;
-/** Slack truncates `text` beyond 40,000 characters; we cut first so the cut is visible. */
+/**
+ * Slack truncates `text` beyond 40,000 characters on every way of posting, incoming webhooks
+ * included (https://api.slack.com/changelog/2018-04-truncating-really-long-messages); we cut first
+ * so the cut is visible.
+ */
 export const TEXT_LIMIT = 40_000;
 
 export const BACKUP_TITLES = {
