@@ -121,6 +121,20 @@ describe("Slack notifier from the environment", function () {
     assert.equal(slack.messages("alerts").length, 1);
   });
 
+  it("must hand a Retry-After longer than the budget back to the caller as retryable, not drop it", async () => {
+    const notifier = await createSlackNotifierFromEnv(env());
+    slack.rateLimit("main", 30);
+    const started = Date.now();
+    await assert.rejects(notifier.notify(SEED_SUCCESS), (error: unknown) => {
+      assert.ok(error instanceof SlackDeliveryError);
+      assert.deepEqual([error.retryable, error.statusCode, error.webhook], [true, 429, "main"]);
+      assert.match(error.message, /waiting 30\.0 s \(Retry-After\) would exceed the 3\.0 s delivery budget/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 1_000, "no budget spent waiting for what cannot come");
+    assert.equal(slack.messages("main").length, 0);
+  });
+
   it("must throw a non-retryable error when every webhook refuses, naming each", async () => {
     const notifier = await createSlackNotifierFromEnv(
       env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts") }),
