@@ -15,6 +15,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { stackScoped } from "./naming";
 import { loadBalancer, network } from "./service-network";
 import { CONTAINER_NAME, CONTAINER_PORT, taskDefinition } from "./task-definition";
 import type { TaskPermissions } from "./task-permissions";
@@ -37,7 +38,7 @@ export interface ServiceArgs {
   readonly accountId: pulumi.Input<string>;
   /** Region, for the container's log configuration. */
   readonly region: pulumi.Input<string>;
-  /** Task definition family (unique per stack and account). @default name */
+  /** Task definition family (unique per account and region). @default `<name>-<stack>` */
   readonly family?: string;
   /** Use the account's default VPC (public subnets only) instead of a new VPC. @default false */
   readonly useDefaultVpc?: boolean;
@@ -103,7 +104,7 @@ export class Service extends pulumi.ComponentResource {
     const useDefaultVpc = args.useDefaultVpc ?? false;
     const assignPublicIp = args.assignPublicIp ?? useDefaultVpc;
     const allowHttp = args.allowHttp ?? false;
-    const family = args.family ?? name;
+    const family = args.family ?? stackScoped(name);
     const cpu = args.cpu ?? 512;
     const memory = args.memory ?? 1024;
     const desiredCount = args.desiredCount ?? 1;
