@@ -21,6 +21,9 @@ export interface TaskPermissions {
   readonly drRegion?: string;
 }
 
+/** Every DB snapshot identifier the RDS job gives starts with this (runtime/jobs/rds.ts). */
+export const RDS_SNAPSHOT_PREFIX = "drox-";
+
 /** Where the task runs, for ARNs and KMS conditions. */
 export interface TaskLocation {
   readonly accountId: pulumi.Input<string>;
@@ -59,13 +62,28 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
     {
       Sid: "RdsSnapshots",
       Action: [
-        "rds:AddTagsToResource",
         "rds:CopyDBSnapshot",
         "rds:CreateDBSnapshot",
         "rds:DescribeDBInstances",
         "rds:DescribeDBSnapshots",
       ],
       Resource: "*",
+    },
+    {
+      // The jobs tag only the DB snapshots they create and copy (RDS authorizes tags given to
+      // CreateDBSnapshot and CopyDBSnapshot as rds:AddTagsToResource on the new snapshot:
+      // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/security_iam_id-based-policy-examples-grant-permissions-tags-on-create.html).
+      // On `*` the task could tag anyone's snapshot as managed and then delete it past the tag
+      // guard below; the tool's identifiers all start with `drox-` (runtime/jobs/rds.ts
+      // snapshotIdentifier), in this region and the DR region, as in
+      // arn:aws:rds:<region>:<account>:snapshot:<name>
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.ARN.Constructing.html).
+      Sid: "TagOwnRdsSnapshots",
+      Action: "rds:AddTagsToResource",
+      Resource: [where.region, ...(p.drRegion !== undefined ? [p.drRegion] : [])].map(
+        (region) =>
+          pulumi.interpolate`arn:aws:rds:${region}:${where.accountId}:snapshot:${RDS_SNAPSHOT_PREFIX}*`,
+      ),
     },
     {
       // RDS's own key for a DB snapshot's tags (the snapshot resource type declares it).

@@ -315,13 +315,22 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         Effect: "Allow",
         Sid: "RdsSnapshots",
         Action: [
-          "rds:AddTagsToResource",
           "rds:CopyDBSnapshot",
           "rds:CreateDBSnapshot",
           "rds:DescribeDBInstances",
           "rds:DescribeDBSnapshots",
         ],
         Resource: "*",
+      },
+      {
+        // Issue 14: tagging only the tool's own snapshots (drox-*), here and in the DR region.
+        Effect: "Allow",
+        Sid: "TagOwnRdsSnapshots",
+        Action: "rds:AddTagsToResource",
+        Resource: [
+          "arn:aws:rds:ap-northeast-2:123456789012:snapshot:drox-*",
+          "arn:aws:rds:ap-northeast-1:123456789012:snapshot:drox-*",
+        ],
       },
       {
         Effect: "Allow",
@@ -416,6 +425,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         "TagNewSnapshots",
         "DeleteOwnEbsSnapshots",
         "RdsSnapshots",
+        "TagOwnRdsSnapshots",
         "DeleteOwnRdsSnapshots",
         "BackupBucketList",
         "BackupBucketObjects",

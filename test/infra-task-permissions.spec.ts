@@ -11,7 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
+import { RDS_SNAPSHOT_PREFIX } from "../components/task-permissions";
 import { HISTORY_INDEX } from "../runtime/history/dynamodb";
+import { snapshotIdentifier } from "../runtime/jobs/rds";
 import {
   ACCOUNT_ID,
   byName,
@@ -268,6 +270,35 @@ interface Samples {
 }
 
 const TAGGED_BUCKET = "team-tagged-bucket";
+const JOB_ID = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+
+/** Regions the task's DB snapshots live in: the stack's, and the DR region's copies. */
+function snapshotRegions(stack: string): string[] {
+  const dr = stackConfig(stack)["drox-backup:drRegion"];
+  return [REGION, ...(dr !== undefined ? [dr] : [])];
+}
+
+/**
+ * DB snapshots that are not the tool's: RDS's automated ones, a person's manual one, AWS Backup's,
+ * one whose name merely contains the prefix, and one that shares it without the hyphen. Tagging any of them `drox-backup:managed=true`
+ * would hand it to retention, which deletes managed snapshots.
+ */
+const FOREIGN_SNAPSHOTS = [
+  "rds:db-prod-1-2026-01-01-00-05",
+  "before-upgrade-2026",
+  "awsbackup:job-0123456789abcdef",
+  "nightly-drox-orders",
+  "droxford-nightly",
+];
+
+/** The foreign snapshots (every region given) some statement lets the role tag. */
+function foreignTaggable(statements: readonly PolicyStatement[], regions: readonly string[]): string[] {
+  return regions.flatMap((region) =>
+    FOREIGN_SNAPSHOTS.map((name) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${name}`).filter(
+      (arn) => granting(statements, "rds:AddTagsToResource", arn).length > 0,
+    ),
+  );
+}
 
 function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]): Samples {
   const config = stackConfig(stack);
@@ -285,7 +316,10 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
     ec2Volume: [`arn:aws:ec2:${REGION}:${ACCOUNT_ID}:volume/vol-0123456789abcdef0`],
     ec2Snapshot: [`arn:aws:ec2:${REGION}::snapshot/snap-0123456789abcdef0`],
     rdsInstance: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:db:orders`],
-    rdsSnapshot: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:drox-orders-20260101`],
+    // The identifier the RDS job gives, in this region and (copies) the DR region.
+    rdsSnapshot: snapshotRegions(stack).map(
+      (region) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("orders", JOB_ID)}`,
+    ),
     backupBucket: [backup],
     backupObject: sources.map((bucket) => `${backup}/${bucket}/reports/2026/01/a.csv`),
     sourceBucket: sources.map((bucket) => `arn:aws:s3:::${bucket}`),
@@ -479,6 +513,63 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     // Never on a source bucket: the jobs only read those.
     assert.deepEqual(granted("s3:PutObject", "arn:aws:s3:::drox-prod-assets/a"), []);
     assert.deepEqual(granted("s3:AbortMultipartUpload", "arn:aws:s3:::drox-prod-assets/a"), []);
+  });
+
+  it("must let the task tag only the tool's own DB snapshots (drox-*), never another's", () => {
+    for (const stack of ["dev", "prod"]) {
+      const statements = policyOf(
+        byName(runs[stack]!, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
+      ).Statement;
+      const regions = snapshotRegions(stack);
+      assert.deepEqual(foreignTaggable(statements, regions), [], stack);
+      // Its own snapshots, here and in the DR region, stay taggable (CreateDBSnapshot with tags).
+      for (const region of regions) {
+        const own = `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("db-prod-1", JOB_ID)}`;
+        assert.deepEqual(
+          granting(statements, "rds:AddTagsToResource", own).map((st) => st.Sid),
+          ["TagOwnRdsSnapshots"],
+          `${stack}: ${own}`,
+        );
+      }
+    }
+    assert.deepEqual(
+      snapshotRegions("prod"),
+      ["ap-northeast-2", "ap-northeast-1"],
+      "prod copies to a DR region",
+    );
+  });
+
+  it("must report a statement that lets the task tag any DB snapshot (the check itself)", () => {
+    // The statement as it was before issue 14: AddTagsToResource among the RDS actions on `*`.
+    const before: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Sid: "RdsSnapshots",
+        Action: ["rds:AddTagsToResource", "rds:CopyDBSnapshot", "rds:CreateDBSnapshot"],
+        Resource: "*",
+      },
+    ];
+    assert.equal(foreignTaggable(before, [REGION]).length, FOREIGN_SNAPSHOTS.length);
+    // A wildcard action is caught as well, and so is a prefix without its hyphen (droxford-…).
+    const loose: PolicyStatement[] = [
+      { Effect: "Allow", Action: "rds:Add*", Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:*` },
+    ];
+    assert.equal(foreignTaggable(loose, [REGION]).length, FOREIGN_SNAPSHOTS.length);
+    const noHyphen: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Action: "rds:AddTagsToResource",
+        Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:drox*`,
+      },
+    ];
+    assert.deepEqual(foreignTaggable(noHyphen, [REGION]), [
+      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:droxford-nightly`,
+    ]);
+    // …which is why the grant's prefix must be the one every identifier of the RDS job starts with.
+    for (const instance of ["orders", "DB_Prod.1", "a", "x".repeat(300)]) {
+      assert.ok(snapshotIdentifier(instance, JOB_ID).startsWith(RDS_SNAPSHOT_PREFIX), instance);
+    }
+    assert.equal(RDS_SNAPSHOT_PREFIX, "drox-");
   });
 
   for (const [role, entry] of [
