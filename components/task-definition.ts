@@ -10,7 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
+import { assumeRolePolicy, policyDocument, viaServices, type Statement } from "./iam";
 import { taskStatements, type TaskPermissions } from "./task-permissions";
 
 export const CONTAINER_NAME = "app";
@@ -122,7 +122,14 @@ export function taskDefinition(
     ...(secretArns.length > 0
       ? [
           { Sid: "InjectSecrets", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
-          { Sid: "DecryptSecrets", Action: "kms:Decrypt", Resource: args.permissions.kmsKeyArn },
+          {
+            // ECS reads the secrets through Secrets Manager, which decrypts with the stack key
+            // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+            Sid: "DecryptSecrets",
+            Action: "kms:Decrypt",
+            Resource: args.permissions.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaServices(["secretsmanager"], args.region) } },
+          },
         ]
       : []),
   ];

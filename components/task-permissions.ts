@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_TAG } from "../runtime/jobs/tags";
-import type { Statement } from "./iam";
+import { viaServices, type Statement } from "./iam";
 
 /** What the task role may touch. */
 export interface TaskPermissions {
@@ -20,6 +20,17 @@ export interface TaskPermissions {
   /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
   readonly drRegion?: string;
 }
+
+/**
+ * The services that use the stack key on the task's behalf, each for data the task reads or
+ * writes: S3 for the backup objects (SSE-KMS: an upload needs kms:GenerateDataKey, a download or a
+ * multipart copy kms:Decrypt too; https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html),
+ * SNS for publishing to the encrypted events topic (a publisher needs kms:GenerateDataKey* and
+ * kms:Decrypt; https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html) and DynamoDB for
+ * the history table (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+ * Secrets Manager is absent: ECS injects the secrets with the execution role.
+ */
+export const STACK_KEY_SERVICES = ["s3", "sns", "dynamodb"] as const;
 
 /** Every DB snapshot identifier the RDS job gives starts with this (runtime/jobs/rds.ts). */
 export const RDS_SNAPSHOT_PREFIX = "drox-";
@@ -123,7 +134,14 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
       Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
       Resource: [p.historyTableArn, pulumi.interpolate`${p.historyTableArn}/index/*`],
     },
-    { Sid: "UseStackKey", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: p.kmsKeyArn },
+    {
+      // Only through the services holding the task's data: with the role's credentials alone the
+      // key would decrypt nothing (a leaked credential cannot call KMS directly).
+      Sid: "UseStackKey",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: p.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": viaServices(STACK_KEY_SERVICES, where.region) } },
+    },
   ];
   if (p.drRegion !== undefined) {
     // A cross-region copy of an encrypted snapshot decrypts with the source's key (this region) and
@@ -132,10 +150,7 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
     // two regions are allowed, and only when EC2 or RDS uses them on the task's behalf.
     const regions = [where.region, p.drRegion];
     const keys = regions.map((region) => pulumi.interpolate`arn:aws:kms:${region}:${where.accountId}:key/*`);
-    const viaService = regions.flatMap((region) => [
-      pulumi.interpolate`ec2.${region}.amazonaws.com`,
-      pulumi.interpolate`rds.${region}.amazonaws.com`,
-    ]);
+    const viaService = regions.flatMap((region) => viaServices(["ec2", "rds"], region));
     statements.push(
       {
         Sid: "CrossRegionCopyKeys",

@@ -113,6 +113,7 @@ describe("infra: component arguments", () => {
     );
     const notificationArgs = {
       accountId: "1",
+      region: "r",
       kmsKeyArn: "k",
       secretArns: { slackWebhook: "a", notionToken: "b" },
       notionDatabaseId: "n",

@@ -267,10 +267,12 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
           ],
         },
         {
+          // Issue 14: the key only through Secrets Manager, as ECS reads the injected secrets.
           Effect: "Allow",
           Sid: "DecryptSecrets",
           Action: "kms:Decrypt",
           Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+          Condition: { StringEquals: { "kms:ViaService": ["secretsmanager.ap-northeast-2.amazonaws.com"] } },
         },
       ],
     );
@@ -382,6 +384,16 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         Sid: "UseStackKey",
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+        // Issue 14: only through the services holding the task's data (backup objects, events, history).
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": [
+              "s3.ap-northeast-2.amazonaws.com",
+              "sns.ap-northeast-2.amazonaws.com",
+              "dynamodb.ap-northeast-2.amazonaws.com",
+            ],
+          },
+        },
       },
       {
         Effect: "Allow",

@@ -353,6 +353,63 @@ function missing(
   return gaps;
 }
 
+/**
+ * The AWS service that uses the stack key when a call touches a target (SSE-KMS objects, the
+ * encrypted topic and table, secrets); targets absent here hold nothing encrypted with it.
+ */
+const STACK_KEY_USER: Partial<Record<Target, string>> = {
+  backupObject: "s3",
+  eventsTopic: "sns",
+  historyTable: "dynamodb",
+  historyIndex: "dynamodb",
+  ownSecrets: "secretsmanager",
+};
+
+/** The services (kms:ViaService) the stack key must serve for these calls, sorted. */
+function keyServicesFor(calls: Map<string, string[]>, where: Samples): string[] {
+  const services = [...calls.keys()].flatMap((call) =>
+    (NEEDS[call] ?? []).flatMap((n) => {
+      const user = STACK_KEY_USER[n.on];
+      return user !== undefined && (where[n.on] ?? []).length > 0 ? [user] : [];
+    }),
+  );
+  return [...new Set(services)].sort();
+}
+
+interface KeyUse {
+  /** Sids of KMS grants with no kms:ViaService condition (any key). */
+  readonly unconditioned: string[];
+  /** Services allowed to use the stack key, sorted, as `<service>` of `<service>.<region>.amazonaws.com`. */
+  readonly services: string[];
+}
+
+/** How a role may use KMS keys, the stack key in particular. */
+function keyUse(statements: readonly PolicyStatement[], stackKey: string): KeyUse {
+  const kms = statements.filter((st) => list(st.Action).some((a) => a.toLowerCase().startsWith("kms:")));
+  const viaOf = (st: PolicyStatement) =>
+    list(
+      (st.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.[
+        "kms:ViaService"
+      ],
+    );
+  const services = kms
+    .filter((st) => list(st.Resource).some((r) => glob(r, stackKey)))
+    .flatMap((st) =>
+      viaOf(st).map((via) => {
+        const match = /^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com$/.exec(via);
+        assert.ok(
+          match && match[2] === REGION,
+          `${String(st.Sid)}: kms:ViaService ${via} is not in ${REGION}`,
+        );
+        return match[1]!;
+      }),
+    );
+  return {
+    unconditioned: kms.filter((st) => viaOf(st).length === 0).map((st) => String(st.Sid)),
+    services: [...new Set(services)].sort(),
+  };
+}
+
 const TASK_ENTRY = "runtime/cli.ts";
 const LAMBDA_ENTRY = "runtime/handlers.ts";
 
@@ -537,6 +594,75 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
       ["ap-northeast-2", "ap-northeast-1"],
       "prod copies to a DR region",
     );
+  });
+
+  it("must let every role use the stack key only through the services that hold what its code reads and writes", () => {
+    for (const stack of ["dev", "prod"]) {
+      const run = runs[stack]!;
+      const stackKey = String(byName(run, "aws:kms/key:Key", "drox-backup-key").state.arn);
+      const policy = (name: string) =>
+        policyOf(byName(run, "aws:iam/rolePolicy:RolePolicy", `drox-backup-${name}`)).Statement;
+      // In AWS the DR copy grants (the account's keys, through EC2 and RDS only) cover the stack
+      // key too; under mocks its ARN has no key/ path, so they count among the conditioned grants.
+      // The task: derived from the SDK calls reachable from the CLI and the resources they touch.
+      const task = keyUse(policy("task-policy"), stackKey);
+      const taskNeeds = keyServicesFor(callsFrom(TASK_ENTRY), samples(run, stack, []));
+      assert.deepEqual(taskNeeds, ["dynamodb", "s3", "sns"], `${stack}: what the task's calls decrypt`);
+      assert.deepEqual(task, { unconditioned: [], services: taskNeeds }, stack);
+      // The Lambdas read their own secrets, nothing else encrypted with the key.
+      for (const role of ["slack", "notion"]) {
+        const env = (
+          byName(run, "aws:lambda/function:Function", `drox-backup-${role}`).inputs.environment as {
+            variables: Record<string, string>;
+          }
+        ).variables;
+        const ownSecrets = Object.entries(env)
+          .filter(([name]) => name.endsWith("_SECRET_ARN"))
+          .map(([, value]) => value);
+        const needs = keyServicesFor(callsFrom(LAMBDA_ENTRY), samples(run, stack, ownSecrets));
+        assert.deepEqual(needs, ["secretsmanager"], `${stack}: what the ${role} handler decrypts`);
+        assert.deepEqual(keyUse(policy(`${role}-policy`), stackKey), { unconditioned: [], services: needs });
+      }
+      // The execution role: ECS reads the injected secrets through Secrets Manager.
+      assert.deepEqual(keyUse(policy("execution-policy"), stackKey), {
+        unconditioned: [],
+        services: ["secretsmanager"],
+      });
+    }
+  });
+
+  it("must report a stack key grant without kms:ViaService, or through a service nothing needs (the check itself)", () => {
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0000`;
+    // The grant as it was before issue 14.
+    assert.deepEqual(
+      keyUse(
+        [
+          {
+            Effect: "Allow",
+            Sid: "UseStackKey",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: key,
+          },
+        ],
+        key,
+      ),
+      { unconditioned: ["UseStackKey"], services: [] },
+    );
+    // A service beyond what the calls need shows up in the list the test compares exactly.
+    const wide: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Sid: "Wide",
+        Action: "kms:Decrypt",
+        Resource: "arn:aws:kms:*:*:key/*",
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": [`s3.${REGION}.amazonaws.com`, `lambda.${REGION}.amazonaws.com`],
+          },
+        },
+      },
+    ];
+    assert.deepEqual(keyUse(wide, key), { unconditioned: [], services: ["lambda", "s3"] });
   });
 
   it("must report a statement that lets the task tag any DB snapshot (the check itself)", () => {
