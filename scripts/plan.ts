@@ -65,7 +65,8 @@ const KEY_INPUTS: Record<string, readonly string[]> = {
   "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ["rule"],
   "aws:dynamodb/table:Table": ["hashKey", "rangeKey", "ttl", "pointInTimeRecovery"],
   "aws:cloudwatch/metricAlarm:MetricAlarm": ["namespace", "metricName", "comparisonOperator", "threshold"],
-  "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["pattern"],
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["pattern", "metricTransformation.namespace"],
+  "aws:kms/alias:Alias": ["name"],
   "aws:cloudwatch/logGroup:LogGroup": ["retentionInDays"],
   "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": [
     "slackTeamId",
