@@ -11,7 +11,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
+import { RDS_SNAPSHOT_PREFIX } from "../components/task-permissions";
 import { HISTORY_INDEX } from "../runtime/history/dynamodb";
+import { snapshotIdentifier } from "../runtime/jobs/rds";
 import {
   ACCOUNT_ID,
   byName,
@@ -268,6 +270,35 @@ interface Samples {
 }
 
 const TAGGED_BUCKET = "team-tagged-bucket";
+const JOB_ID = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+
+/** Regions the task's DB snapshots live in: the stack's, and the DR region's copies. */
+function snapshotRegions(stack: string): string[] {
+  const dr = stackConfig(stack)["drox-backup:drRegion"];
+  return [REGION, ...(dr !== undefined ? [dr] : [])];
+}
+
+/**
+ * DB snapshots that are not the tool's: RDS's automated ones, a person's manual one, AWS Backup's,
+ * one whose name merely contains the prefix, and one that shares it without the hyphen. Tagging any of them `drox-backup:managed=true`
+ * would hand it to retention, which deletes managed snapshots.
+ */
+const FOREIGN_SNAPSHOTS = [
+  "rds:db-prod-1-2026-01-01-00-05",
+  "before-upgrade-2026",
+  "awsbackup:job-0123456789abcdef",
+  "nightly-drox-orders",
+  "droxford-nightly",
+];
+
+/** The foreign snapshots (every region given) some statement lets the role tag. */
+function foreignTaggable(statements: readonly PolicyStatement[], regions: readonly string[]): string[] {
+  return regions.flatMap((region) =>
+    FOREIGN_SNAPSHOTS.map((name) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${name}`).filter(
+      (arn) => granting(statements, "rds:AddTagsToResource", arn).length > 0,
+    ),
+  );
+}
 
 function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]): Samples {
   const config = stackConfig(stack);
@@ -285,7 +316,10 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
     ec2Volume: [`arn:aws:ec2:${REGION}:${ACCOUNT_ID}:volume/vol-0123456789abcdef0`],
     ec2Snapshot: [`arn:aws:ec2:${REGION}::snapshot/snap-0123456789abcdef0`],
     rdsInstance: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:db:orders`],
-    rdsSnapshot: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:drox-orders-20260101`],
+    // The identifier the RDS job gives, in this region and (copies) the DR region.
+    rdsSnapshot: snapshotRegions(stack).map(
+      (region) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("orders", JOB_ID)}`,
+    ),
     backupBucket: [backup],
     backupObject: sources.map((bucket) => `${backup}/${bucket}/reports/2026/01/a.csv`),
     sourceBucket: sources.map((bucket) => `arn:aws:s3:::${bucket}`),
@@ -317,6 +351,63 @@ function missing(
     }
   }
   return gaps;
+}
+
+/**
+ * The AWS service that uses the stack key when a call touches a target (SSE-KMS objects, the
+ * encrypted topic and table, secrets); targets absent here hold nothing encrypted with it.
+ */
+const STACK_KEY_USER: Partial<Record<Target, string>> = {
+  backupObject: "s3",
+  eventsTopic: "sns",
+  historyTable: "dynamodb",
+  historyIndex: "dynamodb",
+  ownSecrets: "secretsmanager",
+};
+
+/** The services (kms:ViaService) the stack key must serve for these calls, sorted. */
+function keyServicesFor(calls: Map<string, string[]>, where: Samples): string[] {
+  const services = [...calls.keys()].flatMap((call) =>
+    (NEEDS[call] ?? []).flatMap((n) => {
+      const user = STACK_KEY_USER[n.on];
+      return user !== undefined && (where[n.on] ?? []).length > 0 ? [user] : [];
+    }),
+  );
+  return [...new Set(services)].sort();
+}
+
+interface KeyUse {
+  /** Sids of KMS grants with no kms:ViaService condition (any key). */
+  readonly unconditioned: string[];
+  /** Services allowed to use the stack key, sorted, as `<service>` of `<service>.<region>.amazonaws.com`. */
+  readonly services: string[];
+}
+
+/** How a role may use KMS keys, the stack key in particular. */
+function keyUse(statements: readonly PolicyStatement[], stackKey: string): KeyUse {
+  const kms = statements.filter((st) => list(st.Action).some((a) => a.toLowerCase().startsWith("kms:")));
+  const viaOf = (st: PolicyStatement) =>
+    list(
+      (st.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.[
+        "kms:ViaService"
+      ],
+    );
+  const services = kms
+    .filter((st) => list(st.Resource).some((r) => glob(r, stackKey)))
+    .flatMap((st) =>
+      viaOf(st).map((via) => {
+        const match = /^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com$/.exec(via);
+        assert.ok(
+          match && match[2] === REGION,
+          `${String(st.Sid)}: kms:ViaService ${via} is not in ${REGION}`,
+        );
+        return match[1]!;
+      }),
+    );
+  return {
+    unconditioned: kms.filter((st) => viaOf(st).length === 0).map((st) => String(st.Sid)),
+    services: [...new Set(services)].sort(),
+  };
 }
 
 const TASK_ENTRY = "runtime/cli.ts";
@@ -479,6 +570,132 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     // Never on a source bucket: the jobs only read those.
     assert.deepEqual(granted("s3:PutObject", "arn:aws:s3:::drox-prod-assets/a"), []);
     assert.deepEqual(granted("s3:AbortMultipartUpload", "arn:aws:s3:::drox-prod-assets/a"), []);
+  });
+
+  it("must let the task tag only the tool's own DB snapshots (drox-*), never another's", () => {
+    for (const stack of ["dev", "prod"]) {
+      const statements = policyOf(
+        byName(runs[stack]!, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
+      ).Statement;
+      const regions = snapshotRegions(stack);
+      assert.deepEqual(foreignTaggable(statements, regions), [], stack);
+      // Its own snapshots, here and in the DR region, stay taggable (CreateDBSnapshot with tags).
+      for (const region of regions) {
+        const own = `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("db-prod-1", JOB_ID)}`;
+        assert.deepEqual(
+          granting(statements, "rds:AddTagsToResource", own).map((st) => st.Sid),
+          ["TagOwnRdsSnapshots"],
+          `${stack}: ${own}`,
+        );
+      }
+    }
+    assert.deepEqual(
+      snapshotRegions("prod"),
+      ["ap-northeast-2", "ap-northeast-1"],
+      "prod copies to a DR region",
+    );
+  });
+
+  it("must let every role use the stack key only through the services that hold what its code reads and writes", () => {
+    for (const stack of ["dev", "prod"]) {
+      const run = runs[stack]!;
+      const stackKey = String(byName(run, "aws:kms/key:Key", "drox-backup-key").state.arn);
+      const policy = (name: string) =>
+        policyOf(byName(run, "aws:iam/rolePolicy:RolePolicy", `drox-backup-${name}`)).Statement;
+      // In AWS the DR copy grants (the account's keys, through EC2 and RDS only) cover the stack
+      // key too; under mocks its ARN has no key/ path, so they count among the conditioned grants.
+      // The task: derived from the SDK calls reachable from the CLI and the resources they touch.
+      const task = keyUse(policy("task-policy"), stackKey);
+      const taskNeeds = keyServicesFor(callsFrom(TASK_ENTRY), samples(run, stack, []));
+      assert.deepEqual(taskNeeds, ["dynamodb", "s3", "sns"], `${stack}: what the task's calls decrypt`);
+      assert.deepEqual(task, { unconditioned: [], services: taskNeeds }, stack);
+      // The Lambdas read their own secrets, nothing else encrypted with the key.
+      for (const role of ["slack", "notion"]) {
+        const env = (
+          byName(run, "aws:lambda/function:Function", `drox-backup-${role}`).inputs.environment as {
+            variables: Record<string, string>;
+          }
+        ).variables;
+        const ownSecrets = Object.entries(env)
+          .filter(([name]) => name.endsWith("_SECRET_ARN"))
+          .map(([, value]) => value);
+        const needs = keyServicesFor(callsFrom(LAMBDA_ENTRY), samples(run, stack, ownSecrets));
+        assert.deepEqual(needs, ["secretsmanager"], `${stack}: what the ${role} handler decrypts`);
+        assert.deepEqual(keyUse(policy(`${role}-policy`), stackKey), { unconditioned: [], services: needs });
+      }
+      // The execution role: ECS reads the injected secrets through Secrets Manager.
+      assert.deepEqual(keyUse(policy("execution-policy"), stackKey), {
+        unconditioned: [],
+        services: ["secretsmanager"],
+      });
+    }
+  });
+
+  it("must report a stack key grant without kms:ViaService, or through a service nothing needs (the check itself)", () => {
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0000`;
+    // The grant as it was before issue 14.
+    assert.deepEqual(
+      keyUse(
+        [
+          {
+            Effect: "Allow",
+            Sid: "UseStackKey",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: key,
+          },
+        ],
+        key,
+      ),
+      { unconditioned: ["UseStackKey"], services: [] },
+    );
+    // A service beyond what the calls need shows up in the list the test compares exactly.
+    const wide: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Sid: "Wide",
+        Action: "kms:Decrypt",
+        Resource: "arn:aws:kms:*:*:key/*",
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": [`s3.${REGION}.amazonaws.com`, `lambda.${REGION}.amazonaws.com`],
+          },
+        },
+      },
+    ];
+    assert.deepEqual(keyUse(wide, key), { unconditioned: [], services: ["lambda", "s3"] });
+  });
+
+  it("must report a statement that lets the task tag any DB snapshot (the check itself)", () => {
+    // The statement as it was before issue 14: AddTagsToResource among the RDS actions on `*`.
+    const before: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Sid: "RdsSnapshots",
+        Action: ["rds:AddTagsToResource", "rds:CopyDBSnapshot", "rds:CreateDBSnapshot"],
+        Resource: "*",
+      },
+    ];
+    assert.equal(foreignTaggable(before, [REGION]).length, FOREIGN_SNAPSHOTS.length);
+    // A wildcard action is caught as well, and so is a prefix without its hyphen (droxford-…).
+    const loose: PolicyStatement[] = [
+      { Effect: "Allow", Action: "rds:Add*", Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:*` },
+    ];
+    assert.equal(foreignTaggable(loose, [REGION]).length, FOREIGN_SNAPSHOTS.length);
+    const noHyphen: PolicyStatement[] = [
+      {
+        Effect: "Allow",
+        Action: "rds:AddTagsToResource",
+        Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:drox*`,
+      },
+    ];
+    assert.deepEqual(foreignTaggable(noHyphen, [REGION]), [
+      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:droxford-nightly`,
+    ]);
+    // …which is why the grant's prefix must be the one every identifier of the RDS job starts with.
+    for (const instance of ["orders", "DB_Prod.1", "a", "x".repeat(300)]) {
+      assert.ok(snapshotIdentifier(instance, JOB_ID).startsWith(RDS_SNAPSHOT_PREFIX), instance);
+    }
+    assert.equal(RDS_SNAPSHOT_PREFIX, "drox-");
   });
 
   for (const [role, entry] of [
