@@ -15,6 +15,8 @@ import { describeResult, registerRunCommand } from "./commands/run";
 import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
+import { registerRestoreCommand } from "./commands/restore";
+import { RestoreRefused } from "./restore";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -26,6 +28,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerServeCommand,
   registerDoctorCommand,
   registerNotionInitCommand,
+  registerRestoreCommand,
 ];
 
 export function defaultIo(): CliIo {
@@ -42,7 +45,8 @@ const EXIT_HELP = `
 Exit codes:
   0  every job SUCCEEDED (check: no findings)
   1  at least one job FAILED (check: a CRITICAL finding)
-  2  usage or configuration error
+  2  usage or configuration error (restore: refused before anything was created, e.g. snapshot
+     not found, still in progress, not drox-backup's without --force, target already exists)
   3  WARNING only: nothing FAILED but something needs attention
   4  runtime error: AWS unreachable, or results could not be recorded or published
 
@@ -92,7 +96,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         ? EXIT.OK
         : EXIT.USAGE;
     }
-    if (error instanceof ConfigError || error instanceof ValidationError) {
+    if (error instanceof ConfigError || error instanceof ValidationError || error instanceof RestoreRefused) {
       io.err(`error: ${redactText(error.message)}`);
       return EXIT.USAGE;
     }
