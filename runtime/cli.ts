@@ -31,10 +31,39 @@ export const COMMANDS: RegisterCommand[] = [
   registerRestoreCommand,
 ];
 
+/**
+ * `drox-backup … | head`: once the reader has gone, writing to the pipe fails with EPIPE, which
+ * Node raises as an 'error' event and, unhandled, as a crash with a stack trace. A closed output is
+ * not the command's failure: further lines to it are dropped and the command finishes its work (a
+ * backup or restore half done would be worse), then exits with its own code, quietly.
+ */
+export function closedOutputGuard(stream: NodeJS.WriteStream): { readonly isClosed: () => boolean } {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") {
+      closed = true;
+      return;
+    }
+    throw error;
+  });
+  return { isClosed: () => closed || stream.destroyed };
+}
+
+let stdoutGuard: ReturnType<typeof closedOutputGuard> | undefined;
+let stderrGuard: ReturnType<typeof closedOutputGuard> | undefined;
+
 export function defaultIo(): CliIo {
+  stdoutGuard ??= closedOutputGuard(process.stdout);
+  stderrGuard ??= closedOutputGuard(process.stderr);
+  const stdout = stdoutGuard;
+  const stderr = stderrGuard;
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => {
+      if (!stdout.isClosed()) process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      if (!stderr.isClosed()) process.stderr.write(`${line}\n`);
+    },
     isTTY: process.stdout.isTTY === true,
     env: process.env,
     exitCode: EXIT.OK,
