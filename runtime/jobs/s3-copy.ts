@@ -49,7 +49,10 @@ export interface CopyContext {
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
 
-/** CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. */
+/**
+ * CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. A version other
+ * than the current one is `?versionId=` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+ */
 export function copySource(bucket: string, key: string, versionId?: string): string {
   const path = `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
   return versionId === undefined ? path : `${path}?versionId=${encodeURIComponent(versionId)}`;
