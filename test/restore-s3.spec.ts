@@ -208,6 +208,29 @@ describe("restore s3", function () {
     assert.deepEqual(await drainQueue(aws.fixture), []);
   });
 
+  it("must copy a large object's old version in parts, every part from that version", async () => {
+    const MIB = 1024 ** 2;
+    await put(s3, BACKUP_BUCKET, "logs/big.bin", "1".repeat(6 * MIB));
+    await sleep(1_100);
+    const between = new Date();
+    await sleep(1_100);
+    await put(s3, BACKUP_BUCKET, "logs/big.bin", "2".repeat(6 * MIB));
+    const result = await restoreS3(deps(aws.fixture.env), {
+      source: "logs",
+      prefix: "big",
+      at: between,
+      to: "restored",
+      timeoutSeconds: 60,
+      multipartThresholdBytes: MIB,
+      partSizeBytes: 5 * MIB,
+    });
+    assert.equal(result.event!.status, "SUCCEEDED", result.event!.error?.message);
+    const object = await s3.send(new GetObjectCommand({ Bucket: "restored", Key: "big.bin" }));
+    const body = await object.Body!.transformToString();
+    assert.equal(body.length, 6 * MIB);
+    assert.equal(body, "1".repeat(6 * MIB));
+  });
+
   it("must refuse a restore with nothing to restore, into the backup bucket, or into a missing bucket", async () => {
     const d = deps(aws.fixture.env);
     const refusal = (request: Parameters<typeof restoreS3>[1]) =>
