@@ -759,12 +759,15 @@ describe("HTTP API wired from the environment", () => {
     }
   });
 
-  it("must refuse an S3 run with 503 when the backup bucket is not configured", async () => {
-    const { app, base } = await serve({ EVENTS_TOPIC_ARN: TOPIC, HISTORY_TABLE: "drox-history" });
+  it("must refuse an S3 run, or ALL with S3 sources, with 503 when the backup bucket is not configured", async () => {
+    const env = { EVENTS_TOPIC_ARN: TOPIC, HISTORY_TABLE: "drox-history", S3_SOURCE_BUCKETS: "logs" };
+    const { app, base } = await serve(env);
     try {
-      const answer = await post(base, "/api/backups/run", { type: "S3", resource: "logs" });
-      assert.equal(answer.status, 503, answer.text);
-      assert.equal(errorOf(answer).message, "BACKUP_BUCKET is not set: it is required for this command");
+      for (const body of [{ type: "S3", resource: "logs" }, { type: "ALL" }]) {
+        const answer = await post(base, "/api/backups/run", body);
+        assert.equal(answer.status, 503, answer.text);
+        assert.equal(errorOf(answer).message, "BACKUP_BUCKET is not set: it is required for this command");
+      }
     } finally {
       await app.close();
     }

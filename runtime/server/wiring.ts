@@ -71,7 +71,8 @@ export async function createServiceDepsFromEnv(
       check: async (type) => {
         // Building the job deps requires HISTORY_TABLE and EVENTS_TOPIC_ARN (ConfigError otherwise).
         const deps = await jobs();
-        if (type === "S3") required(deps.settings, "backupBucket", "BACKUP_BUCKET");
+        const s3Runs = type === "S3" || (type === "ALL" && deps.settings.s3SourceBuckets.length > 0);
+        if (s3Runs) required(deps.settings, "backupBucket", "BACKUP_BUCKET");
       },
       run: async (type, options) =>
         runBackups(
