@@ -11,6 +11,7 @@ import { attributesOf, subjectOf } from "../runtime/publishing/sns";
 import { buildPayload } from "../runtime/slack/blocks";
 import { formatMessage } from "../runtime/slack/messages";
 import { channelsFor } from "../runtime/slack/routing";
+import { operatorName } from "../runtime/restore";
 
 const RESTORED: RestoreEvent = {
   schema: "backup.restore.v1",
@@ -146,5 +147,14 @@ describe("backup.restore.v1", () => {
       status: { DataType: "String", StringValue: "FAILED" },
       type: { DataType: "String", StringValue: "S3" },
     });
+  });
+
+  it("must name the operator by login name and AWS profile, never by credentials", () => {
+    assert.equal(
+      operatorName({ USER: "alice", AWS_PROFILE: "prod-admin" }),
+      "alice (AWS profile prod-admin)",
+    );
+    assert.equal(operatorName({ LOGNAME: "bob", AWS_ACCESS_KEY_ID: "AKIASENTINEL0000" }), "bob");
+    assert.equal(operatorName({ USERNAME: "carol" }), "carol");
   });
 });
