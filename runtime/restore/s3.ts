@@ -127,6 +127,78 @@ function withKeyPrefix(objects: AsyncIterable<ListedObject>, keyPrefix: string):
   })();
 }
 
+/** What one restore run keeps while the objects go by. */
+interface Run {
+  readonly ctx: CopyContext;
+  readonly request: S3RestoreRequest;
+  readonly totals: {
+    selected: number;
+    copied: number;
+    unchanged: number;
+    refused: number;
+    failed: number;
+    bytes: number;
+  };
+  /** The first refused keys and failures, for the event's message. */
+  readonly refusedKeys: string[];
+  readonly failures: string[];
+}
+
+function progressOf(run: Run, final: boolean): S3ProgressEvent {
+  const t = run.totals;
+  return {
+    bucket: run.ctx.backupBucket,
+    listed: t.selected,
+    ...(final ? { total: t.selected } : {}),
+    copied: t.copied,
+    skipped: t.unchanged + t.refused,
+    failed: t.failed,
+    bytesCopied: t.bytes,
+  };
+}
+
+/** One object: left alone when identical, refused when different (no --overwrite), else copied. */
+async function restoreOne(run: Run, source: ListedObject, present: ListedObject | undefined): Promise<void> {
+  const { ctx, request, totals } = run;
+  totals.selected += 1;
+  const item = {
+    key: source.key,
+    size: source.size,
+    ...(source.versionId ? { versionId: source.versionId } : {}),
+  };
+  const report = (action: S3RestoreAction, message?: string) => {
+    request.onItem?.({ ...item, action, ...(message === undefined ? {} : { message }) });
+    request.onProgress?.(progressOf(run, false));
+  };
+  if (present) {
+    if (await isUpToDate(ctx, source, present).catch(() => false)) {
+      totals.unchanged += 1;
+      return report("unchanged");
+    }
+    if (!request.overwrite) {
+      totals.refused += 1;
+      if (run.refusedKeys.length < KEYS_IN_MESSAGE) run.refusedKeys.push(source.key);
+      return report("refused");
+    }
+  }
+  if (request.dryRun) {
+    totals.bytes += source.size;
+    return report("copy");
+  }
+  try {
+    await copyObject(ctx, source);
+    totals.copied += 1;
+    totals.bytes += source.size;
+    request.onProgress?.(progressOf(run, false));
+  } catch (error) {
+    if (ctx.signal.aborted) return;
+    totals.failed += 1;
+    const message = formatS3Error(error);
+    if (run.failures.length < KEYS_IN_MESSAGE) run.failures.push(`${source.key}: ${message}`);
+    report("failed", message);
+  }
+}
+
 export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): Promise<S3RestoreResult> {
   const backupBucket = deps.settings.backupBucket;
   if (!backupBucket) {
@@ -157,31 +229,23 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
   };
   const timeout = AbortSignal.timeout(request.timeoutSeconds * 1000);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-  const ctx: CopyContext = {
-    s3: deps.s3,
-    sourceBucket: backupBucket,
-    sourcePrefix,
-    backupBucket: destination.bucket,
-    prefix: destination.prefix,
-    multipartThreshold: request.multipartThresholdBytes ?? S3_JOB_MULTIPART_THRESHOLD,
-    partSize: request.partSizeBytes ?? S3_JOB_PART_SIZE,
-    signal,
+  const run: Run = {
+    ctx: {
+      s3: deps.s3,
+      sourceBucket: backupBucket,
+      sourcePrefix,
+      backupBucket: destination.bucket,
+      prefix: destination.prefix,
+      multipartThreshold: request.multipartThresholdBytes ?? S3_JOB_MULTIPART_THRESHOLD,
+      partSize: request.partSizeBytes ?? S3_JOB_PART_SIZE,
+      signal,
+    },
+    request,
+    totals: { selected: 0, copied: 0, unchanged: 0, refused: 0, failed: 0, bytes: 0 },
+    refusedKeys: [],
+    failures: [],
   };
   const counts: VersionCounts = { deleted: 0, later: 0 };
-  const totals = { selected: 0, copied: 0, unchanged: 0, refused: 0, failed: 0, bytes: 0 };
-  const named: string[] = [];
-  const failures: string[] = [];
-  const progress = () =>
-    request.onProgress?.({
-      bucket: destination.bucket,
-      listed: totals.selected,
-      copied: totals.copied,
-      skipped: totals.unchanged + totals.refused,
-      failed: totals.failed,
-      bytesCopied: totals.bytes,
-    });
-  const report = (item: S3RestoreItem) => request.onItem?.(item);
-
   const candidates = withKeyPrefix(
     versionsAt({
       s3: deps.s3,
@@ -206,64 +270,17 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
       joinListings(candidates, existing),
       request.concurrency ?? deps.settings.s3SyncConcurrency,
       () => signal.aborted,
-      async ({ source, backup: present }) => {
-        totals.selected += 1;
-        const item = {
-          key: source.key,
-          size: source.size,
-          ...(source.versionId ? { versionId: source.versionId } : {}),
-        };
-        if (present) {
-          const same = await isUpToDate(ctx, source, present).catch(() => false);
-          if (same) {
-            totals.unchanged += 1;
-            report({ ...item, action: "unchanged" });
-            return progress();
-          }
-          if (!request.overwrite) {
-            totals.refused += 1;
-            if (named.length < KEYS_IN_MESSAGE) named.push(source.key);
-            report({ ...item, action: "refused" });
-            return progress();
-          }
-        }
-        if (request.dryRun) {
-          totals.bytes += source.size;
-          report({ ...item, action: "copy" });
-          return progress();
-        }
-        try {
-          await copyObject(ctx, source);
-          totals.copied += 1;
-          totals.bytes += source.size;
-        } catch (error) {
-          if (signal.aborted) return;
-          totals.failed += 1;
-          const message = formatS3Error(error);
-          if (failures.length < KEYS_IN_MESSAGE) failures.push(`${source.key}: ${message}`);
-          report({ ...item, action: "failed", message });
-        }
-        progress();
-      },
+      ({ source, backup: present }) => restoreOne(run, source, present),
     );
   } catch (error) {
     fatal = error;
   }
-  const summary: S3RestoreSummary = { ...totals, ...counts };
-  request.onProgress?.({
-    bucket: destination.bucket,
-    listed: totals.selected,
-    total: totals.selected,
-    copied: totals.copied,
-    skipped: totals.unchanged + totals.refused,
-    failed: totals.failed,
-    bytesCopied: totals.bytes,
-  });
-  if (fatal === undefined && !signal.aborted && totals.selected === 0) {
-    const skipped = counts.deleted + counts.later;
+  const summary: S3RestoreSummary = { ...run.totals, ...counts };
+  request.onProgress?.(progressOf(run, true));
+  if (fatal === undefined && !signal.aborted && summary.selected === 0) {
     throw new RestoreRefused(
       "NothingToRestore",
-      skipped === 0
+      counts.deleted + counts.later === 0
         ? `Nothing to restore: no backup under ${subject.from}`
         : `Nothing to restore under ${subject.from}${request.at ? ` as of ${request.at.toISOString()}` : ""}: ${counts.deleted} key(s) deleted by then, ${counts.later} created only later`,
     );
@@ -272,7 +289,7 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
     if (fatal !== undefined) throw fatal;
     return { summary };
   }
-  const outcome = outcomeOf(summary, named, failures, fatal, signal, request.timeoutSeconds);
+  const outcome = outcomeOf(summary, run, fatal, signal, request.timeoutSeconds);
   const event = finishRestore(clock, subject, deps.requestedBy, deps.now(), outcome);
   await recordRestore(deps, event);
   return { summary, event };
@@ -280,8 +297,7 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
 
 function outcomeOf(
   s: S3RestoreSummary,
-  refusedKeys: readonly string[],
-  failures: readonly string[],
+  { refusedKeys, failures }: Pick<Run, "refusedKeys" | "failures">,
   fatal: unknown,
   signal: AbortSignal,
   timeoutSeconds: number,
