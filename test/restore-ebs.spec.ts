@@ -13,6 +13,7 @@ import {
   DescribeVolumesCommand,
   EC2Client,
   type DescribeSnapshotsCommandOutput,
+  type DescribeVolumesCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { RestoreEvent } from "../runtime/contract/events";
@@ -209,6 +210,29 @@ describe("restore ebs", function () {
 
     const forced = await restoreEbs(d, { snapshot: foreign, force: true, ...FAST });
     assert.equal(forced.event.status, "SUCCEEDED");
+  });
+
+  it("must stop waiting at the deadline and report a volume still being created as WARNING RestorePending", async () => {
+    const source = await createTestVolume({ ec2, size: 8 });
+    const snapshotId = await snapshot(ec2, source);
+    const client = new EC2Client({});
+    rewriteOutput<DescribeVolumesCommandOutput>(client, "DescribeVolumesCommand", (out) => {
+      for (const v of out.Volumes ?? []) if (v.SnapshotId === snapshotId) v.State = "creating";
+    });
+    const started = Date.now();
+    const result = await restoreEbs(deps(aws.fixture.env, { ec2: client }), {
+      snapshot: snapshotId,
+      timeoutSeconds: 2,
+      minDelaySeconds: 1,
+      maxDelaySeconds: 1,
+    });
+    assert.ok(Date.now() - started < 10_000, "the wait is bounded by the timeout");
+    assert.equal(result.event.status, "WARNING");
+    assert.deepEqual(result.event.error, {
+      message: `Volume ${result.volumeId} is still being created after 2 s; it becomes available on its own (aws ec2 describe-volumes --volume-ids ${result.volumeId})`,
+      code: "RestorePending",
+    });
+    assert.equal(result.event.target, result.volumeId);
   });
 
   it("must restore from the DR copies with --region", async () => {

@@ -11,7 +11,8 @@ import { attributesOf, subjectOf } from "../runtime/publishing/sns";
 import { buildPayload } from "../runtime/slack/blocks";
 import { formatMessage } from "../runtime/slack/messages";
 import { channelsFor } from "../runtime/slack/routing";
-import { operatorName } from "../runtime/restore";
+import { operatorName, RestoreDeliveryError } from "../runtime/restore";
+import { recordRestore } from "../runtime/restore/record";
 
 const RESTORED: RestoreEvent = {
   schema: "backup.restore.v1",
@@ -156,5 +157,28 @@ describe("backup.restore.v1", () => {
     );
     assert.equal(operatorName({ LOGNAME: "bob", AWS_ACCESS_KEY_ID: "AKIASENTINEL0000" }), "bob");
     assert.equal(operatorName({ USERNAME: "carol" }), "carol");
+  });
+
+  it("must record in the history even when publishing fails, then fail naming what was not delivered", async () => {
+    const recorded: RestoreEvent[] = [];
+    const sinks = {
+      history: { put: async (e: RestoreEvent) => (recorded.push(e), true) },
+      publisher: {
+        publish: async () => {
+          throw new Error("SNS unreachable");
+        },
+      },
+    };
+    await assert.rejects(recordRestore(sinks, RESTORED), (e: unknown) => {
+      assert.ok(e instanceof RestoreDeliveryError);
+      assert.equal(
+        e.message,
+        "restore 01JCA0000000000000000RSTR1 could not be recorded or published: publish: SNS unreachable",
+      );
+      assert.equal(e.retryable, true);
+      assert.deepEqual(e.event, RESTORED);
+      return true;
+    });
+    assert.deepEqual(recorded, [RESTORED]);
   });
 });
