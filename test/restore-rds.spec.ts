@@ -7,13 +7,23 @@ import assert from "node:assert/strict";
 import {
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   RDSClient,
   type DescribeDBSnapshotsCommandOutput,
 } from "@aws-sdk/client-rds";
 import type { RestoreEvent } from "../runtime/contract/events";
+import { copyRdsSnapshot } from "../runtime/jobs/dr-copy";
 import { snapshotTags } from "../runtime/jobs/tags";
 import { createRestoreDeps, restoreRds, RestoreRefused, type RestoreDeps } from "../runtime/restore";
-import { createTestDbInstance, drainQueue, rewriteOutput, tagMap, useJobsAws } from "./jobs-fixtures";
+import {
+  createKmsKey,
+  createTestDbInstance,
+  DR_REGION,
+  drainQueue,
+  rewriteOutput,
+  tagMap,
+  useJobsAws,
+} from "./jobs-fixtures";
 
 const GIB = 1024 ** 3;
 const FAST = { timeoutSeconds: 30, minDelaySeconds: 1, maxDelaySeconds: 1 } as const;
@@ -181,6 +191,43 @@ describe("restore rds", function () {
       ["db-prod"],
     );
     assert.deepEqual(await drainQueue(aws.fixture), []);
+  });
+
+  it("must restore from the DR copy with --region, found by its source tag", async () => {
+    await createTestDbInstance("db-prod");
+    await dbSnapshot(rds, "db-prod", "drox-db-prod-1");
+    const { DBSnapshots } = await rds.send(
+      new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: "drox-db-prod-1" }),
+    );
+    const dr = new RDSClient({ region: DR_REGION });
+    const copy = await copyRdsSnapshot(dr, DBSnapshots![0]!.DBSnapshotArn!, "drox-db-prod-1-dr", {
+      sourceRegion: "us-east-1",
+      targetRegion: DR_REGION,
+      jobId: "01JC9Z3Q8W6T4Y2K1M0N7P5R3S",
+      source: "db-prod",
+      retentionDays: 30,
+      kmsKeyId: await createKmsKey(aws.moto, DR_REGION),
+    });
+    const d = createRestoreDeps(
+      { region: DR_REGION },
+      { requestedBy: "alice" },
+      { ...process.env, ...aws.fixture.env },
+    );
+    const result = await restoreRds(d, {
+      snapshot: "latest",
+      instance: "db-prod",
+      to: "db-prod-dr",
+      ...FAST,
+    });
+    assert.equal(result.event.status, "SUCCEEDED", result.event.error?.message);
+    assert.equal(result.event.from, copy.copySnapshotId);
+    assert.equal(result.event.region, DR_REGION);
+    const restored = await dr.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: "db-prod-dr" }));
+    assert.equal(restored.DBInstances?.[0]?.DBInstanceStatus, "available");
+    assert.deepEqual(
+      (await rds.send(new DescribeDBInstancesCommand({}))).DBInstances!.map((i) => i.DBInstanceIdentifier),
+      ["db-prod"],
+    );
   });
 
   it("must record a restore AWS rejects as FAILED with its code", async () => {
