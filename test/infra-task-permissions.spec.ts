@@ -128,6 +128,7 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
  */
 const EXCLUDED: Readonly<Record<string, string>> = {
   "runtime/setup/doctor/": "the doctor runs on the operator's machine with their credentials, never in AWS",
+  "runtime/restore/": "restores run with the operator's credentials; the task role gets no restore rights",
 };
 const excluded = (file: string) => Object.keys(EXCLUDED).some((prefix) => file.startsWith(prefix));
 
@@ -472,6 +473,7 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, "Dockerfile"), "utf8");
     assert.match(dockerfile, /^ENTRYPOINT \["node", "dist\/runtime\/cli\.js"\]$/m);
     assert.ok(fs.existsSync(path.join(ROOT, "runtime/setup/doctor/aws.ts")), "excluded path moved");
+    assert.ok(fs.existsSync(path.join(ROOT, "runtime/restore/index.ts")), "excluded path moved");
     for (const stack of ["dev", "prod"]) {
       const run = runs[stack]!;
       const containers = JSON.parse(
@@ -492,7 +494,10 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
         ),
       ];
       assert.ok(commands.length > 1, `${stack}: no scheduled commands found`);
-      for (const command of commands) assert.notEqual(command[0], "doctor", `${stack}: ${command.join(" ")}`);
+      for (const command of commands) {
+        assert.notEqual(command[0], "doctor", `${stack}: ${command.join(" ")}`);
+        assert.notEqual(command[0], "restore", `${stack}: ${command.join(" ")}`);
+      }
     }
   });
 

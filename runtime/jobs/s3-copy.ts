@@ -40,6 +40,8 @@ export interface CopyContext {
   readonly sourceBucket: string;
   readonly backupBucket: string;
   readonly prefix: string;
+  /** Key prefix of the objects in the source bucket (a restore reads `<source>/`). @default "" */
+  readonly sourcePrefix?: string;
   readonly multipartThreshold: number;
   readonly partSize: number;
   readonly signal: AbortSignal;
@@ -47,9 +49,23 @@ export interface CopyContext {
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
 
-/** CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. */
-export function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+/**
+ * CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. A version other
+ * than the current one is `?versionId=` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+ */
+export function copySource(bucket: string, key: string, versionId?: string): string {
+  const path = `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+  return versionId === undefined ? path : `${path}?versionId=${encodeURIComponent(versionId)}`;
+}
+
+/** Where `source` lives in the source bucket: its key under sourcePrefix, and its version. */
+function sourceKey(ctx: CopyContext, source: ListedObject): { Key: string; VersionId?: string } {
+  const Key = (ctx.sourcePrefix ?? "") + source.key;
+  return source.versionId === undefined ? { Key } : { Key, VersionId: source.versionId };
+}
+
+function copySourceOf(ctx: CopyContext, source: ListedObject): string {
+  return copySource(ctx.sourceBucket, (ctx.sourcePrefix ?? "") + source.key, source.versionId);
 }
 
 /**
@@ -89,7 +105,7 @@ export async function copyObject(ctx: CopyContext, source: ListedObject): Promis
       new CopyObjectCommand({
         Bucket: ctx.backupBucket,
         Key: ctx.prefix + source.key,
-        CopySource: copySource(ctx.sourceBucket, source.key),
+        CopySource: copySourceOf(ctx, source),
         MetadataDirective: "COPY",
       }),
       { abortSignal: ctx.signal },
@@ -103,7 +119,7 @@ export async function copyObject(ctx: CopyContext, source: ListedObject): Promis
     new CopyObjectCommand({
       Bucket: ctx.backupBucket,
       Key: ctx.prefix + source.key,
-      CopySource: copySource(ctx.sourceBucket, source.key),
+      CopySource: copySourceOf(ctx, source),
       CopySourceIfMatch: source.etag,
       MetadataDirective: "REPLACE",
       ...preservedHeaders(head, source.etag),
@@ -114,7 +130,7 @@ export async function copyObject(ctx: CopyContext, source: ListedObject): Promis
 
 async function headSource(ctx: CopyContext, source: ListedObject): Promise<HeadObjectCommandOutput> {
   return ctx.s3.send(
-    new HeadObjectCommand({ Bucket: ctx.sourceBucket, Key: source.key, IfMatch: source.etag }),
+    new HeadObjectCommand({ Bucket: ctx.sourceBucket, ...sourceKey(ctx, source), IfMatch: source.etag }),
     {
       abortSignal: ctx.signal,
     },
@@ -149,9 +165,12 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<vo
   const key = ctx.prefix + source.key;
   const head = await headSource(ctx, source);
   // UploadPartCopy copies bytes only: tags, like metadata, are carried over explicitly.
-  const tags = await ctx.s3.send(new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, Key: source.key }), {
-    abortSignal: ctx.signal,
-  });
+  const tags = await ctx.s3.send(
+    new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, ...sourceKey(ctx, source) }),
+    {
+      abortSignal: ctx.signal,
+    },
+  );
   const tagging = new URLSearchParams(
     (tags.TagSet ?? []).map((t): [string, string] => [t.Key ?? "", t.Value ?? ""]),
   ).toString();
@@ -177,7 +196,7 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<vo
               Key: key,
               UploadId: uploadId,
               PartNumber: index + 1,
-              CopySource: copySource(ctx.sourceBucket, source.key),
+              CopySource: copySourceOf(ctx, source),
               CopySourceRange: `bytes=${range.start}-${range.end}`,
               // Every part from the same version of the source, or the copy fails instead of mixing.
               CopySourceIfMatch: source.etag,

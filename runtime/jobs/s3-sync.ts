@@ -117,7 +117,7 @@ function abortedError(sourceBucket: string, signal: AbortSignal, copied: number)
  * Runs `work` for each joined entry at bounded concurrency, holding at most twice the concurrency
  * in memory: the listing is paused while the copies catch up.
  */
-async function forEachBounded(
+export async function forEachBounded(
   entries: AsyncIterable<JoinedEntry>,
   concurrency: number,
   shouldStop: () => boolean,

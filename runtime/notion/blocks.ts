@@ -4,8 +4,8 @@
  * Notion's limits (100 children per request, 2,000 characters per rich-text item) by cutting
  * long lists with a visible "… 외 N건".
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../contract/events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import type { BackupResult, DroxEvent, IntegrityCheck, RestoreEvent, WeeklyReport } from "../contract/events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
 import { formatSuccessRate } from "../settings/success-rate";
 import { bytesToGb } from "./mapping";
@@ -47,6 +47,8 @@ export function idLabel(event: DroxEvent): string {
       return "Report ID";
     case CHECK_SCHEMA:
       return "Check ID";
+    case RESTORE_SCHEMA:
+      return "Restore ID";
   }
 }
 
@@ -136,6 +138,36 @@ function checkBlocks(event: IntegrityCheck, timeZone: string): Block[] {
   );
 }
 
+function restoreBlocks(event: RestoreEvent, timeZone: string): Block[] {
+  const blocks: Block[] = [
+    paragraph(`Restore ID: ${event.restoreId}`),
+    bullet(`타입: ${event.type}`),
+    bullet(`원본: ${event.from}${event.at ? ` (${formatDateTime(event.at, timeZone)} 시점)` : ""}`),
+    bullet(`리소스: ${event.resource}`),
+    bullet(`복구 대상: ${event.target}`),
+    ...(event.region ? [bullet(`리전: ${event.region}`)] : []),
+    bullet(`실행자: ${event.requestedBy}`),
+    bullet(`상태: ${event.status}`),
+    bullet(`시작: ${formatDateTime(event.startedAt, timeZone)}`),
+    bullet(`종료: ${formatDateTime(event.finishedAt, timeZone)}`),
+    bullet(`소요 시간: ${formatDuration(event.durationSeconds)}`),
+  ];
+  if (event.error) {
+    blocks.push(heading("에러 메시지"), code(event.error.message));
+    if (event.error.code) blocks.push(bullet(`에러 코드: ${event.error.code}`));
+  }
+  const m = event.metrics;
+  const lines: string[] = [];
+  if (m?.endpoint) lines.push(`엔드포인트: ${m.endpoint}`);
+  if (m?.filesTotal !== undefined) lines.push(`파일 수: ${m.filesCopied ?? 0}/${m.filesTotal}`);
+  if (m?.filesSkipped) lines.push(`이미 같은 파일: ${m.filesSkipped}`);
+  if (m?.filesRefused) lines.push(`덮어쓰지 않은 파일: ${m.filesRefused}`);
+  if (m?.filesFailed) lines.push(`실패한 파일: ${m.filesFailed}`);
+  if (m?.sizeBytes !== undefined) lines.push(`크기: ${bytesToGb(m.sizeBytes)} GB (${m.sizeBytes} bytes)`);
+  if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map(bullet));
+  return blocks;
+}
+
 /** The page's children, at most 100 (one request). */
 export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZONE): Block[] {
   switch (event.schema) {
@@ -145,5 +177,7 @@ export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZON
       return reportBlocks(event, timeZone);
     case CHECK_SCHEMA:
       return checkBlocks(event, timeZone);
+    case RESTORE_SCHEMA:
+      return restoreBlocks(event, timeZone);
   }
 }

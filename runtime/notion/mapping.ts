@@ -8,10 +8,11 @@ import type {
   BackupType,
   DroxEvent,
   IntegrityCheck,
+  RestoreEvent,
   Status,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import { CHECK_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
 import {
   DEFAULT_THRESHOLDS,
   type SuccessLevel,
@@ -128,6 +129,26 @@ function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
   };
 }
 
+/**
+ * A restore is no backup run: it goes under 보안 점검 (the seed's category for events about the
+ * backups themselves) so the per-type backup views and counts stay backups only.
+ */
+function restoreRow(event: RestoreEvent, timeZone: string): NotionRow {
+  const date = formatDate(event.finishedAt, timeZone);
+  const size = event.metrics?.sizeBytes;
+  return {
+    id: event.restoreId,
+    ...common(event.status, date),
+    summary: `${TYPE_LABEL[event.type]} 복구: ${event.from} → ${event.target}`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    sizeGb: size === undefined ? undefined : bytesToGb(size),
+    dbVerified: false,
+    securityCheck: false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
 export function mapEvent(event: DroxEvent, options: MappingOptions = {}): NotionRow {
   const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
   switch (event.schema) {
@@ -137,6 +158,8 @@ export function mapEvent(event: DroxEvent, options: MappingOptions = {}): Notion
       return reportRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
     case CHECK_SCHEMA:
       return checkRow(event, timeZone);
+    case RESTORE_SCHEMA:
+      return restoreRow(event, timeZone);
   }
 }
 
