@@ -130,6 +130,61 @@ describe("fake Notion API", () => {
     assert.equal(notion.pages().length, 0);
   });
 
+  it("must refuse a request over 500 KB, over 1,000 block elements or nested three levels deep", async () => {
+    const db = notion.addDatabase();
+    const para = (content: string, children?: unknown[]) => ({
+      object: "block",
+      type: "paragraph",
+      paragraph: { rich_text: [{ type: "text", text: { content } }], ...(children ? { children } : {}) },
+    });
+    // Korean is 3 bytes a character in UTF-8: 100 blocks of 2,000 characters are about 600 KB,
+    // although every block is within the 2,000-character and 100-children limits.
+    const korean = await page(
+      db.dataSourceId,
+      { Name: title("x") },
+      Array.from({ length: 100 }, () => para("점".repeat(2000))),
+    );
+    assert.equal(korean.status, 400);
+    assert.equal(korean.json.code, "validation_error");
+    assert.match(
+      String(korean.json.message),
+      /^body failed validation: the request body should be ≤ `500000` bytes, instead was `6\d{5}`\.$/,
+    );
+    const nested = Array.from({ length: 10 }, () =>
+      para(
+        "p",
+        Array.from({ length: 100 }, () => para("c")),
+      ),
+    );
+    const tooMany = await page(db.dataSourceId, { Name: title("x") }, nested);
+    assert.equal(tooMany.status, 400);
+    assert.equal(
+      tooMany.json.message,
+      "body failed validation: the request should have ≤ `1000` block elements, instead was `1010`.",
+    );
+    const thirdLevel = await page(db.dataSourceId, { Name: title("x") }, [
+      para("level 1", [para("level 2", [para("level 3")])]),
+    ]);
+    assert.equal(thirdLevel.status, 400);
+    assert.match(
+      String(thirdLevel.json.message),
+      /^body failed validation: body\.children\[0\]\.paragraph\.children\[0\]\.paragraph\.children should be not present/,
+    );
+    // Exactly 1,000 elements over two levels: 10 blocks with 99 children each.
+    const twoLevels = await page(
+      db.dataSourceId,
+      { Name: title("x") },
+      Array.from({ length: 10 }, () =>
+        para(
+          "level 1",
+          Array.from({ length: 99 }, () => para("level 2")),
+        ),
+      ),
+    );
+    assert.equal(twoLevels.status, 200, JSON.stringify(twoLevels.json));
+    assert.equal(notion.pages().length, 1);
+  });
+
   it("must refuse commas in select options and unknown status options, and add new select options", async () => {
     const db = notion.addDatabase();
     const comma = await page(db.dataSourceId, {

@@ -243,6 +243,28 @@ describe("Notion writer against the fake Notion API", function () {
       assert.equal(text(page!.properties.Name), "보안 점검: 문제 300건");
       assert.match(blockTexts(page!)[99]!, /^… 외 \d+건$/);
     });
+
+    // Without the cut, 100 bullets of 9,800 Korean characters are ~3 MB: the fake, like Notion
+    // (developers.notion.com/reference/request-limits), answers 400 and the page is lost.
+    it("must write a check with 300 long Korean findings in one request under Notion's 500 KB", async () => {
+      const db = notion.addDatabase();
+      const findings = Array.from({ length: 300 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `snap-${i}`,
+        message: "암호화되지 않은 스냅샷입니다".repeat(700),
+      }));
+      const out = await (await open(db)).log({ ...SEED_CHECK_PROBLEM, findings });
+      assert.equal(out.created, true);
+      assert.deepEqual(
+        notion.requests.filter((r) => r.status === 400),
+        [],
+      );
+      const [page] = notion.pages(db.dataSourceId);
+      const texts = blockTexts(page!);
+      const shown = texts.filter((t) => t.startsWith("[CRITICAL] snap-")).length;
+      assert.equal(texts.at(-1), `… 외 ${300 - shown}건`);
+      assert.ok(Buffer.byteLength(JSON.stringify(page!.children), "utf8") <= 200_000);
+    });
   });
 
   describe("idempotency", () => {

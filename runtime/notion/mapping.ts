@@ -20,7 +20,7 @@ import {
 } from "../settings/success-rate";
 import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../contract/time";
 import { CATEGORY_OPTIONS, HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan } from "./schema";
-import { type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
+import { PROPERTY_TEXT_MAX, type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
 
 /** The shared thresholds (../success-rate), under the name this module has always exported. */
 export type SuccessRateThresholds = Thresholds;
@@ -171,13 +171,16 @@ export function toProperties(row: NotionRow, plan: SchemaPlan): Record<string, P
     [PROPERTY.dbVerified]: { checkbox: row.dbVerified },
     [PROPERTY.securityCheck]: { checkbox: row.securityCheck },
   };
-  if (plan.summaryTextProperty) properties[plan.summaryTextProperty] = { rich_text: richText(row.summary) };
+  // Every text is bounded so that the properties and the body together stay far under 500 KB.
+  if (plan.summaryTextProperty)
+    properties[plan.summaryTextProperty] = { rich_text: richText(row.summary, TITLE_MAX) };
   if (plan.jobIdProperty) properties[plan.jobIdProperty] = { rich_text: richText(row.id) };
   if (row.sizeGb !== undefined) properties[PROPERTY.size] = { number: row.sizeGb };
   // A cut URL is a broken link; a too-long one is left out (it stays in the page body).
   if (row.slackLog && row.slackLog.length <= URL_LIMIT) properties[PROPERTY.slackLog] = { url: row.slackLog };
   if (row.report && row.report.length <= URL_LIMIT) properties[PROPERTY.report] = { url: row.report };
-  if (row.improvement) properties[PROPERTY.improvement] = { rich_text: richText(row.improvement) };
+  if (row.improvement)
+    properties[PROPERTY.improvement] = { rich_text: richText(row.improvement, PROPERTY_TEXT_MAX) };
   return properties;
 }
 
