@@ -103,8 +103,16 @@ describe("Notion mapping: the seed's example rows", () => {
     assert.deepEqual(rds.DB_Verified, { checkbox: true });
     assert.deepEqual(rds.Backup_Size, { number: 50 });
     const report = toProperties(mapEvent(SEED_REPORT), SEED_PLAN);
+    // ARCHITECTURE's Notion table: the line break belongs to Summary; the title is one line.
     assert.deepEqual(report.Name, {
-      title: [{ type: "text", text: { content: "주간 백업 리포트\n총 42건 실행, 성공률 95%" } }],
+      title: [{ type: "text", text: { content: "주간 백업 리포트: 총 42건 실행, 성공률 95%" } }],
+    });
+    assert.deepEqual(report.Summary, {
+      rich_text: [{ type: "text", text: { content: "주간 백업 리포트\n총 42건 실행, 성공률 95%" } }],
+    });
+    const asTitle = toProperties(mapEvent(SEED_REPORT), { titleProperty: "Summary", statusType: "status" });
+    assert.deepEqual(asTitle.Summary, {
+      title: [{ type: "text", text: { content: "주간 백업 리포트: 총 42건 실행, 성공률 95%" } }],
     });
     assert.deepEqual(report.Status, { status: { name: "✅ 완료" } });
     assert.deepEqual(report.Week, { select: { name: "1주차" } });

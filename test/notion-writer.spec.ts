@@ -136,7 +136,7 @@ describe("Notion writer against the fake Notion API", function () {
       },
       {
         Date: "2024-11-03",
-        Name: "주간 백업 리포트\n총 42건 실행, 성공률 95%",
+        Name: "주간 백업 리포트: 총 42건 실행, 성공률 95%",
         Summary: "주간 백업 리포트\n총 42건 실행, 성공률 95%",
         Status: "✅ 완료",
         Category: "보안 점검",
@@ -281,6 +281,17 @@ describe("Notion writer against the fake Notion API", function () {
           assert.equal(text(notion.pages(db.dataSourceId)[0]!.properties.Job_ID), SEED_SUCCESS.jobId);
       });
     }
+
+    it("must look a weekly report up by its one-line title, so a redelivery without Job_ID stays one page", async () => {
+      const db = notion.addDatabase();
+      const first = await (await open(db)).log(SEED_REPORT);
+      const second = await (await open(db)).log(SEED_REPORT); // a new cold start: no cache
+      assert.deepEqual(second, { pageId: first.pageId, created: false });
+      assert.equal(notion.pages(db.dataSourceId).length, 1);
+      const [page] = notion.pages(db.dataSourceId);
+      assert.equal(text(page!.properties.Name), "주간 백업 리포트: 총 42건 실행, 성공률 95%");
+      assert.ok(!/[\r\n]/.test(text(page!.properties.Name)));
+    });
 
     it("must keep two runs of one volume on one day as two pages", async () => {
       const db = notion.addDatabase();

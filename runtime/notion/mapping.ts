@@ -184,7 +184,18 @@ export function toProperties(row: NotionRow, plan: SchemaPlan): Record<string, P
   return properties;
 }
 
-/** The title's rich text: the summary, cut to one item. The idempotency lookup filters on it. */
+/**
+ * The title's rich text: the summary on one line, cut to one item. A title is a table row's
+ * one-line label and the idempotency lookup filters on it with `equals`, so a line break there
+ * (the report's summary has one) is a lookup that may not find the page it wrote, and a
+ * redelivery that writes a second. The lines join with ": " as the other titles read
+ * ("EBS 백업: vol-123456"); the `Summary` text property keeps the break when it is not the title.
+ */
 export function titleText(row: NotionRow): RichTextItem[] {
-  return richText(row.summary, TITLE_MAX);
+  const oneLine = row.summary
+    .split(/\r\n|\r|\n|\u2028|\u2029/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(": ");
+  return richText(oneLine, TITLE_MAX);
 }
