@@ -260,6 +260,38 @@ describe("fake Notion API", () => {
     assert.deepEqual({ ...notion.stats }, { total: 5, accepted: 3, rateLimited: 2, failed: 0 });
   });
 
+  it("must model the per-connection window: bursts pass, then 429 with Retry-After up to 60 s until it passes", async () => {
+    // 3 requests/s averaged over 10 s: a burst of 30 passes, the 31st waits for the oldest to
+    // leave the window (about 10 s), and every request until then is refused as well.
+    notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 10 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await call("GET", "/v1/users/me")).status);
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const limited = await call("GET", "/v1/users/me");
+    assert.equal(limited.status, 429);
+    assert.deepEqual(limited.json.additional_data, { rate_limit_reason: "public_api_request_rate_limit" });
+    assert.equal(limited.json.code, "rate_limited");
+    assert.equal(limited.headers.get("retry-after"), "10");
+    const again = await call("GET", "/v1/users/me");
+    assert.equal(again.status, 429);
+    assert.ok(Number(again.headers.get("retry-after")) >= 9);
+    // A one-minute window gives a one-minute Retry-After.
+    notion.setRateLimit({ requestsPerSecond: 1, windowSeconds: 60 });
+    for (let i = 0; i < 60; i++) assert.equal((await call("GET", "/v1/users/me")).status, 200);
+    assert.equal((await call("GET", "/v1/users/me")).headers.get("retry-after"), "60");
+    assert.throws(() => notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 61 }), RangeError);
+  });
+
+  it("must answer an injected per-workspace 429 with its reason and Retry-After", async () => {
+    notion.rateLimitNext(1, 120, "public_api_space_request_rate_limit");
+    const limited = await call("GET", "/v1/users/me");
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get("retry-after"), "120");
+    assert.deepEqual(limited.json.additional_data, {
+      rate_limit_reason: "public_api_space_request_rate_limit",
+    });
+  });
+
   it("must create a database with its initial data source for notion init", async () => {
     const created = await call("POST", "/v1/databases", {
       parent: { type: "page_id", page_id: "11111111-2222-3333-4444-555555555555" },

@@ -19,8 +19,12 @@
  * Faults (each applies to requests arriving after it is set):
  *   notion.failNext({ status: 500, count: 2, method: "POST", path: /\/v1\/pages$/, commit: true })
  *     — `commit: true` performs the request and then answers with the error (a lost response);
- *   notion.rateLimitNext(count, retryAfterSeconds)     — the next `count` requests get 429;
- *   notion.setRateLimit({ requestsPerSecond: 3, retryAfterSeconds: 1 })  — sliding one-second window;
+ *   notion.rateLimitNext(count, retryAfterSeconds, reason?) — the next `count` requests get 429
+ *     (reason "public_api_space_request_rate_limit" for the per-workspace limit);
+ *   notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 60 }) — the per-connection limit:
+ *     an average over a sliding window (bursts up to rps × window pass), then 429 with Retry-After
+ *     = the seconds until the window has room (up to the window, so up to 60 s), and every request
+ *     before that moment is refused too;
  *   notion.latencyMs = 200                             — slow responses;
  *   notion.stats / notion.requests                     — counts and a log of every request.
  *
@@ -137,7 +141,29 @@ export interface FakeFault {
   /** Perform the request, then answer with the error (the response was "lost"). */
   commit?: boolean;
   retryAfterSeconds?: number;
+  /** For 429: `additional_data.rate_limit_reason`. @default the per-connection reason */
+  rateLimitReason?: string;
 }
+
+/**
+ * Notion's per-connection rate limit (developers.notion.com/reference/request-limits): "an average
+ * of three requests per second, with some bursts beyond the average allowed", answered with 429
+ * rate_limited, `additional_data.rate_limit_reason` and a Retry-After in whole seconds; "requests
+ * made after waiting this minimum amount of time should no longer be rate limited".
+ */
+export interface FakeRateLimit {
+  /** The average allowed per second (Notion: 3). */
+  requestsPerSecond: number;
+  /** The sliding window the average is taken over, 1 to 60 s. @default 1 */
+  windowSeconds?: number;
+  /** A fixed Retry-After instead of the seconds until the window has room. */
+  retryAfterSeconds?: number;
+}
+
+export const RATE_LIMIT_REASON = {
+  connection: "public_api_request_rate_limit",
+  workspace: "public_api_space_request_rate_limit",
+} as const;
 
 export interface FakeRequestRecord {
   at: number;
@@ -158,9 +184,18 @@ class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly additionalData?: Record<string, unknown>,
   ) {
     super(message);
   }
+}
+
+const RATE_LIMITED_MESSAGE = "You have been rate limited. Please try again in a few minutes.";
+
+function rateLimited(retryAfterSeconds: number | undefined, reason: string): HttpError {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+  return new HttpError(429, "rate_limited", RATE_LIMITED_MESSAGE, headers, { rate_limit_reason: reason });
 }
 
 const validation = (message: string) => new HttpError(400, "validation_error", message);
@@ -237,8 +272,11 @@ export class FakeNotionServer {
   readonly databases = new Map<string, FakeDatabase>();
   private readonly pageStore = new Map<string, FakePage>();
   private readonly faults: FakeFault[] = [];
-  private rateLimit?: { requestsPerSecond: number; retryAfterSeconds: number };
+  private rateLimit?: Required<Pick<FakeRateLimit, "requestsPerSecond" | "windowSeconds">> &
+    Pick<FakeRateLimit, "retryAfterSeconds">;
   private readonly window: number[] = [];
+  /** Until then (epoch ms) every request is refused: the Retry-After last given. */
+  private blockedUntil = 0;
   private server?: Server;
   private readonly statusOptionsOnCreate: "keep" | "drop";
 
@@ -288,14 +326,18 @@ export class FakeNotionServer {
     this.faults.push({ count: 1, ...fault });
   }
 
-  rateLimitNext(count: number, retryAfterSeconds = 1): void {
-    this.failNext({ status: 429, count, retryAfterSeconds });
+  rateLimitNext(count: number, retryAfterSeconds = 1, reason: string = RATE_LIMIT_REASON.connection): void {
+    this.failNext({ status: 429, count, retryAfterSeconds, rateLimitReason: reason });
   }
 
-  /** Enforces at most N requests in any one-second window (undefined turns it off). */
-  setRateLimit(limit?: { requestsPerSecond: number; retryAfterSeconds?: number }): void {
-    this.rateLimit = limit ? { retryAfterSeconds: 1, ...limit } : undefined;
+  /** Enforces the per-connection limit (see FakeRateLimit); undefined turns it off. */
+  setRateLimit(limit?: FakeRateLimit): void {
+    const windowSeconds = limit?.windowSeconds ?? 1;
+    if (limit && !(limit.requestsPerSecond > 0 && windowSeconds >= 1 && windowSeconds <= 60))
+      throw new RangeError("setRateLimit: requestsPerSecond > 0 and windowSeconds from 1 to 60");
+    this.rateLimit = limit ? { ...limit, windowSeconds } : undefined;
     this.window.length = 0;
+    this.blockedUntil = 0;
   }
 
   /** Forgets pages, faults, limits and counters (databases stay). */
@@ -304,6 +346,7 @@ export class FakeNotionServer {
     this.faults.length = 0;
     this.rateLimit = undefined;
     this.window.length = 0;
+    this.blockedUntil = 0;
     this.requests.length = 0;
     this.latencyMs = 0;
     Object.assign(this.stats, { total: 0, accepted: 0, rateLimited: 0, failed: 0 });
@@ -340,7 +383,14 @@ export class FakeNotionServer {
       headers = e.headers;
       if (status === 429) this.stats.rateLimited += 1;
       else this.stats.failed += 1;
-      payload = { object: "error", status, code: e.code, message: e.message, request_id: newId() };
+      payload = {
+        object: "error",
+        status,
+        code: e.code,
+        message: e.message,
+        request_id: newId(),
+        ...(e.additionalData ? { additional_data: e.additionalData } : {}),
+      };
     }
     this.requests.push({ at: Date.now(), method, path: url.pathname, status });
     res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
@@ -378,16 +428,15 @@ export class FakeNotionServer {
     const limit = this.rateLimit;
     if (!limit) return;
     const now = Date.now();
-    while (this.window.length > 0 && (this.window[0] ?? 0) <= now - 1000) this.window.shift();
-    if (this.window.length >= limit.requestsPerSecond) {
-      throw new HttpError(
-        429,
-        "rate_limited",
-        "You have been rate limited. Please try again in a few minutes.",
-        {
-          "retry-after": String(limit.retryAfterSeconds),
-        },
-      );
+    const reason = RATE_LIMIT_REASON.connection;
+    if (now < this.blockedUntil) throw rateLimited(Math.ceil((this.blockedUntil - now) / 1000), reason);
+    const windowMs = limit.windowSeconds * 1000;
+    while (this.window.length > 0 && (this.window[0] ?? 0) <= now - windowMs) this.window.shift();
+    if (this.window.length >= Math.floor(limit.requestsPerSecond * limit.windowSeconds)) {
+      const untilRoom = Math.ceil(((this.window[0] ?? now) + windowMs - now) / 1000);
+      const retryAfter = limit.retryAfterSeconds ?? Math.max(1, untilRoom);
+      this.blockedUntil = now + retryAfter * 1000;
+      throw rateLimited(retryAfter, reason);
     }
     this.window.push(now);
   }
@@ -404,14 +453,12 @@ export class FakeNotionServer {
   }
 
   private faultError(fault: FakeFault): HttpError {
+    if (fault.status === 429)
+      return rateLimited(fault.retryAfterSeconds, fault.rateLimitReason ?? RATE_LIMIT_REASON.connection);
     const code = fault.code ?? DEFAULT_CODES[fault.status] ?? "internal_server_error";
     const headers: Record<string, string> =
       fault.retryAfterSeconds !== undefined ? { "retry-after": String(fault.retryAfterSeconds) } : {};
-    const message =
-      fault.status === 429
-        ? "You have been rate limited. Please try again in a few minutes."
-        : "Unexpected error occurred.";
-    return new HttpError(fault.status, code, message, headers);
+    return new HttpError(fault.status, code, "Unexpected error occurred.", headers);
   }
 
   /**
