@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import { DroxError } from "../runtime/contract/errors";
-import { type DroxEvent, eventId } from "../runtime/contract/events";
+import type { DroxEvent } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import {
   type NotionClientTuning,
@@ -527,7 +527,8 @@ describe("Notion writer against the fake Notion API", function () {
     for (const event of [SEED_SUCCESS, SEED_REPORT, SEED_CHECK_PROBLEM]) await writer.log(event);
     assert.deepEqual(
       notion.pages(db.dataSourceId).map((p) => text(p.properties.Job_ID)),
-      [SEED_SUCCESS, SEED_REPORT, SEED_CHECK_PROBLEM].map(eventId),
+      // The event contract's idempotency keys: a result's jobId, a report's reportId, a check's checkId.
+      [SEED_SUCCESS.jobId, SEED_REPORT.reportId, SEED_CHECK_PROBLEM.checkId],
     );
   });
 });
