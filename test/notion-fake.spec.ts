@@ -260,9 +260,9 @@ describe("fake Notion API", () => {
     assert.deepEqual({ ...notion.stats }, { total: 5, accepted: 3, rateLimited: 2, failed: 0 });
   });
 
-  it("must model the per-connection window: bursts pass, then 429 with Retry-After up to 60 s until it passes", async () => {
+  it("must model the per-connection window: bursts pass, then 429 with Retry-After up to 60 s until there is room", async () => {
     // 3 requests/s averaged over 10 s: a burst of 30 passes, the 31st waits for the oldest to
-    // leave the window (about 10 s), and every request until then is refused as well.
+    // leave the window (about 10 s), and so does every request until then.
     notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 10 });
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) statuses.push((await call("GET", "/v1/users/me")).status);

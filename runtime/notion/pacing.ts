@@ -112,8 +112,8 @@ export interface RateLimitGuardOptions {
 /** Retry-After as Notion sends it (whole seconds), or an HTTP date; undefined when absent. */
 export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const delta = Number(value);
+  if (Number.isFinite(delta) && delta >= 0) return delta * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

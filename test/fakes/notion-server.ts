@@ -23,8 +23,7 @@
  *     (reason "public_api_space_request_rate_limit" for the per-workspace limit);
  *   notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 60 }) — the per-connection limit:
  *     an average over a sliding window (bursts up to rps × window pass), then 429 with Retry-After
- *     = the seconds until the window has room (up to the window, so up to 60 s), and every request
- *     before that moment is refused too;
+ *     = the seconds until the window has room (up to the window, so up to 60 s);
  *   notion.latencyMs = 200                             — slow responses;
  *   notion.stats / notion.requests                     — counts and a log of every request.
  *
@@ -275,8 +274,6 @@ export class FakeNotionServer {
   private rateLimit?: Required<Pick<FakeRateLimit, "requestsPerSecond" | "windowSeconds">> &
     Pick<FakeRateLimit, "retryAfterSeconds">;
   private readonly window: number[] = [];
-  /** Until then (epoch ms) every request is refused: the Retry-After last given. */
-  private blockedUntil = 0;
   private server?: Server;
   private readonly statusOptionsOnCreate: "keep" | "drop";
 
@@ -337,7 +334,6 @@ export class FakeNotionServer {
       throw new RangeError("setRateLimit: requestsPerSecond > 0 and windowSeconds from 1 to 60");
     this.rateLimit = limit ? { ...limit, windowSeconds } : undefined;
     this.window.length = 0;
-    this.blockedUntil = 0;
   }
 
   /** Forgets pages, faults, limits and counters (databases stay). */
@@ -346,7 +342,6 @@ export class FakeNotionServer {
     this.faults.length = 0;
     this.rateLimit = undefined;
     this.window.length = 0;
-    this.blockedUntil = 0;
     this.requests.length = 0;
     this.latencyMs = 0;
     Object.assign(this.stats, { total: 0, accepted: 0, rateLimited: 0, failed: 0 });
@@ -428,15 +423,11 @@ export class FakeNotionServer {
     const limit = this.rateLimit;
     if (!limit) return;
     const now = Date.now();
-    const reason = RATE_LIMIT_REASON.connection;
-    if (now < this.blockedUntil) throw rateLimited(Math.ceil((this.blockedUntil - now) / 1000), reason);
     const windowMs = limit.windowSeconds * 1000;
     while (this.window.length > 0 && (this.window[0] ?? 0) <= now - windowMs) this.window.shift();
     if (this.window.length >= Math.floor(limit.requestsPerSecond * limit.windowSeconds)) {
       const untilRoom = Math.ceil(((this.window[0] ?? now) + windowMs - now) / 1000);
-      const retryAfter = limit.retryAfterSeconds ?? Math.max(1, untilRoom);
-      this.blockedUntil = now + retryAfter * 1000;
-      throw rateLimited(retryAfter, reason);
+      throw rateLimited(limit.retryAfterSeconds ?? Math.max(1, untilRoom), RATE_LIMIT_REASON.connection);
     }
     this.window.push(now);
   }
