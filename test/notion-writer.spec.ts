@@ -244,6 +244,24 @@ describe("Notion writer against the fake Notion API", function () {
       assert.match(blockTexts(page!)[99]!, /^… 외 \d+건$/);
     });
 
+    it("must write a result with every text at its contract maximum, in Korean, in one request", async () => {
+      const db = notion.addDatabase();
+      const longest: DroxEvent = {
+        ...SEED_FAILURE,
+        resource: "데".repeat(1024),
+        error: { message: "에".repeat(10_000), code: "E".repeat(256) },
+        improvement: "개".repeat(10_000),
+        links: {
+          slackLog: `https://s.example/${"a".repeat(1900)}`,
+          report: `https://r.example/${"b".repeat(1900)}`,
+        },
+      };
+      assert.equal((await (await open(db)).log(longest)).created, true);
+      const [page] = notion.pages(db.dataSourceId);
+      assert.equal(text(page!.properties.Improvement), "개".repeat(10_000));
+      assert.ok(blockTexts(page!).includes("에".repeat(10_000)));
+    });
+
     // Without the cut, 100 bullets of 9,800 Korean characters are ~3 MB: the fake, like Notion
     // (developers.notion.com/reference/request-limits), answers 400 and the page is lost.
     it("must write a check with 300 long Korean findings in one request under Notion's 500 KB", async () => {
