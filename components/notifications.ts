@@ -7,14 +7,14 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SNSEvent } from "aws-lambda";
+import type { Context, SNSEvent } from "aws-lambda";
 import { assumeRolePolicy, policyDocument, viaServices, type Statement } from "./iam";
 import { HANDLER_MODULE } from "./lambda-package";
 
 /** The handler module's shape (runtime/handlers.ts), loaded inside the Lambda at cold start. */
 interface HandlerModule {
-  slackNotifier(event: SNSEvent): Promise<void>;
-  notionLogger(event: SNSEvent): Promise<void>;
+  slackNotifier(event: SNSEvent, context: Context): Promise<void>;
+  notionLogger(event: SNSEvent, context: Context): Promise<void>;
 }
 type HandlerName = keyof HandlerModule;
 
@@ -215,10 +215,11 @@ export class Notifications extends pulumi.ComponentResource {
                 extraExcludePackages: [...(args.codePathOptions.extraExcludePackages ?? [])],
               }
             : undefined,
-          callback: async (event: SNSEvent) => {
+          callback: async (event: SNSEvent, context: Context) => {
             // A namespace whose default is module.exports when Node loads the CommonJS build.
             const loaded = (await import(handlerModule)) as HandlerModule & { default?: HandlerModule };
-            return (loaded.default ?? loaded)[entry](event);
+            // The context carries the time left, which the Notion logger's rate-limit waits fit in.
+            return (loaded.default ?? loaded)[entry](event, context);
           },
           tags,
         },
