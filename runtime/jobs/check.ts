@@ -205,7 +205,7 @@ async function checkS3(
         tally.findings.push({
           severity: "WARNING",
           resource: `s3://${sourceBucket}`,
-          message: `${cmp.mismatchedCount} objects differ in size or ETag from the backup (e.g. ${cmp.mismatched.slice(0, 3).join(", ")})`,
+          message: `${cmp.mismatchedCount} of ${cmp.sourceCount} objects no longer match their backup copy (e.g. ${cmp.mismatched.slice(0, 3).join(", ")})`,
         });
       }
     } catch (error) {
