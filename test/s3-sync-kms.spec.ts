@@ -155,4 +155,44 @@ describe("S3 sync into an SSE-KMS backup bucket (against moto, with S3's ETags)"
     assert.equal(result.filesCopied, 1);
     assert.equal(await readText(s3, BACKUP, `${SRC}/doc.txt`), "original");
   });
+
+  it("must name the source bucket and the grant when a source object's KMS key refuses the copy", async () => {
+    await put(s3, SRC, [
+      { Key: "open.txt", Body: "readable" },
+      { Key: "sealed.bin", Body: "customer key" },
+    ]);
+    // moto does not enforce KMS permissions: answer as S3 does for a role without kms:Decrypt.
+    const denial =
+      "User: arn:aws:sts::123456789012:assumed-role/drox-task/abc is not authorized to perform: " +
+      "kms:Decrypt on resource: arn:aws:kms:us-east-1:123456789012:key/1234abcd because no " +
+      "identity-based policy allows the kms:Decrypt action";
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { CopySource?: string };
+        if (context.commandName === "CopyObjectCommand" && input.CopySource?.endsWith("/sealed.bin")) {
+          throw new S3ServiceException({
+            name: "AccessDenied",
+            $fault: "client",
+            $metadata: { httpStatusCode: 403 },
+            message: denial,
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "kmsDenied" },
+    );
+
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP });
+
+    assert.equal(result.filesCopied, 1);
+    assert.deepEqual(result.failures, [
+      {
+        key: "sealed.bin",
+        message:
+          `AccessDenied: ${denial} (source bucket "${SRC}" encrypts this object with a KMS key the task ` +
+          "cannot use: allow the task role kms:Decrypt on that key, and in the key's policy too when the " +
+          "key belongs to another account)",
+      },
+    ]);
+  });
 });

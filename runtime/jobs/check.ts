@@ -17,6 +17,7 @@ import {
   GetPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
 import { ulid } from "ulid";
+import { s3ClientForBucket } from "../aws/clients";
 import type { Finding, IntegrityCheck, Status } from "../contract/events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
@@ -189,6 +190,7 @@ async function checkS3(
     try {
       const cmp = await compareBackup({
         s3: deps.s3,
+        sourceS3: await s3ClientForBucket(deps.s3, sourceBucket),
         sourceBucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,

@@ -45,7 +45,10 @@ const MAX_PARTS = 10_000;
 const PART_CONCURRENCY = 8;
 
 export interface CopyContext {
+  /** Copies and backup-side reads go to the backup bucket's region through this client. */
   readonly s3: S3Client;
+  /** Reads of the source bucket (its own region's client when it lives elsewhere). */
+  readonly sourceS3: S3Client;
   readonly sourceBucket: string;
   readonly backupBucket: string;
   readonly prefix: string;
@@ -149,7 +152,7 @@ async function copy(ctx: CopyContext, source: ListedObject): Promise<string | un
 }
 
 async function headSource(ctx: CopyContext, source: ListedObject): Promise<HeadObjectCommandOutput> {
-  return ctx.s3.send(
+  return ctx.sourceS3.send(
     new HeadObjectCommand({ Bucket: ctx.sourceBucket, Key: source.key, IfMatch: source.etag }),
     {
       abortSignal: ctx.signal,
@@ -185,9 +188,10 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<st
   const key = ctx.prefix + source.key;
   const head = await headSource(ctx, source);
   // UploadPartCopy copies bytes only: tags, like metadata, are carried over explicitly.
-  const tags = await ctx.s3.send(new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, Key: source.key }), {
-    abortSignal: ctx.signal,
-  });
+  const tags = await ctx.sourceS3.send(
+    new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, Key: source.key }),
+    { abortSignal: ctx.signal },
+  );
   const tagging = new URLSearchParams(
     (tags.TagSet ?? []).map((t): [string, string] => [t.Key ?? "", t.Value ?? ""]),
   ).toString();

@@ -26,7 +26,7 @@ import {
   type CopyContext,
 } from "./s3-copy";
 import { loadEtagPairs, storeEtagPairs } from "./s3-etag-pairs";
-import { bucketError, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
+import { bucketError, copyFailureMessage, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
 import { joinListings, listObjects, type JoinedEntry } from "./s3-listing";
 
 export { SOURCE_ETAG_METADATA } from "./s3-copy";
@@ -49,7 +49,10 @@ export interface S3SyncProgress {
 }
 
 export interface S3SyncOptions {
+  /** The client for the backup bucket (copies are sent to its region). */
   s3: S3Client;
+  /** The client for reading the source bucket, in its region. @default s3 */
+  sourceS3?: S3Client;
   sourceBucket: string;
   backupBucket: string;
   /** Key prefix in the backup bucket. @default `${sourceBucket}/` */
@@ -180,8 +183,10 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   ]).catch((error: unknown) => {
     throw options.signal?.aborted ? abortedError(sourceBucket, options.signal, 0) : error;
   });
+  const sourceS3 = options.sourceS3 ?? s3;
   const ctx: CopyContext = {
     s3,
+    sourceS3,
     sourceBucket,
     backupBucket,
     prefix,
@@ -202,12 +207,12 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   let bucketsChecked: Promise<void> | undefined;
   const checkBuckets = () =>
     (bucketsChecked ??= (async () => {
-      for (const [role, bucket] of [
-        ["source", sourceBucket],
-        ["backup", backupBucket],
+      for (const [role, bucket, client] of [
+        ["source", sourceBucket, sourceS3],
+        ["backup", backupBucket, s3],
       ] as const) {
         try {
-          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+          await client.send(new HeadBucketCommand({ Bucket: bucket }));
         } catch (error) {
           const info = describeS3Error(error);
           if (info.statusCode === 404 || info.code === "NoSuchBucket" || info.code === "NotFound") {
@@ -237,13 +242,13 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
       }
       progress.failed += 1;
       if (failures.length < MAX_FAILURES_KEPT)
-        failures.push({ key: source.key, message: formatS3Error(error) });
+        failures.push({ key: source.key, message: copyFailureMessage(error, sourceBucket) });
     }
     emit();
   };
 
   const source = listObjects({
-    s3,
+    s3: sourceS3,
     bucket: sourceBucket,
     role: "source",
     signal,
@@ -298,6 +303,8 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
 
 export interface CompareBackupOptions {
   s3: S3Client;
+  /** @default s3 */
+  sourceS3?: S3Client;
   sourceBucket: string;
   backupBucket: string;
   /** @default `${sourceBucket}/` */
@@ -340,7 +347,7 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
   const pairs = await loadEtagPairs(s3, backupBucket, prefix, signal).catch((error: unknown) => {
     throw signal.aborted ? aborted() : error;
   });
-  const source = listObjects({ s3, bucket: sourceBucket, role: "source", signal });
+  const source = listObjects({ s3: options.sourceS3 ?? s3, bucket: sourceBucket, role: "source", signal });
   const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
   const entries = joinListings(source, backup, () => {
     result.backupCount += 1;

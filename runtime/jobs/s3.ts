@@ -3,6 +3,7 @@
  * bucket under `<source>/`. Some objects failing is WARNING (the rest is backed up); a bucket that
  * cannot be listed at all, or a run cut off by JOB_TIMEOUT_SECONDS, is FAILED.
  */
+import { s3ClientForBucket } from "../aws/clients";
 import type { BackupResult } from "../contract/events";
 import { abortedOutcome, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
@@ -63,6 +64,7 @@ export async function backupS3Buckets(
     try {
       const sync = await syncBucket({
         s3: deps.s3,
+        sourceS3: await s3ClientForBucket(deps.s3, bucket),
         sourceBucket: bucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,
