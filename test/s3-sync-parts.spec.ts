@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
 import { copySource, partRanges } from "../runtime/jobs/s3-copy";
 import { bucketError, copyFailureMessage, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
+import { EtagPairs } from "../runtime/jobs/s3-etag-pairs";
 import { compareKeys, joinListings, type ListedObject } from "../runtime/jobs/s3-listing";
 import { DEFAULT_S3_SYNC_CONCURRENCY, s3SyncConcurrencyFromEnv } from "../runtime/jobs/s3-sync";
 
@@ -135,6 +136,41 @@ describe("S3 sync building blocks", () => {
       $metadata: { httpStatusCode: 403 },
     });
     assert.equal(copyFailureMessage(plain, "src"), "AccessDenied: Access Denied");
+  });
+
+  it("must store the pairs of ETags only when they changed, and keep unreached ones after an interrupted run", () => {
+    const known = new Map([
+      ["b1", "s1"],
+      ["b2", "s2"],
+    ]);
+    const unchanged = new EtagPairs(known);
+    assert.ok(unchanged.matches('"b1"', '"s1"'));
+    assert.ok(unchanged.matches("b2", "s2"));
+    assert.equal(unchanged.toStore(true), undefined, "nothing to write");
+    assert.equal(unchanged.toStore(false), undefined);
+
+    const run = new EtagPairs(known);
+    assert.ok(!run.matches("b2", "s2-edited"), "a pair holds for one source ETag only");
+    assert.ok(run.matches("b1", "s1"));
+    run.record('"b3"', '"s3"');
+    run.record("same", "same");
+    assert.deepEqual(
+      [...run.toStore(true)!],
+      [
+        ["b1", "s1"],
+        ["b3", "s3"],
+      ],
+      "a complete run keeps what it saw",
+    );
+    assert.deepEqual(
+      [...run.toStore(false)!].sort(),
+      [
+        ["b1", "s1"],
+        ["b2", "s2"],
+        ["b3", "s3"],
+      ],
+      "an interrupted run keeps the pairs of objects it did not reach",
+    );
   });
 
   it("must read S3_SYNC_CONCURRENCY and reject nonsense", () => {
