@@ -46,6 +46,16 @@ describe("S3 sync into an SSE-KMS backup bucket (against moto, with S3's ETags)"
     await createKmsBucket(s3, BACKUP);
   });
 
+  it("must see moto answer MD5 ETags in an SSE-KMS bucket, which is why its answers are rewritten here", async () => {
+    const plain = new S3Client({ forcePathStyle: true });
+    await plain.send(new PutObjectCommand({ Bucket: BACKUP, Key: "probe", Body: "probe" }));
+    const raw = await plain.send(new HeadObjectCommand({ Bucket: BACKUP, Key: "probe" }));
+    assert.equal(raw.ServerSideEncryption, "aws:kms");
+    assert.equal(raw.ETag, `"${md5("probe")}"`, "moto: the MD5, unlike S3");
+    const emulated = await s3.send(new HeadObjectCommand({ Bucket: BACKUP, Key: "probe" }));
+    assert.notEqual(emulated.ETag, raw.ETag);
+  });
+
   it("must copy each new object once, carrying the source ETag, and re-sync without a copy or a HEAD", async () => {
     await put(s3, SRC, [
       { Key: "a.txt", Body: "alpha", ContentType: "text/plain", Metadata: { owner: "devops" } },
