@@ -187,10 +187,11 @@ async function checkS3(
 ): Promise<void> {
   for (const sourceBucket of sources) {
     tally.checked += 1;
+    const sourceS3 = await s3ClientForBucket(deps.s3, sourceBucket);
     try {
       const cmp = await compareBackup({
         s3: deps.s3,
-        sourceS3: await s3ClientForBucket(deps.s3, sourceBucket),
+        sourceS3,
         sourceBucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,
@@ -216,6 +217,8 @@ async function checkS3(
         resource: `s3://${sourceBucket}`,
         message: `Backup could not be compared: ${messageOf(error)}`,
       });
+    } finally {
+      if (sourceS3 !== deps.s3) sourceS3.destroy();
     }
   }
 }

@@ -61,10 +61,11 @@ export async function backupS3Buckets(
       continue;
     }
     const timeout = AbortSignal.timeout(deps.settings.jobTimeoutSeconds * 1000);
+    const sourceS3 = await s3ClientForBucket(deps.s3, bucket);
     try {
       const sync = await syncBucket({
         s3: deps.s3,
-        sourceS3: await s3ClientForBucket(deps.s3, bucket),
+        sourceS3,
         sourceBucket: bucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,
@@ -115,6 +116,9 @@ export async function backupS3Buckets(
           error: { message, ...(code ? { code } : {}) },
         }),
       );
+    } finally {
+      // A client of its own for a bucket in another region: its sockets go with the run.
+      if (sourceS3 !== deps.s3) sourceS3.destroy();
     }
   }
   return results;
