@@ -99,6 +99,9 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
     need("s3:PutObjectTagging", "backupObject"),
   ],
   GetObjectTaggingCommand: [need("s3:GetObjectTagging", "sourceObject")],
+  // The sync's pairs of ETags (runtime/jobs/s3-etag-pairs.ts): one small object in the backup bucket.
+  GetObjectCommand: [need("s3:GetObject", "backupObject")],
+  PutObjectCommand: [need("s3:PutObject", "backupObject")],
   CreateMultipartUploadCommand: [
     need("s3:PutObject", "backupObject"),
     need("s3:PutObjectTagging", "backupObject"),

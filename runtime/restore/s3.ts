@@ -11,6 +11,7 @@ import { DroxError } from "../contract/errors";
 import type { RestoreEvent } from "../contract/events";
 import { S3_JOB_MULTIPART_THRESHOLD, S3_JOB_PART_SIZE, type S3ProgressEvent } from "../jobs/s3";
 import { copyObject, isUpToDate, type CopyContext } from "../jobs/s3-copy";
+import { EtagPairs } from "../jobs/s3-etag-pairs";
 import { describeS3Error, formatS3Error } from "../jobs/s3-errors";
 import { joinListings, listObjects, type ListedObject } from "../jobs/s3-listing";
 import { forEachBounded } from "../jobs/s3-sync";
@@ -232,6 +233,7 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
   const run: Run = {
     ctx: {
       s3: deps.s3,
+      sourceS3: deps.s3,
       sourceBucket: backupBucket,
       sourcePrefix,
       backupBucket: destination.bucket,
@@ -239,6 +241,9 @@ export async function restoreS3(deps: RestoreDeps, request: S3RestoreRequest): P
       multipartThreshold: request.multipartThresholdBytes ?? S3_JOB_MULTIPART_THRESHOLD,
       partSize: request.partSizeBytes ?? S3_JOB_PART_SIZE,
       signal,
+      // The destination's encryption is learned from the first copy; a restore keeps no ETag pairs.
+      destination: {},
+      pairs: new EtagPairs(),
     },
     request,
     totals: { selected: 0, copied: 0, unchanged: 0, refused: 0, failed: 0, bytes: 0 },
