@@ -50,6 +50,7 @@ const sharedEnv = settingsEnvironment(settings.values, ["slack", "notion"]);
 
 const notifications = new Notifications(name, {
   accountId,
+  region,
   kmsKeyArn: store.keyArn,
   secretArns: {
     slackWebhook: arns.slackWebhook,

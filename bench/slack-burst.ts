@@ -3,15 +3,17 @@
  * second per webhook (Slack's documented rate), with the alerts webhook configured, so failures go
  * to two webhooks. Prints delivered / lost / duplicates, the requests it took, and the total time
  * against the floor the rate allows; then the same burst against an unlimited fake as the baseline.
+ * Last, the longest alerts (a check with 400 long findings, a report with 300 failed jobs): the
+ * requests each took and the block text Slack received, against its ~12,000-character total.
  *
  *   npm run bench:slack        (≈ 1 minute)
  */
-import type { BackupResult } from "../runtime/contract/events";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { createSlackNotifier } from "../runtime/slack/notifier";
 import { DEFAULT_RETRY } from "../runtime/slack/settings";
 import { DEFAULT_THRESHOLDS } from "../runtime/slack/messages";
 import { FakeSlack } from "../test/fakes/slack-server";
-import { SEED_FAILURE, SEED_SUCCESS } from "../test/fixtures/events";
+import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "../test/fixtures/events";
 
 const EVENTS = 60;
 const FAILURES = 10;
@@ -77,6 +79,65 @@ function print(label: string, r: Run): void {
   console.log(`  requests ${r.requests} (429: ${r.rateLimited}); total ${r.seconds.toFixed(2)} s`);
 }
 
+function longAlerts(): [string, IntegrityCheck | WeeklyReport][] {
+  const check: IntegrityCheck = {
+    ...SEED_CHECK_PROBLEM,
+    findings: Array.from({ length: 400 }, (_, i) => ({
+      severity: "CRITICAL" as const,
+      resource: `snap-0123456789abcdef${i}`,
+      message: `스냅샷이 암호화되어 있지 않고 DR 리전에 복사본이 없습니다. ${"확인 필요. ".repeat(60)}`,
+    })),
+  };
+  const report: WeeklyReport = {
+    ...SEED_REPORT,
+    total: 300,
+    succeeded: 0,
+    warnings: 0,
+    failed: 300,
+    successRate: 0,
+    failedJobs: Array.from({ length: 300 }, (_, i) => ({
+      type: "S3" as const,
+      resource: `drox-backup-source-bucket-${"x".repeat(100)}-${i}`,
+      jobId: `job-${i}`,
+    })),
+  };
+  return [
+    ["check, 400 long findings", check],
+    ["report, 300 failed jobs", report],
+  ];
+}
+
+function textLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (typeof value !== "object" || value === null) return 0;
+  return Object.entries(value).reduce(
+    (n, [key, v]) => n + (key === "text" && typeof v === "string" ? v.length : textLength(v)),
+    0,
+  );
+}
+
+async function long(): Promise<void> {
+  console.log("\nlongest alerts (one webhook, fake enforcing the 12,000-character block total):");
+  for (const [label, event] of longAlerts()) {
+    const slack = await FakeSlack.start();
+    const notifier = createSlackNotifier({
+      webhooks: { main: slack.webhookUrl("main") },
+      timeZone: "Asia/Seoul",
+      thresholds: DEFAULT_THRESHOLDS,
+      retry: DEFAULT_RETRY,
+    });
+    await notifier.notify(event);
+    const [message] = slack.messages("main");
+    const rest = /… 외 (\d+)건/.exec(JSON.stringify(message?.blocks ?? []))?.[1] ?? "-";
+    const statuses = slack.requests().map((r) => `${r.status}${r.body === "ok" ? "" : ` ${r.body}`}`);
+    console.log(
+      `  ${label}: requests ${statuses.join(", ")}; blocks ${message?.blocks?.length ?? 0} ` +
+        `holding ${textLength(message?.blocks)} characters of text; … 외 ${rest}건`,
+    );
+    await slack.close();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`Slack burst: ${EVENTS} events (${FAILURES} failures → alerts too), all notified at once\n`);
   const baseline = await run(undefined);
@@ -90,6 +151,7 @@ async function main(): Promise<void> {
       `achieved ${limited.seconds.toFixed(2)} s; floor/achieved = ${(floor / limited.seconds).toFixed(3)}; ` +
       `vs baseline ×${(limited.seconds / baseline.seconds).toFixed(0)}`,
   );
+  await long();
 }
 
 void main();

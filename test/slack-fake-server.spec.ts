@@ -48,7 +48,8 @@ describe("fake Slack webhook server", function () {
       ["{not json", "invalid_payload"],
       [[1, 2], "invalid_payload"],
       [{ text: "x" }, "invalid_payload", "text/plain"],
-      [{}, "no_text"],
+      [{}, "missing_text_or_fallback_or_attachments"],
+      [{ username: "bot" }, "missing_text_or_fallback_or_attachments"],
       [{ text: "   " }, "no_text"],
       [{ text: "x", blocks: [] }, "invalid_blocks"],
       [{ text: "x", blocks: Array.from({ length: 51 }, () => section("a")) }, "invalid_blocks"],
@@ -79,11 +80,34 @@ describe("fake Slack webhook server", function () {
     );
   });
 
-  it("must accept 50 blocks with 3,000-character sections, and blocks without text", async () => {
-    const blocks = Array.from({ length: 50 }, () => section("a".repeat(3000)));
+  it("must accept 50 blocks holding 12,000 characters of text in all, and blocks without text", async () => {
+    const blocks = Array.from({ length: 50 }, () => section("a".repeat(240)));
     assert.equal((await post({ blocks })).status, 200);
   });
 
+  // Slack's maintainers: "12,000 text characters" across the blocks
+  // (https://github.com/slackapi/bolt-js/issues/2509); a 400 however valid each block is.
+  it("must refuse blocks whose text adds up to more than 12,000 characters with msg_blocks_too_long", async () => {
+    const header = { type: "header", text: { type: "plain_text", text: "h" } };
+    const fields = {
+      type: "section",
+      fields: Array.from({ length: 10 }, () => section("f".repeat(900)).text),
+    };
+    const cases: unknown[][] = [
+      [...Array.from({ length: 4 }, () => section("a".repeat(3000))), header],
+      [fields, section("b".repeat(3000)), { type: "context", elements: [section("c".repeat(1)).text] }],
+    ];
+    for (const blocks of cases) {
+      const res = await post({ text: "fallback", blocks });
+      assert.deepEqual([res.status, res.body], [400, "msg_blocks_too_long"]);
+    }
+    const exactly = [...Array.from({ length: 4 }, () => section("a".repeat(3000)))];
+    assert.equal((await post({ text: "fallback", blocks: exactly })).status, 200);
+    assert.equal(slack.messages().length, 1);
+  });
+
+  // "This behavior applies to all methods of posting messages to Slack: … incoming webhooks"
+  // (https://api.slack.com/changelog/2018-04-truncating-really-long-messages): cut, not refused.
   it("must truncate text beyond 40,000 characters instead of refusing it", async () => {
     assert.equal((await post({ text: "b".repeat(45_000) })).status, 200);
     assert.equal(slack.messages("main")[0]?.text?.length, 40_000);

@@ -5,7 +5,6 @@ import {
   formatPercent,
   formatTestMessage,
   successRateEmoji,
-  TEXT_LIMIT,
   truncate,
 } from "../runtime/slack/messages";
 import {
@@ -239,11 +238,21 @@ describe("Slack message texts", () => {
       assert.equal(out.at(-1), "… 외 70건");
     });
 
+    // Slack truncates `text` beyond 40,000 characters on every way of posting, incoming webhooks
+    // included (https://api.slack.com/changelog/2018-04-truncating-really-long-messages).
     it("must cap the text at Slack's 40,000 characters with a visible cut", () => {
       const huge: BackupResult = { ...SEED_FAILURE, error: { message: "x".repeat(10_000) } };
-      assert.ok(formatMessage(huge).length < TEXT_LIMIT);
-      const cut = truncate("가".repeat(50_000), TEXT_LIMIT);
-      assert.equal(cut.length, TEXT_LIMIT);
+      assert.ok(formatMessage(huge).includes("x".repeat(10_000)), "10,000 characters fit whole");
+      const findings = Array.from({ length: 60 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `snap-${i}`,
+        message: "m".repeat(10_000),
+      }));
+      const long = formatMessage({ ...SEED_CHECK_PROBLEM, findings });
+      assert.equal(long.length, 40_000);
+      assert.ok(long.endsWith("m…"));
+      const cut = truncate("가".repeat(50_000), 40_000);
+      assert.equal(cut.length, 40_000);
       assert.ok(cut.endsWith("…"));
     });
 

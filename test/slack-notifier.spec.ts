@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { ConfigError } from "../runtime/contract/errors";
 import { clearSecretCache } from "../runtime/settings/secrets";
 import { createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
@@ -10,6 +11,15 @@ import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./f
 import { useMoto } from "./support/moto";
 
 const SECRET_TOKEN = "SentinelEnvSecret7788";
+
+/** Every `text` string in the blocks Slack received, as Slack adds them up. */
+function blockTexts(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(blockTexts);
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, v]) =>
+    key === "text" && typeof v === "string" ? [v] : blockTexts(v),
+  );
+}
 
 async function configError(promise: Promise<unknown>): Promise<ConfigError> {
   try {
@@ -111,6 +121,20 @@ describe("Slack notifier from the environment", function () {
     assert.equal(slack.messages("alerts").length, 1);
   });
 
+  it("must hand a Retry-After longer than the budget back to the caller as retryable, not drop it", async () => {
+    const notifier = await createSlackNotifierFromEnv(env());
+    slack.rateLimit("main", 30);
+    const started = Date.now();
+    await assert.rejects(notifier.notify(SEED_SUCCESS), (error: unknown) => {
+      assert.ok(error instanceof SlackDeliveryError);
+      assert.deepEqual([error.retryable, error.statusCode, error.webhook], [true, 429, "main"]);
+      assert.match(error.message, /waiting 30\.0 s \(Retry-After\) would exceed the 3\.0 s delivery budget/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 1_000, "no budget spent waiting for what cannot come");
+    assert.equal(slack.messages("main").length, 0);
+  });
+
   it("must throw a non-retryable error when every webhook refuses, naming each", async () => {
     const notifier = await createSlackNotifierFromEnv(
       env({ SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts") }),
@@ -125,6 +149,64 @@ describe("Slack notifier from the environment", function () {
       );
       return true;
     });
+  });
+
+  // Issue 14: Slack refuses blocks holding more than about 12,000 characters of text
+  // (https://github.com/slackapi/bolt-js/issues/2509); such an alert used to be lost on a final 400.
+  it("must deliver a check with 400 long findings and a report with 300 failed jobs in one request each", async () => {
+    const notifier = await createSlackNotifierFromEnv(
+      env({
+        SLACK_ALERTS_WEBHOOK_URL: slack.webhookUrl("alerts"),
+        SLACK_REPORTS_WEBHOOK_URL: slack.webhookUrl("reports"),
+      }),
+    );
+    const check: IntegrityCheck = {
+      ...SEED_CHECK_PROBLEM,
+      findings: Array.from({ length: 400 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `snap-0123456789abcdef${i}`,
+        message: `스냅샷이 암호화되어 있지 않고 DR 리전에 복사본이 없습니다. ${"확인 필요. ".repeat(60)}`,
+      })),
+    };
+    const report: WeeklyReport = {
+      ...SEED_REPORT,
+      total: 300,
+      succeeded: 0,
+      warnings: 0,
+      failed: 300,
+      successRate: 0,
+      failedJobs: Array.from({ length: 300 }, (_, i) => ({
+        type: "S3" as const,
+        resource: `drox-backup-source-bucket-with-a-long-name-${"x".repeat(80)}-${i}`,
+        jobId: `job-${i}`,
+      })),
+    };
+    await notifier.notify(check);
+    await notifier.notify(report);
+    assert.deepEqual(
+      slack.requests().map((r) => [r.hook, r.status]),
+      [
+        ["main", 200],
+        ["alerts", 200],
+        ["main", 200],
+        ["reports", 200],
+      ],
+    );
+    const expected = new Map([
+      ["🚨", { bullet: "• [심각]", count: check.findings.length }],
+      ["📊", { bullet: "• S3:", count: report.failedJobs.length }],
+    ]);
+    for (const message of slack.messages()) {
+      const { bullet, count } = expected.get(Array.from(message.text ?? "")[0] ?? "")!;
+      const texts = blockTexts(message.blocks);
+      assert.ok(texts.reduce((n, t) => n + t.length, 0) <= 12_000, "within Slack's total");
+      const shown = texts
+        .join("\n")
+        .split("\n")
+        .filter((l) => l.startsWith(bullet)).length;
+      assert.ok(shown > 0, "some items shown");
+      assert.ok(texts.includes(`… 외 ${count - shown}건`), `… 외 ${count - shown}건 in ${message.hook}`);
+    }
   });
 
   describe("settings errors", () => {

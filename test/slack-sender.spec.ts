@@ -3,8 +3,8 @@ import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import pino from "pino";
-import { buildPayload } from "../runtime/slack/blocks";
-import { SlackDeliveryError } from "../runtime/slack/errors";
+import { buildPayload, type SlackPayload } from "../runtime/slack/blocks";
+import { adviceFor, SlackDeliveryError } from "../runtime/slack/errors";
 import type { Target, WebhookName } from "../runtime/slack/routing";
 import { parseRetryAfter, SlackSender, type SenderOptions } from "../runtime/slack/sender";
 import { FakeSlack } from "./fakes/slack-server";
@@ -80,6 +80,67 @@ describe("Slack sender", function () {
       [429, 200],
     );
     assert.equal(slack.messages(SENTINEL).length, 1);
+  });
+
+  // Issue 16: a Retry-After longer than the one-second pace must be honoured in full.
+  describe("a Retry-After longer than the one-second pace", () => {
+    const gap = () => {
+      const [first, second] = slack.requests(SENTINEL).map((r) => r.at);
+      return second! - first!;
+    };
+
+    it("must wait the full 3 s before the next attempt, then deliver", async () => {
+      slack.rateLimit(SENTINEL, 3);
+      await new SlackSender(FAST).send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [429, 200],
+      );
+      assert.ok(gap() >= 3_000, `retried ${gap()} ms after the 429`);
+    });
+
+    it("must hold the next message until the Retry-After has passed, even when the first gave up", async () => {
+      slack.rateLimit(SENTINEL, 3);
+      const sender = new SlackSender({ ...FAST, maxAttempts: 1 });
+      const first = await rejection(sender.send(target, payload));
+      assert.equal(first.retryable, true);
+      await sender.send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [429, 200],
+      );
+      assert.ok(gap() >= 3_000, `next message sent ${gap()} ms after the 429`);
+    });
+
+    it("must give up, retryable, when the Retry-After exceeds what is left of the budget", async () => {
+      // 0.7 s spent on a slow 503 leaves 1.8 s of 2.5: a Retry-After of 2 s no longer fits.
+      slack.stall(SENTINEL, 700).fail(SENTINEL, 503, "service_unavailable", 1).rateLimit(SENTINEL, 2);
+      const { logger, lines } = capture();
+      const started = Date.now();
+      const error = await rejection(
+        new SlackSender({ ...FAST, budgetMs: 2_500, logger }).send(target, payload),
+      );
+      assert.ok(Date.now() - started < 1_500, `${Date.now() - started} ms`);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [503, 429],
+      );
+      assert.deepEqual([error.retryable, error.statusCode, error.slackError], [true, 429, "rate_limited"]);
+      assert.match(error.message, /waiting 2\.0 s \(Retry-After\) would exceed the 2\.5 s delivery budget/);
+      assert.equal(lines.length, 1, "the 503 retry is logged; the give-up is thrown, not swallowed");
+    });
+
+    it("must hand the next message back at once, retryable, when the hold exceeds its budget", async () => {
+      slack.rateLimit(SENTINEL, 30);
+      const sender = new SlackSender({ ...FAST, budgetMs: 5_000 });
+      await rejection(sender.send(target, payload));
+      const started = Date.now();
+      const error = await rejection(sender.send(target, payload));
+      assert.ok(Date.now() - started < 500, `${Date.now() - started} ms`);
+      assert.equal(slack.requests(SENTINEL).length, 1, "no request inside Slack's Retry-After");
+      assert.deepEqual([error.retryable, error.statusCode, error.attempts], [true, 429, 0]);
+      assert.match(error.message, /must stay quiet (29|30)\.\d s more .* exceed the 5\.0 s delivery budget/);
+    });
   });
 
   it("must keep Slack's pace after a 429 so the next messages are not refused again", async () => {
@@ -175,6 +236,8 @@ describe("Slack sender", function () {
     assert.ok(!everyRendering(error).includes(SENTINEL));
   });
 
+  // Errors about the webhook (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks):
+  // final at the first answer, no plain-text fallback — the same request would meet the same refusal.
   const refusals: [number, string, WebhookName, RegExp][] = [
     [404, "no_service", "main", /webhook URL in SLACK_WEBHOOK_URL .* is correct.*not disabled or removed/],
     [404, "channel_not_found", "main", /channel was not deleted/],
@@ -184,8 +247,7 @@ describe("Slack sender", function () {
     [404, "no_team", "main", /workspace was not found or is disabled/],
     [404, "team_disabled", "main", /workspace was not found or is disabled/],
     [403, "invalid_token", "main", /Slack does not know this webhook/],
-    [400, "invalid_payload", "main", /drox-backup bug/],
-    [400, "too_many_attachments", "main", /drox-backup bug/],
+    [400, "no_service_id", "main", /Slack does not know this webhook/],
     [403, "", "main", /webhook URL .* is correct.*Slack app is not disabled.*channel was not deleted/],
   ];
   for (const [status, code, webhook, advice] of refusals) {
@@ -197,9 +259,81 @@ describe("Slack sender", function () {
       assert.equal(error.webhook, webhook);
       if (code) assert.equal(error.slackError, code);
       assert.match(error.message, advice);
-      assert.equal(slack.requests(SENTINEL).length, 1, "a refusal must not be retried");
+      assert.equal(slack.requests(SENTINEL).length, 1, "a refusal must be neither retried nor degraded");
     });
   }
+
+  describe("a payload Slack refuses", () => {
+    const bodies = () =>
+      slack.requests(SENTINEL).map((r) => JSON.parse(r.rawBody) as Record<string, unknown>);
+
+    for (const code of ["invalid_blocks", "msg_blocks_too_long", "invalid_payload", "too_many_attachments"]) {
+      it(`must send the plain text once instead on 400 ${code}, and log that it degraded`, async () => {
+        slack.fail(SENTINEL, 400, code, 1);
+        const { logger, lines } = capture();
+        await new SlackSender({ ...FAST, logger }).send(target, payload);
+        assert.deepEqual(
+          slack.requests(SENTINEL).map((r) => r.status),
+          [400, 200],
+        );
+        assert.deepEqual(bodies()[1], { text: payload.text });
+        assert.deepEqual(slack.messages(SENTINEL)[0]?.text, payload.text);
+        assert.equal(slack.messages(SENTINEL)[0]?.blocks, undefined);
+        const warning = JSON.parse(lines[0] ?? "{}") as { level?: number; slackError?: string; msg?: string };
+        assert.equal(lines.length, 1);
+        assert.deepEqual([warning.level, warning.slackError], [40, code]);
+        assert.match(warning.msg ?? "", /refused the blocks .*main webhook.*sending its plain text instead/);
+      });
+    }
+
+    it("must deliver a message whose blocks the fake refuses as too long, as plain text", async () => {
+      const tooLong: SlackPayload = {
+        text: "❌ 백업 작업 실패",
+        blocks: Array.from({ length: 5 }, () => ({
+          type: "section" as const,
+          text: { type: "mrkdwn" as const, text: "가".repeat(3000) },
+        })),
+      };
+      await new SlackSender(FAST).send(target, tooLong);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => [r.status, r.body]),
+        [
+          [400, "msg_blocks_too_long"],
+          [200, "ok"],
+        ],
+      );
+      assert.equal(slack.messages(SENTINEL)[0]?.text, "❌ 백업 작업 실패");
+    });
+
+    it("must retry as plain text exactly once: a second payload error is final, with advice", async () => {
+      slack.disable(SENTINEL, 400, "invalid_blocks");
+      const error = await rejection(new SlackSender(FAST).send(target, payload));
+      assert.equal(slack.requests(SENTINEL).length, 2);
+      assert.ok("blocks" in bodies()[0]! && !("blocks" in bodies()[1]!));
+      assert.equal(error.retryable, false);
+      assert.equal(error.statusCode, 400);
+      assert.equal(error.slackError, "invalid_blocks");
+      assert.match(error.message, /drox-backup bug/);
+    });
+
+    it("must keep retrying the plain text on 5xx within the budget", async () => {
+      slack.fail(SENTINEL, 400, "msg_blocks_too_long", 1).fail(SENTINEL, 503, "service_unavailable", 1);
+      await new SlackSender(FAST).send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [400, 503, 200],
+      );
+      assert.deepEqual(bodies()[2], { text: payload.text });
+    });
+  });
+
+  it("must explain msg_blocks_too_long and missing_text_or_fallback_or_attachments", () => {
+    assert.match(adviceFor("main", 400, "msg_blocks_too_long"), /too long \(about 12,000 characters of text/);
+    assert.match(
+      adviceFor("main", 400, "missing_text_or_fallback_or_attachments"),
+      /no text, blocks or attachments: this is a drox-backup bug/,
+    );
+  });
 
   it("must never let the webhook URL into errors, causes, stacks or logs", async () => {
     const { logger, lines } = capture();

@@ -14,6 +14,7 @@ export interface RuntimeVariable extends Omit<EnvVar, "name" | "runtime"> {
 
 const SLACK_TUNING = "runtime default sized to the notifier's 30 s timeout (4 tries within a 20 s budget)";
 const EMULATOR = "local runs and tests against the AWS emulator";
+const OPERATOR = "the operator's own shell: `drox-backup restore` runs there, not in AWS";
 
 /** Variables the runtime reads besides the settings' own (each read where it is used). */
 export const RUNTIME_VARIABLES = {
@@ -69,5 +70,13 @@ export const RUNTIME_VARIABLES = {
     unset: "tests and the demo sandbox point the client at a fake Notion",
     default: "https://api.notion.com",
     description: "Notion API base URL",
+  },
+  USER: { unset: OPERATOR, default: "—", description: "the operator's login name, recorded by restore" },
+  LOGNAME: { unset: OPERATOR, default: "—", description: "fallback of USER" },
+  USERNAME: { unset: OPERATOR, default: "—", description: "fallback of LOGNAME (Windows)" },
+  AWS_PROFILE: {
+    unset: OPERATOR,
+    default: "—",
+    description: "the operator's AWS profile, recorded by restore (never credentials)",
   },
 } as const satisfies Record<string, RuntimeVariable>;

@@ -1,10 +1,11 @@
 /**
  * The Slack payload of an event: the seed's `text` (the notification and fallback) plus Block Kit
  * blocks rendering the same content richer. Slack rejects a message whose blocks break its limits
- * (50 blocks, 3,000 characters a section, 2,000 a field, 150 a header), so every list and long
- * text is cut here with a visible `… 외 N건` / `…` instead. Pure: no I/O.
+ * (50 blocks, 3,000 characters a section, 2,000 a field, 150 a header, and about 12,000 characters
+ * of text in all), so every list and long text is cut here with a visible `… 외 N건` / `…`
+ * instead. Pure: no I/O.
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../contract/events";
+import type { BackupResult, DroxEvent, IntegrityCheck, RestoreEvent, WeeklyReport } from "../contract/events";
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
@@ -14,6 +15,9 @@ import {
   formatMessage,
   formatTestMessage,
   metricLines,
+  RESTORE_TITLES,
+  restoreMetricLines,
+  restoreSource,
   REVIEW_LINE,
   successRateLine,
   TEST_TITLE,
@@ -30,6 +34,16 @@ export const MAX_HEADER_TEXT = 150;
 export const MAX_CONTEXT_ELEMENTS = 10;
 /** One list line (a failed job, a finding) is cut to this so a single item never fills a section. */
 export const MAX_LIST_LINE = 500;
+/**
+ * The text all blocks of one message may hold together. Slack answers 400 `msg_blocks_too_long`
+ * beyond a total that is on no Block Kit page: its maintainers give "12,000 text characters with a
+ * buffer for block containers" (https://github.com/slackapi/bolt-js/issues/2509), and a payload
+ * whose text objects summed 11,341 characters was refused while one of 9,597 passed
+ * (https://github.com/slackapi/bolt-js/issues/2867). 9,000 stays under every measured refusal.
+ */
+export const MAX_BLOCKS_TEXT = 9_000;
+/** The shortest a single text is cut to when the blocks' total is over budget. */
+const MIN_CUT_TEXT = 200;
 
 export interface MrkdwnText {
   readonly type: "mrkdwn";
@@ -136,18 +150,31 @@ function context(...lines: string[]): ContextBlock {
 }
 
 /**
- * A titled bullet list packed into as few sections as fit (each ≤ 3,000 characters) and at most
- * `maxBlocks` blocks; what does not fit is counted in a last `… 외 N건` block.
+ * A titled bullet list packed into as few sections as fit (each ≤ 3,000 characters), at most
+ * `maxBlocks` blocks and `maxChars` characters of text; what does not fit is counted in a last
+ * `… 외 N건` block.
  */
-export function listBlocks(title: string, lines: readonly string[], maxBlocks: number): SlackBlock[] {
-  if (lines.length === 0 || maxBlocks < 2) return [];
+export function listBlocks(
+  title: string,
+  lines: readonly string[],
+  maxBlocks: number,
+  maxChars: number = MAX_BLOCKS_TEXT,
+): SlackBlock[] {
+  const head = `*${escapeMrkdwn(title)}*`;
+  const rest = (n: number) => `… 외 ${n}건`;
+  // The title and the `… 외 N건` line must fit, or the list stays in the text alone.
+  if (lines.length === 0 || maxBlocks < 2 || maxChars < head.length + rest(lines.length).length) return [];
   const sections: string[] = [];
-  let current = `*${escapeMrkdwn(title)}*`;
+  let current = head;
+  let total = head.length;
   let used = 0;
   for (const line of lines) {
     const piece = escapeMrkdwn(line, MAX_LIST_LINE);
+    const reserve = used + 1 < lines.length ? rest(lines.length - used - 1).length : 0;
+    if (total + 1 + piece.length + reserve > maxChars) break;
     if (current.length + 1 + piece.length <= MAX_SECTION_TEXT) {
       current += `\n${piece}`;
+      total += 1 + piece.length;
       used += 1;
       continue;
     }
@@ -155,13 +182,77 @@ export function listBlocks(title: string, lines: readonly string[], maxBlocks: n
     if (sections.length + 1 >= maxBlocks - 1) break;
     sections.push(current);
     current = piece;
+    total += piece.length;
     used += 1;
   }
   sections.push(current);
   const blocks: SlackBlock[] = sections.map((text) => ({ type: "section", text: { type: "mrkdwn", text } }));
-  const rest = lines.length - used;
-  if (rest > 0) blocks.push(context(`… 외 ${rest}건`));
+  if (used < lines.length) blocks.push(context(rest(lines.length - used)));
   return blocks;
+}
+
+/** Every character of text the blocks carry, as Slack adds them up for `msg_blocks_too_long`. */
+export function blocksTextLength(blocks: readonly SlackBlock[]): number {
+  let total = 0;
+  for (const block of blocks) {
+    if (block.type === "header") total += block.text.text.length;
+    if (block.type === "section") {
+      total += block.text?.text.length ?? 0;
+      for (const f of block.fields ?? []) total += f.text.length;
+    }
+    if (block.type === "context") for (const e of block.elements) total += e.text.length;
+  }
+  return total;
+}
+
+/** An escaped mrkdwn text cut to `max` with `…`, keeping a closing code fence and whole entities. */
+function cutMrkdwn(text: string, max: number): string {
+  const fence = text.endsWith("```") && text.indexOf("```") < text.length - 3 ? "```" : "";
+  let body = fence ? text.slice(0, -3) : text;
+  if (body.length + fence.length <= max) return text;
+  while (body.length + 1 + fence.length > max) body = dropLastPiece(body);
+  return `${body}…${fence}`;
+}
+
+/**
+ * Cuts the longest texts (never below MIN_CUT_TEXT) until the blocks hold at most `max` characters.
+ * Only single values reach this — an error message, a resource name, links — each already within its
+ * own block limit; lists are budgeted in listBlocks so that their `… 외 N건` stays true.
+ */
+function fitText(blocks: SlackBlock[], max: number): SlackBlock[] {
+  let over = blocksTextLength(blocks) - max;
+  if (over <= 0) return blocks;
+  const texts: (MrkdwnText | PlainText)[] = [];
+  const copy = blocks.map((block): SlackBlock => {
+    const own = <T extends MrkdwnText | PlainText>(t: T): T => {
+      const clone = { ...t };
+      texts.push(clone);
+      return clone;
+    };
+    switch (block.type) {
+      case "header":
+        return { ...block, text: own(block.text) };
+      case "section":
+        return {
+          ...block,
+          ...(block.text ? { text: own(block.text) } : {}),
+          ...(block.fields ? { fields: block.fields.map(own) } : {}),
+        };
+      case "context":
+        return { ...block, elements: block.elements.map(own) };
+      case "divider":
+        return block;
+    }
+  });
+  texts.sort((a, b) => b.text.length - a.text.length);
+  for (const t of texts) {
+    if (over <= 0 || t.text.length <= MIN_CUT_TEXT) break;
+    const target = Math.max(MIN_CUT_TEXT, t.text.length - over);
+    const cut = t.type === "mrkdwn" ? cutMrkdwn(t.text, target) : plainCapped(t.text, target);
+    over -= t.text.length - cut.length;
+    (t as { text: string }).text = cut;
+  }
+  return copy;
 }
 
 function sizeText(bytes: number): string {
@@ -193,7 +284,7 @@ function resultBlocks(event: BackupResult, timeZone: string): SlackBlock[] {
   if (event.status === "FAILED") footer.unshift(URGENT_LINE);
   if (event.status === "WARNING") footer.unshift(REVIEW_LINE);
   if (footer.length > 0) blocks.push(context(...footer));
-  return blocks;
+  return fitText(blocks, MAX_BLOCKS_TEXT);
 }
 
 function reportBlocks(report: WeeklyReport, options: Required<FormatOptions>): SlackBlock[] {
@@ -203,13 +294,18 @@ function reportBlocks(report: WeeklyReport, options: Required<FormatOptions>): S
   fields.push(field("성공률", successRateLine(report, options.thresholds).replace(/^성공률: /, "")));
   fields.push(field("평균 실행 시간", formatDuration(report.averageDurationSeconds)));
   const period = `기간: ${formatDate(report.periodStart, options.timeZone)} ~ ${formatDate(report.periodEnd, options.timeZone)}`;
-  const head: SlackBlock[] = [
-    header(`📊 ${report.weekLabel} 백업 리포트`),
-    fieldsSection(fields),
-    context(period, ...linkLines(report.links)),
-  ];
+  // The list gets the room the rest leaves: at least half, whatever the links hold.
+  const head = fitText(
+    [
+      header(`📊 ${report.weekLabel} 백업 리포트`),
+      fieldsSection(fields),
+      context(period, ...linkLines(report.links)),
+    ],
+    MAX_BLOCKS_TEXT / 2,
+  );
   const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
-  return [...head, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - head.length)];
+  const room = MAX_BLOCKS_TEXT - blocksTextLength(head);
+  return [...head, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - head.length, room)];
 }
 
 function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
@@ -223,14 +319,47 @@ function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
   const footer = linkLines(check.links);
   if (check.status === "FAILED") footer.unshift(URGENT_LINE);
   if (check.status === "WARNING") footer.unshift(REVIEW_LINE);
-  const head: SlackBlock[] = [header(CHECK_TITLES[check.status]), fieldsSection(fields)];
-  const tail: SlackBlock[] = footer.length > 0 ? [context(...footer)] : [];
+  const fixed = fitText(
+    [
+      header(CHECK_TITLES[check.status]),
+      fieldsSection(fields),
+      ...(footer.length > 0 ? [context(...footer)] : []),
+    ],
+    MAX_BLOCKS_TEXT / 2,
+  );
+  const head = fixed.slice(0, 2);
+  const tail = fixed.slice(2);
   const list = listBlocks(
     "발견 사항 목록",
     check.findings.map(findingLine),
-    MAX_BLOCKS - head.length - tail.length,
+    MAX_BLOCKS - fixed.length,
+    MAX_BLOCKS_TEXT - blocksTextLength(fixed),
   );
   return [...head, ...list, ...tail];
+}
+
+function restoreBlocks(event: RestoreEvent, timeZone: string): SlackBlock[] {
+  const fields = [
+    field("타입", event.type),
+    field("원본", restoreSource(event, timeZone)),
+    field("복구 대상", event.target),
+    field("소요 시간", formatDuration(event.durationSeconds)),
+    field("실행자", event.requestedBy),
+    field("Restore ID", event.restoreId),
+  ];
+  if (event.region !== undefined) fields.push(field("리전", event.region));
+  if (event.status !== "SUCCEEDED") fields.push(field("시각", formatDateTime(event.startedAt, timeZone)));
+  const blocks: SlackBlock[] = [header(RESTORE_TITLES[event.status]), fieldsSection(fields)];
+  if (event.error) {
+    blocks.push(codeSection(event.status === "FAILED" ? "에러 메시지" : "경고 내용", event.error.message));
+  }
+  const metrics = restoreMetricLines(event);
+  if (metrics.length > 0) blocks.push(textSection(["*메트릭*", ...metrics].join("\n")));
+  const footer = linkLines(event.links);
+  if (event.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (event.status === "WARNING") footer.unshift(REVIEW_LINE);
+  if (footer.length > 0) blocks.push(context(...footer));
+  return blocks;
 }
 
 function wireText(text: string): string {
@@ -253,6 +382,9 @@ export function buildPayload(event: DroxEvent, options: FormatOptions = {}): Sla
       break;
     case "backup.check.v1":
       blocks = checkBlocks(event, resolved.timeZone);
+      break;
+    case "backup.restore.v1":
+      blocks = restoreBlocks(event, resolved.timeZone);
       break;
   }
   return { text: wireText(formatMessage(event, resolved)), blocks: blocks.slice(0, MAX_BLOCKS) };

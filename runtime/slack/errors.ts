@@ -53,16 +53,33 @@ export function settingOf(webhook: WebhookName): string {
   return SETTINGS[webhook];
 }
 
+/**
+ * Answers about the message itself rather than the webhook: invalid_payload and user_not_found
+ * (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks), the Block
+ * Kit refusals, msg_blocks_too_long (blocks over about 12,000 characters of text in all,
+ * https://github.com/slackapi/bolt-js/issues/2509), msg_too_long (Slack's maintainers report it
+ * below the documented 40,000 characters, https://github.com/seratch/ChatGPT-in-Slack/issues/102)
+ * and missing_text_or_fallback_or_attachments (a payload with nothing to show,
+ * https://github.com/slackapi/slack-github-action/issues/117). The sender answers these by posting
+ * the plain `text` once instead of losing the alert.
+ */
 const PAYLOAD_ERRORS = new Set([
   "invalid_payload",
   "no_text",
+  "missing_text_or_fallback_or_attachments",
   "invalid_blocks",
   "invalid_blocks_format",
+  "msg_blocks_too_long",
+  "msg_too_long",
   "invalid_attachments",
   "too_many_attachments",
   "user_not_found",
-  "no_service_id",
 ]);
+
+/** Whether Slack refused the message's content (not the webhook, the channel or the rate). */
+export function isPayloadError(slackError: string | undefined): boolean {
+  return slackError !== undefined && PAYLOAD_ERRORS.has(slackError);
+}
 
 /** What the user should check for a non-retryable answer from Slack. */
 export function adviceFor(webhook: WebhookName, statusCode: number, slackError: string | undefined): string {
@@ -74,6 +91,7 @@ export function adviceFor(webhook: WebhookName, statusCode: number, slackError: 
     case "channel_is_archived":
       return `the webhook's channel is archived: unarchive it, or ${recreate}`;
     case "no_service":
+    case "no_service_id":
     case "invalid_token":
     case "no_active_hooks":
       return (
@@ -87,8 +105,16 @@ export function adviceFor(webhook: WebhookName, statusCode: number, slackError: 
       return "a Slack admin restriction forbids this webhook from posting: ask a workspace admin to allow the app, or pick another channel";
     case "posting_to_general_channel_denied":
       return `only admins may post to this channel (e.g. #general): ${recreate} for another channel such as #devops-backup`;
+    case "msg_blocks_too_long":
+      return (
+        "Slack refused the message's blocks as too long (about 12,000 characters of text in all); drox-backup " +
+        "keeps them under 9,000 and falls back to the plain text, so this is a drox-backup bug: please report " +
+        "it with the event id"
+      );
+    case "missing_text_or_fallback_or_attachments":
+      return "Slack received a message with no text, blocks or attachments: this is a drox-backup bug, please report it with the event id";
   }
-  if (slackError !== undefined && PAYLOAD_ERRORS.has(slackError)) {
+  if (isPayloadError(slackError)) {
     return "Slack rejected the message itself: this is a drox-backup bug, please report it with the event id";
   }
   if (statusCode === 404 || statusCode === 401 || statusCode === 403) {

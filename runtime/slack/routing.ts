@@ -24,6 +24,8 @@ export function channelsFor(event: DroxEvent): WebhookName[] {
       return event.status === "SUCCEEDED" ? ["main"] : ["main", "alerts"];
     case "backup.report.v1":
       return ["main", "reports"];
+    case "backup.restore.v1":
+      return event.status === "FAILED" ? ["main", "alerts"] : ["main"];
   }
 }
 

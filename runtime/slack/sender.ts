@@ -8,7 +8,12 @@
  * retry loop: 429 waits `Retry-After` (read by the `fetch` we hand the SDK), 5xx/timeouts/network
  * errors back off exponentially with jitter, all within `maxAttempts` and `budgetMs`; other 4xx fail
  * at once with advice. Sends to one webhook run one at a time, and once a webhook has answered 429
- * the next sends keep Slack's documented pace (one message a second) instead of hammering it.
+ * the next sends keep Slack's documented pace (one message a second) instead of hammering it — and
+ * none goes before the `Retry-After` Slack gave, even when the message that got it gave up.
+ *
+ * A 4xx about the message itself (invalid_blocks, msg_blocks_too_long, …) is final for that payload,
+ * but the alert need not be lost with it: the plain `text` (the seed's message, no blocks) is sent
+ * once instead, and the degradation is logged.
  *
  * The SDK's errors hold the request (so the secret URL); they are never rethrown, logged or kept as
  * a `cause` — only a scrubbed stand-in is.
@@ -18,7 +23,7 @@ import { IncomingWebhook, type FetchFunction } from "@slack/webhook";
 import pLimit from "p-limit";
 import type { Logger } from "../logging/logger";
 import type { SlackPayload } from "./blocks";
-import { adviceFor, scrubbedCause, SlackDeliveryError, slackErrorCode } from "./errors";
+import { adviceFor, isPayloadError, scrubbedCause, SlackDeliveryError, slackErrorCode } from "./errors";
 import type { Target } from "./routing";
 import { DEFAULT_RETRY, type RetrySettings } from "./settings";
 
@@ -80,8 +85,11 @@ export class SlackSender {
   private readonly fetchFn: FetchFunction;
   private readonly random: () => number;
   private readonly queues = new Map<string, pLimit.Limit>();
-  /** Per webhook URL: when the last 429 came, and when the last request ended. */
-  private readonly limited = new Map<string, { until: number; lastEnd: number }>();
+  /**
+   * Per webhook URL after a 429: until when the pace is kept, when the last request ended, and the
+   * earliest moment Slack's `Retry-After` allows the next request.
+   */
+  private readonly limited = new Map<string, { until: number; lastEnd: number; retryAt: number }>();
 
   constructor(options: SenderOptions = {}) {
     this.retry = {
@@ -108,22 +116,53 @@ export class SlackSender {
     await queue(() => this.deliver(target, payload));
   }
 
-  private async deliver(target: Target, payload: SlackPayload): Promise<void> {
+  private async deliver(target: Target, first: SlackPayload): Promise<void> {
     const started = Date.now();
+    const elapsed = () => Date.now() - started;
+    let payload: SlackPayload | { readonly text: string } = first;
     for (let attempt = 1; ; attempt += 1) {
-      await this.keepPace(target.url);
+      const hold = this.holdFor(target.url);
+      if (hold > 0) {
+        // A 429 (this message's or an earlier one's) set when the webhook may be called again; a
+        // hold past the budget is handed back at once (retryable) rather than spent waiting.
+        if (hold + Math.min(this.retry.timeoutMs, 100) > this.retry.budgetMs - elapsed()) {
+          throw new SlackDeliveryError(
+            `Slack did not accept the message to the ${target.name} webhook: after Slack's 429 the ` +
+              `webhook must stay quiet ${seconds(hold)} more (Retry-After, then one message a second), ` +
+              `which would exceed the ${seconds(this.retry.budgetMs)} delivery budget. ` +
+              "It may succeed later (retryable)",
+            {
+              webhook: target.name,
+              attempts: attempt - 1,
+              elapsedMs: elapsed(),
+              retryable: true,
+              statusCode: 429,
+            },
+          );
+        }
+        await delay(hold);
+      }
       const outcome = await this.attempt(target.url, payload);
       if (outcome.ok) return;
-      const elapsed = () => Date.now() - started;
       const base = { webhook: target.name, attempts: attempt, elapsedMs: elapsed() };
       const statusCode = outcome.kind === "http" ? outcome.statusCode : undefined;
       const slackError = outcome.kind === "http" ? outcome.slackError : undefined;
       const cause = outcome.kind === "http" ? undefined : outcome.cause;
 
       if (outcome.kind === "http" && !isRetryableStatus(outcome.statusCode)) {
+        const what = describe(outcome, this.retry.timeoutMs);
+        if (isPayloadError(outcome.slackError) && "blocks" in payload) {
+          this.logger?.warn(
+            { webhook: target.name, attempt, statusCode, slackError, degraded: true },
+            `Slack refused the blocks of the message to the ${target.name} webhook (${what}); ` +
+              "sending its plain text instead",
+          );
+          payload = { text: payload.text };
+          continue;
+        }
         const advice = adviceFor(target.name, outcome.statusCode, outcome.slackError);
         throw new SlackDeliveryError(
-          `Slack refused the message to the ${target.name} webhook (${describe(outcome, this.retry.timeoutMs)}): ${advice}`,
+          `Slack refused the message to the ${target.name} webhook (${what}): ${advice}`,
           { ...base, retryable: false, statusCode, slackError },
         );
       }
@@ -131,7 +170,12 @@ export class SlackSender {
       let wait: number;
       if (outcome.kind === "http" && outcome.statusCode === 429) {
         wait = outcome.retryAfterMs ?? this.backoff(attempt);
-        this.limited.set(target.url, { until: Date.now() + wait + this.paceWindowMs, lastEnd: Date.now() });
+        const now = Date.now();
+        this.limited.set(target.url, {
+          until: now + wait + this.paceWindowMs,
+          lastEnd: now,
+          retryAt: now + wait,
+        });
       } else {
         wait = this.backoff(attempt);
       }
@@ -166,19 +210,19 @@ export class SlackSender {
     return Math.round(step / 2 + this.random() * (step / 2));
   }
 
-  private async keepPace(url: string): Promise<void> {
+  /** How long this webhook must stay quiet: Slack's pace after a 429, and its `Retry-After`. */
+  private holdFor(url: string): number {
     const state = this.limited.get(url);
-    if (!state) return;
+    if (!state) return 0;
     const now = Date.now();
     if (now > state.until) {
       this.limited.delete(url);
-      return;
+      return 0;
     }
-    const wait = state.lastEnd + this.paceMs - now;
-    if (wait > 0) await delay(wait);
+    return Math.max(0, state.lastEnd + this.paceMs - now, state.retryAt - now);
   }
 
-  private async attempt(url: string, payload: SlackPayload): Promise<Outcome> {
+  private async attempt(url: string, payload: SlackPayload | { readonly text: string }): Promise<Outcome> {
     let retryAfter: string | null = null;
     // The SDK hides response headers from its errors; our fetch keeps the one we need.
     const fetchFn: FetchFunction = async (input, init) => {

@@ -8,11 +8,19 @@
  *   404 `no_service`. Other methods: 405 `invalid_method`.
  * - Body: JSON (`Content-Type: application/json`) or form-encoded with a `payload` field. Anything
  *   else, or not a JSON object: 400 `invalid_payload`.
- * - `text` (non-empty), `blocks` or `attachments` required, else 400 `no_text`. `blocks` must be an
- *   array of 1–50 valid blocks (section text ≤ 3,000, ≤ 10 fields of ≤ 2,000, header plain_text
- *   ≤ 150, context ≤ 10 elements, text objects `plain_text`/`mrkdwn` with non-empty text), else 400
- *   `invalid_blocks`. More than 100 attachments: 400 `too_many_attachments`. `text` over 40,000
- *   characters is accepted and truncated, as Slack does.
+ * - `text`, `blocks` or `attachments` required: none of them is 400
+ *   `missing_text_or_fallback_or_attachments` (what the real webhook answers a payload without them,
+ *   https://github.com/slackapi/slack-github-action/issues/117), a blank `text` alone 400 `no_text`.
+ *   `blocks` must be an array of 1–50 valid blocks (section text ≤ 3,000, ≤ 10 fields of ≤ 2,000,
+ *   header plain_text ≤ 150, context ≤ 10 elements, text objects `plain_text`/`mrkdwn` with
+ *   non-empty text), else 400 `invalid_blocks`. Valid blocks whose `text` strings add up to more
+ *   than 12,000 characters: 400 `msg_blocks_too_long` — a limit on no Block Kit page, given by
+ *   Slack's maintainers as "12,000 text characters" (https://github.com/slackapi/bolt-js/issues/2509,
+ *   measured by summing every `.text` in https://github.com/slackapi/bolt-js/issues/2867). More than
+ *   100 attachments: 400 `too_many_attachments`. `text` over 40,000 characters is posted truncated
+ *   to 40,000, not refused: "This behavior applies to all methods of posting messages to Slack: …
+ *   incoming webhooks" (https://api.slack.com/changelog/2018-04-truncating-really-long-messages);
+ *   a webhook answers `ok` all the same (its warning exists only in Web API responses).
  * - Success: 200 `ok` (text/html, as Slack answers).
  *
  * Controls (per hook, or `"*"` for every hook):
@@ -74,6 +82,7 @@ interface HookControl {
 export const ALL_HOOKS = "*";
 const HOOK_PATH = /^\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/([A-Za-z0-9_-]+)\/?$/;
 const TEXT_LIMIT = 40_000;
+const BLOCKS_TEXT_LIMIT = 12_000;
 
 export class FakeSlack {
   private readonly accepted: FakeSlackMessage[] = [];
@@ -265,11 +274,25 @@ function validatePayload(payload: Record<string, unknown>): string | undefined {
   if (blocks !== undefined) {
     if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 50) return "invalid_blocks";
     if (!blocks.every(isValidBlock)) return "invalid_blocks";
+    if (textLength(blocks) > BLOCKS_TEXT_LIMIT) return "msg_blocks_too_long";
+  }
+  if (text === undefined && blocks === undefined && attachments === undefined) {
+    return "missing_text_or_fallback_or_attachments";
   }
   const hasText = typeof text === "string" && text.trim() !== "";
   const hasAttachments = Array.isArray(attachments) && attachments.length > 0;
   if (!hasText && blocks === undefined && !hasAttachments) return "no_text";
   return undefined;
+}
+
+/** Every `text` string anywhere in the blocks (text objects, fields, elements), added up. */
+function textLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (typeof value !== "object" || value === null) return 0;
+  return Object.entries(value).reduce(
+    (n, [key, v]) => n + (key === "text" && typeof v === "string" ? v.length : textLength(v)),
+    0,
+  );
 }
 
 function isTextObject(value: unknown, max: number, types = ["plain_text", "mrkdwn"]): boolean {
