@@ -126,6 +126,8 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
  */
 const EXCLUDED: Readonly<Record<string, string>> = {
   "runtime/setup/doctor/": "the doctor runs on the operator's machine with their credentials, never in AWS",
+  "runtime/ops/redrive.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
+  "runtime/ops/relaunch.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
 };
 const excluded = (file: string) => Object.keys(EXCLUDED).some((prefix) => file.startsWith(prefix));
 
