@@ -16,6 +16,7 @@ import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
 import { registerRedriveCommand } from "./commands/redrive";
+import { registerHistoryCommand } from "./commands/history";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -28,6 +29,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerDoctorCommand,
   registerNotionInitCommand,
   registerRedriveCommand,
+  registerHistoryCommand,
 ];
 
 export function defaultIo(): CliIo {
