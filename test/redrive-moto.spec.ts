@@ -312,5 +312,8 @@ describe("redrive against SQS, SNS, Scheduler and ECS (moto)", function () {
     assert.deepEqual(run.err, [
       "error: NOTION_DLQ_URL is not set: set it to the stack output notionDlqUrl (the notion dead-letter queue's URL)",
     ]);
+    const all = await cli("redrive", "--dry-run");
+    assert.deepEqual(all.err, ["NOTION_DLQ_URL is not set: the notion queue is skipped"]);
+    assert.ok(!all.out.some((line) => line.startsWith("notion")), "the notion queue was not read");
   });
 });

@@ -15,6 +15,7 @@ import { readJobSettings } from "../settings/jobs";
 import { EcsJobLauncher } from "../ops/relaunch";
 import {
   DEFAULT_MAX,
+  QUEUE_URL_VARIABLES,
   QUEUES,
   queuesFromEnv,
   redrive,
@@ -56,6 +57,9 @@ export function registerRedriveCommand(program: Command, io: CliIo): void {
     .action(async (opts: { queue: QueueName | "all"; dryRun?: boolean; max?: number; json?: boolean }) => {
       const settings = readJobSettings(io.env);
       const queues = queuesFromEnv(opts.queue, io.env);
+      for (const name of QUEUES)
+        if (opts.queue === "all" && !queues.some((q) => q.name === name))
+          io.err(`${QUEUE_URL_VARIABLES[name]} is not set: the ${name} queue is skipped`);
       const config = clientConfig({ region: settings.region });
       const outcomes = await redrive(
         {
