@@ -165,6 +165,8 @@ describe("infra: each Lambda package in isolation", function () {
     for (const fn of functions) {
       const { index, paths } = await lambdaArchive(fn);
       assert.deepEqual(paths.sort(), ["__index.js", HANDLER_MODULE.slice(2)].sort(), fn.name);
+      const unpacked = Buffer.byteLength(index) + sizeOf(path.join(ROOT, BUNDLE_PATH));
+      assert.ok(unpacked <= PACKAGE_LIMIT_BYTES, `${fn.name} unpacks to ${unpacked} bytes > 1 MB`);
       const dir = unpack({ "__index.js": index, [BUNDLE_PATH]: { copyOf: path.join(ROOT, BUNDLE_PATH) } });
       dirs.push(dir);
       const timing = await coldStart(
