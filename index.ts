@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, type BackupKind } from "./config";
 import { Alerting } from "./components/alerting";
-import { checkRuntimeBuild, lambdaPackage } from "./components/lambda-package";
+import { lambdaPackage } from "./components/lambda-package";
 import { Notifications } from "./components/notifications";
 import { settingsEnvironment } from "./components/runtime-env";
 import { Secrets } from "./components/secrets";
@@ -20,8 +20,8 @@ const tags = { ...settings.tags };
 const accountId = aws.getCallerIdentityOutput().accountId;
 const region = aws.getRegionOutput().region;
 
+// The Lambdas' handler module, bundled from the sources on every run: no build step before `pulumi up`.
 const pkg = lambdaPackage();
-checkRuntimeBuild(pkg, { dryRun: pulumi.runtime.isDryRun(), warn: (message) => pulumi.log.warn(message) });
 
 const store = new Store(name, {
   accountId,
