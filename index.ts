@@ -182,6 +182,10 @@ export const alertsTopicArn = notifications.alertsTopicArn;
 export const notionDatabaseId = settings.notionDatabaseId;
 export const backupBucket = store.bucketName;
 export const historyTable = store.tableName;
+/** The dead-letter queues `drox-backup redrive` reads (SLACK_DLQ_URL, NOTION_DLQ_URL, SCHEDULES_DLQ_URL). */
+export const slackDlqUrl = notifications.handlers.slackNotifier.dlq.url;
+export const notionDlqUrl = notifications.handlers.notionLogger.dlq.url;
+export const schedulesDlqUrl = schedules.dlq.url;
 export const chatbotEnabled = alerting.chatbotEnabled;
 export const testCommand = pulumi.interpolate`curl -fsS -X POST -H "Authorization: Bearer $(pulumi config get apiToken)" ${service.url}/api/test/slack`;
 export const nextSteps = [
