@@ -35,7 +35,7 @@
  *   (https://docs.slack.dev/reference/methods/files.completeUploadExternal).
  *
  * Controls: `addChannel`, `setScopes`, `fail(method, error, times, { status, retryAfter })`,
- * `outage(status)` (every method answers HTTP `status` until `reset`), `enforceChannelRate`.
+ * `outage(status)` / `endOutage()` (every method answers HTTP `status` meanwhile), `enforceChannelRate`.
  * Inspection: `posts(channel?)`, `message(channel, ts)`, `uploads()`, `calls(method?)`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -165,9 +165,14 @@ export class FakeSlackWebApi {
     return this;
   }
 
-  /** Slack unreachable: every method answers HTTP `status` until `outage(undefined)` or `reset()`. */
-  outage(status: number | undefined = 503): this {
+  /** Slack unavailable: every method answers HTTP `status` until `endOutage()` or `reset()`. */
+  outage(status = 503): this {
     this.down = status;
+    return this;
+  }
+
+  endOutage(): this {
+    this.down = undefined;
     return this;
   }
 
