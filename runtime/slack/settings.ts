@@ -4,6 +4,7 @@
  * naming the variable; webhook values are secrets and never appear in a message.
  */
 import { readInt, readNumber } from "../settings/env";
+import { ConfigError } from "../contract/errors";
 import { readSetting } from "../settings/read";
 import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../settings/secrets";
 import { readThresholds, type Thresholds } from "../settings/success-rate";
@@ -107,10 +108,10 @@ export async function readSlackSettings(env: NodeJS.ProcessEnv = process.env): P
 
 /**
  * Bot token mode (issue 11): the token (a secret, like the webhooks: value or Secrets Manager ARN)
- * and the channels. Until the settings declaration lands these are read here, from
- * SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_SECRET_ARN and SLACK_BACKUP_CHANNEL, SLACK_ALERTS_CHANNEL,
- * SLACK_REPORTS_CHANNEL (an id such as C0123ABCD, or a name, which Slack resolves when posting;
- * the answer's channel id is what is kept). SLACK_API_URL points the client elsewhere (the fakes).
+ * and the channels, read here from SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_SECRET_ARN and
+ * SLACK_BACKUP_CHANNEL, SLACK_ALERTS_CHANNEL, SLACK_REPORTS_CHANNEL until they are entries of the
+ * settings declaration: an id such as C0123ABCD, or a name, which Slack resolves when posting; the
+ * answer's channel id is what is kept. SLACK_API_URL points the client elsewhere (the fakes).
  */
 export const BOT_TOKEN_SECRET: SecretSpec = {
   valueVar: "SLACK_BOT_TOKEN",
@@ -132,8 +133,9 @@ export interface BotSettings {
   readonly retry: RetrySettings;
 }
 
-const CHANNEL = /^#?[a-z0-9][a-z0-9._-]{0,79}$|^[CGD][A-Z0-9]{6,}$/;
+const CHANNEL = /^#?[a-z0-9][a-z0-9._-]{0,79}$|^[CG][A-Z0-9]{6,}$/;
 
+/** A channel id or name, without a leading `#`. */
 function readChannel(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   if (!value) return undefined;
