@@ -12,7 +12,7 @@
  * clients; Notion unpaced, each result being its own invocation): messages lost or doubled, the ratio to the floor, and
  * the time from a result to both links in place (message → page and page → message), p50/p99.
  *
- *   npm run bench:slack        (≈ 3 minutes)
+ *   npm run bench:slack        (≈ 3 minutes; BENCH_BOT_ONLY=1 runs the bot mode part alone)
  */
 import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { createSlackNotifier } from "../runtime/slack/notifier";
