@@ -25,7 +25,10 @@ describe("events schema", () => {
   it("must reject an unknown schema and list the known ones", () => {
     const issues = issuesOf(() => parseEvent({ ...SEED_SUCCESS, schema: "backup.result.v2" }));
     assert.deepEqual(issues, [
-      { field: "schema", problem: "must be one of backup.result.v1, backup.report.v1, backup.check.v1" },
+      {
+        field: "schema",
+        problem: "must be one of backup.result.v1, backup.report.v1, backup.check.v1, backup.drill.v1",
+      },
     ]);
   });
 

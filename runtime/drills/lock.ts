@@ -18,7 +18,7 @@ export class DrillBusyError extends DroxError {
     readonly holder: LockHolder,
   ) {
     super(
-      `a ${type} restore drill is already running (drill ${holder.drillId}, started ${holder.since}, ` +
+      `an ${type} restore drill is already running (drill ${holder.drillId}, started ${holder.since}, ` +
         `lease until ${holder.until}); this one was not started. Wait for it to finish, or for its ` +
         `lease to end if its task was killed.`,
       { retryable: false, statusCode: 409 },

@@ -176,7 +176,7 @@ async function drillBucket(run: KindRun, backupBucket: string, source: string): 
             : finding(
                 "CRITICAL",
                 where,
-                `content differs from the source (sha256 ${backup.ok.sha256.slice(0, 12)}… ${backup.ok.bytes} bytes, source ${original.ok.sha256.slice(0, 12)}… ${original.ok.bytes} bytes)`,
+                `content differs from the source: backup sha256 ${backup.ok.sha256.slice(0, 12)}… (${backup.ok.bytes} bytes), source sha256 ${original.ok.sha256.slice(0, 12)}… (${original.ok.bytes} bytes)`,
               ),
         );
       }),
