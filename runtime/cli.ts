@@ -15,6 +15,7 @@ import { describeResult, registerRunCommand } from "./commands/run";
 import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
+import { registerDrillCommand } from "./commands/drill";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -26,6 +27,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerServeCommand,
   registerDoctorCommand,
   registerNotionInitCommand,
+  registerDrillCommand,
 ];
 
 export function defaultIo(): CliIo {
