@@ -6,8 +6,12 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { createDynamoDbClient } from "../aws/clients";
 import { DrillSchema, type Drill, type DrillSummary } from "../contract/events";
 import { HISTORY_INDEX, HISTORY_TTL_ATTRIBUTE } from "../history/dynamodb";
+import type { JobSettings } from "../settings/jobs";
+import type { Logger } from "../logging/logger";
+import { messageOf } from "../jobs/result";
 import { drillFailureMessage } from "./outcome";
 
 export interface DrillHistory {
@@ -121,4 +125,35 @@ export function summarizeDrills(drills: readonly Drill[]): DrillSummary {
         })),
     ),
   };
+}
+
+/** The drill history beside the job history, when the table is configured. */
+export function defaultDrillHistory(settings: JobSettings): DrillHistory | undefined {
+  return settings.historyTable
+    ? new DynamoDbDrillHistory(createDynamoDbClient(), settings.historyTable, settings.historyRetentionDays)
+    : undefined;
+}
+
+/**
+ * The weekly report's drill section for [start, end): present when drills ran in the period, or
+ * when drills are switched on (DRILL_ENABLED) so that a week without one shows as such. A drill
+ * history that cannot be read leaves the section out with a warning: the report itself still goes.
+ */
+export async function drillSection(
+  drills: DrillHistory | undefined,
+  period: { readonly start: Date; readonly end: Date },
+  enabled: boolean,
+  logger: Logger,
+): Promise<DrillSummary | undefined> {
+  if (!drills) return undefined;
+  try {
+    const found = await drills.list(period.start, period.end);
+    return found.length > 0 || enabled ? summarizeDrills(found) : undefined;
+  } catch (error) {
+    logger.warn(
+      { err: messageOf(error) },
+      "drill history unreadable: weekly report goes without its 복구 테스트 section",
+    );
+    return undefined;
+  }
 }

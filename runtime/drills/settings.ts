@@ -7,6 +7,8 @@ import { ConfigError } from "../contract/errors";
 import { readInt } from "../settings/env";
 
 export interface DrillSettings {
+  /** Drills are scheduled on this stack (DRILL_ENABLED): a week without one is reported. */
+  readonly enabled: boolean;
   /** Objects read back per bucket at least; 1 % of the bucket when that is more. */
   readonly s3Sample: number;
   /** Never more objects than this per bucket, however large the bucket. */
@@ -23,6 +25,11 @@ export const DEFAULT_S3_SAMPLE_MAX = 1_000;
 export const DEFAULT_DEADLINE_MINUTES = 120;
 
 const INSTANCE_CLASS = /^db\.[a-z0-9-]+\.[a-z0-9]+$/;
+
+/** DRILL_ENABLED=true: the stack schedules drills. Read alone by the weekly report. */
+export function readDrillEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.DRILL_ENABLED?.trim().toLowerCase() ?? "") === "true";
+}
 
 export function readDrillSettings(env: NodeJS.ProcessEnv = process.env): DrillSettings {
   const s3Sample = readInt(env, "DRILL_S3_SAMPLE", { default: DEFAULT_S3_SAMPLE, min: 1, max: 100_000 });
@@ -41,7 +48,8 @@ export function readDrillSettings(env: NodeJS.ProcessEnv = process.env): DrillSe
     min: 5,
     max: 720,
   });
-  return { s3Sample, s3SampleMax, ...(dbInstanceClass ? { dbInstanceClass } : {}), deadlineMinutes };
+  const enabled = readDrillEnabled(env);
+  return { enabled, s3Sample, s3SampleMax, ...(dbInstanceClass ? { dbInstanceClass } : {}), deadlineMinutes };
 }
 
 /** Objects to read back from a bucket of `total` objects: max(sample, 1 %), capped, at most all. */
