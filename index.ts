@@ -53,6 +53,7 @@ const sharedEnv: Record<string, string> = {
 
 const notifications = new Notifications(name, {
   accountId,
+  region,
   kmsKeyArn: store.keyArn,
   secretArns: {
     slackWebhook: arns.slackWebhook,

@@ -1,7 +1,10 @@
 /**
  * S3 sync against `aws s3 sync`, both against the same moto server: 10,000 small objects plus a few
- * large ones into an empty backup, then a re-sync with nothing changed. Prints wall times, the
- * ratios, and the copy requests the unchanged re-sync sent (must be 0).
+ * large ones into an empty backup, then a re-sync with nothing changed. The backup buckets encrypt
+ * with SSE-KMS by default, as the deployed one does (components/store.ts), and moto's ETags for them
+ * are made to look like S3's (test/support/kms-etags.ts). Prints wall times, the ratios, drox's
+ * requests per kind on each run, and fails when the unchanged re-sync sends a copy or a per-object
+ * HEAD.
  *
  *   npx tsx bench/s3-sync.ts            (npm run bench:s3)
  *
@@ -18,6 +21,7 @@ import { join, resolve } from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { s3SyncConcurrencyFromEnv, syncBucket, type S3SyncResult } from "../runtime/jobs/s3-sync";
+import { createKmsBucket, emulateKmsEtags } from "../test/support/kms-etags";
 import { ensureVenv, useMoto, type Moto } from "../test/support/moto";
 
 const ROOT = resolve(__dirname, "..");
@@ -29,6 +33,8 @@ const SMALL = Number(process.env.BENCH_S3_OBJECTS ?? 10_000);
 const LARGE = Number(process.env.BENCH_S3_LARGE ?? 3);
 const LARGE_BYTES = 20 * 1000 * 1000;
 const SOURCE = "bench-source";
+const BACKUP_DROX = "bench-backup-drox";
+const BACKUP_CLI = "bench-backup-cli";
 
 /** Installs the pinned AWS CLI into .venv alongside moto (one resolve, so botocore stays shared). */
 function ensureAwsCli(): string {
@@ -49,17 +55,28 @@ function ensureAwsCli(): string {
   return aws;
 }
 
-function countCopies(s3: S3Client): { copies: () => number; reset: () => void } {
-  let copies = 0;
+/** Requests drox sends, per command, counted at the client. */
+function countRequests(s3: S3Client): { counts: () => Map<string, number>; reset: () => void } {
+  const counts = new Map<string, number>();
   s3.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === "CopyObjectCommand" || context.commandName === "UploadPartCopyCommand")
-        copies++;
+      const name = (context.commandName ?? "unknown").replace(/Command$/, "");
+      counts.set(name, (counts.get(name) ?? 0) + 1);
       return next(args);
     },
-    { step: "initialize", name: "benchCopyCounter" },
+    { step: "initialize", name: "benchRequestCounter" },
   );
-  return { copies: () => copies, reset: () => (copies = 0) };
+  return { counts: () => new Map(counts), reset: () => counts.clear() };
+}
+
+const copiesIn = (counts: Map<string, number>) =>
+  (counts.get("CopyObject") ?? 0) + (counts.get("UploadPartCopy") ?? 0);
+
+function requestLine(counts: Map<string, number>): string {
+  return [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `${name} ${n}`)
+    .join(", ");
 }
 
 async function seed(s3: S3Client): Promise<number> {
@@ -153,7 +170,7 @@ async function main(): Promise<void> {
   const moto = await useMoto();
   const concurrency = s3SyncConcurrencyFromEnv();
   const s3 = new S3Client({ forcePathStyle: true });
-  const counter = countCopies(s3);
+  emulateKmsEtags(s3, [BACKUP_DROX]);
 
   const setup = await timed(() => seed(s3));
   const total = SMALL + LARGE;
@@ -163,9 +180,10 @@ async function main(): Promise<void> {
   );
   line(`setup (PutObject ×${total})`, setup);
 
-  await s3.send(new CreateBucketCommand({ Bucket: "bench-backup-drox" }));
-  await s3.send(new CreateBucketCommand({ Bucket: "bench-backup-cli" }));
-  const sync = () => syncBucket({ s3, sourceBucket: SOURCE, backupBucket: "bench-backup-drox", concurrency });
+  await createKmsBucket(s3, BACKUP_DROX);
+  await createKmsBucket(s3, BACKUP_CLI);
+  const counter = countRequests(s3);
+  const sync = () => syncBucket({ s3, sourceBucket: SOURCE, backupBucket: BACKUP_DROX, concurrency });
   const check = (r: S3SyncResult, copied: number) => {
     if (r.filesTotal !== total || r.filesCopied !== copied || r.filesFailed !== 0) {
       throw new Error(
@@ -176,26 +194,29 @@ async function main(): Promise<void> {
 
   const oursFirst = await timed(sync);
   check(oursFirst.value, total);
-  const firstCopies = counter.copies();
+  const first = counter.counts();
   counter.reset();
   const oursAgain = await timed(sync);
   check(oursAgain.value, 0);
-  const resyncCopies = counter.copies();
+  const again = counter.counts();
 
-  const cliFirst = await awsS3Sync(aws, moto, "bench-backup-cli");
-  const cliAgain = await awsS3Sync(aws, moto, "bench-backup-cli");
+  const cliFirst = await awsS3Sync(aws, moto, BACKUP_CLI);
+  const cliAgain = await awsS3Sync(aws, moto, BACKUP_CLI);
 
   process.stdout.write("\n");
-  line("drox syncBucket, empty backup", oursFirst, `  (${firstCopies} copy requests)`);
+  line("drox syncBucket, empty backup", oursFirst, `  (${copiesIn(first)} copy requests)`);
   line("aws s3 sync, empty backup", cliFirst);
-  line("drox syncBucket, nothing changed", oursAgain, `  (${resyncCopies} copy requests)`);
+  line("drox syncBucket, nothing changed", oursAgain, `  (${copiesIn(again)} copy requests)`);
   line("aws s3 sync, nothing changed", cliAgain);
+  const heads = again.get("HeadObject") ?? 0;
   process.stdout.write(
-    `\nratio aws/drox: first run ${(cliFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
+    `\ndrox requests, empty backup:    ${requestLine(first)}\n` +
+      `drox requests, nothing changed: ${requestLine(again)}\n` +
+      `\nratio aws/drox: first run ${(cliFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
       `re-sync ${(cliAgain.seconds / oursAgain.seconds).toFixed(2)}× (> 1 means drox is faster)\n` +
-      `copy requests in the unchanged re-sync: ${resyncCopies} (must be 0)\n`,
+      `in the unchanged re-sync: ${copiesIn(again)} copy requests, ${heads} HEAD requests (both must be 0)\n`,
   );
-  if (resyncCopies !== 0) process.exitCode = 1;
+  if (copiesIn(again) !== 0 || heads !== 0) process.exitCode = 1;
 }
 
 main().then(

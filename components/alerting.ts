@@ -5,7 +5,9 @@
  *
  * Failed jobs are counted by a metric filter on the container log group: every job logs its
  * result event as one JSON line, so `{ $.status = "FAILED" }` needs no metric code in the runtime
- * and also counts failures of jobs that could not publish their event.
+ * and also counts failures of jobs that could not publish their event. The metric's namespace is
+ * the stack's own (`DroxBackup/<stack>`, naming.ts): stacks in one account never count each
+ * other's failures. The runtime publishes no metric itself, so nothing there needs the namespace.
  *
  * Only CloudWatch alarms publish to the alerts topic (its policy admits cloudwatch.amazonaws.com
  * alone) and only Chatbot reads it. The program publishes nothing there itself — the jobs' events
@@ -16,8 +18,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy } from "./iam";
+import { metricNamespace, metricNamespaceProblem, stackScoped } from "./naming";
 
-export const METRIC_NAMESPACE = "DroxBackup";
 export const FAILED_JOBS_METRIC = "FailedJobs";
 export const FAILED_JOBS_PATTERN = '{ $.status = "FAILED" }';
 export const READ_ONLY_GUARDRAIL = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -37,8 +39,13 @@ export interface AlertingArgs {
   readonly http5xxThreshold?: number;
   /** AWS Chatbot's Slack workspace and channel; unset skips Chatbot. @default undefined */
   readonly chatbot?: { readonly slackTeamId: string; readonly slackChannelId: string };
-  /** Chatbot configuration name (unique per account). @default name */
+  /** Chatbot configuration name (unique per account). @default `<name>-<stack>` */
   readonly chatbotConfigurationName?: string;
+  /**
+   * Namespace of the failed-jobs metric, unique per stack: alarms of one stack must not count
+   * another stack's failures. @default `DroxBackup/<stack>`
+   */
+  readonly metricNamespace?: string;
   /** Tags for every resource. @default {} */
   readonly tags?: Record<string, string>;
 }
@@ -53,6 +60,9 @@ export class Alerting extends pulumi.ComponentResource {
     super("drox-backup:alerting:Alerting", name, {}, opts);
     const http5xxThreshold = args.http5xxThreshold ?? 5;
     const tags = args.tags ?? {};
+    const namespace = args.metricNamespace ?? metricNamespace();
+    const namespaceProblem = metricNamespaceProblem(namespace);
+    if (namespaceProblem) throw new Error(`Alerting: metricNamespace ${namespaceProblem}`);
     const actions = [args.alertsTopicArn];
     const alarmNames: Record<string, pulumi.Output<string>> = {};
     const alarm = (
@@ -73,7 +83,7 @@ export class Alerting extends pulumi.ComponentResource {
         logGroupName: args.jobLogGroupName,
         pattern: FAILED_JOBS_PATTERN,
         metricTransformation: {
-          namespace: METRIC_NAMESPACE,
+          namespace,
           name: FAILED_JOBS_METRIC,
           value: "1",
           defaultValue: "0",
@@ -83,7 +93,7 @@ export class Alerting extends pulumi.ComponentResource {
     );
     alarm("failed-jobs", {
       alarmDescription: "A backup job failed (a FAILED result in the job logs)",
-      namespace: METRIC_NAMESPACE,
+      namespace,
       metricName: FAILED_JOBS_METRIC,
       statistic: "Sum",
       period: 300,
@@ -145,7 +155,7 @@ export class Alerting extends pulumi.ComponentResource {
       new aws.chatbot.SlackChannelConfiguration(
         `${name}-chatbot`,
         {
-          configurationName: args.chatbotConfigurationName ?? name,
+          configurationName: args.chatbotConfigurationName ?? stackScoped(name),
           iamRoleArn: role.arn,
           slackTeamId: args.chatbot.slackTeamId,
           slackChannelId: args.chatbot.slackChannelId,

@@ -36,3 +36,15 @@ export function assumeRolePolicy(service: string, accountId?: pulumi.Input<strin
     }),
   );
 }
+
+/**
+ * Values of `kms:ViaService`, `<service>.<region>.amazonaws.com`: a key grant conditioned on them
+ * holds only when one of these services uses the key on the principal's behalf, never for a direct
+ * KMS call (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+ */
+export function viaServices(
+  services: readonly string[],
+  region: pulumi.Input<string>,
+): pulumi.Output<string>[] {
+  return services.map((service) => pulumi.interpolate`${service}.${region}.amazonaws.com`);
+}

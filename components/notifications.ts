@@ -7,20 +7,22 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SNSEvent } from "aws-lambda";
-import { assumeRolePolicy, policyDocument, type Statement } from "./iam";
+import type { Context, SNSEvent } from "aws-lambda";
+import { assumeRolePolicy, policyDocument, viaServices, type Statement } from "./iam";
 import { HANDLER_MODULE } from "./lambda-package";
 
 /** The handler module's shape (runtime/handlers.ts), loaded inside the Lambda at cold start. */
 interface HandlerModule {
-  slackNotifier(event: SNSEvent): Promise<void>;
-  notionLogger(event: SNSEvent): Promise<void>;
+  slackNotifier(event: SNSEvent, context: Context): Promise<void>;
+  notionLogger(event: SNSEvent, context: Context): Promise<void>;
 }
 type HandlerName = keyof HandlerModule;
 
 export interface NotificationsArgs {
   /** AWS account id, for trust and topic policies. */
   readonly accountId: pulumi.Input<string>;
+  /** Region, for the key's `kms:ViaService` condition. */
+  readonly region: pulumi.Input<string>;
   /** KMS key encrypting the topics (its policy must admit CloudWatch). */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** Secrets Manager ARNs; the Slack notifier gets the webhooks, the Notion logger the token. */
@@ -176,7 +178,15 @@ export class Notifications extends pulumi.ComponentResource {
           Resource: pulumi.interpolate`${logGroup.arn}:*`,
         },
         { Sid: "OwnSecrets", Action: "secretsmanager:GetSecretValue", Resource: Object.values(secretEnv) },
-        { Sid: "DecryptSecrets", Action: "kms:Decrypt", Resource: args.kmsKeyArn },
+        {
+          // The handlers read their secrets through Secrets Manager, which decrypts with the
+          // stack key (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html);
+          // nothing else: SNS decrypts the events it delivers, and the dead-letter queues use SSE-SQS.
+          Sid: "DecryptSecrets",
+          Action: "kms:Decrypt",
+          Resource: args.kmsKeyArn,
+          Condition: { StringEquals: { "kms:ViaService": viaServices(["secretsmanager"], args.region) } },
+        },
         { Sid: "OwnDeadLetterQueue", Action: "sqs:SendMessage", Resource: dlq.arn },
       ];
       const rolePolicy = new aws.iam.RolePolicy(
@@ -205,10 +215,11 @@ export class Notifications extends pulumi.ComponentResource {
                 extraExcludePackages: [...(args.codePathOptions.extraExcludePackages ?? [])],
               }
             : undefined,
-          callback: async (event: SNSEvent) => {
+          callback: async (event: SNSEvent, context: Context) => {
             // A namespace whose default is module.exports when Node loads the CommonJS build.
             const loaded = (await import(handlerModule)) as HandlerModule & { default?: HandlerModule };
-            return (loaded.default ?? loaded)[entry](event);
+            // The context carries the time left, which the Notion logger's rate-limit waits fit in.
+            return (loaded.default ?? loaded)[entry](event, context);
           },
           tags,
         },

@@ -9,6 +9,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { historyTableSchema } from "./history-table";
 import { policyDocument } from "./iam";
+import { kmsAliasName, kmsAliasProblem } from "./naming";
 
 export interface StoreArgs {
   /** AWS account id, for the key policy. */
@@ -17,6 +18,8 @@ export interface StoreArgs {
   readonly retentionDays?: number;
   /** S3 Object Lock default retention; unset means no Object Lock. @default undefined */
   readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  /** The key's alias, unique per account and region. @default `alias/<name>-<stack>` */
+  readonly keyAlias?: string;
   /** Let `pulumi destroy` delete a non-empty bucket (dev stacks only). @default false */
   readonly forceDestroy?: boolean;
   /** Tags for every resource. @default {} */
@@ -40,6 +43,9 @@ export class Store extends pulumi.ComponentResource {
     const retentionDays = args.retentionDays ?? 7;
     const forceDestroy = args.forceDestroy ?? false;
     const tags = args.tags ?? {};
+    const keyAlias = args.keyAlias ?? kmsAliasName(name);
+    const aliasProblem = kmsAliasProblem(keyAlias);
+    if (aliasProblem) throw new Error(`Store: keyAlias ${aliasProblem}`);
     if (args.objectLock && forceDestroy) {
       throw new Error(
         "Store: objectLock and forceDestroy contradict: locked backups cannot be destroyed early",
@@ -71,11 +77,7 @@ export class Store extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.kms.Alias(
-      `${name}-key-alias`,
-      { name: `alias/${name}`, targetKeyId: key.keyId },
-      { parent: this },
-    );
+    new aws.kms.Alias(`${name}-key-alias`, { name: keyAlias, targetKeyId: key.keyId }, { parent: this });
 
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,

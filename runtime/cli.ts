@@ -16,6 +16,8 @@ import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
 import { registerDrillCommand } from "./commands/drill";
+import { registerRestoreCommand } from "./commands/restore";
+import { RestoreRefused } from "./restore";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -28,12 +30,42 @@ export const COMMANDS: RegisterCommand[] = [
   registerDoctorCommand,
   registerNotionInitCommand,
   registerDrillCommand,
+  registerRestoreCommand,
 ];
 
+/**
+ * `drox-backup … | head`: once the reader has gone, writing to the pipe fails with EPIPE, which
+ * Node raises as an 'error' event and, unhandled, as a crash with a stack trace. A closed output is
+ * not the command's failure: further lines to it are dropped and the command finishes its work (a
+ * backup or restore half done would be worse), then exits with its own code, quietly.
+ */
+export function closedOutputGuard(stream: NodeJS.WriteStream): { readonly isClosed: () => boolean } {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") {
+      closed = true;
+      return;
+    }
+    throw error;
+  });
+  return { isClosed: () => closed || stream.destroyed };
+}
+
+let stdoutGuard: ReturnType<typeof closedOutputGuard> | undefined;
+let stderrGuard: ReturnType<typeof closedOutputGuard> | undefined;
+
 export function defaultIo(): CliIo {
+  stdoutGuard ??= closedOutputGuard(process.stdout);
+  stderrGuard ??= closedOutputGuard(process.stderr);
+  const stdout = stdoutGuard;
+  const stderr = stderrGuard;
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => {
+      if (!stdout.isClosed()) process.stdout.write(`${line}\n`);
+    },
+    err: (line) => {
+      if (!stderr.isClosed()) process.stderr.write(`${line}\n`);
+    },
     isTTY: process.stdout.isTTY === true,
     env: process.env,
     exitCode: EXIT.OK,
@@ -44,7 +76,8 @@ const EXIT_HELP = `
 Exit codes:
   0  every job SUCCEEDED (check: no findings)
   1  at least one job FAILED (check: a CRITICAL finding)
-  2  usage or configuration error
+  2  usage or configuration error (restore: refused before anything was created, e.g. snapshot
+     not found, still in progress, not drox-backup's without --force, target already exists)
   3  WARNING only: nothing FAILED but something needs attention
   4  runtime error: AWS unreachable, or results could not be recorded or published
 
@@ -94,7 +127,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
         ? EXIT.OK
         : EXIT.USAGE;
     }
-    if (error instanceof ConfigError || error instanceof ValidationError) {
+    if (error instanceof ConfigError || error instanceof ValidationError || error instanceof RestoreRefused) {
       io.err(`error: ${redactText(error.message)}`);
       return EXIT.USAGE;
     }

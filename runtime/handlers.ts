@@ -2,13 +2,20 @@
  * Lambda entry points subscribed to the events topic. Thin adapters: parse and validate each SNS
  * record with the one schema module, hand it to the Slack notifier or the Notion logger, and throw
  * when any record could not be delivered so Lambda's retries and the dead-letter queue take over.
- * Clients (and the secrets they need) are built once per cold start.
+ * Clients (and the secrets they need) are built once per cold start. The Notion delivery runs
+ * within the invocation's remaining time: a Retry-After that does not fit is handed back to
+ * Lambda's retries rather than waited out past the timeout (runtime/notion/pacing.ts).
  */
-import type { SNSEvent } from "aws-lambda";
+import type { Context, SNSEvent } from "aws-lambda";
 import { DroxError } from "./contract/errors";
 import { eventId, parseEventJson, type DroxEvent } from "./contract/events";
 import { createLogger, type Logger } from "./logging/logger";
-import { createNotionLoggerFromEnv, type NotionClientTuning, type NotionLogger } from "./notion";
+import {
+  createNotionLoggerFromEnv,
+  type NotionClientTuning,
+  type NotionLogger,
+  withDeadline,
+} from "./notion";
 import { redactText } from "./logging/redact";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "./slack";
 import { once } from "./settings/once";
@@ -25,9 +32,12 @@ export interface HandlerDeps {
   readonly notion?: NotionClientTuning;
 }
 
+/** What the handlers use of the Lambda context: the time the invocation has left. */
+export type InvocationContext = Pick<Context, "getRemainingTimeInMillis">;
+
 export interface Handlers {
   slackNotifier(event: SNSEvent): Promise<void>;
-  notionLogger(event: SNSEvent): Promise<void>;
+  notionLogger(event: SNSEvent, context?: InvocationContext): Promise<void>;
 }
 
 /**
@@ -81,9 +91,12 @@ export function createHandlers(env: NodeJS.ProcessEnv = process.env, deps: Handl
       const slack = await slackClient();
       await deliverAll("slack", event, (drox) => slack.notify(drox));
     },
-    async notionLogger(event) {
-      const notion = await notionClient();
-      await deliverAll("notion", event, (drox) => notion.log(drox));
+    async notionLogger(event, context) {
+      const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+      await withDeadline(deadline, async () => {
+        const notion = await notionClient();
+        await deliverAll("notion", event, (drox) => notion.log(drox));
+      });
     },
   };
 }
@@ -97,6 +110,6 @@ export async function slackNotifier(event: SNSEvent): Promise<void> {
 }
 
 /** SNS "events" → a page in the Notion database "백업 로그", once per event id. */
-export async function notionLogger(event: SNSEvent): Promise<void> {
-  await handlers().notionLogger(event);
+export async function notionLogger(event: SNSEvent, context?: Context): Promise<void> {
+  await handlers().notionLogger(event, context);
 }

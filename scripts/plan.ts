@@ -3,10 +3,13 @@
  * resource tree (type, name, the inputs that carry behaviour). No Pulumi CLI, no cloud calls, no
  * credentials; ids, ARNs and URLs are mock values. A way to review a change without an account.
  *
- * Usage: npm run plan -- --stack dev [--json]
+ * Usage: npm run plan -- --stack dev [--json | --inputs]
+ * `--inputs` prints every registration's type, name, parent and full inputs as JSON, sorted by URN,
+ * so two revisions of the program can be compared with `diff` (a refactor must print the same).
  * Secrets are placeholders unless given as PLAN_<KEY> environment variables (e.g. PLAN_SLACKWEBHOOKURL);
  * secret values are never printed.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../runtime/contract/errors";
 import { isSecretValue, runProgram, stackConfig, type RecordedResource } from "../test/support/pulumi-mocks";
 
@@ -62,7 +65,8 @@ const KEY_INPUTS: Record<string, readonly string[]> = {
   "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ["rule"],
   "aws:dynamodb/table:Table": ["hashKey", "rangeKey", "ttl", "pointInTimeRecovery"],
   "aws:cloudwatch/metricAlarm:MetricAlarm": ["namespace", "metricName", "comparisonOperator", "threshold"],
-  "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["pattern"],
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": ["pattern", "metricTransformation.namespace"],
+  "aws:kms/alias:Alias": ["name"],
   "aws:cloudwatch/logGroup:LogGroup": ["retentionInDays"],
   "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": [
     "slackTeamId",
@@ -97,6 +101,22 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
+// A boolean, not a type guard: Archive is structurally empty, so its guard would narrow every
+// object out of the branches below.
+const isCode = (value: unknown): boolean =>
+  pulumi.asset.Archive.isInstance(value) || pulumi.asset.Asset.isInstance(value);
+
+/** Inputs with secrets and code archives replaced by markers, so the JSON is printable and stable. */
+function printable(value: unknown): unknown {
+  if (isSecretValue(value)) return "[secret]";
+  if (isCode(value)) return "[asset]";
+  if (Array.isArray(value)) return value.map(printable);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, printable(child)]));
+  }
+  return value;
+}
+
 function describe(r: RecordedResource, indent: string): string[] {
   const lines = [`${indent}${r.type}  ${r.name}`];
   for (const key of KEY_INPUTS[r.type] ?? []) {
@@ -124,6 +144,19 @@ async function main(): Promise<void> {
   }
   const run = await runProgram({ stack, config: { ...stackConfig(stack), ...secrets } });
 
+  if (args.includes("--inputs")) {
+    const full = [...run.resources]
+      .sort((a, b) => a.urn.localeCompare(b.urn))
+      .map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        parent: r.parent,
+        inputs: printable(r.inputs),
+      }));
+    console.log(JSON.stringify({ offline: true, stack, resources: full, outputs: run.outputs }, null, 2));
+    return;
+  }
   if (args.includes("--json")) {
     const redacted = run.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent }));
     console.log(JSON.stringify({ offline: true, stack, resources: redacted, outputs: run.outputs }, null, 2));

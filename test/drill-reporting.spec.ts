@@ -208,6 +208,25 @@ describe("Restore drill reporting", () => {
     );
   });
 
+  it("must keep the Notion body of a 300-resource drill within 100 children and Notion's request size", () => {
+    const resources = Array.from({ length: 300 }, (_, i) => ({
+      ...DRILL_FAILED.resources[1]!,
+      resource: `버킷-${i}-${"가".repeat(1000)}`,
+      findings: [{ severity: "CRITICAL" as const, resource: `s3://b/${i}`, message: "나".repeat(2000) }],
+    }));
+    const blocks = pageBlocks({ ...DRILL_FAILED, resources });
+    assert.ok(blocks.length <= 100);
+    // Notion refuses a request body over 500 KB; the writer budgets the body at 200,000 bytes.
+    assert.ok(Buffer.byteLength(JSON.stringify(blocks)) <= 200_000);
+    const table = blocks.find((b) => b.type === "table");
+    assert.ok(table?.type === "table");
+    assert.equal(table.table.children.length, 51);
+    const paragraphs = blocks.flatMap((b) =>
+      b.type === "paragraph" ? [b.paragraph.rich_text.map((t) => t.text.content).join("")] : [],
+    );
+    assert.ok(paragraphs.includes("… 외 250건"));
+  });
+
   it("must write one Notion page per drill that the fake (Notion's validation) accepts, once per drill id", async () => {
     const notion = await startFakeNotion({ token: "secret_drill_test_token_0123456789abcdef" });
     try {

@@ -93,6 +93,23 @@ describe("Lambda handlers", function () {
     });
   }
 
+  /** Handlers as production builds them: the same factory, no Notion tuning (pacing, retry). */
+  function production(): Handlers {
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    return createHandlers(env, { logger: createLogger({ destination, level: "debug" }) });
+  }
+
+  /** A Lambda context with `ms` left, as `context.getRemainingTimeInMillis()` reports it. */
+  function contextWith(ms: number): { getRemainingTimeInMillis(): number } {
+    const until = Date.now() + ms;
+    return { getRemainingTimeInMillis: () => until - Date.now() };
+  }
+
   function assertNoSecretInOutput(extra: string[] = []): void {
     const everything = [...logLines, ...extra].join("\n");
     for (const secret of [MAIN_HOOK, ALERTS_HOOK, REPORTS_HOOK, notion.token]) {
@@ -298,5 +315,75 @@ describe("Lambda handlers", function () {
       `skewed sample: ${delivered} delivered, ${rejected} rejected`,
     );
     assertNoSecretInOutput(outputs);
+  });
+
+  describe("Notion rate limits (production pacing and retry)", () => {
+    // developers.notion.com/reference/request-limits: a per-connection window with Retry-After in
+    // whole seconds; the Lambda has 30 s (components/notifications.ts), Notion may ask for 60.
+    it("must hand a Retry-After longer than the time left back to Lambda at once, and deliver on redelivery", async () => {
+      // Two requests a minute: the schema reads pass, the duplicate lookup gets 429, Retry-After ≈ 60 s.
+      notion.setRateLimit({ requestsPerSecond: 2 / 60, windowSeconds: 60 });
+      const started = Date.now();
+      const error = await rejection(production().notionLogger(snsEvent(SEED_FAILURE), contextWith(25_000)));
+      const elapsed = Date.now() - started;
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /429 rate_limited with Retry-After (59|60) s/);
+      assert.ok(elapsed < 5_000, `the handler spent ${elapsed} ms before handing the event back`);
+      assert.equal(notion.stats.rateLimited, 1, "the client retried inside the Retry-After window");
+      assert.equal(notion.pages(dataSourceId).length, 0);
+      // Lambda's retry a minute later (a new instance here), once the window has passed.
+      notion.setRateLimit(undefined);
+      await production().notionLogger(snsEvent(SEED_FAILURE), contextWith(25_000));
+      await production().notionLogger(snsEvent(SEED_FAILURE), contextWith(25_000));
+      assert.equal(notion.pages(dataSourceId).length, 1);
+      assertNoSecretInOutput([error.message]);
+    });
+
+    it("must wait out a Retry-After that fits in the time left, and not one that does not", async () => {
+      notion.rateLimitNext(1, 2);
+      await production().notionLogger(snsEvent(SEED_SUCCESS), contextWith(25_000));
+      assert.equal(notion.pages(dataSourceId).length, 1);
+      assert.equal(notion.stats.rateLimited, 1);
+      // The same 2 s with 4 s left: 2 s of waiting and the 3 s the rest of the delivery needs do not fit.
+      notion.rateLimitNext(1, 2);
+      const error = await rejection(production().notionLogger(snsEvent(SEED_FAILURE), contextWith(4_000)));
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /Retry-After 2 s, more than the 1 s this invocation has left/);
+      assert.equal(notion.pages(dataSourceId).length, 1);
+    });
+
+    // Issue 16: the production pacing, as the handlers wire it, against a fake that enforces
+    // Notion's average of 3 requests/s per integration (sliding one-second window, 429 + Retry-After).
+    it("must deliver a burst at Notion's rate with the production pacing: 0 lost, 0 duplicates, no 429", async function () {
+      this.timeout(60_000);
+      notion.setRateLimit({ requestsPerSecond: 3 });
+      const handlers = production();
+      const events = Array.from({ length: 12 }, (_, i) => ({
+        ...SEED_SUCCESS,
+        jobId: `01JCBURST${String(i).padStart(17, "0")}`,
+        resource: `vol-${i}`,
+      }));
+      // Twelve events at once, three of them delivered twice (SNS delivers at least once).
+      const deliveries = [...events, ...events.slice(0, 3)].map((event) =>
+        handlers.notionLogger(snsEvent(event), contextWith(30_000)),
+      );
+      const started = Date.now();
+      await Promise.all(deliveries);
+      const elapsed = Date.now() - started;
+      const pages = notion.pages(dataSourceId);
+      const firstLines = pages.map((p) => {
+        const first = p.children[0] as { paragraph: { rich_text: { text: { content: string } }[] } };
+        return first.paragraph.rich_text[0]!.text.content;
+      });
+      assert.deepEqual(
+        [...firstLines].sort(),
+        events.map((e) => `Job ID: ${e.jobId}`).sort(),
+        "each event exactly once",
+      );
+      assert.ok(notion.stats.rateLimited <= 1, `the fake answered ${notion.stats.rateLimited} 429s`);
+      // Two schema reads, then a lookup and a create per event, at no more than 3 a second.
+      assert.equal(notion.stats.accepted, 2 + 2 * events.length);
+      assert.ok(elapsed >= ((notion.stats.accepted - 3) * 1000) / 3, `${elapsed} ms: not paced`);
+    });
   });
 });

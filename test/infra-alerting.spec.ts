@@ -20,7 +20,7 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
     assert.equal(filter.inputs.logGroupName, "drox-backup-logs");
     assert.equal(filter.inputs.pattern, '{ $.status = "FAILED" }');
     assert.deepEqual(filter.inputs.metricTransformation, {
-      namespace: "DroxBackup",
+      namespace: "DroxBackup/prod",
       name: "FailedJobs",
       value: "1",
       defaultValue: "0",
@@ -41,7 +41,13 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
       ]),
     );
     assert.deepEqual(alarms, {
-      "drox-backup-failed-jobs": ["DroxBackup", "FailedJobs", undefined, "GreaterThanOrEqualToThreshold", 1],
+      "drox-backup-failed-jobs": [
+        "DroxBackup/prod",
+        "FailedJobs",
+        undefined,
+        "GreaterThanOrEqualToThreshold",
+        1,
+      ],
       "drox-backup-slack-dlq-depth": [
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",

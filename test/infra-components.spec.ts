@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import type * as AlertingModule from "../components/alerting";
 import type * as NotificationsModule from "../components/notifications";
 import type * as SchedulesModule from "../components/schedules";
 import type * as ServiceModule from "../components/service";
@@ -13,6 +14,7 @@ describe("infra: component arguments", () => {
   let Notifications: typeof NotificationsModule.Notifications;
   let Schedules: typeof SchedulesModule.Schedules;
   let Secrets: typeof SecretsModule.Secrets;
+  let Alerting: typeof AlertingModule.Alerting;
   before(async () => {
     await cachedRun("dev"); // installs the mocks
     Service = loadAfterMocks<typeof ServiceModule>("components/service.ts").Service;
@@ -20,6 +22,7 @@ describe("infra: component arguments", () => {
     Notifications = loadAfterMocks<typeof NotificationsModule>("components/notifications.ts").Notifications;
     Schedules = loadAfterMocks<typeof SchedulesModule>("components/schedules.ts").Schedules;
     Secrets = loadAfterMocks<typeof SecretsModule>("components/secrets.ts").Secrets;
+    Alerting = loadAfterMocks<typeof AlertingModule>("components/alerting.ts").Alerting;
   });
 
   const permissions = { backupBucketArn: "b", historyTableArn: "t", eventsTopicArn: "e", kmsKeyArn: "k" };
@@ -91,8 +94,26 @@ describe("infra: component arguments", () => {
         new Store("x5", { accountId: "1", objectLock: { mode: "COMPLIANCE", days: 1 }, forceDestroy: true }),
       /objectLock and forceDestroy contradict/,
     );
+    // Names AWS would refuse fail at preview, naming the argument and the rule.
+    assert.throws(
+      () => new Store("x12", { accountId: "1", keyAlias: "alias/aws/drox-backup" }),
+      /^Error: Store: keyAlias "alias\/aws\/drox-backup": the alias\/aws\/ prefix is reserved for AWS managed keys$/,
+    );
+    assert.throws(
+      () =>
+        new Alerting("x13", {
+          alertsTopicArn: "t",
+          jobLogGroupName: "l",
+          deadLetterQueues: {},
+          loadBalancerArnSuffix: "a",
+          targetGroupArnSuffix: "g",
+          metricNamespace: "AWS/DroxBackup",
+        }),
+      /^Error: Alerting: metricNamespace "AWS\/DroxBackup": the AWS\/ prefix is reserved for AWS services$/,
+    );
     const notificationArgs = {
       accountId: "1",
+      region: "r",
       kmsKeyArn: "k",
       secretArns: { slackWebhook: "a", notionToken: "b" },
       notionDatabaseId: "n",

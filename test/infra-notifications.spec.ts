@@ -71,7 +71,14 @@ describe("infra: notifications (topics, Slack and Notion Lambdas)", () => {
           Resource: LOGS(role),
         },
         { Effect: "Allow", Sid: "OwnSecrets", Action: "secretsmanager:GetSecretValue", Resource: secrets },
-        { Effect: "Allow", Sid: "DecryptSecrets", Action: "kms:Decrypt", Resource: KEY },
+        {
+          // Issue 14: the key only through Secrets Manager, for the handler's own secrets.
+          Effect: "Allow",
+          Sid: "DecryptSecrets",
+          Action: "kms:Decrypt",
+          Resource: KEY,
+          Condition: { StringEquals: { "kms:ViaService": ["secretsmanager.ap-northeast-2.amazonaws.com"] } },
+        },
         { Effect: "Allow", Sid: "OwnDeadLetterQueue", Action: "sqs:SendMessage", Resource: QUEUE(role) },
       ]);
       assert.equal(

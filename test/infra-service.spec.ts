@@ -267,10 +267,12 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
           ],
         },
         {
+          // Issue 14: the key only through Secrets Manager, as ECS reads the injected secrets.
           Effect: "Allow",
           Sid: "DecryptSecrets",
           Action: "kms:Decrypt",
           Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+          Condition: { StringEquals: { "kms:ViaService": ["secretsmanager.ap-northeast-2.amazonaws.com"] } },
         },
       ],
     );
@@ -315,13 +317,22 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         Effect: "Allow",
         Sid: "RdsSnapshots",
         Action: [
-          "rds:AddTagsToResource",
           "rds:CopyDBSnapshot",
           "rds:CreateDBSnapshot",
           "rds:DescribeDBInstances",
           "rds:DescribeDBSnapshots",
         ],
         Resource: "*",
+      },
+      {
+        // Issue 14: tagging only the tool's own snapshots (drox-*), here and in the DR region.
+        Effect: "Allow",
+        Sid: "TagOwnRdsSnapshots",
+        Action: "rds:AddTagsToResource",
+        Resource: [
+          "arn:aws:rds:ap-northeast-2:123456789012:snapshot:drox-*",
+          "arn:aws:rds:ap-northeast-1:123456789012:snapshot:drox-*",
+        ],
       },
       {
         Effect: "Allow",
@@ -373,6 +384,16 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         Sid: "UseStackKey",
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: "arn:aws:kms:ap-northeast-2:123456789012:drox-backup-key",
+        // Issue 14: only through the services holding the task's data (backup objects, events, history).
+        Condition: {
+          StringEquals: {
+            "kms:ViaService": [
+              "s3.ap-northeast-2.amazonaws.com",
+              "sns.ap-northeast-2.amazonaws.com",
+              "dynamodb.ap-northeast-2.amazonaws.com",
+            ],
+          },
+        },
       },
       {
         Effect: "Allow",
@@ -416,6 +437,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         "TagNewSnapshots",
         "DeleteOwnEbsSnapshots",
         "RdsSnapshots",
+        "TagOwnRdsSnapshots",
         "DeleteOwnRdsSnapshots",
         "BackupBucketList",
         "BackupBucketObjects",

@@ -2,10 +2,17 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DescribeSnapshotsCommand } from "@aws-sdk/client-ec2";
-import { createEc2Client } from "../runtime/aws/clients";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { createEc2Client, createS3Client } from "../runtime/aws/clients";
 
 const THROTTLED = `<?xml version="1.0" encoding="UTF-8"?>
 <Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r1</RequestID></Response>`;
+// S3's answer to a request sent to the wrong region
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html, PermanentRedirect).
+const REDIRECT = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Bucket>eu-data</Bucket><Endpoint>eu-data.s3.eu-west-1.amazonaws.com</Endpoint></Error>`;
+const EMPTY_LISTING = `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>eu-data</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`;
 const EMPTY = `<?xml version="1.0" encoding="UTF-8"?>
 <DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r2</requestId><snapshotSet/></DescribeSnapshotsResponse>`;
 
@@ -48,6 +55,27 @@ describe("AWS clients", function () {
     const out = await new EC2ClientCall(ec2, endpoint).describe();
     assert.deepEqual(out.Snapshots, []);
     assert.equal(calls, 3);
+  });
+
+  it("must follow S3's redirect to a source bucket in another region", async () => {
+    const signedFor: string[] = [];
+    server = createServer((req, res) => {
+      const region = /Credential=[^/]+\/\d+\/([^/]+)\/s3\//.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      signedFor.push(region);
+      if (region !== "eu-west-1") {
+        res.writeHead(301, { "content-type": "application/xml", "x-amz-bucket-region": "eu-west-1" });
+        res.end(REDIRECT);
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/xml" });
+      res.end(EMPTY_LISTING);
+    });
+    process.env.AWS_ENDPOINT_URL = await listen(server);
+    const s3 = createS3Client();
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: "eu-data" }));
+    assert.equal(out.KeyCount, 0);
+    assert.deepEqual(signedFor, ["us-east-1", "eu-west-1"]);
+    assert.equal(await s3.config.region(), "us-east-1", "the client's own region is kept");
   });
 
   it("must give up on a request that gets no response within the request timeout", async () => {

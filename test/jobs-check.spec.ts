@@ -23,6 +23,7 @@ import {
   testDeps,
   useJobsAws,
 } from "./jobs-fixtures";
+import { emulateKmsEtags, encryptWithKmsByDefault } from "./support/kms-etags";
 
 describe("integrity check (보안 점검)", function () {
   this.timeout(120_000);
@@ -91,6 +92,33 @@ describe("integrity check (보안 점검)", function () {
     assert.equal(check.status, "FAILED");
     const [message] = await drainQueue(aws.fixture);
     assert.equal((JSON.parse(message!.Message) as IntegrityCheck).status, "FAILED");
+  });
+
+  it("must report a source object edited in place with the same size, naming it, in an SSE-KMS backup", async () => {
+    await createBackupBucket(s3);
+    await encryptWithKmsByDefault(s3, BACKUP_BUCKET);
+    // What AWS answers for an SSE-KMS bucket: copy ETags that are not the MD5 of the data.
+    const kmsS3 = motoS3();
+    emulateKmsEtags(kmsS3, [BACKUP_BUCKET]);
+    await s3.send(new CreateBucketCommand({ Bucket: "app-data" }));
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "ledger.csv", Body: "a,1" }));
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "same.csv", Body: "b,2" }));
+    const env = { ...aws.fixture.env, S3_SOURCE_BUCKETS: "app-data" };
+    const [backup] = await runBackups("S3", {}, testDeps(env, { s3: kmsS3 }));
+    assert.equal(backup!.status, "SUCCEEDED");
+    const intact = await runIntegrityCheck(testDeps(env, { s3: kmsS3 }));
+    assert.deepEqual(intact.findings, []);
+
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "ledger.csv", Body: "a,9" }));
+    const check = await runIntegrityCheck(testDeps(env, { s3: kmsS3 }));
+    assert.deepEqual(check.findings, [
+      {
+        severity: "WARNING",
+        resource: "s3://app-data",
+        message: "1 of 2 objects no longer match their backup copy (e.g. ledger.csv)",
+      },
+    ]);
+    assert.equal(check.status, "WARNING");
   });
 
   it("must never judge snapshots it did not make", async () => {

@@ -9,6 +9,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
+import { s3ClientForBucket } from "../runtime/aws/clients";
 import type { BackupResult } from "../runtime/contract/events";
 import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
 import { BACKUP_BUCKET, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
@@ -61,6 +62,24 @@ describe("S3 backup job", function () {
 
     const [again] = await runBackups("S3", {}, deps);
     assert.equal(again!.metrics?.filesCopied, 0, "an unchanged re-run copies nothing");
+  });
+
+  it("must read a source bucket in another region through a client in that region", async () => {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: "eu-data",
+        CreateBucketConfiguration: { LocationConstraint: "eu-west-1" },
+      }),
+    );
+    await put(s3, "eu-data", [{ Key: "r.txt", Body: "remote" }]);
+    const eu = await s3ClientForBucket(s3, "eu-data");
+    assert.equal(await eu.config.region(), "eu-west-1");
+    assert.equal(await s3ClientForBucket(s3, BACKUP_BUCKET), s3, "a bucket in the client's region keeps it");
+    assert.equal(await s3ClientForBucket(s3, "no-such-bucket"), s3, "the listing reports a missing one");
+
+    const [result] = await runBackups("S3", { resources: ["eu-data"] }, testDeps(aws.fixture.env));
+    assert.equal(result!.status, "SUCCEEDED");
+    assert.deepEqual(await keys(s3, BACKUP_BUCKET), ["eu-data/r.txt"]);
   });
 
   it("must select source buckets by BACKUP_TAG, never the backup bucket itself", async () => {

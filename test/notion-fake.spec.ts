@@ -130,6 +130,61 @@ describe("fake Notion API", () => {
     assert.equal(notion.pages().length, 0);
   });
 
+  it("must refuse a request over 500 KB, over 1,000 block elements or nested three levels deep", async () => {
+    const db = notion.addDatabase();
+    const para = (content: string, children?: unknown[]) => ({
+      object: "block",
+      type: "paragraph",
+      paragraph: { rich_text: [{ type: "text", text: { content } }], ...(children ? { children } : {}) },
+    });
+    // Korean is 3 bytes a character in UTF-8: 100 blocks of 2,000 characters are about 600 KB,
+    // although every block is within the 2,000-character and 100-children limits.
+    const korean = await page(
+      db.dataSourceId,
+      { Name: title("x") },
+      Array.from({ length: 100 }, () => para("점".repeat(2000))),
+    );
+    assert.equal(korean.status, 400);
+    assert.equal(korean.json.code, "validation_error");
+    assert.match(
+      String(korean.json.message),
+      /^body failed validation: the request body should be ≤ `500000` bytes, instead was `6\d{5}`\.$/,
+    );
+    const nested = Array.from({ length: 10 }, () =>
+      para(
+        "p",
+        Array.from({ length: 100 }, () => para("c")),
+      ),
+    );
+    const tooMany = await page(db.dataSourceId, { Name: title("x") }, nested);
+    assert.equal(tooMany.status, 400);
+    assert.equal(
+      tooMany.json.message,
+      "body failed validation: the request should have ≤ `1000` block elements, instead was `1010`.",
+    );
+    const thirdLevel = await page(db.dataSourceId, { Name: title("x") }, [
+      para("level 1", [para("level 2", [para("level 3")])]),
+    ]);
+    assert.equal(thirdLevel.status, 400);
+    assert.match(
+      String(thirdLevel.json.message),
+      /^body failed validation: body\.children\[0\]\.paragraph\.children\[0\]\.paragraph\.children should be not present/,
+    );
+    // Exactly 1,000 elements over two levels: 10 blocks with 99 children each.
+    const twoLevels = await page(
+      db.dataSourceId,
+      { Name: title("x") },
+      Array.from({ length: 10 }, () =>
+        para(
+          "level 1",
+          Array.from({ length: 99 }, () => para("level 2")),
+        ),
+      ),
+    );
+    assert.equal(twoLevels.status, 200, JSON.stringify(twoLevels.json));
+    assert.equal(notion.pages().length, 1);
+  });
+
   it("must refuse commas in select options and unknown status options, and add new select options", async () => {
     const db = notion.addDatabase();
     const comma = await page(db.dataSourceId, {
@@ -203,6 +258,38 @@ describe("fake Notion API", () => {
     assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
     assert.equal(retryAfter, "2");
     assert.deepEqual({ ...notion.stats }, { total: 5, accepted: 3, rateLimited: 2, failed: 0 });
+  });
+
+  it("must model the per-connection window: bursts pass, then 429 with Retry-After up to 60 s until there is room", async () => {
+    // 3 requests/s averaged over 10 s: a burst of 30 passes, the 31st waits for the oldest to
+    // leave the window (about 10 s), and so does every request until then.
+    notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 10 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await call("GET", "/v1/users/me")).status);
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const limited = await call("GET", "/v1/users/me");
+    assert.equal(limited.status, 429);
+    assert.deepEqual(limited.json.additional_data, { rate_limit_reason: "public_api_request_rate_limit" });
+    assert.equal(limited.json.code, "rate_limited");
+    assert.equal(limited.headers.get("retry-after"), "10");
+    const again = await call("GET", "/v1/users/me");
+    assert.equal(again.status, 429);
+    assert.ok(Number(again.headers.get("retry-after")) >= 9);
+    // A one-minute window gives a one-minute Retry-After.
+    notion.setRateLimit({ requestsPerSecond: 1, windowSeconds: 60 });
+    for (let i = 0; i < 60; i++) assert.equal((await call("GET", "/v1/users/me")).status, 200);
+    assert.equal((await call("GET", "/v1/users/me")).headers.get("retry-after"), "60");
+    assert.throws(() => notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 61 }), RangeError);
+  });
+
+  it("must answer an injected per-workspace 429 with its reason and Retry-After", async () => {
+    notion.rateLimitNext(1, 120, "public_api_space_request_rate_limit");
+    const limited = await call("GET", "/v1/users/me");
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get("retry-after"), "120");
+    assert.deepEqual(limited.json.additional_data, {
+      rate_limit_reason: "public_api_space_request_rate_limit",
+    });
   });
 
   it("must create a database with its initial data source for notion init", async () => {

@@ -5,21 +5,37 @@ import type { CliIo } from "../runtime/commands/io";
 import { registerNotionInitCommand } from "../runtime/commands/notion-init";
 import { eventId } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
-import {
-  CATEGORY_OPTIONS,
-  EXPECTED_SCHEMA,
-  STATUS_OPTIONS,
-  createNotionLoggerFromEnv,
-} from "../runtime/notion";
+import { createNotionLoggerFromEnv } from "../runtime/notion";
 import { checkNotion } from "../runtime/setup/doctor";
 import { createSetupNotionClient } from "../runtime/setup/notion-client";
-import { VIEW_NAMES, initNotionDatabase } from "../runtime/setup/notion-init";
+import { initNotionDatabase } from "../runtime/setup/notion-init";
 import { type FakeNotionServer, startFakeNotion } from "./fakes/notion-server";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
-import { NotionViewsProxy } from "./support/notion-views";
+import { DEFAULT_VIEW_NAME, NotionViewsProxy } from "./support/notion-views";
 
 const PARENT_HEX = "0123456789abcdef0123456789abcdef";
 const PARENT_URL = `https://www.notion.so/drox/DevOps-${PARENT_HEX}`;
+
+/**
+ * The seed's schema (ARCHITECTURE.md, "Notion"), with the type `notion init` gives each property
+ * and the optional Job_ID, after the title column "Name" as Notion's own new tables have it.
+ */
+const SEED_TYPES: Record<string, string> = {
+  Name: "title",
+  Date: "date",
+  Summary: "rich_text",
+  Status: "status",
+  Category: "multi_select",
+  Week: "select",
+  System_Health: "select",
+  Backup_Size: "number",
+  DB_Verified: "checkbox",
+  Security_Check: "checkbox",
+  Slack_Log_Link: "url",
+  Report_Link: "url",
+  Improvement: "rich_text",
+  Job_ID: "rich_text",
+};
 
 const silent = createLogger({
   level: "silent",
@@ -69,11 +85,11 @@ describe("drox-backup notion init", function () {
     const db = notion.databases.get(result.databaseId)!;
     assert.equal(db.title, "백업 로그");
     assert.equal(db.parentPageId, "01234567-89ab-cdef-0123-456789abcdef");
-    assert.deepEqual(Object.keys(db.schema), ["Name", ...Object.keys(EXPECTED_SCHEMA)]);
-    assert.equal(db.schema.Name!.type, "title");
-    for (const [name, spec] of Object.entries(EXPECTED_SCHEMA)) {
-      assert.equal(db.schema[name]!.type, spec.types[0], name);
-    }
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(db.schema).map(([name, p]) => [name, p.type])),
+      SEED_TYPES,
+    );
+    assert.deepEqual(Object.keys(db.schema), Object.keys(SEED_TYPES));
     assert.deepEqual(db.schema.Status!.options, [
       { name: "✅ 완료", color: "green" },
       { name: "⚠️ 점검필요", color: "yellow" },
@@ -102,11 +118,18 @@ describe("drox-backup notion init", function () {
     );
   });
 
-  it("must create the guide's four views through the views API", async () => {
+  it("must leave exactly the guide's four views: the default table view becomes the first, three are created", async () => {
     const result = await initNotionDatabase(await createSetupNotionClient(env()), { parent: PARENT_HEX });
     const views = Object.fromEntries(proxy.views.map((v) => [v.body.name as string, v.body]));
-    assert.deepEqual(Object.keys(views), Object.values(VIEW_NAMES));
-    const daily = views[VIEW_NAMES.daily]!;
+    assert.deepEqual(Object.keys(views), ["일일 백업 대시보드", "실패한 백업 추적", "주간 리포트", "캘린더"]);
+    assert.ok(!(DEFAULT_VIEW_NAME in views));
+    assert.deepEqual(proxy.updated, [proxy.views[0]!.id]);
+    assert.equal(proxy.created.length, 3);
+    assert.equal(
+      result.steps.find((s) => s.name === 'view "일일 백업 대시보드"')?.detail,
+      "table: Date is today, newest first, grouped by Category (the database's default view, updated)",
+    );
+    const daily = views["일일 백업 대시보드"]!;
     assert.deepEqual(daily.filter, { property: "Date", date: { equals: "today" } });
     assert.deepEqual(daily.sorts, [{ property: "Date", direction: "descending" }]);
     assert.deepEqual((daily.configuration as { group_by: unknown }).group_by, {
@@ -115,21 +138,21 @@ describe("drox-backup notion init", function () {
       sort: { type: "manual" },
       hide_empty_groups: true,
     });
-    const failed = views[VIEW_NAMES.failed]!;
-    assert.deepEqual(failed.filter, { property: "Status", status: { equals: STATUS_OPTIONS.FAILED.name } });
+    const failed = views["실패한 백업 추적"]!;
+    assert.deepEqual(failed.filter, { property: "Status", status: { equals: "❌ 실패" } });
     const shown = (
       failed.configuration as { properties: { property_id: string; visible: boolean }[] }
     ).properties
       .filter((p) => p.visible)
       .map((p) => p.property_id);
     assert.deepEqual(shown, ["title", "Date", "Summary", "Category", "Improvem"]);
-    const weekly = views[VIEW_NAMES.weekly]!;
+    const weekly = views["주간 리포트"]!;
     assert.deepEqual(weekly.filter, {
       property: "Category",
-      multi_select: { contains: CATEGORY_OPTIONS.SECURITY.name },
+      multi_select: { contains: "보안 점검" },
     });
     assert.deepEqual(weekly.sorts, [{ property: "Week", direction: "descending" }]);
-    const calendar = views[VIEW_NAMES.calendar]!;
+    const calendar = views["캘린더"]!;
     assert.equal(calendar.type, "calendar");
     assert.equal((calendar.configuration as { date_property_id: string }).date_property_id, "Date");
     for (const view of proxy.views) assert.equal(view.databaseId, result.databaseId);
@@ -176,7 +199,7 @@ describe("drox-backup notion init", function () {
     const status = result.steps.find((s) => s.name === 'property "Status"')!;
     assert.equal(status.status, "warn");
     assert.match(status.fix ?? "", /click the "Status" column header → Edit property → Type → Status/);
-    const failed = proxy.views.find((v) => v.body.name === VIEW_NAMES.failed)!;
+    const failed = proxy.views.find((v) => v.body.name === "실패한 백업 추적")!;
     assert.deepEqual(failed.body.filter, { property: "Status", select: { equals: "❌ 실패" } });
     const writer = await createNotionLoggerFromEnv(
       { ...env(notion.url), NOTION_DATABASE_ID: result.databaseId },
@@ -188,6 +211,37 @@ describe("drox-backup notion init", function () {
     });
   });
 
+  it("must add the status options when Notion drops them but takes them in an update, keeping Status a status", async () => {
+    await proxy.close();
+    await notion.close();
+    notion = await startFakeNotion({ statusOptionsOnCreate: "drop" });
+    proxy = await NotionViewsProxy.start(notion, { statusOptionsUpdatable: true });
+    const result = await initNotionDatabase(await createSetupNotionClient(env()), { parent: PARENT_HEX });
+    assert.equal(result.statusType, "status");
+    const db = notion.databases.get(result.databaseId)!;
+    assert.equal(db.schema.Status!.type, "status");
+    assert.deepEqual(
+      db.schema.Status!.options!.filter((o) => !["Not started", "In progress", "Done"].includes(o.name)),
+      [
+        { name: "✅ 완료", color: "green" },
+        { name: "⚠️ 점검필요", color: "yellow" },
+        { name: "❌ 실패", color: "red" },
+      ],
+    );
+    assert.deepEqual(
+      result.steps.filter((s) => s.status !== "ok"),
+      [],
+    );
+    const writer = await createNotionLoggerFromEnv(
+      { ...env(notion.url), NOTION_DATABASE_ID: result.databaseId },
+      { requestsPerSecond: 0, logger: silent },
+    );
+    await writer.log(SEED_FAILURE);
+    assert.deepEqual(notion.pages(result.dataSourceId)[0]!.properties.Status, {
+      status: { name: "❌ 실패" },
+    });
+  });
+
   it("must print the id, the pulumi line and exit 0 from the command", async () => {
     const { code, lines } = await run(["--parent", PARENT_URL]);
     assert.equal(code, 0);
@@ -195,10 +249,7 @@ describe("drox-backup notion init", function () {
     assert.ok(lines.includes(`  pulumi config set notionDatabaseId ${db!.databaseId}`), lines.join("\n"));
     assert.ok(lines.some((l) => l.startsWith(`Database id: ${db!.databaseId}`)));
     assert.ok(
-      lines.some(
-        (l) =>
-          l === `✓ view "${VIEW_NAMES.calendar}": calendar by Date, Status shown on each card in its colour`,
-      ),
+      lines.some((l) => l === `✓ view "캘린더": calendar by Date, Status shown on each card in its colour`),
     );
   });
 
@@ -210,7 +261,7 @@ describe("drox-backup notion init", function () {
     assert.equal(manual.length, 4);
     assert.equal(
       manual[0],
-      `! view "${VIEW_NAMES.daily}": not created (Notion's views API is not available here) → fix: open 백업 로그 → click + next to the view tabs → Table → name "${VIEW_NAMES.daily}"; Filter → Date → Today; Sort → Date → Descending; ··· → Group → Category`,
+      `! view "일일 백업 대시보드": not created (Notion's views API is not available here) → fix: open 백업 로그 → the table view it came with → ··· → Rename to "일일 백업 대시보드"; Filter → Date → Today; Sort → Date → Descending; ··· → Group → Category`,
     );
     assert.match(
       manual[1]!,

@@ -103,8 +103,16 @@ describe("Notion mapping: the seed's example rows", () => {
     assert.deepEqual(rds.DB_Verified, { checkbox: true });
     assert.deepEqual(rds.Backup_Size, { number: 50 });
     const report = toProperties(mapEvent(SEED_REPORT), SEED_PLAN);
+    // ARCHITECTURE's Notion table: the line break belongs to Summary; the title is one line.
     assert.deepEqual(report.Name, {
-      title: [{ type: "text", text: { content: "주간 백업 리포트\n총 42건 실행, 성공률 95%" } }],
+      title: [{ type: "text", text: { content: "주간 백업 리포트: 총 42건 실행, 성공률 95%" } }],
+    });
+    assert.deepEqual(report.Summary, {
+      rich_text: [{ type: "text", text: { content: "주간 백업 리포트\n총 42건 실행, 성공률 95%" } }],
+    });
+    const asTitle = toProperties(mapEvent(SEED_REPORT), { titleProperty: "Summary", statusType: "status" });
+    assert.deepEqual(asTitle.Summary, {
+      title: [{ type: "text", text: { content: "주간 백업 리포트: 총 42건 실행, 성공률 95%" } }],
     });
     assert.deepEqual(report.Status, { status: { name: "✅ 완료" } });
     assert.deepEqual(report.Week, { select: { name: "1주차" } });
@@ -294,5 +302,51 @@ describe("Notion limits: text and children", () => {
     };
     const blocks = pageBlocks(many);
     assert.equal(blocks.length, 100);
+  });
+
+  // developers.notion.com/reference/request-limits: 500 KB per request; Korean is 3 bytes a character.
+  it("must cut each finding to 500 characters and keep a long Korean body under 200 KB, with … 외 N건", () => {
+    const check: IntegrityCheck = {
+      ...SEED_CHECK_PROBLEM,
+      findings: Array.from({ length: 300 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `snap-${i}`,
+        message: "암호화되지 않은 스냅샷입니다".repeat(700), // 9,800 characters, the schema allows 10,000
+      })),
+    };
+    const blocks = pageBlocks(check);
+    const bytes = Buffer.byteLength(JSON.stringify(blocks), "utf8");
+    assert.ok(bytes <= 200_000, `body is ${bytes} bytes`);
+    assert.ok(blocks.length <= 100);
+    const texts = blockTexts(blocks);
+    const bullets = texts.filter((t) => t.startsWith("[CRITICAL] snap-"));
+    assert.ok(bullets.length >= 20, `only ${bullets.length} findings shown`);
+    for (const line of bullets) {
+      assert.equal(line.length, 500);
+      assert.ok(line.endsWith("…"));
+    }
+    assert.equal(texts.at(-1), `… 외 ${300 - bullets.length}건`);
+  });
+
+  it("must keep a report's 1,000 failed jobs with 1,024-character Korean resources under 200 KB", () => {
+    const failedJobs = Array.from({ length: 1000 }, (_, i) => ({
+      type: "S3" as const,
+      resource: `버킷-${i}-`.padEnd(1024, "가"),
+      jobId: `job-${i}`,
+    }));
+    const blocks = pageBlocks({ ...SEED_REPORT, failedJobs });
+    assert.ok(Buffer.byteLength(JSON.stringify(blocks), "utf8") <= 200_000);
+    const texts = blockTexts(blocks);
+    const shown = texts.filter((t) => t.startsWith("S3: 버킷-"));
+    assert.ok(shown.every((t) => t.length <= 500));
+    assert.equal(texts.at(-1), `… 외 ${1000 - shown.length}건`);
+  });
+
+  it("must keep the error message's code block to 20,000 characters in ten rich-text items", () => {
+    const failure: BackupResult = { ...SEED_FAILURE, error: { message: "에".repeat(10_000) } };
+    const code = pageBlocks(failure).find((b) => b.type === "code");
+    assert.ok(code && code.type === "code");
+    assert.equal(code.code.rich_text.map((r) => r.text.content).join(""), "에".repeat(10_000));
+    assert.ok(code.code.rich_text.length <= 10);
   });
 });

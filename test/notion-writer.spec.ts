@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import { DroxError } from "../runtime/contract/errors";
-import { type DroxEvent, eventId } from "../runtime/contract/events";
+import type { DroxEvent } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import {
   type NotionClientTuning,
@@ -136,7 +136,7 @@ describe("Notion writer against the fake Notion API", function () {
       },
       {
         Date: "2024-11-03",
-        Name: "주간 백업 리포트\n총 42건 실행, 성공률 95%",
+        Name: "주간 백업 리포트: 총 42건 실행, 성공률 95%",
         Summary: "주간 백업 리포트\n총 42건 실행, 성공률 95%",
         Status: "✅ 완료",
         Category: "보안 점검",
@@ -243,6 +243,46 @@ describe("Notion writer against the fake Notion API", function () {
       assert.equal(text(page!.properties.Name), "보안 점검: 문제 300건");
       assert.match(blockTexts(page!)[99]!, /^… 외 \d+건$/);
     });
+
+    it("must write a result with every text at its contract maximum, in Korean, in one request", async () => {
+      const db = notion.addDatabase();
+      const longest: DroxEvent = {
+        ...SEED_FAILURE,
+        resource: "데".repeat(1024),
+        error: { message: "에".repeat(10_000), code: "E".repeat(256) },
+        improvement: "개".repeat(10_000),
+        links: {
+          slackLog: `https://s.example/${"a".repeat(1900)}`,
+          report: `https://r.example/${"b".repeat(1900)}`,
+        },
+      };
+      assert.equal((await (await open(db)).log(longest)).created, true);
+      const [page] = notion.pages(db.dataSourceId);
+      assert.equal(text(page!.properties.Improvement), "개".repeat(10_000));
+      assert.ok(blockTexts(page!).includes("에".repeat(10_000)));
+    });
+
+    // Without the cut, 100 bullets of 9,800 Korean characters are ~3 MB: the fake, like Notion
+    // (developers.notion.com/reference/request-limits), answers 400 and the page is lost.
+    it("must write a check with 300 long Korean findings in one request under Notion's 500 KB", async () => {
+      const db = notion.addDatabase();
+      const findings = Array.from({ length: 300 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `snap-${i}`,
+        message: "암호화되지 않은 스냅샷입니다".repeat(700),
+      }));
+      const out = await (await open(db)).log({ ...SEED_CHECK_PROBLEM, findings });
+      assert.equal(out.created, true);
+      assert.deepEqual(
+        notion.requests.filter((r) => r.status === 400),
+        [],
+      );
+      const [page] = notion.pages(db.dataSourceId);
+      const texts = blockTexts(page!);
+      const shown = texts.filter((t) => t.startsWith("[CRITICAL] snap-")).length;
+      assert.equal(texts.at(-1), `… 외 ${300 - shown}건`);
+      assert.ok(Buffer.byteLength(JSON.stringify(page!.children), "utf8") <= 200_000);
+    });
   });
 
   describe("idempotency", () => {
@@ -259,6 +299,17 @@ describe("Notion writer against the fake Notion API", function () {
           assert.equal(text(notion.pages(db.dataSourceId)[0]!.properties.Job_ID), SEED_SUCCESS.jobId);
       });
     }
+
+    it("must look a weekly report up by its one-line title, so a redelivery without Job_ID stays one page", async () => {
+      const db = notion.addDatabase();
+      const first = await (await open(db)).log(SEED_REPORT);
+      const second = await (await open(db)).log(SEED_REPORT); // a new cold start: no cache
+      assert.deepEqual(second, { pageId: first.pageId, created: false });
+      assert.equal(notion.pages(db.dataSourceId).length, 1);
+      const [page] = notion.pages(db.dataSourceId);
+      assert.equal(text(page!.properties.Name), "주간 백업 리포트: 총 42건 실행, 성공률 95%");
+      assert.ok(!/[\r\n]/.test(text(page!.properties.Name)));
+    });
 
     it("must keep two runs of one volume on one day as two pages", async () => {
       const db = notion.addDatabase();
@@ -494,7 +545,8 @@ describe("Notion writer against the fake Notion API", function () {
     for (const event of [SEED_SUCCESS, SEED_REPORT, SEED_CHECK_PROBLEM]) await writer.log(event);
     assert.deepEqual(
       notion.pages(db.dataSourceId).map((p) => text(p.properties.Job_ID)),
-      [SEED_SUCCESS, SEED_REPORT, SEED_CHECK_PROBLEM].map(eventId),
+      // The event contract's idempotency keys: a result's jobId, a report's reportId, a check's checkId.
+      [SEED_SUCCESS.jobId, SEED_REPORT.reportId, SEED_CHECK_PROBLEM.checkId],
     );
   });
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
 import { copySource, partRanges } from "../runtime/jobs/s3-copy";
-import { bucketError, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
+import { bucketError, copyFailureMessage, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
+import { EtagPairs } from "../runtime/jobs/s3-etag-pairs";
 import { compareKeys, joinListings, type ListedObject } from "../runtime/jobs/s3-listing";
 import { DEFAULT_S3_SYNC_CONCURRENCY, s3SyncConcurrencyFromEnv } from "../runtime/jobs/s3-sync";
 
@@ -105,6 +106,71 @@ describe("S3 sync building blocks", () => {
     assert.equal(wrapped.message, 'Cannot list S3 backup bucket "bk": 403: UnknownError');
     assert.equal(wrapped.statusCode, 403);
     assert.equal(wrapped.cause, headError);
+  });
+
+  it("must say which region a bucket is in when a request to it cannot be redirected there", () => {
+    const optIn = Object.assign(new Error("The eu-south-2 location constraint is not valid"), {
+      name: "IllegalLocationConstraintException",
+      $metadata: { httpStatusCode: 400 },
+      $response: { headers: { "x-amz-bucket-region": "eu-south-2" } },
+    });
+    assert.equal(
+      bucketError("source", "madrid-data", "list", optIn).message,
+      'Cannot list S3 source bucket "madrid-data": the bucket is in region eu-south-2, which the request ' +
+        "could not be redirected to; enable that region for the account or back the bucket up from a stack there " +
+        "(IllegalLocationConstraintException)",
+    );
+  });
+
+  it("must add the fix to a copy refused by the source's KMS key, and only then", () => {
+    const disabled = Object.assign(new Error("The key is disabled"), {
+      name: "KMS.DisabledException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    assert.match(
+      copyFailureMessage(disabled, "src"),
+      /^KMS\.DisabledException: The key is disabled \(source bucket "src" encrypts .* kms:Decrypt/,
+    );
+    const plain = Object.assign(new Error("Access Denied"), {
+      name: "AccessDenied",
+      $metadata: { httpStatusCode: 403 },
+    });
+    assert.equal(copyFailureMessage(plain, "src"), "AccessDenied: Access Denied");
+  });
+
+  it("must store the pairs of ETags only when they changed, and keep unreached ones after an interrupted run", () => {
+    const known = new Map([
+      ["b1", "s1"],
+      ["b2", "s2"],
+    ]);
+    const unchanged = new EtagPairs(known);
+    assert.ok(unchanged.matches('"b1"', '"s1"'));
+    assert.ok(unchanged.matches("b2", "s2"));
+    assert.equal(unchanged.toStore(true), undefined, "nothing to write");
+    assert.equal(unchanged.toStore(false), undefined);
+
+    const run = new EtagPairs(known);
+    assert.ok(!run.matches("b2", "s2-edited"), "a pair holds for one source ETag only");
+    assert.ok(run.matches("b1", "s1"));
+    run.record('"b3"', '"s3"');
+    run.record("same", "same");
+    assert.deepEqual(
+      [...run.toStore(true)!],
+      [
+        ["b1", "s1"],
+        ["b3", "s3"],
+      ],
+      "a complete run keeps what it saw",
+    );
+    assert.deepEqual(
+      [...run.toStore(false)!].sort(),
+      [
+        ["b1", "s1"],
+        ["b2", "s2"],
+        ["b3", "s3"],
+      ],
+      "an interrupted run keeps the pairs of objects it did not reach",
+    );
   });
 
   it("must read S3_SYNC_CONCURRENCY and reject nonsense", () => {

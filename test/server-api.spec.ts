@@ -11,6 +11,7 @@ import { ConfigError, DroxError } from "../runtime/contract/errors";
 import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
+import { createServiceDepsFromEnv } from "../runtime/server/wiring";
 import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
@@ -562,6 +563,31 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(h.runs.length, 0);
     });
 
+    it("must answer 503 naming the missing setting, and start nothing, when results could not be recorded", async () => {
+      await h.app.close();
+      h = await start({
+        backups: {
+          check: async () => {
+            throw new ConfigError("HISTORY_TABLE is not set: it is required for this command");
+          },
+          run: async (type, options) => {
+            h.runs.push({ type, options });
+            return [];
+          },
+        },
+      });
+      const answer = await post(h.base, "/api/backups/run", { type: "EBS", resource: "vol-1" });
+      assert.equal(answer.status, 503, answer.text);
+      assert.deepEqual(answer.body, {
+        error: {
+          code: "NOT_CONFIGURED",
+          message: "HISTORY_TABLE is not set: it is required for this command",
+        },
+      });
+      assert.equal(answer.headers.get("location"), null);
+      assert.equal(h.runs.length, 0);
+    });
+
     it("must 404 a run neither this task nor the history knows", async () => {
       await h.history.put({ ...SEED_SUCCESS, jobId: "01JC9Z3Q8W6T4Y2K1M0N7P5R3S-1" });
       for (const runId of ["nope", "01JC9Z3Q8W6T4Y2K1M0N7P5R3T", "bad%20id"]) {
@@ -702,5 +728,48 @@ describe("HTTP API limits and shutdown", () => {
     assert.equal(signal?.aborted, true);
     assert.ok(Date.now() - started < 2_000);
     assert.ok(slow.logs.some((line) => line.includes("aborting backup runs still going at shutdown")));
+  });
+});
+
+describe("HTTP API wired from the environment", () => {
+  const TOPIC = "arn:aws:sns:us-east-1:123456789012:drox-events";
+
+  async function serve(env: Record<string, string>): Promise<{ app: FastifyInstance; base: string }> {
+    const logger = createLogger({ level: "silent" });
+    const app = await buildServer(await createServiceDepsFromEnv({ API_TOKEN: TOKEN, ...env }, logger));
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const address = app.server.address();
+    assert.ok(address && typeof address === "object");
+    return { app, base: `http://127.0.0.1:${address.port}` };
+  }
+
+  it("must refuse a run with 503 and the reason when the history table is not configured", async () => {
+    const { app, base } = await serve({ EVENTS_TOPIC_ARN: TOPIC, EBS_VOLUME_IDS: "vol-1" });
+    try {
+      const answer = await post(base, "/api/backups/run", { type: "EBS" });
+      assert.equal(answer.status, 503, answer.text);
+      assert.deepEqual(answer.body, {
+        error: {
+          code: "NOT_CONFIGURED",
+          message: "HISTORY_TABLE is not set: it is required for this command",
+        },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("must refuse an S3 run, or ALL with S3 sources, with 503 when the backup bucket is not configured", async () => {
+    const env = { EVENTS_TOPIC_ARN: TOPIC, HISTORY_TABLE: "drox-history", S3_SOURCE_BUCKETS: "logs" };
+    const { app, base } = await serve(env);
+    try {
+      for (const body of [{ type: "S3", resource: "logs" }, { type: "ALL" }]) {
+        const answer = await post(base, "/api/backups/run", body);
+        assert.equal(answer.status, 503, answer.text);
+        assert.equal(errorOf(answer).message, "BACKUP_BUCKET is not set: it is required for this command");
+      }
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -6,7 +6,7 @@
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { RDSClient } from "@aws-sdk/client-rds";
-import { S3Client } from "@aws-sdk/client-s3";
+import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
@@ -54,7 +54,31 @@ export function createRdsClient(options: AwsClientOptions = {}): RDSClient {
 export function createS3Client(options: AwsClientOptions = {}): S3Client {
   // Custom endpoints (moto, MinIO, VPC endpoints by IP) rarely resolve bucket subdomains.
   const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-  return new S3Client({ ...clientConfig(options), forcePathStyle });
+  // A bucket in another region answers 301 PermanentRedirect with its region in
+  // `x-amz-bucket-region`; the SDK then retries there (
+  // https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-aws-sdk-middleware-sdk-s3/Interface/S3InputConfig/).
+  return new S3Client({ ...clientConfig(options), forcePathStyle, followRegionRedirects: true });
+}
+
+/**
+ * `s3` itself, or a client in the bucket's own region when it lives elsewhere. The redirect the SDK
+ * follows costs a second round trip on every request, and it swaps the shared client's region while
+ * the retry is in flight (aws/aws-sdk-js-v3#5554), which concurrent requests to the backup bucket
+ * would pick up: a sync reads a source bucket in another region through its own client. A bucket
+ * that cannot be reached at all keeps `s3`, so the listing reports it with its usual message.
+ */
+export async function s3ClientForBucket(
+  s3: S3Client,
+  bucket: string,
+  options: AwsClientOptions = {},
+): Promise<S3Client> {
+  try {
+    const region = (await s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+    if (region === undefined || region === (await s3.config.region())) return s3;
+    return createS3Client({ ...options, region });
+  } catch {
+    return s3;
+  }
 }
 
 export function createSnsClient(options: AwsClientOptions = {}): SNSClient {

@@ -13,7 +13,16 @@ export const RESULT_SCHEMA = "backup.result.v1";
 export const REPORT_SCHEMA = "backup.report.v1";
 export const CHECK_SCHEMA = "backup.check.v1";
 export const DRILL_SCHEMA = "backup.drill.v1";
-export const EVENT_SCHEMAS = [RESULT_SCHEMA, REPORT_SCHEMA, CHECK_SCHEMA, DRILL_SCHEMA] as const;
+export const RESTORE_SCHEMA = "backup.restore.v1";
+export const EVENT_SCHEMAS = [
+  RESULT_SCHEMA,
+  REPORT_SCHEMA,
+  CHECK_SCHEMA,
+  RESTORE_SCHEMA,
+  DRILL_SCHEMA,
+] as const;
+/** What `drox-backup restore` restores from (a LOCAL_HDD backup is restored where it ran). */
+export const RESTORE_TYPES = ["EBS", "RDS", "S3"] as const;
 
 /** Ids are used as idempotency keys and shown to people: printable, bounded. */
 const id = z
@@ -199,10 +208,61 @@ export const DrillSchema = z
     }
   });
 
+export const RestoreMetricsSchema = z.object({
+  /** Volume or allocated storage size, or the bytes an S3 restore copied. */
+  sizeBytes: count.optional(),
+  /** S3: objects the restore selected (their version at the chosen time is not a delete marker). */
+  filesTotal: count.optional(),
+  filesCopied: count.optional(),
+  /** S3: already identical at the destination, not copied again. */
+  filesSkipped: count.optional(),
+  /** S3: present and different at the destination, left alone (no --overwrite). */
+  filesRefused: count.optional(),
+  filesFailed: count.optional(),
+  /** RDS: the new instance's endpoint, host:port. */
+  endpoint: z.string().min(1).max(1024).optional(),
+});
+
+/** One restore (`drox-backup restore`): who restored what, from which backup, into what. */
+export const RestoreEventSchema = z
+  .object({
+    schema: z.literal(RESTORE_SCHEMA),
+    restoreId: id,
+    type: z.enum(RESTORE_TYPES),
+    /** What was backed up: the volume, DB instance or source bucket. */
+    resource: z.string().min(1, "must not be empty").max(1024),
+    /** The backup restored: a snapshot id, or the backup bucket's prefix and point in time. */
+    from: z.string().min(1, "must not be empty").max(2048),
+    /** What was created or written: a new volume or instance, or bucket/prefix. */
+    target: z.string().min(1, "must not be empty").max(2048),
+    /** The region restored in, when not the stack's own (the DR copies). */
+    region: z.string().min(1).max(64).optional(),
+    /** S3: the point in time whose object versions were restored (absent: the latest). */
+    at: timestamp.optional(),
+    /** The operator: the caller's login name (restores run with the operator's credentials). */
+    requestedBy: z.string().min(1, "must not be empty").max(512),
+    status: StatusSchema,
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    durationSeconds: seconds,
+    metrics: RestoreMetricsSchema.optional(),
+    error: ErrorInfoSchema.optional(),
+    links: LinksSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (event.status === "FAILED" && !event.error) {
+      ctx.addIssue({ code: "custom", path: ["error"], message: "is required when status is FAILED" });
+    }
+    if (Date.parse(event.finishedAt) < Date.parse(event.startedAt)) {
+      ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "must not be before startedAt" });
+    }
+  });
+
 export const DroxEventSchema = z.discriminatedUnion("schema", [
   BackupResultSchema,
   WeeklyReportSchema,
   IntegrityCheckSchema,
+  RestoreEventSchema,
   DrillSchema,
 ]);
 
@@ -220,6 +280,9 @@ export type DrillType = z.infer<typeof DrillTypeSchema>;
 export type DrillResource = z.infer<typeof DrillResourceSchema>;
 export type Drill = z.infer<typeof DrillSchema>;
 export type DrillSummary = z.infer<typeof DrillSummarySchema>;
+export type RestoreType = (typeof RESTORE_TYPES)[number];
+export type RestoreMetrics = z.infer<typeof RestoreMetricsSchema>;
+export type RestoreEvent = z.infer<typeof RestoreEventSchema>;
 
 export type { FieldIssue };
 
@@ -295,5 +358,7 @@ export function eventId(event: DroxEvent): string {
       return event.checkId;
     case DRILL_SCHEMA:
       return event.drillId;
+    case RESTORE_SCHEMA:
+      return event.restoreId;
   }
 }

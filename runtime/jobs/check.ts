@@ -17,6 +17,7 @@ import {
   GetPublicAccessBlockCommand,
 } from "@aws-sdk/client-s3";
 import { ulid } from "ulid";
+import { s3ClientForBucket } from "../aws/clients";
 import type { Finding, IntegrityCheck, Status } from "../contract/events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
@@ -186,9 +187,11 @@ async function checkS3(
 ): Promise<void> {
   for (const sourceBucket of sources) {
     tally.checked += 1;
+    const sourceS3 = await s3ClientForBucket(deps.s3, sourceBucket);
     try {
       const cmp = await compareBackup({
         s3: deps.s3,
+        sourceS3,
         sourceBucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,
@@ -205,7 +208,7 @@ async function checkS3(
         tally.findings.push({
           severity: "WARNING",
           resource: `s3://${sourceBucket}`,
-          message: `${cmp.mismatchedCount} objects differ in size or ETag from the backup (e.g. ${cmp.mismatched.slice(0, 3).join(", ")})`,
+          message: `${cmp.mismatchedCount} of ${cmp.sourceCount} objects no longer match their backup copy (e.g. ${cmp.mismatched.slice(0, 3).join(", ")})`,
         });
       }
     } catch (error) {
@@ -214,6 +217,8 @@ async function checkS3(
         resource: `s3://${sourceBucket}`,
         message: `Backup could not be compared: ${messageOf(error)}`,
       });
+    } finally {
+      if (sourceS3 !== deps.s3) sourceS3.destroy();
     }
   }
 }

@@ -1,12 +1,20 @@
 /**
  * Server-side copy of one object into the backup, and the test for "the backup already has it".
  *
- * S3's ETag is the MD5 of the content only for objects uploaded in one piece (and not encrypted
- * with KMS). A copy made with UploadPartCopy, or a CopyObject of an object that was uploaded in
- * parts, gets a different ETag than its source. Such copies carry the source's ETag in the user
- * metadata `drox-source-etag` (header `x-amz-meta-drox-source-etag`), which the next run compares
- * against. The common case — a plain-MD5 source — is copied with one CopyObject and metadata
- * directive COPY, so it costs a single request.
+ * S3's ETag is the MD5 of the content only for objects written in one piece and not encrypted with
+ * KMS ("Objects … encrypted by SSE-C or SSE-KMS, have ETags that are not an MD5 digest of their
+ * object data", https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html). A copy made with
+ * UploadPartCopy, a CopyObject of an object that was uploaded in parts, and any copy into a bucket
+ * that encrypts with SSE-KMS (the deployed backup bucket does) get a different ETag than their
+ * source. Such copies carry the source's ETag in the user metadata `drox-source-etag` (header
+ * `x-amz-meta-drox-source-etag`), and the pair of ETags is remembered (./s3-etag-pairs.ts) so the
+ * next run need not read that metadata back.
+ *
+ * Into a bucket that does not encrypt with KMS, a plain-MD5 source is copied with one CopyObject
+ * and metadata directive COPY, keeping its ETag. Into an SSE-KMS bucket that copy could never keep
+ * it, so the object is copied once with directive REPLACE and the source ETag (after a HEAD of the
+ * source for the metadata to carry over): copying twice would also leave a first version behind,
+ * billed, and under Object Lock undeletable for the lock period.
  */
 import {
   AbortMultipartUploadCommand,
@@ -21,6 +29,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
+import type { EtagPairs } from "./s3-etag-pairs";
 import { isS3ErrorCode } from "./s3-errors";
 import { normalizeEtag, type ListedObject } from "./s3-listing";
 
@@ -36,40 +45,75 @@ const MAX_PARTS = 10_000;
 const PART_CONCURRENCY = 8;
 
 export interface CopyContext {
+  /** Copies and backup-side reads go to the backup bucket's region through this client. */
   readonly s3: S3Client;
+  /** Reads of the source bucket (its own region's client when it lives elsewhere). */
+  readonly sourceS3: S3Client;
   readonly sourceBucket: string;
   readonly backupBucket: string;
   readonly prefix: string;
+  /** Key prefix of the objects in the source bucket (a restore reads `<source>/`). @default "" */
+  readonly sourcePrefix?: string;
   readonly multipartThreshold: number;
   readonly partSize: number;
   readonly signal: AbortSignal;
+  /**
+   * Whether the backup bucket encrypts new objects with SSE-KMS: learned once per run from its
+   * default encryption, else from the first CopyObject's answer; undefined while unknown.
+   */
+  readonly destination: { kms?: boolean };
+  readonly pairs: EtagPairs;
+}
+
+/** `aws:kms` and `aws:kms:dsse` (dual-layer) both give copies non-MD5 ETags. */
+export function isKmsEncryption(algorithm: string | undefined): boolean {
+  return algorithm?.startsWith("aws:kms") ?? false;
 }
 
 const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
 
-/** CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. */
-export function copySource(bucket: string, key: string): string {
-  return `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+/**
+ * CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. A version other
+ * than the current one is `?versionId=` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+ */
+export function copySource(bucket: string, key: string, versionId?: string): string {
+  const path = `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+  return versionId === undefined ? path : `${path}?versionId=${encodeURIComponent(versionId)}`;
+}
+
+/** Where `source` lives in the source bucket: its key under sourcePrefix, and its version. */
+function sourceKey(ctx: CopyContext, source: ListedObject): { Key: string; VersionId?: string } {
+  const Key = (ctx.sourcePrefix ?? "") + source.key;
+  return source.versionId === undefined ? { Key } : { Key, VersionId: source.versionId };
+}
+
+function copySourceOf(ctx: CopyContext, source: ListedObject): string {
+  return copySource(ctx.sourceBucket, (ctx.sourcePrefix ?? "") + source.key, source.versionId);
 }
 
 /**
  * Whether the backup's object already holds the source's content: same size, and the same ETag
- * either directly or through the stored source ETag (read with a HEAD only when the ETags differ).
+ * either directly, or through a known pair of ETags, or through the stored source ETag (read with a
+ * HEAD only when neither decides).
  */
 export async function isUpToDate(
-  ctx: Pick<CopyContext, "s3" | "backupBucket" | "prefix" | "signal">,
+  ctx: Pick<CopyContext, "s3" | "backupBucket" | "prefix" | "signal" | "pairs">,
   source: ListedObject,
   backup: ListedObject | undefined,
 ): Promise<boolean> {
   if (!backup || backup.size !== source.size) return false;
   const sourceEtag = normalizeEtag(source.etag);
   if (normalizeEtag(backup.etag) === sourceEtag) return true;
+  if (ctx.pairs.matches(backup.etag, sourceEtag)) return true;
   try {
     const head = await ctx.s3.send(
       new HeadObjectCommand({ Bucket: ctx.backupBucket, Key: ctx.prefix + source.key }),
       { abortSignal: ctx.signal },
     );
-    return normalizeEtag(head.Metadata?.[SOURCE_ETAG_METADATA]) === sourceEtag;
+    if (normalizeEtag(head.Metadata?.[SOURCE_ETAG_METADATA]) !== sourceEtag) return false;
+    // The copy listed is the one read (an object replaced since its listing shows another ETag).
+    if (normalizeEtag(head.ETag) === normalizeEtag(backup.etag)) ctx.pairs.record(backup.etag, sourceEtag);
+    return true;
   } catch (error) {
     // Deleted from the backup since it was listed: simply copy it again.
     if (isS3ErrorCode(error, "NotFound", "NoSuchKey")) return false;
@@ -77,44 +121,55 @@ export async function isUpToDate(
   }
 }
 
-/** Copies one object; resolves when the backup holds it. Throws the SDK's error otherwise. */
+/**
+ * Copies one object; resolves when the backup holds it, having recorded the pair of ETags when the
+ * copy's differs from the source's. Throws the SDK's error otherwise.
+ */
 export async function copyObject(ctx: CopyContext, source: ListedObject): Promise<void> {
-  if (source.size > ctx.multipartThreshold) {
-    await copyMultipart(ctx, source);
-    return;
-  }
+  const etag = await copy(ctx, source);
+  ctx.pairs.record(etag, source.etag);
+}
+
+/** The copy's ETag. */
+async function copy(ctx: CopyContext, source: ListedObject): Promise<string | undefined> {
+  if (source.size > ctx.multipartThreshold) return copyMultipart(ctx, source);
   const sourceEtag = normalizeEtag(source.etag);
-  if (PLAIN_MD5.test(sourceEtag)) {
+  if (PLAIN_MD5.test(sourceEtag) && ctx.destination.kms !== true) {
     const out = await ctx.s3.send(
       new CopyObjectCommand({
         Bucket: ctx.backupBucket,
         Key: ctx.prefix + source.key,
-        CopySource: copySource(ctx.sourceBucket, source.key),
+        CopySource: copySourceOf(ctx, source),
         MetadataDirective: "COPY",
       }),
       { abortSignal: ctx.signal },
     );
+    // What the bucket did to this copy is what it does to every copy (its default encryption).
+    if (isKmsEncryption(out.ServerSideEncryption)) ctx.destination.kms = true;
+    else if (out.ServerSideEncryption !== undefined) ctx.destination.kms ??= false;
     // Same ETag as the source: the next run recognises it from the listing alone.
-    if (normalizeEtag(out.CopyObjectResult?.ETag) === sourceEtag) return;
-    // The backup bucket changes ETags (e.g. SSE-KMS): fall through and record the source ETag.
+    if (normalizeEtag(out.CopyObjectResult?.ETag) === sourceEtag) return out.CopyObjectResult?.ETag;
+    // The backup bucket changes ETags (SSE-KMS it did not tell, or a non-MD5 source ETag that looks
+    // like one): fall through and record the source ETag.
   }
   const head = await headSource(ctx, source);
-  await ctx.s3.send(
+  const out = await ctx.s3.send(
     new CopyObjectCommand({
       Bucket: ctx.backupBucket,
       Key: ctx.prefix + source.key,
-      CopySource: copySource(ctx.sourceBucket, source.key),
+      CopySource: copySourceOf(ctx, source),
       CopySourceIfMatch: source.etag,
       MetadataDirective: "REPLACE",
       ...preservedHeaders(head, source.etag),
     }),
     { abortSignal: ctx.signal },
   );
+  return out.CopyObjectResult?.ETag;
 }
 
 async function headSource(ctx: CopyContext, source: ListedObject): Promise<HeadObjectCommandOutput> {
-  return ctx.s3.send(
-    new HeadObjectCommand({ Bucket: ctx.sourceBucket, Key: source.key, IfMatch: source.etag }),
+  return ctx.sourceS3.send(
+    new HeadObjectCommand({ Bucket: ctx.sourceBucket, ...sourceKey(ctx, source), IfMatch: source.etag }),
     {
       abortSignal: ctx.signal,
     },
@@ -145,13 +200,14 @@ export function partRanges(size: number, partSize: number): { start: number; end
   return ranges;
 }
 
-async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<void> {
+async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<string | undefined> {
   const key = ctx.prefix + source.key;
   const head = await headSource(ctx, source);
   // UploadPartCopy copies bytes only: tags, like metadata, are carried over explicitly.
-  const tags = await ctx.s3.send(new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, Key: source.key }), {
-    abortSignal: ctx.signal,
-  });
+  const tags = await ctx.sourceS3.send(
+    new GetObjectTaggingCommand({ Bucket: ctx.sourceBucket, ...sourceKey(ctx, source) }),
+    { abortSignal: ctx.signal },
+  );
   const tagging = new URLSearchParams(
     (tags.TagSet ?? []).map((t): [string, string] => [t.Key ?? "", t.Value ?? ""]),
   ).toString();
@@ -177,7 +233,7 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<vo
               Key: key,
               UploadId: uploadId,
               PartNumber: index + 1,
-              CopySource: copySource(ctx.sourceBucket, source.key),
+              CopySource: copySourceOf(ctx, source),
               CopySourceRange: `bytes=${range.start}-${range.end}`,
               // Every part from the same version of the source, or the copy fails instead of mixing.
               CopySourceIfMatch: source.etag,
@@ -188,7 +244,7 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<vo
         }),
       ),
     );
-    await ctx.s3.send(
+    const done = await ctx.s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: ctx.backupBucket,
         Key: key,
@@ -197,6 +253,7 @@ async function copyMultipart(ctx: CopyContext, source: ListedObject): Promise<vo
       }),
       { abortSignal: ctx.signal },
     );
+    return done.ETag;
   } catch (error) {
     limit.clearQueue();
     // Unfinished uploads are billed until aborted; this runs even when the sync was aborted.

@@ -68,6 +68,13 @@ export function isAbortError(error: unknown): boolean {
   );
 }
 
+/** The region S3 names in a redirect (`x-amz-bucket-region`), if it named one. */
+function regionOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
+  const response = error.$response as { headers?: Record<string, string | undefined> } | undefined;
+  return response?.headers?.["x-amz-bucket-region"];
+}
+
 /** A bucket that cannot be read or written at all: the whole sync fails with this. */
 export function bucketError(
   role: "source" | "backup",
@@ -76,11 +83,38 @@ export function bucketError(
   error: unknown,
 ): DroxError {
   const info = describeS3Error(error);
-  const reason = info.code === "NoSuchBucket" || info.statusCode === 404 ? "the bucket does not exist" : "";
+  const region = regionOf(error);
+  const reason =
+    info.code === "NoSuchBucket" || info.statusCode === 404
+      ? "the bucket does not exist"
+      : region !== undefined &&
+          (info.statusCode === 301 || info.code === "IllegalLocationConstraintException")
+        ? `the bucket is in region ${region}, which the request could not be redirected to; enable that region for the account or back the bucket up from a stack there`
+        : "";
   const detail = reason === "" ? formatS3Error(error) : `${reason} (${info.code})`;
   return new DroxError(`Cannot ${action} S3 ${role} bucket "${bucket}": ${detail}`, {
     retryable: info.retryable,
     statusCode: info.statusCode,
     cause: error,
   });
+}
+
+/**
+ * A source object encrypted with a customer KMS key can be copied only by a role that may decrypt
+ * with that key (CopyObject and UploadPartCopy read the source: "you must have permission to the
+ * kms:Decrypt action", https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). S3
+ * answers AccessDenied naming kms:Decrypt, or a `KMS.*` code for a key that is disabled or gone.
+ */
+function isKmsRefusal(info: S3ErrorInfo): boolean {
+  return info.code.startsWith("KMS.") || (info.code === "AccessDenied" && /\bkms\b|kms:/i.test(info.message));
+}
+
+/** One object's failure, with the fix when the cause is the source's KMS key. */
+export function copyFailureMessage(error: unknown, sourceBucket: string): string {
+  const line = formatS3Error(error);
+  if (!isKmsRefusal(describeS3Error(error))) return line;
+  return (
+    `${line} (source bucket "${sourceBucket}" encrypts this object with a KMS key the task cannot use: ` +
+    "allow the task role kms:Decrypt on that key, and in the key's policy too when the key belongs to another account)"
+  );
 }

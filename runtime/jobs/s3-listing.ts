@@ -13,6 +13,8 @@ export interface ListedObject {
   readonly size: number;
   /** As S3 returns it, quotes included. */
   readonly etag: string;
+  /** A specific version to copy (a restore from the versioned backup); absent: the current one. */
+  readonly versionId?: string;
 }
 
 export interface ListOptions {

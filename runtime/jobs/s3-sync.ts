@@ -2,7 +2,10 @@
  * Incremental server-side sync of one S3 bucket into the backup bucket, under a prefix per source
  * (default `<sourceBucket>/`). Both buckets are listed page by page and joined on the key; only new
  * objects and objects whose size or ETag changed are copied, with CopyObject (UploadPartCopy above
- * 5 GB), at bounded concurrency. No object data passes through this process.
+ * 5 GB), at bounded concurrency. No object data passes through this process. Copies whose ETag
+ * cannot equal their source's are recognised through the pairs of ETags stored by earlier runs
+ * (./s3-etag-pairs.ts); the backup bucket's default encryption is read once a run, so a copy into
+ * an SSE-KMS bucket is made once, with the source ETag (./s3-copy.ts).
  *
  * Objects deleted from the source stay in the backup: that is what a backup is for. Old copies are
  * aged out by the backup bucket's versioning and lifecycle rules, not by the sync.
@@ -11,17 +14,19 @@
  * is recorded in `failures` and the run goes on. A bucket that cannot be listed, or that disappears
  * during the run, fails the whole run with a DroxError naming it.
  */
-import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetBucketEncryptionCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { ConfigError, DroxError } from "../contract/errors";
 import {
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,
   copyObject,
+  isKmsEncryption,
   isUpToDate,
   type CopyContext,
 } from "./s3-copy";
-import { bucketError, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
+import { loadEtagPairs, storeEtagPairs } from "./s3-etag-pairs";
+import { bucketError, copyFailureMessage, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
 import { joinListings, listObjects, type JoinedEntry } from "./s3-listing";
 
 export { SOURCE_ETAG_METADATA } from "./s3-copy";
@@ -44,7 +49,10 @@ export interface S3SyncProgress {
 }
 
 export interface S3SyncOptions {
+  /** The client for the backup bucket (copies are sent to its region). */
   s3: S3Client;
+  /** The client for reading the source bucket, in its region. @default s3 */
+  sourceS3?: S3Client;
   sourceBucket: string;
   backupBucket: string;
   /** Key prefix in the backup bucket. @default `${sourceBucket}/` */
@@ -105,6 +113,26 @@ function resolveCommon(options: {
   return { prefix: options.prefix ?? `${options.sourceBucket}/`, concurrency };
 }
 
+/**
+ * Whether the backup bucket encrypts new objects with SSE-KMS (its default encryption, one request
+ * a run); undefined when it cannot be read (then the first copy's answer tells).
+ */
+async function encryptsWithKms(
+  s3: S3Client,
+  bucket: string,
+  signal: AbortSignal,
+): Promise<boolean | undefined> {
+  try {
+    const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }), { abortSignal: signal });
+    const rules = out.ServerSideEncryptionConfiguration?.Rules ?? [];
+    return rules.some((r) => isKmsEncryption(r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm));
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (isS3ErrorCode(error, "ServerSideEncryptionConfigurationNotFoundError")) return false;
+    return undefined;
+  }
+}
+
 function abortedError(sourceBucket: string, signal: AbortSignal, copied: number): DroxError {
   const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : "";
   return new DroxError(
@@ -117,7 +145,7 @@ function abortedError(sourceBucket: string, signal: AbortSignal, copied: number)
  * Runs `work` for each joined entry at bounded concurrency, holding at most twice the concurrency
  * in memory: the listing is paused while the copies catch up.
  */
-async function forEachBounded(
+export async function forEachBounded(
   entries: AsyncIterable<JoinedEntry>,
   concurrency: number,
   shouldStop: () => boolean,
@@ -149,14 +177,24 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   // Aborted by the caller, or by us when a bucket vanishes, so in-flight requests stop promptly.
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const [kms, pairs] = await Promise.all([
+    encryptsWithKms(s3, backupBucket, signal),
+    loadEtagPairs(s3, backupBucket, prefix, signal),
+  ]).catch((error: unknown) => {
+    throw options.signal?.aborted ? abortedError(sourceBucket, options.signal, 0) : error;
+  });
+  const sourceS3 = options.sourceS3 ?? s3;
   const ctx: CopyContext = {
     s3,
+    sourceS3,
     sourceBucket,
     backupBucket,
     prefix,
     multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
     partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
     signal,
+    destination: { kms },
+    pairs,
   };
 
   const progress: S3SyncProgress = { listed: 0, copied: 0, skipped: 0, failed: 0, bytesCopied: 0 };
@@ -169,12 +207,12 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   let bucketsChecked: Promise<void> | undefined;
   const checkBuckets = () =>
     (bucketsChecked ??= (async () => {
-      for (const [role, bucket] of [
-        ["source", sourceBucket],
-        ["backup", backupBucket],
+      for (const [role, bucket, client] of [
+        ["source", sourceBucket, sourceS3],
+        ["backup", backupBucket, s3],
       ] as const) {
         try {
-          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+          await client.send(new HeadBucketCommand({ Bucket: bucket }));
         } catch (error) {
           const info = describeS3Error(error);
           if (info.statusCode === 404 || info.code === "NoSuchBucket" || info.code === "NotFound") {
@@ -204,13 +242,13 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
       }
       progress.failed += 1;
       if (failures.length < MAX_FAILURES_KEPT)
-        failures.push({ key: source.key, message: formatS3Error(error) });
+        failures.push({ key: source.key, message: copyFailureMessage(error, sourceBucket) });
     }
     emit();
   };
 
   const source = listObjects({
-    s3,
+    s3: sourceS3,
     bucket: sourceBucket,
     role: "source",
     signal,
@@ -236,6 +274,12 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
     listingError = error;
     internal.abort(error);
   }
+  const toStore = pairs.toStore(!signal.aborted && listingError === undefined && fatal === undefined);
+  if (toStore && fatal === undefined) {
+    // Not under the run's signal: what an aborted run copied is worth remembering. A failure only
+    // costs the next run HEADs, so it does not fail this one.
+    await storeEtagPairs(s3, backupBucket, prefix, toStore).catch(() => undefined);
+  }
   if (fatal) throw fatal;
   if (options.signal?.aborted) throw abortedError(sourceBucket, options.signal, progress.copied);
   if (listingError !== undefined) {
@@ -259,6 +303,8 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
 
 export interface CompareBackupOptions {
   s3: S3Client;
+  /** @default s3 */
+  sourceS3?: S3Client;
   sourceBucket: string;
   backupBucket: string;
   /** @default `${sourceBucket}/` */
@@ -293,7 +339,15 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
     missingCount: 0,
     mismatchedCount: 0,
   };
-  const source = listObjects({ s3, bucket: sourceBucket, role: "source", signal });
+  const aborted = () =>
+    new DroxError(`Backup comparison of bucket "${sourceBucket}" was aborted`, {
+      retryable: true,
+      cause: signal.reason,
+    });
+  const pairs = await loadEtagPairs(s3, backupBucket, prefix, signal).catch((error: unknown) => {
+    throw signal.aborted ? aborted() : error;
+  });
+  const source = listObjects({ s3: options.sourceS3 ?? s3, bucket: sourceBucket, role: "source", signal });
   const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
   const entries = joinListings(source, backup, () => {
     result.backupCount += 1;
@@ -313,7 +367,7 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
       }
       result.backupCount += 1;
       // A copy that cannot even be read counts as mismatched: the check's answer is "not intact".
-      const same = await isUpToDate({ s3, backupBucket, prefix, signal }, s, b).catch(() => false);
+      const same = await isUpToDate({ s3, backupBucket, prefix, signal, pairs }, s, b).catch(() => false);
       if (!same) {
         result.mismatchedCount += 1;
         mismatched.push(s.key);
@@ -324,12 +378,7 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
   ).catch((error: unknown) => {
     failure = error;
   });
-  if (signal.aborted) {
-    throw new DroxError(`Backup comparison of bucket "${sourceBucket}" was aborted`, {
-      retryable: true,
-      cause: signal.reason,
-    });
-  }
+  if (signal.aborted) throw aborted();
   if (failure !== undefined) throw failure;
   // HEADs finish in any order: sort so the first MAX_KEYS_LISTED are the first keys.
   result.mismatched = mismatched.sort().slice(0, MAX_KEYS_LISTED);

@@ -3,6 +3,7 @@
  * bucket under `<source>/`. Some objects failing is WARNING (the rest is backed up); a bucket that
  * cannot be listed at all, or a run cut off by JOB_TIMEOUT_SECONDS, is FAILED.
  */
+import { s3ClientForBucket } from "../aws/clients";
 import type { BackupResult } from "../contract/events";
 import { abortedOutcome, ABORTED_CODE } from "./abort";
 import type { JobDeps } from "./context";
@@ -60,9 +61,11 @@ export async function backupS3Buckets(
       continue;
     }
     const timeout = AbortSignal.timeout(deps.settings.jobTimeoutSeconds * 1000);
+    const sourceS3 = await s3ClientForBucket(deps.s3, bucket);
     try {
       const sync = await syncBucket({
         s3: deps.s3,
+        sourceS3,
         sourceBucket: bucket,
         backupBucket,
         concurrency: deps.settings.s3SyncConcurrency,
@@ -113,6 +116,9 @@ export async function backupS3Buckets(
           error: { message, ...(code ? { code } : {}) },
         }),
       );
+    } finally {
+      // A client of its own for a bucket in another region: its sockets go with the run.
+      if (sourceS3 !== deps.s3) sourceS3.destroy();
     }
   }
   return results;

@@ -1,8 +1,9 @@
 /**
  * The page body: what people open the page for when something failed (Job ID, times, the error
  * message, metrics; a report's counts and failed jobs; a check's findings). Pure; stays within
- * Notion's limits (100 children per request, 2,000 characters per rich-text item) by cutting
- * long lists with a visible "… 외 N건".
+ * Notion's limits (./text.ts: 100 children, 2,000 characters per rich-text item, 500 KB per
+ * request) by cutting every block's text to a bound, and long lists, by count and by bytes, with
+ * a visible "… 외 N건".
  */
 import type {
   BackupResult,
@@ -10,13 +11,23 @@ import type {
   DrillSummary,
   DroxEvent,
   IntegrityCheck,
+  RestoreEvent,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
 import { formatSuccessRate } from "../settings/success-rate";
 import { bytesToGb } from "./mapping";
-import { CHILDREN_LIMIT, type RichTextItem, richText } from "./text";
+import {
+  BODY_BYTES_BUDGET,
+  CHILDREN_LIMIT,
+  ERROR_TEXT_MAX,
+  LIST_ITEM_MAX,
+  type RichTextItem,
+  TEXT_LIMIT,
+  jsonBytes,
+  richText,
+} from "./text";
 
 export type Block =
   | { object: "block"; type: "paragraph"; paragraph: { rich_text: RichTextItem[] } }
@@ -40,6 +51,11 @@ export interface TableRow {
   readonly table_row: { cells: RichTextItem[][] };
 }
 
+/** Rows a body table shows before `… 외 N건`, and the characters of one cell: with the findings
+ * after it, the page stays within BODY_BYTES_BUDGET. */
+export const TABLE_ROWS_MAX = 50;
+export const TABLE_CELL_MAX = 200;
+
 /**
  * A table with a header row. Notion fixes `table_width` at creation and every row must have that
  * many cells (https://developers.notion.com/reference/block#table); its rows are children, at most
@@ -49,7 +65,7 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
   const row = (cells: readonly string[]): TableRow => ({
     object: "block",
     type: "table_row",
-    table_row: { cells: head.map((_, i) => richText(cells[i] ?? "")) },
+    table_row: { cells: head.map((_, i) => richText(cells[i] ?? "", TABLE_CELL_MAX)) },
   });
   return {
     object: "block",
@@ -58,30 +74,31 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
       table_width: head.length,
       has_column_header: true,
       has_row_header: false,
-      children: [head, ...rows.slice(0, CHILDREN_LIMIT - 1)].map(row),
+      children: [head, ...rows.slice(0, Math.min(TABLE_ROWS_MAX, CHILDREN_LIMIT - 1))].map(row),
     },
   };
 }
 
+// Every block but the error message holds one rich-text item at most.
 export const paragraph = (text: string): Block => ({
   object: "block",
   type: "paragraph",
-  paragraph: { rich_text: richText(text) },
+  paragraph: { rich_text: richText(text, TEXT_LIMIT) },
 });
 const heading = (text: string): Block => ({
   object: "block",
   type: "heading_3",
-  heading_3: { rich_text: richText(text) },
+  heading_3: { rich_text: richText(text, TEXT_LIMIT) },
 });
-const bullet = (text: string): Block => ({
+const bullet = (text: string, max: number = TEXT_LIMIT): Block => ({
   object: "block",
   type: "bulleted_list_item",
-  bulleted_list_item: { rich_text: richText(text) },
+  bulleted_list_item: { rich_text: richText(text, max) },
 });
 const code = (text: string): Block => ({
   object: "block",
   type: "code",
-  code: { rich_text: richText(text), language: "plain text" },
+  code: { rich_text: richText(text, ERROR_TEXT_MAX), language: "plain text" },
 });
 
 /** The label of the first block, `<label>: <id>`, which the idempotency lookup reads back. */
@@ -95,15 +112,35 @@ export function idLabel(event: DroxEvent): string {
       return "Check ID";
     case DRILL_SCHEMA:
       return "Drill ID";
+    case RESTORE_SCHEMA:
+      return "Restore ID";
   }
 }
 
-/** `head` in full, then as much of `list` as fits in 100 children, the rest summarised. */
-function fit(head: Block[], list: Block[]): Block[] {
-  const room = CHILDREN_LIMIT - head.length;
-  if (list.length <= room) return [...head, ...list];
-  const shown = list.slice(0, room - 1);
-  return [...head, ...shown, paragraph(`… 외 ${list.length - shown.length}건`)];
+/** The line that stands for the items left out; sized for the largest count. */
+const more = (count: number): Block => paragraph(`… 외 ${count}건`);
+
+/**
+ * `head` in full, then each line of `lines` cut to LIST_ITEM_MAX characters, as many as fit in
+ * 100 children and BODY_BYTES_BUDGET bytes, the rest summarised in one "… 외 N건" line.
+ */
+function fit(head: Block[], lines: readonly string[]): Block[] {
+  const blocks = [...head];
+  // Room for the summary line is kept from the start, so adding it never breaks a limit.
+  let bytes = jsonBytes(head) + jsonBytes(more(lines.length));
+  for (const [i, line] of lines.entries()) {
+    const block = bullet(line, LIST_ITEM_MAX);
+    const size = jsonBytes(block) + 1; // the comma between array elements
+    const last = i === lines.length - 1;
+    const roomLeft = CHILDREN_LIMIT - blocks.length - (last ? 0 : 1);
+    if (roomLeft < 1 || bytes + size > BODY_BYTES_BUDGET) {
+      blocks.push(more(lines.length - i));
+      return blocks;
+    }
+    blocks.push(block);
+    bytes += size;
+  }
+  return blocks;
 }
 
 function resultBlocks(event: BackupResult, timeZone: string): Block[] {
@@ -132,7 +169,7 @@ function resultBlocks(event: BackupResult, timeZone: string): Block[] {
     if (m.filesFailed !== undefined) lines.push(`실패한 파일: ${m.filesFailed}`);
     if (m.sizeBytes !== undefined) lines.push(`크기: ${bytesToGb(m.sizeBytes)} GB (${m.sizeBytes} bytes)`);
     if (m.bytesCopied !== undefined) lines.push(`복사한 바이트: ${m.bytesCopied}`);
-    if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map(bullet));
+    if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map((line) => bullet(line)));
   }
   if (event.verification) {
     const v = event.verification;
@@ -166,7 +203,7 @@ function reportBlocks(event: WeeklyReport, timeZone: string): Block[] {
   head.push(heading("실패한 작업"));
   return fit(
     head,
-    event.failedJobs.map((job) => bullet(`${job.type}: ${job.resource} (Job ID: ${job.jobId})`)),
+    event.failedJobs.map((job) => `${job.type}: ${job.resource} (Job ID: ${job.jobId})`),
   );
 }
 
@@ -181,7 +218,7 @@ function checkBlocks(event: IntegrityCheck, timeZone: string): Block[] {
   head.push(heading(`발견된 문제 (${event.findings.length}건)`));
   return fit(
     head,
-    event.findings.map((f) => bullet(`[${f.severity}] ${f.resource}: ${f.message}`)),
+    event.findings.map((f) => `[${f.severity}] ${f.resource}: ${f.message}`),
   );
 }
 
@@ -235,17 +272,49 @@ function drillBlocks(event: Drill, timeZone: string): Block[] {
         ]),
       ),
     );
+    if (event.resources.length > TABLE_ROWS_MAX)
+      head.push(paragraph(`… 외 ${event.resources.length - TABLE_ROWS_MAX}건`));
   }
   const findings = [...event.findings, ...event.resources.flatMap((r) => r.findings)];
   if (findings.length === 0) return [...head, paragraph("발견된 문제가 없습니다.")];
   head.push(heading(`발견된 문제 (${findings.length}건)`));
   return fit(
     head,
-    findings.map((f) => bullet(`[${f.severity}] ${f.resource}: ${f.message}`)),
+    findings.map((f) => `[${f.severity}] ${f.resource}: ${f.message}`),
   );
 }
 
-/** The page's children, at most 100 (one request). */
+function restoreBlocks(event: RestoreEvent, timeZone: string): Block[] {
+  const blocks: Block[] = [
+    paragraph(`Restore ID: ${event.restoreId}`),
+    bullet(`타입: ${event.type}`),
+    bullet(`원본: ${event.from}${event.at ? ` (${formatDateTime(event.at, timeZone)} 시점)` : ""}`),
+    bullet(`리소스: ${event.resource}`),
+    bullet(`복구 대상: ${event.target}`),
+    ...(event.region ? [bullet(`리전: ${event.region}`)] : []),
+    bullet(`실행자: ${event.requestedBy}`),
+    bullet(`상태: ${event.status}`),
+    bullet(`시작: ${formatDateTime(event.startedAt, timeZone)}`),
+    bullet(`종료: ${formatDateTime(event.finishedAt, timeZone)}`),
+    bullet(`소요 시간: ${formatDuration(event.durationSeconds)}`),
+  ];
+  if (event.error) {
+    blocks.push(heading("에러 메시지"), code(event.error.message));
+    if (event.error.code) blocks.push(bullet(`에러 코드: ${event.error.code}`));
+  }
+  const m = event.metrics;
+  const lines: string[] = [];
+  if (m?.endpoint) lines.push(`엔드포인트: ${m.endpoint}`);
+  if (m?.filesTotal !== undefined) lines.push(`파일 수: ${m.filesCopied ?? 0}/${m.filesTotal}`);
+  if (m?.filesSkipped) lines.push(`이미 같은 파일: ${m.filesSkipped}`);
+  if (m?.filesRefused) lines.push(`덮어쓰지 않은 파일: ${m.filesRefused}`);
+  if (m?.filesFailed) lines.push(`실패한 파일: ${m.filesFailed}`);
+  if (m?.sizeBytes !== undefined) lines.push(`크기: ${bytesToGb(m.sizeBytes)} GB (${m.sizeBytes} bytes)`);
+  if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map(bullet));
+  return blocks;
+}
+
+/** The page's children: at most 100, within BODY_BYTES_BUDGET (one request). */
 export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZONE): Block[] {
   switch (event.schema) {
     case RESULT_SCHEMA:
@@ -256,5 +325,7 @@ export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZON
       return checkBlocks(event, timeZone);
     case DRILL_SCHEMA:
       return drillBlocks(event, timeZone);
+    case RESTORE_SCHEMA:
+      return restoreBlocks(event, timeZone);
   }
 }

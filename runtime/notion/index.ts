@@ -10,7 +10,8 @@ import { SECRETS, readSecret } from "../settings/secrets";
 import { type Thresholds, readThresholds } from "../settings/success-rate";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { requireNotionId } from "./ids";
-import { type FetchLike, createPacer, pacedFetch } from "./pacing";
+import { currentDeadline } from "./deadline";
+import { type FetchLike, createPacer, defaultFetch, pacedFetch, rateLimitGuard } from "./pacing";
 import { type NotionLogger, NotionWriter } from "./writer";
 
 export { parseNotionId, requireNotionId, toDashedId } from "./ids";
@@ -30,6 +31,7 @@ export { NotionApiError, NotionSchemaError, toNotionError } from "./errors";
 export { mapEvent, toProperties, type NotionRow } from "./mapping";
 export { pageBlocks } from "./blocks";
 export { NotionWriter, type NotionLogger, type NotionWriterOptions } from "./writer";
+export { currentDeadline, withDeadline } from "./deadline";
 
 /** Tuning that is not part of the environment contract (tests, the benchmark). */
 export interface NotionClientTuning {
@@ -89,13 +91,21 @@ export async function createNotionLoggerFromEnv(
   const token = await readSecret(SECRETS.notionToken, env);
   const logger = tuning.logger ?? createLogger({ name: "notion" });
   const rps = tuning.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND;
-  const inner = tuning.fetch;
+  const retry = tuning.retry ?? DEFAULT_RETRY;
+  const pacer = rps > 0 ? createPacer(rps) : undefined;
+  // Outermost: the guard sees each answer once, before the SDK decides to retry it.
+  const paced = pacer ? pacedFetch(pacer, tuning.fetch, { deadline: currentDeadline }) : undefined;
+  const fetch = rateLimitGuard(paced ?? tuning.fetch ?? defaultFetch, {
+    maxWaitMs: retry === false ? 0 : (retry.maxRetryDelayMs ?? DEFAULT_RETRY.maxRetryDelayMs),
+    deadline: currentDeadline,
+    pacer,
+  });
   const client = new Client({
     auth: token,
     baseUrl,
     timeoutMs: tuning.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    retry: tuning.retry ?? DEFAULT_RETRY,
-    fetch: rps > 0 ? pacedFetch(createPacer(rps), inner) : inner,
+    retry,
+    fetch,
     logLevel: LogLevel.WARN,
     // The SDK's console logger would bypass redaction; route it through ours.
     logger: (level, message, extra) =>

@@ -9,10 +9,11 @@ import type {
   Drill,
   DroxEvent,
   IntegrityCheck,
+  RestoreEvent,
   Status,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
 import {
   DEFAULT_THRESHOLDS,
   type SuccessLevel,
@@ -21,7 +22,7 @@ import {
 } from "../settings/success-rate";
 import { DEFAULT_TIME_ZONE, formatDate, weekLabel } from "../contract/time";
 import { CATEGORY_OPTIONS, HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan } from "./schema";
-import { type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
+import { PROPERTY_TEXT_MAX, type RichTextItem, TEXT_LIMIT, URL_LIMIT, richText } from "./text";
 
 /** The shared thresholds (../success-rate), under the name this module has always exported. */
 export type SuccessRateThresholds = Thresholds;
@@ -152,6 +153,26 @@ function drillRow(event: Drill, timeZone: string): NotionRow {
   };
 }
 
+/**
+ * A restore is no backup run: it goes under 보안 점검 (the seed's category for events about the
+ * backups themselves) so the per-type backup views and counts stay backups only.
+ */
+function restoreRow(event: RestoreEvent, timeZone: string): NotionRow {
+  const date = formatDate(event.finishedAt, timeZone);
+  const size = event.metrics?.sizeBytes;
+  return {
+    id: event.restoreId,
+    ...common(event.status, date),
+    summary: `${TYPE_LABEL[event.type]} 복구: ${event.from} → ${event.target}`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    sizeGb: size === undefined ? undefined : bytesToGb(size),
+    dbVerified: false,
+    securityCheck: false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
 export function mapEvent(event: DroxEvent, options: MappingOptions = {}): NotionRow {
   const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
   switch (event.schema) {
@@ -163,6 +184,8 @@ export function mapEvent(event: DroxEvent, options: MappingOptions = {}): Notion
       return checkRow(event, timeZone);
     case DRILL_SCHEMA:
       return drillRow(event, timeZone);
+    case RESTORE_SCHEMA:
+      return restoreRow(event, timeZone);
   }
 }
 
@@ -197,17 +220,31 @@ export function toProperties(row: NotionRow, plan: SchemaPlan): Record<string, P
     [PROPERTY.dbVerified]: { checkbox: row.dbVerified },
     [PROPERTY.securityCheck]: { checkbox: row.securityCheck },
   };
-  if (plan.summaryTextProperty) properties[plan.summaryTextProperty] = { rich_text: richText(row.summary) };
+  // Every text is bounded so that the properties and the body together stay far under 500 KB.
+  if (plan.summaryTextProperty)
+    properties[plan.summaryTextProperty] = { rich_text: richText(row.summary, TITLE_MAX) };
   if (plan.jobIdProperty) properties[plan.jobIdProperty] = { rich_text: richText(row.id) };
   if (row.sizeGb !== undefined) properties[PROPERTY.size] = { number: row.sizeGb };
   // A cut URL is a broken link; a too-long one is left out (it stays in the page body).
   if (row.slackLog && row.slackLog.length <= URL_LIMIT) properties[PROPERTY.slackLog] = { url: row.slackLog };
   if (row.report && row.report.length <= URL_LIMIT) properties[PROPERTY.report] = { url: row.report };
-  if (row.improvement) properties[PROPERTY.improvement] = { rich_text: richText(row.improvement) };
+  if (row.improvement)
+    properties[PROPERTY.improvement] = { rich_text: richText(row.improvement, PROPERTY_TEXT_MAX) };
   return properties;
 }
 
-/** The title's rich text: the summary, cut to one item. The idempotency lookup filters on it. */
+/**
+ * The title's rich text: the summary on one line, cut to one item. A title is a table row's
+ * one-line label and the idempotency lookup filters on it with `equals`, so a line break there
+ * (the report's summary has one) is a lookup that may not find the page it wrote, and a
+ * redelivery that writes a second. The lines join with ": " as the other titles read
+ * ("EBS 백업: vol-123456"); the `Summary` text property keeps the break when it is not the title.
+ */
 export function titleText(row: NotionRow): RichTextItem[] {
-  return richText(row.summary, TITLE_MAX);
+  const oneLine = row.summary
+    .split(/\r\n|\r|\n|\u2028|\u2029/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(": ");
+  return richText(oneLine, TITLE_MAX);
 }

@@ -24,6 +24,9 @@ export function subjectOf(event: DroxEvent): string {
     case "backup.drill.v1":
       subject = `drox-backup restore drill ${event.status}`;
       break;
+    case "backup.restore.v1":
+      subject = `drox-backup restore ${event.type} ${event.status}: ${event.target}`;
+      break;
   }
   const ascii = subject.replace(/[^\x20-\x7e]/g, "?");
   return ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii;
@@ -40,6 +43,9 @@ export function attributesOf(event: DroxEvent): Record<string, MessageAttributeV
     attributes.status = { DataType: "String", StringValue: event.status };
   } else if (event.schema === "backup.drill.v1") {
     attributes.status = { DataType: "String", StringValue: event.status };
+  } else if (event.schema === "backup.restore.v1") {
+    attributes.status = { DataType: "String", StringValue: event.status };
+    attributes.type = { DataType: "String", StringValue: event.type };
   }
   return attributes;
 }

@@ -31,6 +31,12 @@ export interface BackupRunOptions {
 }
 
 export interface BackupRunner {
+  /**
+   * Throws a ConfigError naming the missing setting when a run of `type` could not record or
+   * publish its results (no history table, no events topic, no backup bucket for S3). The route
+   * asks before answering 202: a run that can only fail in the logs is refused with 503 instead.
+   */
+  check?(type: RunType): Promise<void>;
   /** Runs the backups; each result is recorded in history and published by the runner itself. */
   run(type: RunType, options: BackupRunOptions): Promise<readonly BackupResult[]>;
 }

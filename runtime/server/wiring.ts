@@ -11,6 +11,7 @@ import { startOfDay } from "../jobs/report";
 import type { Logger } from "../logging/logger";
 import { createNotionLoggerFromEnv, type NotionLogger } from "../notion";
 import type { EventPublisher } from "../publishing/publisher";
+import { required } from "../settings/jobs";
 import { readSecret, SECRETS } from "../settings/secrets";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
@@ -69,6 +70,12 @@ export async function createServiceDepsFromEnv(
     slack: { sendTest: async () => (await slack()).sendTest() },
     notion: { writeTestPage: async () => (await notion()).writeTestPage() },
     backups: {
+      check: async (type) => {
+        // Building the job deps requires HISTORY_TABLE and EVENTS_TOPIC_ARN (ConfigError otherwise).
+        const deps = await jobs();
+        const s3Runs = type === "S3" || (type === "ALL" && deps.settings.s3SourceBuckets.length > 0);
+        if (s3Runs) required(deps.settings, "backupBucket", "BACKUP_BUCKET");
+      },
       run: async (type, options) =>
         runBackups(
           type,

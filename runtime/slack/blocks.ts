@@ -5,7 +5,14 @@
  * of text in all), so every list and long text is cut here with a visible `… 외 N건` / `…`
  * instead. Pure: no I/O.
  */
-import type { BackupResult, Drill, DroxEvent, IntegrityCheck, WeeklyReport } from "../contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DroxEvent,
+  IntegrityCheck,
+  RestoreEvent,
+  WeeklyReport,
+} from "../contract/events";
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
@@ -18,6 +25,9 @@ import {
   formatMessage,
   formatTestMessage,
   metricLines,
+  RESTORE_TITLES,
+  restoreMetricLines,
+  restoreSource,
   REVIEW_LINE,
   successRateLine,
   TEST_TITLE,
@@ -375,6 +385,30 @@ function drillBlocks(drill: Drill, timeZone: string): SlackBlock[] {
   return [...fixed.slice(0, 2), ...resources, ...list, ...fixed.slice(2)];
 }
 
+function restoreBlocks(event: RestoreEvent, timeZone: string): SlackBlock[] {
+  const fields = [
+    field("타입", event.type),
+    field("원본", restoreSource(event, timeZone)),
+    field("복구 대상", event.target),
+    field("소요 시간", formatDuration(event.durationSeconds)),
+    field("실행자", event.requestedBy),
+    field("Restore ID", event.restoreId),
+  ];
+  if (event.region !== undefined) fields.push(field("리전", event.region));
+  if (event.status !== "SUCCEEDED") fields.push(field("시각", formatDateTime(event.startedAt, timeZone)));
+  const blocks: SlackBlock[] = [header(RESTORE_TITLES[event.status]), fieldsSection(fields)];
+  if (event.error) {
+    blocks.push(codeSection(event.status === "FAILED" ? "에러 메시지" : "경고 내용", event.error.message));
+  }
+  const metrics = restoreMetricLines(event);
+  if (metrics.length > 0) blocks.push(textSection(["*메트릭*", ...metrics].join("\n")));
+  const footer = linkLines(event.links);
+  if (event.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (event.status === "WARNING") footer.unshift(REVIEW_LINE);
+  if (footer.length > 0) blocks.push(context(...footer));
+  return blocks;
+}
+
 function wireText(text: string): string {
   return escapeMrkdwn(text, TEXT_LIMIT);
 }
@@ -398,6 +432,9 @@ export function buildPayload(event: DroxEvent, options: FormatOptions = {}): Sla
       break;
     case "backup.drill.v1":
       blocks = drillBlocks(event, resolved.timeZone);
+      break;
+    case "backup.restore.v1":
+      blocks = restoreBlocks(event, resolved.timeZone);
       break;
   }
   return { text: wireText(formatMessage(event, resolved)), blocks: blocks.slice(0, MAX_BLOCKS) };

@@ -12,6 +12,7 @@ import type {
   Finding,
   IntegrityCheck,
   Metrics,
+  RestoreEvent,
   Severity,
   WeeklyReport,
 } from "../contract/events";
@@ -257,6 +258,9 @@ export function formatMessage(event: DroxEvent, options: FormatOptions = {}): st
     case "backup.drill.v1":
       text = drillText(event, timeZone);
       break;
+    case "backup.restore.v1":
+      text = restoreText(event, timeZone);
+      break;
   }
   return truncate(text, TEXT_LIMIT);
 }
@@ -270,4 +274,53 @@ export function formatTestMessage(options: FormatOptions & { readonly now?: Date
     "Slack 연동이 정상적으로 설정되었습니다.",
     `시각: ${formatDateTime(options.now ?? new Date(), timeZone)}`,
   ].join("\n");
+}
+
+export const RESTORE_TITLES = {
+  SUCCEEDED: "♻️ 복구 완료",
+  WARNING: "♻️ 복구 경고",
+  FAILED: "♻️ 복구 실패",
+} as const;
+
+/** `원본`: the backup restored, with the point in time of an S3 restore and what it backed up. */
+export function restoreSource(event: RestoreEvent, timeZone: string = DEFAULT_TIME_ZONE): string {
+  const at = event.at === undefined ? "" : ` (${formatDateTime(event.at, timeZone)} 시점)`;
+  return `${event.from}${at} · ${event.resource}`;
+}
+
+/** The restore's metric lines, only those it has. */
+export function restoreMetricLines(event: RestoreEvent): string[] {
+  const m = event.metrics;
+  if (!m) return [];
+  const lines: string[] = [];
+  if (m.endpoint !== undefined) lines.push(`엔드포인트: ${m.endpoint}`);
+  if (m.filesTotal !== undefined) lines.push(`파일 수: ${m.filesCopied ?? 0}/${m.filesTotal}`);
+  if (m.filesSkipped !== undefined && m.filesSkipped > 0) lines.push(`이미 같은 파일: ${m.filesSkipped}`);
+  if (m.filesRefused !== undefined && m.filesRefused > 0) lines.push(`덮어쓰지 않은 파일: ${m.filesRefused}`);
+  if (m.filesFailed !== undefined && m.filesFailed > 0) lines.push(`실패한 파일: ${m.filesFailed}`);
+  return lines;
+}
+
+function restoreText(event: RestoreEvent, timeZone: string): string {
+  const lines = [
+    RESTORE_TITLES[event.status],
+    "",
+    `타입: ${event.type}`,
+    `원본: ${restoreSource(event, timeZone)}`,
+    `복구 대상: ${event.target}`,
+    ...(event.region === undefined ? [] : [`리전: ${event.region}`]),
+    `소요 시간: ${formatDuration(event.durationSeconds)}`,
+    `실행자: ${event.requestedBy}`,
+    `Restore ID: ${event.restoreId}`,
+  ];
+  if (event.status !== "SUCCEEDED") lines.push(`시각: ${formatDateTime(event.startedAt, timeZone)}`);
+  const metrics = restoreMetricLines(event);
+  if (metrics.length > 0) lines.push("", "메트릭:", ...metrics);
+  if (event.status === "FAILED")
+    lines.push("", "에러 메시지:", event.error?.message ?? "(없음)", "", URGENT_LINE);
+  if (event.status === "WARNING") {
+    if (event.error) lines.push("", "경고 내용:", event.error.message);
+    lines.push("", REVIEW_LINE);
+  }
+  return lines.join("\n");
 }

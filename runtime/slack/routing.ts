@@ -28,6 +28,8 @@ export function channelsFor(event: DroxEvent): WebhookName[] {
     case "backup.drill.v1":
       // A backup that cannot be restored is as urgent as one that failed.
       return event.status === "FAILED" ? ["main", "alerts"] : ["main"];
+    case "backup.restore.v1":
+      return event.status === "FAILED" ? ["main", "alerts"] : ["main"];
   }
 }
 

@@ -19,8 +19,11 @@
  * Faults (each applies to requests arriving after it is set):
  *   notion.failNext({ status: 500, count: 2, method: "POST", path: /\/v1\/pages$/, commit: true })
  *     — `commit: true` performs the request and then answers with the error (a lost response);
- *   notion.rateLimitNext(count, retryAfterSeconds)     — the next `count` requests get 429;
- *   notion.setRateLimit({ requestsPerSecond: 3, retryAfterSeconds: 1 })  — sliding one-second window;
+ *   notion.rateLimitNext(count, retryAfterSeconds, reason?) — the next `count` requests get 429
+ *     (reason "public_api_space_request_rate_limit" for the per-workspace limit);
+ *   notion.setRateLimit({ requestsPerSecond: 3, windowSeconds: 60 }) — the per-connection limit:
+ *     an average over a sliding window (bursts up to rps × window pass), then 429 with Retry-After
+ *     = the seconds until the window has room (up to the window, so up to 60 s);
  *   notion.latencyMs = 200                             — slow responses;
  *   notion.stats / notion.requests                     — counts and a log of every request.
  *
@@ -137,7 +140,29 @@ export interface FakeFault {
   /** Perform the request, then answer with the error (the response was "lost"). */
   commit?: boolean;
   retryAfterSeconds?: number;
+  /** For 429: `additional_data.rate_limit_reason`. @default the per-connection reason */
+  rateLimitReason?: string;
 }
+
+/**
+ * Notion's per-connection rate limit (developers.notion.com/reference/request-limits): "an average
+ * of three requests per second, with some bursts beyond the average allowed", answered with 429
+ * rate_limited, `additional_data.rate_limit_reason` and a Retry-After in whole seconds; "requests
+ * made after waiting this minimum amount of time should no longer be rate limited".
+ */
+export interface FakeRateLimit {
+  /** The average allowed per second (Notion: 3). */
+  requestsPerSecond: number;
+  /** The sliding window the average is taken over, 1 to 60 s. @default 1 */
+  windowSeconds?: number;
+  /** A fixed Retry-After instead of the seconds until the window has room. */
+  retryAfterSeconds?: number;
+}
+
+export const RATE_LIMIT_REASON = {
+  connection: "public_api_request_rate_limit",
+  workspace: "public_api_space_request_rate_limit",
+} as const;
 
 export interface FakeRequestRecord {
   at: number;
@@ -158,9 +183,18 @@ class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly additionalData?: Record<string, unknown>,
   ) {
     super(message);
   }
+}
+
+const RATE_LIMITED_MESSAGE = "You have been rate limited. Please try again in a few minutes.";
+
+function rateLimited(retryAfterSeconds: number | undefined, reason: string): HttpError {
+  const headers: Record<string, string> =
+    retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) };
+  return new HttpError(429, "rate_limited", RATE_LIMITED_MESSAGE, headers, { rate_limit_reason: reason });
 }
 
 const validation = (message: string) => new HttpError(400, "validation_error", message);
@@ -178,6 +212,24 @@ const DEFAULT_CODES: Record<number, string> = {
   504: "gateway_timeout",
   529: "service_overload",
 };
+
+/** developers.notion.com/reference/request-limits, "Size limits". */
+export const REQUEST_BYTES_LIMIT = 500_000;
+export const BLOCK_ELEMENTS_LIMIT = 1000;
+export const NESTING_LIMIT = 2;
+
+/** Every block object in a children array, nested ones included. */
+function countBlocks(blocks: readonly unknown[]): number {
+  let count = 0;
+  for (const block of blocks) {
+    count += 1;
+    if (isObject(block) && typeof block.type === "string" && isObject(block[block.type])) {
+      const nested = (block[block.type] as Record<string, unknown>).children;
+      if (Array.isArray(nested)) count += countBlocks(nested);
+    }
+  }
+  return count;
+}
 
 function compact(id: string): string {
   return id.replace(/-/g, "").toLowerCase();
@@ -219,7 +271,8 @@ export class FakeNotionServer {
   readonly databases = new Map<string, FakeDatabase>();
   private readonly pageStore = new Map<string, FakePage>();
   private readonly faults: FakeFault[] = [];
-  private rateLimit?: { requestsPerSecond: number; retryAfterSeconds: number };
+  private rateLimit?: Required<Pick<FakeRateLimit, "requestsPerSecond" | "windowSeconds">> &
+    Pick<FakeRateLimit, "retryAfterSeconds">;
   private readonly window: number[] = [];
   private server?: Server;
   private readonly statusOptionsOnCreate: "keep" | "drop";
@@ -270,13 +323,16 @@ export class FakeNotionServer {
     this.faults.push({ count: 1, ...fault });
   }
 
-  rateLimitNext(count: number, retryAfterSeconds = 1): void {
-    this.failNext({ status: 429, count, retryAfterSeconds });
+  rateLimitNext(count: number, retryAfterSeconds = 1, reason: string = RATE_LIMIT_REASON.connection): void {
+    this.failNext({ status: 429, count, retryAfterSeconds, rateLimitReason: reason });
   }
 
-  /** Enforces at most N requests in any one-second window (undefined turns it off). */
-  setRateLimit(limit?: { requestsPerSecond: number; retryAfterSeconds?: number }): void {
-    this.rateLimit = limit ? { retryAfterSeconds: 1, ...limit } : undefined;
+  /** Enforces the per-connection limit (see FakeRateLimit); undefined turns it off. */
+  setRateLimit(limit?: FakeRateLimit): void {
+    const windowSeconds = limit?.windowSeconds ?? 1;
+    if (limit && !(limit.requestsPerSecond > 0 && windowSeconds >= 1 && windowSeconds <= 60))
+      throw new RangeError("setRateLimit: requestsPerSecond > 0 and windowSeconds from 1 to 60");
+    this.rateLimit = limit ? { ...limit, windowSeconds } : undefined;
     this.window.length = 0;
   }
 
@@ -308,6 +364,7 @@ export class FakeNotionServer {
       this.checkRateLimit();
       const fault = this.takeFault(method, url.pathname);
       if (fault && !fault.commit) throw this.faultError(fault);
+      this.checkRequestSize(chunks);
       const body = this.parseBody(chunks, method);
       payload = this.route(method, url, body);
       if (fault) throw this.faultError(fault);
@@ -321,7 +378,14 @@ export class FakeNotionServer {
       headers = e.headers;
       if (status === 429) this.stats.rateLimited += 1;
       else this.stats.failed += 1;
-      payload = { object: "error", status, code: e.code, message: e.message, request_id: newId() };
+      payload = {
+        object: "error",
+        status,
+        code: e.code,
+        message: e.message,
+        request_id: newId(),
+        ...(e.additionalData ? { additional_data: e.additionalData } : {}),
+      };
     }
     this.requests.push({ at: Date.now(), method, path: url.pathname, status });
     res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
@@ -359,16 +423,11 @@ export class FakeNotionServer {
     const limit = this.rateLimit;
     if (!limit) return;
     const now = Date.now();
-    while (this.window.length > 0 && (this.window[0] ?? 0) <= now - 1000) this.window.shift();
-    if (this.window.length >= limit.requestsPerSecond) {
-      throw new HttpError(
-        429,
-        "rate_limited",
-        "You have been rate limited. Please try again in a few minutes.",
-        {
-          "retry-after": String(limit.retryAfterSeconds),
-        },
-      );
+    const windowMs = limit.windowSeconds * 1000;
+    while (this.window.length > 0 && (this.window[0] ?? 0) <= now - windowMs) this.window.shift();
+    if (this.window.length >= Math.floor(limit.requestsPerSecond * limit.windowSeconds)) {
+      const untilRoom = Math.ceil(((this.window[0] ?? now) + windowMs - now) / 1000);
+      throw rateLimited(limit.retryAfterSeconds ?? Math.max(1, untilRoom), RATE_LIMIT_REASON.connection);
     }
     this.window.push(now);
   }
@@ -385,14 +444,27 @@ export class FakeNotionServer {
   }
 
   private faultError(fault: FakeFault): HttpError {
+    if (fault.status === 429)
+      return rateLimited(fault.retryAfterSeconds, fault.rateLimitReason ?? RATE_LIMIT_REASON.connection);
     const code = fault.code ?? DEFAULT_CODES[fault.status] ?? "internal_server_error";
     const headers: Record<string, string> =
       fault.retryAfterSeconds !== undefined ? { "retry-after": String(fault.retryAfterSeconds) } : {};
-    const message =
-      fault.status === 429
-        ? "You have been rate limited. Please try again in a few minutes."
-        : "Unexpected error occurred.";
-    return new HttpError(fault.status, code, message, headers);
+    return new HttpError(fault.status, code, "Unexpected error occurred.", headers);
+  }
+
+  /**
+   * developers.notion.com/reference/request-limits: "the maximum size of any payload is 1000 block
+   * elements and 500KB overall", answered like every size limit with 400 validation_error. KB is
+   * taken as 1,000 bytes, the stricter reading. The message text of this one is not documented;
+   * it follows the shape of Notion's other body validation messages.
+   */
+  private checkRequestSize(chunks: Buffer[]): void {
+    const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (bytes > REQUEST_BYTES_LIMIT) {
+      throw validation(
+        `body failed validation: the request body should be ≤ \`${REQUEST_BYTES_LIMIT}\` bytes, instead was \`${bytes}\`.`,
+      );
+    }
   }
 
   private parseBody(chunks: Buffer[], method: string): Record<string, unknown> {
@@ -771,7 +843,13 @@ export class FakeNotionServer {
         `body failed validation: body.children.length should be ≤ \`100\`, instead was \`${children.length}\`.`,
       );
     }
-    children.forEach((block, i) => this.validateBlock(block, `body.children[${i}]`));
+    children.forEach((block, i) => this.validateBlock(block, `body.children[${i}]`, 1));
+    const elements = countBlocks(children);
+    if (elements > BLOCK_ELEMENTS_LIMIT) {
+      throw validation(
+        `body failed validation: the request should have ≤ \`${BLOCK_ELEMENTS_LIMIT}\` block elements, instead was \`${elements}\`.`,
+      );
+    }
     const page: FakePage = {
       id: newId(),
       dataSourceId: db.dataSourceId,
@@ -892,12 +970,18 @@ export class FakeNotionServer {
     return structuredClone(value);
   }
 
-  private validateBlock(block: unknown, path: string): void {
+  /** `depth` 1 is a child of the page; Notion takes two levels of nesting in one request. */
+  private validateBlock(block: unknown, path: string, depth: number): void {
     if (!isObject(block) || typeof block.type !== "string" || !isObject(block[block.type])) {
       throw validation(`body failed validation: ${path} should be a block object.`);
     }
     const content = block[block.type] as Record<string, unknown>;
     if ("rich_text" in content) this.validateRichText(content.rich_text, `${path}.${block.type}.rich_text`);
+    if (content.children !== undefined && depth >= NESTING_LIMIT) {
+      throw validation(
+        `body failed validation: ${path}.${block.type}.children should be not present, instead was \`${show(content.children)}\`.`,
+      );
+    }
     if (Array.isArray(content.children)) {
       if (content.children.length > 100) {
         throw validation(
@@ -905,7 +989,7 @@ export class FakeNotionServer {
         );
       }
       content.children.forEach((child, i) =>
-        this.validateBlock(child, `${path}.${block.type}.children[${i}]`),
+        this.validateBlock(child, `${path}.${block.type}.children[${i}]`, depth + 1),
       );
     }
   }

@@ -1,18 +1,21 @@
 /**
  * What `notion init` needs beyond test/fakes/notion-server.ts, as a loopback proxy in front of it
- * (the fake itself is left as it is): Notion's views API (POST /v1/views, GET /v1/views) and
- * PATCH /v1/data_sources/:id for removing and adding properties — both per developers.notion.com
- * (API 2025-09-03). Every other request is forwarded to the fake unchanged.
+ * (the fake itself is left as it is): Notion's views API (POST /v1/views, GET /v1/views,
+ * GET and PATCH /v1/views/:id) and PATCH /v1/data_sources/:id for removing and adding properties —
+ * per developers.notion.com (API 2025-09-03). Every other request is forwarded to the fake.
  *
  *   const notion = await startFakeNotion();
  *   const proxy = await NotionViewsProxy.start(notion);   // env.NOTION_API_BASE_URL = proxy.url
- *   … proxy.views (views created, bodies as sent) …
+ *   … proxy.views (every view, bodies as sent), proxy.created / proxy.updated (view ids) …
  *   await proxy.close();
  *
- * Validation as Notion does it: the database must exist and be shared, `data_source_id` must be
- * its data source, filter and sort properties must exist with the filter keyed by their type,
- * configuration property ids must exist, a calendar needs a date property. Status options cannot
- * be changed through PATCH (documented limitation).
+ * Like Notion, a database created through the proxy comes with one table view (its name is not
+ * documented; "Default view" here). Validation as Notion does it: the database must exist and be
+ * shared, `data_source_id` must be its data source, filter and sort properties must exist with
+ * the filter keyed by their type, configuration property ids must exist, a calendar needs a date
+ * property, an update cannot change a view's type. A status property's options cannot be changed
+ * through PATCH (developers.notion.com/reference/update-data-source-properties, "Limitations");
+ * `{ statusOptionsUpdatable: true }` models an API that takes them.
  */
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
@@ -22,8 +25,15 @@ import type { FakeDatabase, FakeNotionServer, FakeProperty } from "../fakes/noti
 export interface FakeView {
   readonly id: string;
   readonly databaseId: string;
-  readonly body: Record<string, unknown>;
+  body: Record<string, unknown>;
 }
+
+export interface NotionViewsProxyOptions {
+  /** Accept status options in PATCH /v1/data_sources/:id (Notion documents that it refuses them). */
+  readonly statusOptionsUpdatable?: boolean;
+}
+
+export const DEFAULT_VIEW_NAME = "Default view";
 
 class ApiError extends Error {
   constructor(
@@ -48,14 +58,23 @@ function compact(id: string): string {
 export class NotionViewsProxy {
   url = "";
   readonly views: FakeView[] = [];
-  /** PATCH bodies applied, in order. */
+  /** Ids of views made by POST /v1/views and changed by PATCH /v1/views/:id, in order. */
+  readonly created: string[] = [];
+  readonly updated: string[] = [];
+  /** PATCH /v1/data_sources bodies applied, in order. */
   readonly patches: Record<string, unknown>[] = [];
   private server?: Server;
 
-  private constructor(private readonly fake: FakeNotionServer) {}
+  private constructor(
+    private readonly fake: FakeNotionServer,
+    private readonly options: NotionViewsProxyOptions,
+  ) {}
 
-  static async start(fake: FakeNotionServer): Promise<NotionViewsProxy> {
-    const proxy = new NotionViewsProxy(fake);
+  static async start(
+    fake: FakeNotionServer,
+    options: NotionViewsProxyOptions = {},
+  ): Promise<NotionViewsProxy> {
+    const proxy = new NotionViewsProxy(fake, options);
     const server = createServer((req, res) => void proxy.handle(req, res));
     proxy.server = server;
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -77,8 +96,10 @@ export class NotionViewsProxy {
     const url = new URL(req.url ?? "/", "http://proxy");
     const method = req.method ?? "GET";
     const path = url.pathname.replace(/\/+$/, "");
+    const viewId = /^\/v1\/views\/([^/]+)$/.exec(path)?.[1];
     const ours =
       (path === "/v1/views" && (method === "POST" || method === "GET")) ||
+      (viewId !== undefined && (method === "GET" || method === "PATCH")) ||
       (method === "PATCH" && /^\/v1\/data_sources\/[^/]+$/.test(path));
     if (!ours) {
       await this.forward(req, res, raw);
@@ -90,11 +111,15 @@ export class NotionViewsProxy {
       const body = raw ? (JSON.parse(raw) as unknown) : {};
       if (!isObject(body)) throw new ApiError(400, "validation_error", "body should be an object.");
       const payload =
-        method === "PATCH"
-          ? this.patch(path.split("/").pop() ?? "", body)
-          : method === "POST"
-            ? this.createView(body)
-            : this.listViews(url.searchParams.get("database_id") ?? "");
+        viewId !== undefined
+          ? method === "PATCH"
+            ? this.updateView(viewId, body)
+            : this.viewObject(this.view(viewId))
+          : method === "PATCH"
+            ? this.patch(path.split("/").pop() ?? "", body)
+            : method === "POST"
+              ? this.createView(body)
+              : this.listViews(url.searchParams.get("database_id") ?? "");
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     } catch (error) {
@@ -115,10 +140,20 @@ export class NotionViewsProxy {
       headers,
       body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
     });
+    const text = await upstream.text();
+    if (req.method === "POST" && (req.url ?? "").replace(/\?.*$/, "") === "/v1/databases" && upstream.ok) {
+      const created = JSON.parse(text) as { id: string };
+      const id = randomUUID();
+      this.views.push({
+        id,
+        databaseId: compact(created.id),
+        body: { name: DEFAULT_VIEW_NAME, type: "table" },
+      });
+    }
     res.writeHead(upstream.status, {
       "content-type": upstream.headers.get("content-type") ?? "application/json",
     });
-    res.end(await upstream.text());
+    res.end(text);
   }
 
   private db(databaseId: string): FakeDatabase {
@@ -180,6 +215,44 @@ export class NotionViewsProxy {
       throw new ApiError(400, "validation_error", "body.name should be defined, instead was `undefined`.");
     if (typeof body.type !== "string" || !VIEW_TYPES.includes(body.type))
       throw new ApiError(400, "validation_error", `body.type should be one of ${VIEW_TYPES.join(", ")}.`);
+    this.checkView(db, body, body.type);
+    const view: FakeView = { id: randomUUID(), databaseId: db.databaseId, body: structuredClone(body) };
+    this.views.push(view);
+    this.created.push(view.id);
+    return this.viewObject(view);
+  }
+
+  private view(id: string): FakeView {
+    const view = this.views.find((v) => compact(v.id) === compact(id));
+    if (!view) throw new ApiError(404, "object_not_found", `Could not find view with ID: ${id}.`);
+    this.db(view.databaseId);
+    return view;
+  }
+
+  /** PATCH /v1/views/:id: name, filter, sorts, configuration; the type stays. */
+  private updateView(id: string, body: Record<string, unknown>): unknown {
+    const view = this.view(id);
+    const type = String(view.body.type);
+    if (body.type !== undefined && body.type !== type)
+      throw new ApiError(400, "validation_error", "body.type is not an updatable field.");
+    if (body.name !== undefined && (typeof body.name !== "string" || body.name === ""))
+      throw new ApiError(400, "validation_error", "body.name should be a non-empty string.");
+    const changes = Object.fromEntries(
+      Object.entries(body).filter(
+        ([k, v]) => v !== null && ["name", "filter", "sorts", "configuration"].includes(k),
+      ),
+    );
+    this.checkView(this.db(view.databaseId), changes, type);
+    // null clears a filter or the sorts.
+    const cleared = new Set(["filter", "sorts"].filter((key) => body[key] === null));
+    view.body = Object.fromEntries(
+      Object.entries({ ...view.body, ...structuredClone(changes) }).filter(([key]) => !cleared.has(key)),
+    );
+    this.updated.push(view.id);
+    return this.viewObject(view);
+  }
+
+  private checkView(db: FakeDatabase, body: Record<string, unknown>, type: string): void {
     if (body.filter !== undefined) this.checkFilter(db, body.filter);
     if (body.sorts !== undefined) {
       if (!Array.isArray(body.sorts))
@@ -195,7 +268,7 @@ export class NotionViewsProxy {
     }
     const config = body.configuration;
     if (config !== undefined) {
-      if (!isObject(config) || config.type !== body.type)
+      if (!isObject(config) || config.type !== type)
         throw new ApiError(400, "validation_error", "body.configuration.type should match body.type.");
       const ids: unknown[] = [];
       if (Array.isArray(config.properties))
@@ -215,14 +288,17 @@ export class NotionViewsProxy {
             "body.configuration.group_by.type does not match the property.",
           );
       }
-      if (body.type === "calendar") {
+      if (type === "calendar") {
         const [, prop] = this.propertyById(db, String(config.date_property_id)) ?? [];
         if (prop?.type !== "date")
           throw new ApiError(400, "validation_error", "A calendar view needs a date property.");
       }
     }
-    const view: FakeView = { id: randomUUID(), databaseId: db.databaseId, body: structuredClone(body) };
-    this.views.push(view);
+  }
+
+  private viewObject(view: FakeView): unknown {
+    const db = this.db(view.databaseId);
+    const { body } = view;
     return {
       object: "view",
       id: view.id,
@@ -268,11 +344,21 @@ export class NotionViewsProxy {
       if (!isObject(change))
         throw new ApiError(400, "validation_error", `body.properties.${name} should be an object.`);
       if (isObject(change.status)) {
-        throw new ApiError(
-          400,
-          "validation_error",
-          "Cannot update the options of a status property via the API.",
-        );
+        if (!this.options.statusOptionsUpdatable || db.schema[name]?.type !== "status") {
+          throw new ApiError(
+            400,
+            "validation_error",
+            "Cannot update the options of a status property via the API.",
+          );
+        }
+        const options = Array.isArray(change.status.options) ? change.status.options.filter(isObject) : [];
+        const kept = db.schema[name]?.options ?? [];
+        for (const o of options) {
+          if (!kept.some((k) => k.name === String(o.name)))
+            kept.push({ name: String(o.name), color: typeof o.color === "string" ? o.color : undefined });
+        }
+        db.schema[name] = { type: "status", options: kept };
+        continue;
       }
       for (const type of ["select", "multi_select"] as const) {
         const config = change[type];

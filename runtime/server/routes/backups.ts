@@ -152,6 +152,8 @@ export function backupRoutes(
   app.post("/api/backups/run", async (request, reply) => {
     const body = parseOr400(RunRequest, request.body, "run request");
     const resources = body.resource ? [body.resource] : [];
+    // A ConfigError here answers 503 NOT_CONFIGURED naming the setting, and nothing is started.
+    await backups.check?.(body.type);
     const run = runs.start(body.type, resources, (signal, runId) =>
       backups.run(body.type, {
         resources: resources.length > 0 ? resources : undefined,

@@ -4,10 +4,14 @@
  *
  * Where Notion's API refuses something it is said exactly what to click, and the database is left
  * writable meanwhile:
- *  - Status options: the API cannot add options to an existing status property. If the create
- *    request is refused, or Notion creates the status property without our options (older API
- *    behaviour), Status becomes a Select with the same coloured options — the writer fills either.
- *  - Views: POST /v1/views (API 2025-09-03). A view the API refuses gets its manual steps.
+ *  - Status options: Notion documents that the API cannot change a status property's options
+ *    (developers.notion.com/reference/update-data-source-properties), though the SDK's types
+ *    allow it. If the create request is refused, or Notion creates the status property without
+ *    our options, adding them is tried first; if that is refused too, Status becomes a Select
+ *    with the same coloured options — the writer fills either.
+ *  - Views: the typed `views.*` of @notionhq/client (API 2025-09-03). A new database comes with
+ *    one table view; it becomes the first of the guide's four (updated, not left beside them),
+ *    the other three are created. A view the API refuses gets its manual steps.
  */
 import {
   APIErrorCode,
@@ -29,7 +33,7 @@ import {
 import { type Check, errorText, fail, ok, warn } from "../doctor/check";
 import { fixFor } from "../schema-advice";
 import { DATABASE_TITLE, databaseProperties, type StatusAs } from "./schema";
-import { recommendedViews } from "./views";
+import { type ViewContext, createViewRequest, recommendedViews, updateViewRequest } from "./views";
 
 export { DATABASE_TITLE, TITLE_PROPERTY, databaseProperties } from "./schema";
 export { recommendedViews, VIEW_NAMES, type ViewSpec } from "./views";
@@ -130,15 +134,27 @@ async function readPropertiesOnce(
   return { dataSourceId, properties: ds.properties };
 }
 
+const STATUS_OPTION_REQUESTS = Object.values(STATUS_OPTIONS).map((o) => ({ name: o.name, color: o.color }));
+
+/** Adds our options to the status property Notion made without them (documented as refused). */
+async function addStatusOptions(client: Client, dataSourceId: string): Promise<void> {
+  await client.dataSources.update({
+    data_source_id: dataSourceId,
+    properties: { [PROPERTY.status]: { status: { options: STATUS_OPTION_REQUESTS } } },
+  });
+}
+
+function missingStatusOptions(properties: DataSourceObjectResponse["properties"]) {
+  return checkSchema(properties).find((p) => p.property === PROPERTY.status && p.missingOptions);
+}
+
 /** Replaces a status property that lacks our options with a Select that has them (the table is empty). */
 async function statusToSelect(client: Client, dataSourceId: string): Promise<void> {
   await client.dataSources.update({ data_source_id: dataSourceId, properties: { [PROPERTY.status]: null } });
   await client.dataSources.update({
     data_source_id: dataSourceId,
     properties: {
-      [PROPERTY.status]: {
-        select: { options: Object.values(STATUS_OPTIONS).map((o) => ({ name: o.name, color: o.color })) },
-      },
+      [PROPERTY.status]: { select: { options: STATUS_OPTION_REQUESTS } },
     },
   });
 }
@@ -147,9 +163,30 @@ const STATUS_SELECT_NOTE =
   'optional, for the guide\'s Status type: click the "Status" column header → Edit property → Type → Status, ' +
   "then check that ✅ 완료 (green), ⚠️ 점검필요 (yellow), ❌ 실패 (red) are among its options; until then nothing is needed";
 
-async function createViews(client: Client, ctx: Parameters<typeof recommendedViews>[0]): Promise<Check[]> {
+/** No views endpoint (an older API or a proxy): every view call would fail the same way. */
+function viewsUnavailable(error: unknown): boolean {
+  return apiCode(error) === APIErrorCode.InvalidRequestURL;
+}
+
+/** The id of the table view a new database comes with: its only view, when that is a table. */
+async function defaultTableView(client: Client, databaseId: string): Promise<string | undefined> {
+  const list = await client.views.list({ database_id: databaseId });
+  const only = list.results.length === 1 ? list.results[0] : undefined;
+  if (!only) return undefined;
+  const view = await client.views.retrieve({ view_id: only.id });
+  return "type" in view && view.type === "table" ? view.id : undefined;
+}
+
+async function createViews(client: Client, ctx: ViewContext): Promise<Check[]> {
   const steps: Check[] = [];
   let unavailable: string | undefined;
+  let defaultView: string | undefined;
+  try {
+    defaultView = await defaultTableView(client, ctx.databaseId);
+  } catch (error) {
+    if (viewsUnavailable(error)) unavailable = "Notion's views API is not available here";
+    // Otherwise the four are created and the default view stays beside them.
+  }
   for (const view of recommendedViews(ctx)) {
     const name = `view "${view.name}"`;
     if (unavailable) {
@@ -157,14 +194,18 @@ async function createViews(client: Client, ctx: Parameters<typeof recommendedVie
       continue;
     }
     try {
-      await client.request({ path: "views", method: "post", body: view.body });
-      steps.push(ok(name, view.summary));
-    } catch (error) {
-      const code = apiCode(error);
-      // No views endpoint (an older API or a proxy): every other view would fail the same way.
-      if (code === APIErrorCode.InvalidRequestURL || code === "invalid_request_url") {
-        unavailable = "Notion's views API is not available here";
+      // The first of the four is a table, like the default: made from it, not added beside it.
+      const fromDefault = defaultView !== undefined && view.type === "table" ? defaultView : undefined;
+      if (fromDefault) {
+        defaultView = undefined;
+        await client.views.update(updateViewRequest(view, fromDefault));
+        steps.push(ok(name, `${view.summary} (the database's default view, updated)`));
+      } else {
+        await client.views.create(createViewRequest(view, ctx));
+        steps.push(ok(name, view.summary));
       }
+    } catch (error) {
+      if (viewsUnavailable(error)) unavailable = "Notion's views API is not available here";
       steps.push(warn(name, `not created (${unavailable ?? errorText(error)})`, view.manual));
     }
   }
@@ -201,10 +242,25 @@ export async function initNotionDatabase(client: Client, options: InitOptions): 
   );
 
   let { dataSourceId, properties } = await readProperties(client, created);
-  const statusProblem = checkSchema(properties).find(
-    (p) => p.property === PROPERTY.status && p.missingOptions,
-  );
+  const statusProblem = missingStatusOptions(properties);
+  let optionsAdded = false;
   if (statusProblem) {
+    try {
+      await addStatusOptions(client, dataSourceId);
+      ({ dataSourceId, properties } = await readProperties(client, created));
+      optionsAdded = missingStatusOptions(properties) === undefined;
+    } catch {
+      // Refused, as Notion documents: the Select below is the way left.
+    }
+  }
+  if (statusProblem && optionsAdded) {
+    steps.push(
+      ok(
+        'property "Status"',
+        "Notion created the status property without our options; added ✅ 완료, ⚠️ 점검필요, ❌ 실패 to it",
+      ),
+    );
+  } else if (statusProblem) {
     try {
       await statusToSelect(client, dataSourceId);
       statusType = "select";
