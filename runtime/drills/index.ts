@@ -132,7 +132,8 @@ export async function runDrill(
         findings.push(...(await sweep(deps, kind)));
         const run: KindRun = { deps, drillId, deadline, waits: options.waits ?? {} };
         const out = await runKind(run, kind, targets);
-        log.info({ drillId, type: kind, status: worst(out.map((r) => r.status)) }, "drill finished");
+        // `outcome`, not `status`: the FailedJobs metric filter counts `status` FAILED lines of backups.
+        log.info({ drillId, type: kind, outcome: worst(out.map((r) => r.status)) }, "drill kind finished");
         return out;
       }),
     );
@@ -159,6 +160,8 @@ export async function runDrill(
       securityCheck: true,
     },
   };
+  // One line per drill for the FailedDrills metric filter (components/alerting.ts), published or not.
+  log.info({ drillId, drillStatus: drill.status, resources: resourcesOut.length }, "restore drill finished");
   const failures: string[] = [];
   try {
     await deps.drills.put(drill);

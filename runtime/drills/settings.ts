@@ -1,10 +1,10 @@
 /**
- * A drill's own settings, read from the environment like the jobs' (runtime/settings/jobs.ts):
- * how much of S3 to read back, which DB instance class to restore into, and how long a drill of
- * one kind may take before it is cut off and its resources deleted.
+ * A drill's own settings, read from the environment through the settings declaration
+ * (runtime/settings/declaration.ts: drillEnabled, drillS3Sample, drillDbInstanceClass,
+ * drillDeadlineMinutes): how much of S3 to read back, which DB instance class to restore into,
+ * and how long a drill of one kind may take before it is cut off and its resources deleted.
  */
-import { ConfigError } from "../contract/errors";
-import { readInt } from "../settings/env";
+import { readNumberSetting, readSetting } from "../settings/read";
 
 export interface DrillSettings {
   /** Drills are scheduled on this stack (DRILL_ENABLED): a week without one is reported. */
@@ -19,37 +19,24 @@ export interface DrillSettings {
   readonly deadlineMinutes: number;
 }
 
-export const DEFAULT_S3_SAMPLE = 100;
-export const DEFAULT_S3_SAMPLE_MAX = 1_000;
-/** An RDS restore of a few hundred GB takes tens of minutes; two hours leaves room without waste. */
-export const DEFAULT_DEADLINE_MINUTES = 120;
-
-const INSTANCE_CLASS = /^db\.[a-z0-9-]+\.[a-z0-9]+$/;
+/** However large the bucket, a drill reads back at most this many objects (or drillS3Sample). */
+export const S3_SAMPLE_CAP = 1_000;
 
 /** DRILL_ENABLED=true: the stack schedules drills. Read alone by the weekly report. */
 export function readDrillEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env.DRILL_ENABLED?.trim().toLowerCase() ?? "") === "true";
+  return readSetting(env, "drillEnabled");
 }
 
 export function readDrillSettings(env: NodeJS.ProcessEnv = process.env): DrillSettings {
-  const s3Sample = readInt(env, "DRILL_S3_SAMPLE", { default: DEFAULT_S3_SAMPLE, min: 1, max: 100_000 });
-  const s3SampleMax = Math.max(
+  const s3Sample = readNumberSetting(env, "drillS3Sample");
+  const dbInstanceClass = readSetting(env, "drillDbInstanceClass");
+  return {
+    enabled: readDrillEnabled(env),
     s3Sample,
-    readInt(env, "DRILL_S3_SAMPLE_MAX", { default: DEFAULT_S3_SAMPLE_MAX, min: 1, max: 100_000 }),
-  );
-  const dbInstanceClass = env.DRILL_DB_INSTANCE_CLASS?.trim() || undefined;
-  if (dbInstanceClass !== undefined && !INSTANCE_CLASS.test(dbInstanceClass)) {
-    throw new ConfigError(
-      `DRILL_DB_INSTANCE_CLASS must be a DB instance class such as db.t4g.micro (got ${JSON.stringify(dbInstanceClass.slice(0, 40))})`,
-    );
-  }
-  const deadlineMinutes = readInt(env, "DRILL_DEADLINE_MINUTES", {
-    default: DEFAULT_DEADLINE_MINUTES,
-    min: 5,
-    max: 720,
-  });
-  const enabled = readDrillEnabled(env);
-  return { enabled, s3Sample, s3SampleMax, ...(dbInstanceClass ? { dbInstanceClass } : {}), deadlineMinutes };
+    s3SampleMax: Math.max(s3Sample, S3_SAMPLE_CAP),
+    ...(dbInstanceClass ? { dbInstanceClass } : {}),
+    deadlineMinutes: readNumberSetting(env, "drillDeadlineMinutes"),
+  };
 }
 
 /** Objects to read back from a bucket of `total` objects: max(sample, 1 %), capped, at most all. */
