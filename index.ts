@@ -145,7 +145,10 @@ jobs.push(
     description: "drox-backup: weekly report",
   },
 );
-if (settings.drillEnabled && jobs.some((job) => job.role === "ebs" || job.role === "rds" || job.role === "s3")) {
+if (
+  settings.drillEnabled &&
+  jobs.some((job) => job.role === "ebs" || job.role === "rds" || job.role === "s3")
+) {
   jobs.push({
     role: "drill",
     expression: settings.schedules.drill,

@@ -208,7 +208,8 @@ const drills = {
     ...text(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, "must be a DB instance class like db.t4g.micro"),
     defaultText: "the smallest class RDS offers for the engine",
     env: { name: "DRILL_DB_INSTANCE_CLASS", task: "configured" },
-    description: "DB instance class of the drill's scratch instance; unset takes the smallest the engine allows",
+    description:
+      "DB instance class of the drill's scratch instance; unset takes the smallest the engine allows",
   },
   drillDeadlineMinutes: {
     ...whole(5, 720),
