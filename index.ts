@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, type BackupKind } from "./config";
 import { Alerting } from "./components/alerting";
-import { checkRuntimeBuild, lambdaPackage } from "./components/lambda-package";
+import { lambdaPackage } from "./components/lambda-package";
 import { Notifications } from "./components/notifications";
 import { settingsEnvironment } from "./components/runtime-env";
 import { Secrets } from "./components/secrets";
@@ -20,8 +20,8 @@ const tags = { ...settings.tags };
 const accountId = aws.getCallerIdentityOutput().accountId;
 const region = aws.getRegionOutput().region;
 
+// The Lambdas' handler module, bundled from the sources on every run: no build step before `pulumi up`.
 const pkg = lambdaPackage();
-checkRuntimeBuild(pkg, { dryRun: pulumi.runtime.isDryRun(), warn: (message) => pulumi.log.warn(message) });
 
 const store = new Store(name, {
   accountId,
@@ -195,6 +195,10 @@ export const alertsTopicArn = notifications.alertsTopicArn;
 export const notionDatabaseId = settings.notionDatabaseId;
 export const backupBucket = store.bucketName;
 export const historyTable = store.tableName;
+/** The dead-letter queues `drox-backup redrive` reads (SLACK_DLQ_URL, NOTION_DLQ_URL, SCHEDULES_DLQ_URL). */
+export const slackDlqUrl = notifications.handlers.slackNotifier.dlq.url;
+export const notionDlqUrl = notifications.handlers.notionLogger.dlq.url;
+export const schedulesDlqUrl = schedules.dlq.url;
 export const chatbotEnabled = alerting.chatbotEnabled;
 export const testCommand = pulumi.interpolate`curl -fsS -X POST -H "Authorization: Bearer $(pulumi config get apiToken)" ${service.url}/api/test/slack`;
 export const nextSteps = [

@@ -18,6 +18,8 @@ import { registerNotionInitCommand } from "./commands/notion-init";
 import { registerDrillCommand } from "./commands/drill";
 import { registerRestoreCommand } from "./commands/restore";
 import { RestoreRefused } from "./restore";
+import { registerRedriveCommand } from "./commands/redrive";
+import { registerHistoryCommand } from "./commands/history";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -31,6 +33,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerNotionInitCommand,
   registerDrillCommand,
   registerRestoreCommand,
+  registerRedriveCommand,
+  registerHistoryCommand,
 ];
 
 /**

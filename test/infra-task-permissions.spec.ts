@@ -206,6 +206,8 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
 const EXCLUDED: Readonly<Record<string, string>> = {
   "runtime/setup/doctor/": "the doctor runs on the operator's machine with their credentials, never in AWS",
   "runtime/restore/": "restores run with the operator's credentials; the task role gets no restore rights",
+  "runtime/ops/redrive.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
+  "runtime/ops/relaunch.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
 };
 const excluded = (file: string) => Object.keys(EXCLUDED).some((prefix) => file.startsWith(prefix));
 
