@@ -49,6 +49,31 @@ describe("drox-backup drill (CLI)", function () {
     assert.deepEqual(JSON.parse(message!.Message), drill);
   });
 
+  it("must tell who holds a kind's lease, and nobody once it is given back or has ended", async () => {
+    let now = new Date();
+    const lock = new DynamoDbDrillLock(new DynamoDBClient({}), TABLE, () => now);
+    assert.equal(await lock.current("EBS"), undefined);
+    const until = new Date(now.getTime() + 60_000);
+    await lock.acquire("EBS", "01HOLDINGDRILL000000000000", until);
+    assert.deepEqual(await lock.current("EBS"), {
+      drillId: "01HOLDINGDRILL000000000000",
+      since: now.toISOString(),
+      until: until.toISOString(),
+    });
+    assert.equal(await lock.current("RDS"), undefined);
+    now = new Date(until.getTime() + 1);
+    assert.equal(await lock.current("EBS"), undefined, "a lease past its end holds nothing");
+    await lock.acquire("EBS", "01NEXTDRILL000000000000000", new Date(now.getTime() + 60_000));
+    await lock.release("EBS", "01HOLDINGDRILL000000000000");
+    assert.equal(
+      (await lock.current("EBS"))?.drillId,
+      "01NEXTDRILL000000000000000",
+      "only the holder gives it back",
+    );
+    await lock.release("EBS", "01NEXTDRILL000000000000000");
+    assert.equal(await lock.current("EBS"), undefined);
+  });
+
   it("must refuse a drill while one of its kind runs, say why on stderr and exit 1", async () => {
     const lock = new DynamoDbDrillLock(new DynamoDBClient({}), TABLE);
     await lock.acquire("S3", "01HOLDINGDRILL000000000000", new Date(Date.now() + 600_000));

@@ -40,10 +40,12 @@ describe("POST /api/backups/drill", () => {
   let base: string;
   let calls: { type: RunType; options: DrillRunOptions }[];
   let behaviour: (type: RunType, options: DrillRunOptions) => Promise<Drill>;
+  let refusal: string | undefined;
 
   beforeEach(async () => {
     calls = [];
     behaviour = async (type, options) => drillOf(type, options);
+    refusal = undefined;
     app = await buildServer(
       {
         apiToken: TOKEN,
@@ -59,6 +61,7 @@ describe("POST /api/backups/drill", () => {
             calls.push({ type, options });
             return behaviour(type, options);
           },
+          refusal: async () => refusal,
         },
       },
       { runDrainMs: 1_000 },
@@ -143,6 +146,20 @@ describe("POST /api/backups/drill", () => {
     });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /resource/);
+    assert.equal(calls.length, 0);
+  });
+
+  it("must refuse with 409 and the running drill's id when one of its kind runs, starting nothing", async () => {
+    refusal =
+      "an RDS restore drill is already running (drill 01HOLDER, started 2026-11-28T14:00:00.000Z, lease until 2026-11-28T16:05:00.000Z); this one was not started. Wait for it to finish, or for its lease to end if its task was killed.";
+    const res = await fetch(`${base}/api/backups/drill`, {
+      method: "POST",
+      headers: AUTH,
+      body: JSON.stringify({ type: "RDS" }),
+    });
+    assert.equal(res.status, 409);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.deepEqual(body.error, { code: "DRILL_RUNNING", message: refusal });
     assert.equal(calls.length, 0);
   });
 

@@ -191,3 +191,19 @@ export class DrillDeliveryError extends DroxError {
 export function isDrillBusy(error: unknown): error is DrillBusyError {
   return error instanceof DrillBusyError;
 }
+
+/**
+ * The refusal a drill of `type` would meet now, without starting anything: the HTTP service answers
+ * 409 with it instead of a 202 whose run fails at once. The lock still decides when the drill runs.
+ */
+export async function drillRefusal(
+  type: DrillRunType,
+  depsIn?: Partial<DrillDeps>,
+): Promise<DrillBusyError | undefined> {
+  const deps = createDrillDeps(depsIn ?? {});
+  for (const kind of type === "ALL" ? DRILL_TYPES : [type]) {
+    const holder = await deps.lock.current(kind);
+    if (holder) return new DrillBusyError(kind, holder);
+  }
+  return undefined;
+}

@@ -38,6 +38,8 @@ export interface DrillLock {
   acquire(type: DrillType, drillId: string, until: Date): Promise<void>;
   /** Gives the lease back if `drillId` still holds it. */
   release(type: DrillType, drillId: string): Promise<void>;
+  /** Who holds the kind's lease now, if anyone (a lease past its end holds nothing). */
+  current(type: DrillType): Promise<LockHolder | undefined>;
 }
 
 /** The lease items' key: outside the job id space (job ids never contain `#`). */
@@ -97,11 +99,23 @@ export class DynamoDbDrillLock implements DrillLock {
     }
   }
 
+  async current(type: DrillType): Promise<LockHolder | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { jobId: lockKey(type) }, ConsistentRead: true }),
+    );
+    const untilMs: unknown = out.Item?.untilMs;
+    if (!out.Item || (typeof untilMs === "number" && untilMs < this.now().getTime())) return undefined;
+    return this.holderOf(out.Item);
+  }
+
   private async holder(type: DrillType): Promise<LockHolder> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { jobId: lockKey(type) }, ConsistentRead: true }),
     );
-    const item: Record<string, unknown> = out.Item ?? {};
+    return this.holderOf(out.Item ?? {});
+  }
+
+  private holderOf(item: Record<string, unknown>): LockHolder {
     const text = (value: unknown) => (typeof value === "string" ? value : "unknown");
     return { drillId: text(item.drillId), since: text(item.since), until: text(item.until) };
   }

@@ -53,6 +53,8 @@ export interface DrillRunOptions {
 export interface DrillRunner {
   /** Runs a restore drill (runtime/drills); records and publishes it itself. */
   run(type: RunType, options: DrillRunOptions): Promise<Drill>;
+  /** Why a drill of `type` would be refused now (one of its kind runs), or undefined. */
+  refusal?(type: RunType): Promise<string | undefined>;
 }
 
 export interface WeeklyReportSender {

@@ -18,7 +18,7 @@ import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
 import { once } from "../settings/once";
-import { createDrillDeps, runDrill, type DrillDeps } from "../drills";
+import { createDrillDeps, drillRefusal, runDrill, type DrillDeps } from "../drills";
 
 export interface ServiceSettings {
   readonly port: number;
@@ -84,6 +84,7 @@ export async function createServiceDepsFromEnv(
     },
     drills: {
       run: async (type, options) => runDrill(type, options, await drills()),
+      refusal: async (type) => (await drillRefusal(type, await drills()))?.message,
     },
     history,
     publisher,

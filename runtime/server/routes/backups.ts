@@ -97,11 +97,14 @@ const DrillRequest = z
 /**
  * `POST /api/backups/drill`: a restore drill, started like a backup run (202 at once, looked up at
  * /api/backups/runs/:runId). The run id is the drill id, so `jobIds` names the drill as Slack and
- * Notion show it. A drill refused because one of its kind runs ends the run FAILED with the reason.
+ * Notion show it. A drill of a kind already running is refused with 409 and the running drill's id;
+ * one started elsewhere in the instant between the check and the lock ends the run FAILED with it.
  */
 function drillRoute(app: FastifyInstance, drills: DrillRunner, runs: RunTracker): void {
   app.post("/api/backups/drill", async (request, reply) => {
     const body = parseOr400(DrillRequest, request.body ?? {}, "drill request");
+    const refused = await drills.refusal?.(body.type);
+    if (refused) throw new HttpError(409, "DRILL_RUNNING", refused);
     const resources = body.resource ? [body.resource] : [];
     const run = runs.start(
       body.type,
