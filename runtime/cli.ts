@@ -15,6 +15,7 @@ import { describeResult, registerRunCommand } from "./commands/run";
 import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
+import { registerDrillCommand } from "./commands/drill";
 import { registerRestoreCommand } from "./commands/restore";
 import { RestoreRefused } from "./restore";
 import { registerRedriveCommand } from "./commands/redrive";
@@ -30,6 +31,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerServeCommand,
   registerDoctorCommand,
   registerNotionInitCommand,
+  registerDrillCommand,
   registerRestoreCommand,
   registerRedriveCommand,
   registerHistoryCommand,

@@ -10,8 +10,9 @@ function countByType(run: ProgramRun): Record<string, number> {
 
 const COMMON: Record<string, number> = {
   "aws:cloudwatch/logGroup:LogGroup": 3,
-  "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
-  "aws:cloudwatch/metricAlarm:MetricAlarm": 6,
+  // Failed jobs and failed restore drills.
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
+  "aws:cloudwatch/metricAlarm:MetricAlarm": 7,
   "aws:dynamodb/table:Table": 1,
   "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
   "aws:ecr/repository:Repository": 1,
@@ -73,7 +74,8 @@ describe("infra: the program under mocks", () => {
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
       }),
     );
-    assert.equal(dev.resources.length, 83);
+    // 83 before the failed-drills metric filter and alarm.
+    assert.equal(dev.resources.length, 85);
   });
 
   it("must register exactly the prod stack's resources (own VPC, HTTPS, Object Lock, Chatbot)", () => {
@@ -88,6 +90,8 @@ describe("infra: the program under mocks", () => {
         "aws:iam/role:Role": 6,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": 1,
+        // Pulumi.prod.yaml switches the weekly restore drill on.
+        "aws:scheduler/schedule:Schedule": 6,
       }),
     );
   });

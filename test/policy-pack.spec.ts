@@ -165,7 +165,7 @@ describe("policy pack started as the Pulumi CLI starts it (run-policy-pack, ts-n
     const analyzer = await PolicyAnalyzer.start({ stack: "prod", project: PROJECT, launcher: "pulumi" });
     try {
       const info = await analyzer.info();
-      assert.equal(info.policies.length, 14);
+      assert.equal(info.policies.length, 15); // drill-deletes-scoped (issue 10) is the 15th
       await analyzer.configure(packConfig("prod"));
       const [diagnostic, ...rest] = await analyzer.analyze({
         type: "aws:sns/topic:Topic",

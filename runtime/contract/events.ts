@@ -12,8 +12,15 @@ export const SEVERITIES = ["INFO", "WARNING", "CRITICAL"] as const;
 export const RESULT_SCHEMA = "backup.result.v1";
 export const REPORT_SCHEMA = "backup.report.v1";
 export const CHECK_SCHEMA = "backup.check.v1";
+export const DRILL_SCHEMA = "backup.drill.v1";
 export const RESTORE_SCHEMA = "backup.restore.v1";
-export const EVENT_SCHEMAS = [RESULT_SCHEMA, REPORT_SCHEMA, CHECK_SCHEMA, RESTORE_SCHEMA] as const;
+export const EVENT_SCHEMAS = [
+  RESULT_SCHEMA,
+  REPORT_SCHEMA,
+  CHECK_SCHEMA,
+  RESTORE_SCHEMA,
+  DRILL_SCHEMA,
+] as const;
 /** What `drox-backup restore` restores from (a LOCAL_HDD backup is restored where it ran). */
 export const RESTORE_TYPES = ["EBS", "RDS", "S3"] as const;
 
@@ -98,6 +105,30 @@ export const FailedJobSchema = z.object({
   jobId: id,
 });
 
+/** What a restore drill restores; LOCAL_HDD backups live elsewhere and are not drilled. */
+export const DRILL_TYPES = ["EBS", "RDS", "S3"] as const;
+export const DrillTypeSchema = z.enum(DRILL_TYPES);
+
+/** The weekly report's "복구 테스트" section: the drills of the report's period. */
+export const DrillSummarySchema = z.object({
+  /** Drills that ran in the period. */
+  drills: count,
+  lastDrillId: id.optional(),
+  lastDrillAt: timestamp.optional(),
+  lastStatus: StatusSchema.optional(),
+  /** The last drill's time to restore per resource, in seconds. */
+  restoreTimes: z.array(z.object({ type: DrillTypeSchema, resource: z.string().min(1).max(1024), seconds })),
+  /** Every resource of the period's drills that did not restore cleanly. */
+  failures: z.array(
+    z.object({
+      drillId: id,
+      type: DrillTypeSchema,
+      resource: z.string().min(1).max(1024),
+      message: z.string().min(1).max(10_000),
+    }),
+  ),
+});
+
 export const WeeklyReportSchema = z
   .object({
     schema: z.literal(REPORT_SCHEMA),
@@ -112,6 +143,8 @@ export const WeeklyReportSchema = z
     successRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
     averageDurationSeconds: seconds,
     failedJobs: z.array(FailedJobSchema),
+    /** Restore drills of the period (the Notion body's "복구 테스트"); Slack's text leaves them out. */
+    drills: DrillSummarySchema.optional(),
     links: LinksSchema.optional(),
   })
   .superRefine((event, ctx) => {
@@ -139,6 +172,47 @@ export const IntegrityCheckSchema = z.object({
   checkedResources: count.optional(),
   links: LinksSchema.optional(),
 });
+
+/** One restored resource of a drill: what was restored, how long it took, what was wrong. */
+export const DrillResourceSchema = z.object({
+  type: DrillTypeSchema,
+  /** The backed-up resource: volume id, DB instance id or source bucket. */
+  resource: z.string().min(1, "must not be empty").max(1024),
+  /** The backup restored: EBS snapshot id or DB snapshot identifier. */
+  snapshotId: z.string().min(1).max(255).optional(),
+  /** The scratch volume or DB instance the drill made (and deleted). */
+  restoredId: z.string().min(1).max(255).optional(),
+  /** S3: the objects read back from the backup bucket and compared with the source. */
+  sample: z.object({ objects: count, bytes: count, sourceObjects: count }).optional(),
+  status: StatusSchema,
+  /** From the restore request to the restored resource being `available`. */
+  secondsToRestore: seconds.optional(),
+  findings: z.array(FindingSchema),
+});
+
+/**
+ * `backup.drill.v1` — a restore drill (복구 테스트): the newest backups restored into scratch
+ * resources, checked, timed and deleted. `findings` holds what concerns the drill as a whole
+ * (leftovers of an earlier drill swept, a refused or aborted drill).
+ */
+export const DrillSchema = z
+  .object({
+    schema: z.literal(DRILL_SCHEMA),
+    drillId: id,
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    status: StatusSchema,
+    resources: z.array(DrillResourceSchema),
+    findings: z.array(FindingSchema),
+    /** dbVerified: an RDS restore succeeded; securityCheck: always true (a drill is a check). */
+    verification: VerificationSchema.optional(),
+    links: LinksSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (Date.parse(event.finishedAt) < Date.parse(event.startedAt)) {
+      ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "must not be before startedAt" });
+    }
+  });
 
 export const RestoreMetricsSchema = z.object({
   /** Volume or allocated storage size, or the bytes an S3 restore copied. */
@@ -195,6 +269,7 @@ export const DroxEventSchema = z.discriminatedUnion("schema", [
   WeeklyReportSchema,
   IntegrityCheckSchema,
   RestoreEventSchema,
+  DrillSchema,
 ]);
 
 export type BackupType = z.infer<typeof BackupTypeSchema>;
@@ -207,6 +282,10 @@ export type WeeklyReport = z.infer<typeof WeeklyReportSchema>;
 export type Finding = z.infer<typeof FindingSchema>;
 export type IntegrityCheck = z.infer<typeof IntegrityCheckSchema>;
 export type DroxEvent = z.infer<typeof DroxEventSchema>;
+export type DrillType = z.infer<typeof DrillTypeSchema>;
+export type DrillResource = z.infer<typeof DrillResourceSchema>;
+export type Drill = z.infer<typeof DrillSchema>;
+export type DrillSummary = z.infer<typeof DrillSummarySchema>;
 export type RestoreType = (typeof RESTORE_TYPES)[number];
 export type RestoreMetrics = z.infer<typeof RestoreMetricsSchema>;
 export type RestoreEvent = z.infer<typeof RestoreEventSchema>;
@@ -283,6 +362,8 @@ export function eventId(event: DroxEvent): string {
       return event.reportId;
     case CHECK_SCHEMA:
       return event.checkId;
+    case DRILL_SCHEMA:
+      return event.drillId;
     case RESTORE_SCHEMA:
       return event.restoreId;
   }

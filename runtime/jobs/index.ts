@@ -16,6 +16,8 @@ import type { JobIdFor } from "./result";
 import { assertRunId, runJobId } from "./run-ids";
 import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
+import { defaultDrillHistory, drillSection, type DrillHistory } from "../drills/history";
+import { readDrillEnabled } from "../drills/settings";
 
 export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
@@ -179,6 +181,10 @@ export async function runIntegrityCheck(depsIn?: Partial<JobDeps>): Promise<Inte
 export interface WeeklyReportOptions {
   /** Any instant on the report's date (display time zone). @default now */
   readonly at?: Date;
+  /** Where the period's restore drills are read from. @default the history table's drill items */
+  readonly drills?: DrillHistory;
+  /** Whether drills are switched on (a week without one is then reported). @default DRILL_ENABLED */
+  readonly drillsEnabled?: boolean;
 }
 
 /** Aggregates the seven days before the report's date from the history. */
@@ -189,7 +195,14 @@ export async function buildWeeklyReport(
   const deps = resolveDeps(depsIn);
   const zone = deps.settings.displayTimeZone;
   const period = weekPeriod(options.at ?? deps.now(), zone);
-  return aggregateWeek(await recordsIn(deps.history, period), period, zone);
+  const report = aggregateWeek(await recordsIn(deps.history, period), period, zone);
+  const drills = await drillSection(
+    options.drills ?? defaultDrillHistory(deps.settings),
+    period,
+    options.drillsEnabled ?? readDrillEnabled(),
+    deps.logger,
+  );
+  return drills ? { ...report, drills } : report;
 }
 
 /** Builds the weekly report and publishes `backup.report.v1`. */

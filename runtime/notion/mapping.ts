@@ -6,13 +6,14 @@
 import type {
   BackupResult,
   BackupType,
+  Drill,
   DroxEvent,
   IntegrityCheck,
   RestoreEvent,
   Status,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
 import {
   DEFAULT_THRESHOLDS,
   type SuccessLevel,
@@ -130,6 +131,29 @@ function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
 }
 
 /**
+ * A restore drill is a check of the backups (보안 점검, Security_Check), and the one thing that
+ * proves a DB backup restores: DB_Verified is what the drill's event says (an RDS restore succeeded).
+ */
+function drillRow(event: Drill, timeZone: string): NotionRow {
+  const date = formatDate(event.finishedAt, timeZone);
+  const failed = event.resources.filter((r) => r.status === "FAILED").length;
+  const restored = event.resources.length - failed;
+  return {
+    id: event.drillId,
+    ...common(event.status, date),
+    summary:
+      failed > 0
+        ? `복구 테스트: 실패 ${failed}건, 성공 ${restored}건`
+        : `복구 테스트: ${restored}건 복구 확인`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: event.verification?.dbVerified ?? false,
+    securityCheck: true,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
+/**
  * A restore is no backup run: it goes under 보안 점검 (the seed's category for events about the
  * backups themselves) so the per-type backup views and counts stay backups only.
  */
@@ -158,6 +182,8 @@ export function mapEvent(event: DroxEvent, options: MappingOptions = {}): Notion
       return reportRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
     case CHECK_SCHEMA:
       return checkRow(event, timeZone);
+    case DRILL_SCHEMA:
+      return drillRow(event, timeZone);
     case RESTORE_SCHEMA:
       return restoreRow(event, timeZone);
   }

@@ -18,6 +18,7 @@ import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
 import { once } from "../settings/once";
+import { createDrillDeps, drillRefusal, runDrill, type DrillDeps } from "../drills";
 
 export interface ServiceSettings {
   readonly port: number;
@@ -53,6 +54,7 @@ export async function createServiceDepsFromEnv(
     createNotionLoggerFromEnv(env, { logger: logger.child({ component: "notion" }) }),
   );
   const jobs = once<JobDeps>(async () => createJobDeps({ logger: logger.child({ component: "jobs" }) }, env));
+  const drills = once<DrillDeps>(async () => createDrillDeps(await jobs(), env));
   const history: HistoryStore = {
     put: async (record) => (await jobs()).history.put(record),
     get: async (jobId) => (await jobs()).history.get(jobId),
@@ -79,6 +81,10 @@ export async function createServiceDepsFromEnv(
           { resources: options.resources, signal: options.signal, runId: options.runId },
           await jobs(),
         ),
+    },
+    drills: {
+      run: async (type, options) => runDrill(type, options, await drills()),
+      refusal: async (type) => (await drillRefusal(type, await drills()))?.message,
     },
     history,
     publisher,

@@ -5,12 +5,22 @@
  * of text in all), so every list and long text is cut here with a visible `… 외 N건` / `…`
  * instead. Pure: no I/O.
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, RestoreEvent, WeeklyReport } from "../contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DroxEvent,
+  IntegrityCheck,
+  RestoreEvent,
+  WeeklyReport,
+} from "../contract/events";
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
   CHECK_TITLES,
   DEFAULT_THRESHOLDS,
+  DRILL_TITLES,
+  drillFindings,
+  drillResourceLine,
   findingLine,
   formatMessage,
   formatTestMessage,
@@ -338,6 +348,43 @@ function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
   return [...head, ...list, ...tail];
 }
 
+function drillBlocks(drill: Drill, timeZone: string): SlackBlock[] {
+  const findings = drillFindings(drill);
+  const fields = [
+    field("Drill ID", drill.drillId),
+    field("시각", formatDateTime(drill.startedAt, timeZone)),
+    field("복구 대상", `${drill.resources.length}개`),
+    findings.length === 0 ? field("결과", "이상 없음") : field("발견 사항", `${findings.length}건`),
+  ];
+  const footer = linkLines(drill.links);
+  if (drill.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (drill.status === "WARNING") footer.unshift(REVIEW_LINE);
+  const fixed = fitText(
+    [
+      header(DRILL_TITLES[drill.status]),
+      fieldsSection(fields),
+      ...(footer.length > 0 ? [context(...footer)] : []),
+    ],
+    MAX_BLOCKS_TEXT / 2,
+  );
+  // The resources and the findings share what the fixed blocks leave, half each at most.
+  const room = MAX_BLOCKS_TEXT - blocksTextLength(fixed);
+  const blockRoom = MAX_BLOCKS - fixed.length;
+  const resources = listBlocks(
+    "복구 결과",
+    drill.resources.map(drillResourceLine),
+    Math.floor(blockRoom / 2),
+    findings.length > 0 ? Math.floor(room / 2) : room,
+  );
+  const list = listBlocks(
+    "발견 사항 목록",
+    findings.map(findingLine),
+    blockRoom - resources.length,
+    room - blocksTextLength(resources),
+  );
+  return [...fixed.slice(0, 2), ...resources, ...list, ...fixed.slice(2)];
+}
+
 function restoreBlocks(event: RestoreEvent, timeZone: string): SlackBlock[] {
   const fields = [
     field("타입", event.type),
@@ -382,6 +429,9 @@ export function buildPayload(event: DroxEvent, options: FormatOptions = {}): Sla
       break;
     case "backup.check.v1":
       blocks = checkBlocks(event, resolved.timeZone);
+      break;
+    case "backup.drill.v1":
+      blocks = drillBlocks(event, resolved.timeZone);
       break;
     case "backup.restore.v1":
       blocks = restoreBlocks(event, resolved.timeZone);

@@ -5,6 +5,8 @@
  */
 import type {
   BackupResult,
+  Drill,
+  DrillResource,
   DroxEvent,
   FailedJob,
   Finding,
@@ -200,6 +202,44 @@ function checkText(check: IntegrityCheck, timeZone: string): string {
   return lines.join("\n");
 }
 
+export const DRILL_TITLES = {
+  SUCCEEDED: "🧪 복구 테스트 완료",
+  WARNING: "🧪 복구 테스트 주의 필요",
+  FAILED: "🧪 복구 테스트 실패",
+} as const;
+
+const STATUS_MARK = { SUCCEEDED: "✅", WARNING: "⚠️", FAILED: "❌" } as const;
+
+/** `• ✅ EBS: vol-1 (snap-2) — 복구 시간 12분 4초`; S3 shows its sample instead of a restore time. */
+export function drillResourceLine(r: DrillResource): string {
+  const head = `• ${STATUS_MARK[r.status]} ${r.type}: ${r.resource}${r.snapshotId ? ` (${r.snapshotId})` : ""}`;
+  const detail: string[] = [];
+  if (r.secondsToRestore !== undefined) detail.push(`복구 시간 ${formatDuration(r.secondsToRestore)}`);
+  if (r.sample) detail.push(`표본 ${r.sample.objects}/${r.sample.sourceObjects}개 비교`);
+  return detail.length > 0 ? `${head} — ${detail.join(", ")}` : head;
+}
+
+/** The drill's own findings first (sweeps, refusals), then each resource's. */
+export function drillFindings(drill: Drill): Finding[] {
+  return [...drill.findings, ...drill.resources.flatMap((r) => r.findings)];
+}
+
+function drillText(drill: Drill, timeZone: string): string {
+  const lines = [DRILL_TITLES[drill.status], "", `Drill ID: ${drill.drillId}`];
+  lines.push(`시각: ${formatDateTime(drill.startedAt, timeZone)}`);
+  if (drill.resources.length > 0) {
+    lines.push("", "복구 결과:", ...capList(drill.resources.map(drillResourceLine), TEXT_LIST_LIMIT));
+  }
+  const findings = drillFindings(drill);
+  if (findings.length > 0) {
+    lines.push("", `발견 사항: ${findings.length}건`, "", "발견 사항 목록:");
+    lines.push(...capList(findings.map(findingLine), TEXT_LIST_LIMIT));
+  }
+  if (drill.status === "FAILED") lines.push("", URGENT_LINE);
+  if (drill.status === "WARNING") lines.push("", REVIEW_LINE);
+  return lines.join("\n");
+}
+
 /** The message text of an event, capped at Slack's 40,000 characters. */
 export function formatMessage(event: DroxEvent, options: FormatOptions = {}): string {
   const timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
@@ -214,6 +254,9 @@ export function formatMessage(event: DroxEvent, options: FormatOptions = {}): st
       break;
     case "backup.check.v1":
       text = checkText(event, timeZone);
+      break;
+    case "backup.drill.v1":
+      text = drillText(event, timeZone);
       break;
     case "backup.restore.v1":
       text = restoreText(event, timeZone);

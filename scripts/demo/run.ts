@@ -48,6 +48,8 @@ function describe(event: DroxEvent): string {
       return `${event.schema} ${event.status} (${event.findings.length} finding(s))`;
     case "backup.report.v1":
       return `${event.schema} ${event.weekLabel} (${event.total} runs)`;
+    case "backup.drill.v1":
+      return `${event.schema} ${event.status} (${event.resources.length} resource(s))`;
     case "backup.restore.v1":
       return `${event.schema} ${event.type} ${event.target} ${event.status}`;
   }
