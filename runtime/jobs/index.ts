@@ -10,12 +10,13 @@ import { createJobDeps, type JobDeps } from "./context";
 import { backupEbsVolumes, type EbsOptions } from "./ebs";
 import { backupRdsInstances, type RdsOptions } from "./rds";
 import { DeliveryError, publishEvent, recordResult } from "./record";
-import { aggregateWeek, recordsIn, weekPeriod } from "./report";
 import { applyRetention } from "./retention";
 import type { JobIdFor } from "./result";
 import { assertRunId, runJobId } from "./run-ids";
 import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
+import { buildWeekly, type Outlets, publishWithChart } from "../reports";
+import { notionChartUploaderFromEnv } from "../reports/upload";
 
 export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
@@ -179,26 +180,24 @@ export async function runIntegrityCheck(depsIn?: Partial<JobDeps>): Promise<Inte
 export interface WeeklyReportOptions {
   /** Any instant on the report's date (display time zone). @default now */
   readonly at?: Date;
+  /** Where the chart goes. @default Notion when the environment has its token, else nowhere */
+  readonly outlets?: Outlets;
 }
 
-/** Aggregates the seven days before the report's date from the history. */
+/** Aggregates the seven days before the report's date from the history, with the last 8 weeks' rates. */
 export async function buildWeeklyReport(
   options: WeeklyReportOptions = {},
   depsIn?: Partial<JobDeps>,
 ): Promise<WeeklyReport> {
-  const deps = resolveDeps(depsIn);
-  const zone = deps.settings.displayTimeZone;
-  const period = weekPeriod(options.at ?? deps.now(), zone);
-  return aggregateWeek(await recordsIn(deps.history, period), period, zone);
+  return (await buildWeekly(resolveDeps(depsIn), options.at)).report;
 }
 
-/** Builds the weekly report and publishes `backup.report.v1`. */
+/** Builds the weekly report, sends its chart where it can go and publishes `backup.report.v1`. */
 export async function sendWeeklyReport(
   options: WeeklyReportOptions = {},
   depsIn?: Partial<JobDeps>,
 ): Promise<WeeklyReport> {
   const deps = resolveDeps(depsIn);
-  const report = await buildWeeklyReport(options, deps);
-  await deps.publisher.publish(report);
-  return report;
+  const outlets = options.outlets ?? { notion: await notionChartUploaderFromEnv() };
+  return publishWithChart(deps, await buildWeekly(deps, options.at), outlets);
 }

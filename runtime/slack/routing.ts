@@ -23,6 +23,7 @@ export function channelsFor(event: DroxEvent): WebhookName[] {
     case "backup.check.v1":
       return event.status === "SUCCEEDED" ? ["main"] : ["main", "alerts"];
     case "backup.report.v1":
+    case "backup.monthly-report.v1":
       return ["main", "reports"];
     case "backup.restore.v1":
       return event.status === "FAILED" ? ["main", "alerts"] : ["main"];

@@ -50,6 +50,8 @@ function describe(event: DroxEvent): string {
       return `${event.schema} ${event.weekLabel} (${event.total} runs)`;
     case "backup.restore.v1":
       return `${event.schema} ${event.type} ${event.target} ${event.status}`;
+    case "backup.monthly-report.v1":
+      return `${event.schema} ${event.month} (${event.total} runs)`;
   }
 }
 
