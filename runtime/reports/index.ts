@@ -12,7 +12,7 @@ import { type ChartData, chartData, renderChartPng } from "./chart";
 import { monthLabel } from "./labels";
 import { aggregateMonth, tally } from "./monthly";
 import { monthPeriod, previousMonth, trendWeeks } from "./periods";
-import type { ChartUploader, SlackFileUploader } from "./upload";
+import { type ChartUploader, type SlackFileUploader, notionChartUploaderFromEnv } from "./upload";
 
 export type ReportDeps = Pick<JobDeps, "settings" | "history" | "publisher" | "logger" | "now">;
 
@@ -108,4 +108,18 @@ export async function publishWithChart<R extends WeeklyReport | MonthlyReport>(
   }
   await deps.publisher.publish(report);
   return report;
+}
+
+/**
+ * Builds and publishes the monthly report (the schedule on the 1st, the CLI, the HTTP API), the
+ * chart to Notion when the environment has its token.
+ */
+export async function sendMonthlyReport(
+  deps: ReportDeps,
+  month?: string,
+  outlets?: Outlets,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MonthlyReport> {
+  const resolved = outlets ?? { notion: await notionChartUploaderFromEnv(env) };
+  return publishWithChart(deps, await buildMonthly(deps, month), resolved);
 }
