@@ -29,6 +29,7 @@ export const SETTING_KEYS = [
   "s3Schedule",
   "integrityCheckSchedule",
   "weeklyReportSchedule",
+  "monthlyReportSchedule",
   "displayTimeZone",
   "retentionDays",
   "drRegion",
@@ -75,6 +76,8 @@ export const DEFAULT_SCHEDULES = {
   s3: "cron(0 3 * * ? *)",
   integrityCheck: "cron(0 6 * * ? *)",
   weeklyReport: "cron(0 9 ? * SUN *)",
+  // The 1st of each month at 09:00 in the display zone: the month just ended.
+  monthlyReport: "cron(0 9 1 * ? *)",
 } as const;
 
 /** ECS stops a container at most 120 s after SIGTERM; 10 s of that are kept for closing and logs. */
@@ -317,6 +320,7 @@ export function parseSettings(get: Lookup, stack: string): Settings {
     s3: "s3Schedule",
     integrityCheck: "integrityCheckSchedule",
     weeklyReport: "weeklyReportSchedule",
+    monthlyReport: "monthlyReportSchedule",
   } as const satisfies Record<keyof typeof DEFAULT_SCHEDULES, SettingKey>;
   for (const [kind, key] of Object.entries(scheduleKeys) as [keyof typeof DEFAULT_SCHEDULES, SettingKey][]) {
     const expression = trimmed(get, key) ?? DEFAULT_SCHEDULES[kind];

@@ -166,6 +166,12 @@ jobs.push(
     command: ["report", "weekly"],
     description: "drox-backup: weekly report",
   },
+  {
+    role: "monthly-report",
+    expression: settings.schedules.monthlyReport,
+    command: ["report", "monthly"],
+    description: "drox-backup: monthly report of the month just ended",
+  },
 );
 
 const schedules = new Schedules(name, {

@@ -32,6 +32,8 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
       "drox-backup-s3": ["cron(0 3 * * ? *)", "Asia/Seoul", job(["run", "s3"])],
       "drox-backup-integrity-check": ["cron(0 6 * * ? *)", "Asia/Seoul", job(["check"])],
       "drox-backup-weekly-report": ["cron(0 9 ? * SUN *)", "Asia/Seoul", job(["report", "weekly"])],
+      // Issue 11: the 1st of each month in the display zone.
+      "drox-backup-monthly-report": ["cron(0 9 1 * ? *)", "Asia/Seoul", job(["report", "monthly"])],
     });
   });
 
@@ -107,6 +109,7 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
     assert.deepEqual(names, [
       "drox-backup-ebs",
       "drox-backup-integrity-check",
+      "drox-backup-monthly-report",
       "drox-backup-s3",
       "drox-backup-weekly-report",
     ]);
