@@ -175,10 +175,9 @@ export function chartFontFile(): string {
  * PANEL_HEIGHT × types high; a period without any run gives one panel that says so.
  */
 export async function renderChartPng(data: ChartData, title: string): Promise<Buffer> {
-  const types = data.types.length > 0 ? data.types : [];
   const panels =
-    types.length > 0
-      ? await Promise.all(types.map((type) => panelSvg(panelSpec(data, type, title))))
+    data.types.length > 0
+      ? await Promise.all(data.types.map((type) => panelSvg(panelSpec(data, type, title))))
       : [emptyPanel(title)];
   const height = PANEL_HEIGHT * panels.length;
   const nested = panels
