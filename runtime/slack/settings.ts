@@ -4,9 +4,8 @@
  * naming the variable; webhook values are secrets and never appear in a message.
  */
 import { readInt, readNumber } from "../settings/env";
-import { ConfigError } from "../contract/errors";
+import { readSetting } from "../settings/read";
 import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../settings/secrets";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { readThresholds, type Thresholds } from "../settings/success-rate";
 import { validateWebhookUrl } from "./webhook-url";
 
@@ -48,13 +47,7 @@ export interface SlackSettings {
 }
 
 export function readTimeZone(env: NodeJS.ProcessEnv = process.env): string {
-  const timeZone = env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
-  if (!isValidTimeZone(timeZone)) {
-    throw new ConfigError(
-      `DISPLAY_TIME_ZONE must be an IANA time zone such as Asia/Seoul or UTC (got "${timeZone}")`,
-    );
-  }
-  return timeZone;
+  return readSetting(env, "displayTimeZone");
 }
 
 export function readRetrySettings(env: NodeJS.ProcessEnv = process.env): RetrySettings {
