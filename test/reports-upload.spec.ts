@@ -12,9 +12,12 @@ import {
   NOTION_SINGLE_PART_MAX_BYTES,
   NotionChartUploader,
   notionChartUploaderFromEnv,
+  slackChartUploaderFromEnv,
 } from "../runtime/reports/upload";
 import { readJobSettings } from "../runtime/settings/jobs";
 import { type FakeNotionServer, startFakeNotion } from "./fakes/notion-server";
+import { FakeSlack } from "./fakes/slack-server";
+import { FAKE_BOT_TOKEN } from "./fakes/slack-web-api";
 import { SEED_REPORT } from "./fixtures/events";
 import { MemoryHistory } from "./support/memory-history";
 
@@ -171,6 +174,48 @@ describe("weekly report in webhook mode", () => {
     assert.deepEqual(
       after.blocks.filter((b) => !before.blocks.some((o) => JSON.stringify(o) === JSON.stringify(b))),
       [{ type: "context", elements: [{ type: "mrkdwn", text: "성공률 추이 (최근 8주): ▅▆▇██·██" }] }],
+    );
+  });
+});
+
+describe("weekly report chart in bot mode", function () {
+  this.timeout(30_000);
+  let slack: FakeSlack;
+
+  before(async () => {
+    slack = await FakeSlack.start();
+  });
+  after(() => slack.close());
+
+  it("must share the PNG in the reports channel through files.getUploadURLExternal / completeUploadExternal", async () => {
+    const main = slack.api.addChannel("devops-backup");
+    const reports = slack.api.addChannel("devops-reports");
+    const uploader = await slackChartUploaderFromEnv({
+      SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+      SLACK_BACKUP_CHANNEL: main,
+      SLACK_REPORTS_CHANNEL: reports,
+      SLACK_API_URL: slack.apiUrl,
+    });
+    assert.ok(uploader);
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7]);
+    await uploader.uploadFile({
+      channel: "reports",
+      filename: "weekly.png",
+      title: "최근 8주 백업",
+      data: png,
+    });
+    const [upload, ...rest] = slack.api.uploads();
+    assert.deepEqual(rest, []);
+    assert.equal(upload?.channel, reports);
+    assert.equal(upload?.filename, "weekly.png");
+    assert.equal(upload?.title, "최근 8주 백업");
+    assert.deepEqual(upload?.bytes, png);
+  });
+
+  it("must have no Slack uploader without a bot token (webhook mode shows the sparkline)", async () => {
+    assert.equal(
+      await slackChartUploaderFromEnv({ SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x" }),
+      undefined,
     );
   });
 });

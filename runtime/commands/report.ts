@@ -9,14 +9,13 @@
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import { ConfigError } from "../contract/errors";
 import type { MonthlyReport, WeeklyReport } from "../contract/events";
 import { createJobDeps } from "../jobs/context";
 import { startOfDay } from "../jobs/report";
 import { type Built, buildMonthly, buildWeekly, publishWithChart, renderReportChart } from "../reports";
 import { monthLabel } from "../reports/labels";
-import { notionChartUploaderFromEnv } from "../reports/upload";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
+import { outletsFromEnv } from "../reports/upload";
+import { readSetting } from "../settings/read";
 import { cliLogger, type CliIo } from "./io";
 
 function parseDate(value: string): string {
@@ -42,11 +41,9 @@ interface CommonOptions {
   readonly chart?: string;
 }
 
+/** DISPLAY_TIME_ZONE through the settings declaration (checked there, named in its error). */
 function displayZone(io: CliIo): string {
-  const zone = io.env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
-  if (!isValidTimeZone(zone))
-    throw new ConfigError(`DISPLAY_TIME_ZONE must be an IANA time zone, got "${zone}"`);
-  return zone;
+  return readSetting(io.env, "displayTimeZone");
 }
 
 /** Writes the chart if asked, publishes unless --dry-run, and returns the report as published. */
@@ -62,7 +59,7 @@ async function finish<R extends WeeklyReport | MonthlyReport>(
     io.err(`chart written to ${file}`);
   }
   if (opts.dryRun) return built.report;
-  return publishWithChart(deps, built, { notion: await notionChartUploaderFromEnv(io.env) });
+  return publishWithChart(deps, built, await outletsFromEnv(io.env));
 }
 
 function summary(report: WeeklyReport | MonthlyReport): string {

@@ -16,7 +16,7 @@ import { assertRunId, runJobId } from "./run-ids";
 import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
 import { buildWeekly, type Outlets, publishWithChart } from "../reports";
-import { notionChartUploaderFromEnv } from "../reports/upload";
+import { outletsFromEnv } from "../reports/upload";
 
 export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
@@ -198,6 +198,6 @@ export async function sendWeeklyReport(
   depsIn?: Partial<JobDeps>,
 ): Promise<WeeklyReport> {
   const deps = resolveDeps(depsIn);
-  const outlets = options.outlets ?? { notion: await notionChartUploaderFromEnv() };
+  const outlets = options.outlets ?? (await outletsFromEnv());
   return publishWithChart(deps, await buildWeekly(deps, options.at), outlets);
 }

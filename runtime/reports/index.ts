@@ -12,7 +12,7 @@ import { type ChartData, chartData, renderChartPng } from "./chart";
 import { monthLabel } from "./labels";
 import { aggregateMonth, tally } from "./monthly";
 import { monthPeriod, previousMonth, trendWeeks } from "./periods";
-import { type ChartUploader, type SlackFileUploader, notionChartUploaderFromEnv } from "./upload";
+import { type ChartUploader, type SlackFileUploader, outletsFromEnv } from "./upload";
 
 export type ReportDeps = Pick<JobDeps, "settings" | "history" | "publisher" | "logger" | "now">;
 
@@ -120,6 +120,6 @@ export async function sendMonthlyReport(
   outlets?: Outlets,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<MonthlyReport> {
-  const resolved = outlets ?? { notion: await notionChartUploaderFromEnv(env) };
+  const resolved = outlets ?? (await outletsFromEnv(env));
   return publishWithChart(deps, await buildMonthly(deps, month), resolved);
 }

@@ -10,12 +10,13 @@
  * and anything larger is refused here, before a request, rather than by Notion.
  *
  * Slack: in bot mode the picture goes to the reports channel through files.getUploadURLExternal /
- * files.completeUploadExternal; that client lives with the Slack app mode, so this module only
- * names what it needs from it (SlackFileUploader) and takes one when there is one.
+ * files.completeUploadExternal, on the Slack app mode's Web API client (runtime/slack/web-api.ts).
  */
 import { Client, LogLevel } from "@notionhq/client";
 import { ConfigError, DroxError } from "../contract/errors";
 import { SECRETS, readSecret } from "../settings/secrets";
+import { readBotSettings } from "../slack/settings";
+import { SlackWebApi } from "../slack/web-api";
 
 /** Notion's single-part limit in a free workspace (the paid plans' 20 MB is not assumed). */
 export const NOTION_SINGLE_PART_MAX_BYTES = 5 * 1024 * 1024;
@@ -34,6 +35,38 @@ export interface SlackFileUploader {
     readonly data: Buffer;
     readonly initialComment?: string;
   }): Promise<void>;
+}
+
+/**
+ * Bot mode's uploader: the chart shared in the reports channel (SLACK_REPORTS_CHANNEL, else the
+ * main one) through the Slack Web API client's uploadFile (files.getUploadURLExternal, then
+ * files.completeUploadExternal). Undefined without a bot token (webhook mode: the sparkline).
+ */
+export async function slackChartUploaderFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SlackFileUploader | undefined> {
+  const bot = await readBotSettings(env);
+  if (!bot) return undefined;
+  const api = new SlackWebApi({ token: bot.token, apiUrl: bot.apiUrl });
+  const channel = bot.channels.reports ?? bot.channels.main;
+  return {
+    async uploadFile(args) {
+      await api.uploadFile({
+        channel,
+        filename: args.filename,
+        title: args.title,
+        data: args.data,
+        ...(args.initialComment ? { initialComment: args.initialComment } : {}),
+      });
+    },
+  };
+}
+
+/** The outlets of the task's environment: Notion with its token, Slack with a bot token. */
+export async function outletsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ notion?: ChartUploader; slack?: SlackFileUploader }> {
+  return { notion: await notionChartUploaderFromEnv(env), slack: await slackChartUploaderFromEnv(env) };
 }
 
 export class ChartTooLargeError extends DroxError {
