@@ -49,6 +49,7 @@ export const DEFAULT_SCHEDULES = {
   integrityCheck: SETTINGS.integrityCheckSchedule.default,
   weeklyReport: SETTINGS.weeklyReportSchedule.default,
   drill: SETTINGS.drillSchedule.default,
+  monthlyReport: SETTINGS.monthlyReportSchedule.default,
 } as const;
 
 export { LOG_RETENTION_DAYS, MAX_SHUTDOWN_GRACE_SECONDS };
@@ -201,6 +202,7 @@ export function parseSettings(get: Lookup, stack: string): Settings {
       integrityCheck: v.integrityCheckSchedule,
       weeklyReport: v.weeklyReportSchedule,
       drill: v.drillSchedule,
+      monthlyReport: v.monthlyReportSchedule,
     },
     drillEnabled: v.drillEnabled,
     displayTimeZone: v.displayTimeZone,

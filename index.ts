@@ -144,6 +144,12 @@ jobs.push(
     command: ["report", "weekly"],
     description: "drox-backup: weekly report",
   },
+  {
+    role: "monthly-report",
+    expression: settings.schedules.monthlyReport,
+    command: ["report", "monthly"],
+    description: "drox-backup: monthly report of the month just ended",
+  },
 );
 if (
   settings.drillEnabled &&

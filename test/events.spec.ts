@@ -28,7 +28,7 @@ describe("events schema", () => {
       {
         field: "schema",
         problem:
-          "must be one of backup.result.v1, backup.report.v1, backup.check.v1, backup.restore.v1, backup.drill.v1",
+          "must be one of backup.result.v1, backup.report.v1, backup.check.v1, backup.restore.v1, backup.drill.v1, backup.monthly-report.v1",
       },
     ]);
   });

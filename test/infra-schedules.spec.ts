@@ -34,6 +34,8 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
       "drox-backup-weekly-report": ["cron(0 9 ? * SUN *)", "Asia/Seoul", job(["report", "weekly"])],
       // Pulumi.prod.yaml switches the restore drill on: Saturday night, before Sunday's report.
       "drox-backup-drill": ["cron(0 23 ? * SAT *)", "Asia/Seoul", job(["drill", "all"])],
+      // Issue 11: the 1st of each month in the display zone.
+      "drox-backup-monthly-report": ["cron(0 9 1 * ? *)", "Asia/Seoul", job(["report", "monthly"])],
     });
   });
 
@@ -121,6 +123,7 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
       "drox-backup-drill",
       "drox-backup-ebs",
       "drox-backup-integrity-check",
+      "drox-backup-monthly-report",
       "drox-backup-s3",
       "drox-backup-weekly-report",
     ]);

@@ -86,6 +86,9 @@ describe("weekly report", function () {
         { type: "EBS", resource: "vol-old-123", jobId: "job-010" },
         { type: "RDS", resource: "db-test-456", jobId: "job-030" },
       ],
+      // The chart's 8 weeks, oldest first: nothing before the week just before, whose only run is
+      // the failure a second before this week, then this week's 40 of 42.
+      recentSuccessRates: [null, null, null, null, null, null, 0, 40 / 42],
     } satisfies WeeklyReport);
     assert.equal((report.successRate * 100).toFixed(1), "95.2");
   });

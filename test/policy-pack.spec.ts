@@ -116,6 +116,7 @@ describe("policy pack drox-backup-guardrails (served over gRPC, program under mo
       "mandatory ecs-service-network-restricted (aws:ecs/service:Service: drox-backup-service)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-ebs)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-integrity-check)",
+      "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-monthly-report)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-rds)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-s3)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-weekly-report)",

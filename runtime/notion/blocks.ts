@@ -11,10 +11,19 @@ import type {
   DrillSummary,
   DroxEvent,
   IntegrityCheck,
+  MonthlyReport,
   RestoreEvent,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import {
+  CHECK_SCHEMA,
+  DRILL_SCHEMA,
+  MONTHLY_REPORT_SCHEMA,
+  REPORT_SCHEMA,
+  RESTORE_SCHEMA,
+  RESULT_SCHEMA,
+} from "../contract/events";
+import { monthLabel } from "../reports/labels";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
 import { formatSuccessRate } from "../settings/success-rate";
 import { bytesToGb } from "./mapping";
@@ -43,7 +52,8 @@ export type Block =
         has_row_header: boolean;
         children: TableRow[];
       };
-    };
+    }
+  | { object: "block"; type: "image"; image: { type: "file_upload"; file_upload: { id: string } } };
 
 export interface TableRow {
   readonly object: "block";
@@ -114,6 +124,8 @@ export function idLabel(event: DroxEvent): string {
       return "Drill ID";
     case RESTORE_SCHEMA:
       return "Restore ID";
+    case MONTHLY_REPORT_SCHEMA:
+      return "Report ID";
   }
 }
 
@@ -197,8 +209,51 @@ function reportBlocks(event: WeeklyReport, timeZone: string): Block[] {
     bullet(`실패: ${event.failed}건`),
     bullet(`성공률: ${formatSuccessRate(event.successRate)}`),
     bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
+    ...chartBlocks(event.chart),
   ];
   if (event.drills) head.push(...drillSummaryBlocks(event.drills, timeZone));
+  if (event.failedJobs.length === 0) return head;
+  head.push(heading("실패한 작업"));
+  return fit(
+    head,
+    event.failedJobs.map((job) => `${job.type}: ${job.resource} (Job ID: ${job.jobId})`),
+  );
+}
+
+/**
+ * The chart the report's task uploaded (Notion's file upload API: an upload that is sent is
+ * attached by an image block naming its id — https://developers.notion.com/docs/uploading-small-files).
+ */
+export const uploadedImage = (fileUploadId: string): Block => ({
+  object: "block",
+  type: "image",
+  image: { type: "file_upload", file_upload: { id: fileUploadId } },
+});
+
+function chartBlocks(chart: WeeklyReport["chart"]): Block[] {
+  return chart?.notionFileUploadId ? [uploadedImage(chart.notionFileUploadId)] : [];
+}
+
+function monthlyBlocks(event: MonthlyReport, timeZone: string): Block[] {
+  const head: Block[] = [
+    paragraph(`Report ID: ${event.reportId}`),
+    bullet(
+      `기간: ${formatDateTime(event.periodStart, timeZone)} ~ ${formatDateTime(event.periodEnd, timeZone)}`,
+    ),
+    bullet(`월: ${monthLabel(event.month)}`),
+    bullet(`총 실행: ${event.total}건`),
+    bullet(`성공: ${event.succeeded}건`),
+    bullet(`경고: ${event.warnings}건`),
+    bullet(`실패: ${event.failed}건`),
+    bullet(`성공률: ${formatSuccessRate(event.successRate)}`),
+    bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
+    ...chartBlocks(event.chart),
+  ];
+  const slice = (t: { total: number; successRate: number }) =>
+    `${t.total}건, 성공률 ${t.total === 0 ? "-" : formatSuccessRate(t.successRate)}`;
+  if (event.byType.length > 0)
+    head.push(heading("타입별"), ...event.byType.map((t) => bullet(`${t.type}: ${slice(t)}`)));
+  head.push(heading("주차별"), ...event.weeks.map((w) => bullet(`${w.weekLabel}: ${slice(w)}`)));
   if (event.failedJobs.length === 0) return head;
   head.push(heading("실패한 작업"));
   return fit(
@@ -327,5 +382,7 @@ export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZON
       return drillBlocks(event, timeZone);
     case RESTORE_SCHEMA:
       return restoreBlocks(event, timeZone);
+    case MONTHLY_REPORT_SCHEMA:
+      return monthlyBlocks(event, timeZone);
   }
 }

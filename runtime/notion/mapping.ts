@@ -4,6 +4,7 @@
  * property is the title, status vs select). No I/O: tested property by property.
  */
 import type {
+  MonthlyReport,
   BackupResult,
   BackupType,
   Drill,
@@ -13,7 +14,15 @@ import type {
   Status,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, DRILL_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import {
+  CHECK_SCHEMA,
+  DRILL_SCHEMA,
+  MONTHLY_REPORT_SCHEMA,
+  REPORT_SCHEMA,
+  RESTORE_SCHEMA,
+  RESULT_SCHEMA,
+} from "../contract/events";
+import { monthLabel } from "../reports/labels";
 import {
   DEFAULT_THRESHOLDS,
   type SuccessLevel,
@@ -115,6 +124,25 @@ function reportRow(event: WeeklyReport, timeZone: string, thresholds: SuccessRat
   };
 }
 
+/**
+ * Filed like the weekly report (보안 점검), dated the month's last day in the zone so that the page
+ * sorts and filters (Week, Date) within the month it reports, not the day it was made.
+ */
+function monthlyRow(event: MonthlyReport, timeZone: string, thresholds: SuccessRateThresholds): NotionRow {
+  const lastInstant = new Date(Date.parse(event.periodEnd) - 1);
+  const percent = Math.round(event.successRate * 100);
+  return {
+    id: event.reportId,
+    ...common(reportLevel(event.successRate, thresholds), formatDate(lastInstant, timeZone)),
+    summary: `월간 백업 리포트 ${monthLabel(event.month)}\n총 ${event.total}건 실행, 성공률 ${percent}%`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: false,
+    securityCheck: false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
 function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
   const date = formatDate(event.checkedAt, timeZone);
   const problems = event.findings.length;
@@ -186,6 +214,8 @@ export function mapEvent(event: DroxEvent, options: MappingOptions = {}): Notion
       return drillRow(event, timeZone);
     case RESTORE_SCHEMA:
       return restoreRow(event, timeZone);
+    case MONTHLY_REPORT_SCHEMA:
+      return monthlyRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
   }
 }
 

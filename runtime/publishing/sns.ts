@@ -27,6 +27,9 @@ export function subjectOf(event: DroxEvent): string {
     case "backup.restore.v1":
       subject = `drox-backup restore ${event.type} ${event.status}: ${event.target}`;
       break;
+    case "backup.monthly-report.v1":
+      subject = `drox-backup monthly report ${event.month}`;
+      break;
   }
   const ascii = subject.replace(/[^\x20-\x7e]/g, "?");
   return ascii.length > 99 ? `${ascii.slice(0, 96)}...` : ascii;

@@ -3,7 +3,7 @@
  * built from these (buildServer), main.ts wires the real Slack, Notion, DynamoDB and SNS modules,
  * and tests can wire the same modules against the fakes and moto.
  */
-import type { BackupResult, Drill, WeeklyReport } from "../contract/events";
+import type { BackupResult, Drill, MonthlyReport, WeeklyReport } from "../contract/events";
 import type { HistoryStore } from "../history/store";
 import type { Logger } from "../logging/logger";
 import type { EventPublisher } from "../publishing/publisher";
@@ -63,6 +63,12 @@ export interface WeeklyReportSender {
    * covering the seven days before it, as `drox-backup report weekly --week` does, and publishes it.
    */
   send(options: { readonly reportDate?: string }): Promise<WeeklyReport>;
+  /**
+   * Builds the monthly report of `month` (YYYY-MM in the display time zone; default the month
+   * before today), as `drox-backup report monthly --month` does, and publishes it. Absent: no
+   * `POST /api/reports/monthly`.
+   */
+  sendMonthly?(options: { readonly month?: string }): Promise<MonthlyReport>;
 }
 
 export interface RateLimitSettings {

@@ -9,6 +9,7 @@ import { readNumberSetting } from "../settings/read";
 import type { HistoryStore } from "../history/store";
 import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
 import { startOfDay } from "../jobs/report";
+import { sendMonthlyReport } from "../reports";
 import type { Logger } from "../logging/logger";
 import { createNotionLoggerFromEnv, type NotionLogger } from "../notion";
 import type { EventPublisher } from "../publishing/publisher";
@@ -94,6 +95,7 @@ export async function createServiceDepsFromEnv(
         const at = reportDate ? startOfDay(reportDate, deps.settings.displayTimeZone) : undefined;
         return sendWeeklyReport({ at }, deps);
       },
+      sendMonthly: async ({ month }) => sendMonthlyReport(await jobs(), month),
     },
     rateLimit: { max: settings.rateLimitMax, timeWindowMs: DEFAULT_RATE_LIMIT.timeWindowMs },
     trustProxyHops: settings.trustProxyHops,

@@ -181,6 +181,10 @@ const schedules = {
   s3Schedule: schedule("cron(0 3 * * ? *)", "Schedule of the S3 sync"),
   integrityCheckSchedule: schedule("cron(0 6 * * ? *)", "Schedule of the integrity check (보안 점검)"),
   weeklyReportSchedule: schedule("cron(0 9 ? * SUN *)", "Schedule of the weekly report (Sunday)"),
+  monthlyReportSchedule: schedule(
+    "cron(0 9 1 * ? *)",
+    "Schedule of the monthly report (the 1st, for the month just ended)",
+  ),
   // Saturday night: the week's backups are done and the drill is in before Sunday's report.
   drillSchedule: schedule(
     "cron(0 23 ? * SAT *)",

@@ -10,9 +10,12 @@ import type {
   Drill,
   DroxEvent,
   IntegrityCheck,
+  MonthlyReport,
   RestoreEvent,
   WeeklyReport,
 } from "../contract/events";
+import { monthLabel } from "../reports/labels";
+import { sparkline } from "../reports/sparkline";
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
@@ -30,6 +33,7 @@ import {
   restoreSource,
   REVIEW_LINE,
   successRateLine,
+  tallyLine,
   TEST_TITLE,
   TEXT_LIMIT,
   URGENT_LINE,
@@ -313,9 +317,47 @@ function reportBlocks(report: WeeklyReport, options: Required<FormatOptions>): S
     ],
     MAX_BLOCKS_TEXT / 2,
   );
+  // An incoming webhook posts no picture: the chart's success-rate line comes as text instead.
+  const rates = report.recentSuccessRates ?? [];
+  if (rates.length > 0) head.push(trendContext(rates));
   const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
   const room = MAX_BLOCKS_TEXT - blocksTextLength(head);
   return [...head, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - head.length, room)];
+}
+
+/** `성공률 추이 (최근 8주): ▅▆▇█▇▆█▇`, oldest week first. */
+export function trendContext(rates: readonly (number | null)[]): ContextBlock {
+  return context(`성공률 추이 (최근 ${rates.length}주): ${sparkline(rates)}`);
+}
+
+function monthlyBlocks(report: MonthlyReport, options: Required<FormatOptions>): SlackBlock[] {
+  const fields = [field("총 실행", `${report.total}건`), field("성공", `${report.succeeded}건`)];
+  if (report.warnings > 0) fields.push(field("경고", `${report.warnings}건`));
+  fields.push(field("실패", `${report.failed}건`));
+  fields.push(field("성공률", successRateLine(report, options.thresholds).replace(/^성공률: /, "")));
+  fields.push(field("평균 실행 시간", formatDuration(report.averageDurationSeconds)));
+  const period = `기간: ${formatDate(report.periodStart, options.timeZone)} ~ ${formatDate(report.periodEnd, options.timeZone)}`;
+  const head: SlackBlock[] = [header(`📊 ${monthLabel(report.month)} 백업 리포트`), fieldsSection(fields)];
+  if (report.byType.length > 0)
+    head.push(
+      textSection(
+        ["*타입별*", ...report.byType.map((t) => `• ${t.type}: ${tallyLine(t, options.thresholds)}`)].join(
+          "\n",
+        ),
+      ),
+    );
+  head.push(
+    textSection(
+      ["*주차별*", ...report.weeks.map((w) => `• ${w.weekLabel}: ${tallyLine(w, options.thresholds)}`)].join(
+        "\n",
+      ),
+    ),
+    context(period, ...linkLines(report.links)),
+  );
+  const fitted = fitText(head, MAX_BLOCKS_TEXT / 2);
+  const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
+  const room = MAX_BLOCKS_TEXT - blocksTextLength(fitted);
+  return [...fitted, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - fitted.length, room)];
 }
 
 function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
@@ -435,6 +477,9 @@ export function buildPayload(event: DroxEvent, options: FormatOptions = {}): Sla
       break;
     case "backup.restore.v1":
       blocks = restoreBlocks(event, resolved.timeZone);
+      break;
+    case "backup.monthly-report.v1":
+      blocks = monthlyBlocks(event, resolved);
       break;
   }
   return { text: wireText(formatMessage(event, resolved)), blocks: blocks.slice(0, MAX_BLOCKS) };

@@ -12,6 +12,7 @@ import type {
   Finding,
   IntegrityCheck,
   Metrics,
+  MonthlyReport,
   RestoreEvent,
   Severity,
   WeeklyReport,
@@ -24,6 +25,7 @@ import {
   type Thresholds,
 } from "../settings/success-rate";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
+import { monthLabel } from "../reports/labels";
 
 // Defined once in ../success-rate so Slack and Notion share them; re-exported for existing importers.
 export { DEFAULT_THRESHOLDS, type Thresholds } from "../settings/success-rate";
@@ -165,7 +167,10 @@ function resultText(event: BackupResult, timeZone: string): string {
   ].join("\n");
 }
 
-export function successRateLine(report: WeeklyReport, thresholds: Thresholds): string {
+export function successRateLine(
+  report: Pick<WeeklyReport, "total" | "successRate">,
+  thresholds: Thresholds,
+): string {
   if (report.total === 0) return "성공률: - (실행 없음)";
   return `성공률: ${successRateEmoji(report.successRate, thresholds)} ${formatPercent(report.successRate)}`;
 }
@@ -183,6 +188,34 @@ function reportText(report: WeeklyReport, thresholds: Thresholds): string {
     "",
     `평균 실행 시간: ${formatDuration(report.averageDurationSeconds)}`,
   ];
+  if (report.failedJobs.length > 0) lines.push("", "실패한 작업:", ...failedJobLines(report.failedJobs));
+  return lines.join("\n");
+}
+
+/** `12건, 성공률 ✅ 95.2%`: one slice of the monthly report (a type or a week). */
+export function tallyLine(
+  tally: Pick<WeeklyReport, "total" | "successRate">,
+  thresholds: Thresholds,
+): string {
+  return `${tally.total}건, ${successRateLine(tally, thresholds).replace(/^성공률: /, "성공률 ")}`;
+}
+
+/** The weekly report's text over a month, then per type and week by week. */
+function monthlyText(report: MonthlyReport, thresholds: Thresholds): string {
+  const lines = [
+    `📊 ${monthLabel(report.month)} 백업 리포트`,
+    "",
+    `총 실행: ${report.total}건`,
+    `성공: ${report.succeeded}건`,
+    ...(report.warnings > 0 ? [`경고: ${report.warnings}건`] : []),
+    `실패: ${report.failed}건`,
+    successRateLine(report, thresholds),
+    "",
+    `평균 실행 시간: ${formatDuration(report.averageDurationSeconds)}`,
+  ];
+  if (report.byType.length > 0)
+    lines.push("", "타입별:", ...report.byType.map((t) => `• ${t.type}: ${tallyLine(t, thresholds)}`));
+  lines.push("", "주차별:", ...report.weeks.map((w) => `• ${w.weekLabel}: ${tallyLine(w, thresholds)}`));
   if (report.failedJobs.length > 0) lines.push("", "실패한 작업:", ...failedJobLines(report.failedJobs));
   return lines.join("\n");
 }
@@ -260,6 +293,9 @@ export function formatMessage(event: DroxEvent, options: FormatOptions = {}): st
       break;
     case "backup.restore.v1":
       text = restoreText(event, timeZone);
+      break;
+    case "backup.monthly-report.v1":
+      text = monthlyText(event, thresholds);
       break;
   }
   return truncate(text, TEXT_LIMIT);

@@ -24,6 +24,7 @@ export function channelsFor(event: DroxEvent): WebhookName[] {
     case "backup.check.v1":
       return event.status === "SUCCEEDED" ? ["main"] : ["main", "alerts"];
     case "backup.report.v1":
+    case "backup.monthly-report.v1":
       return ["main", "reports"];
     case "backup.drill.v1":
       // A backup that cannot be restored is as urgent as one that failed.
