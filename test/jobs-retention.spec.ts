@@ -12,6 +12,8 @@ import {
   type DescribeDBSnapshotsCommandOutput,
 } from "@aws-sdk/client-rds";
 import type { InitializeHandlerOptions, InitializeMiddleware, MetadataBearer } from "@smithy/types";
+import { Writable } from "node:stream";
+import { createLogger } from "../runtime/logging/logger";
 import { applyRetention, runBackups } from "../runtime/jobs";
 import {
   createKmsKey,
@@ -246,9 +248,9 @@ describe("snapshot retention", function () {
       testDeps({ ...env, EBS_VOLUME_IDS: volume, RDS_INSTANCE_IDS: "db-prod-1" }),
     );
     const later = testDeps(env, { now: () => new Date(Date.now() + 8 * DAY) });
-    assert.deepEqual((await applyRetention(later, ["RDS"])).deleted, [results[1]!.metrics!.snapshotId!]);
     assert.deepEqual((await applyRetention(later, [])).deleted, []);
     assert.deepEqual((await applyRetention(later, ["EBS"])).deleted, [results[0]!.metrics!.snapshotId!]);
+    assert.deepEqual((await applyRetention(later, ["RDS"])).deleted, [results[1]!.metrics!.snapshotId!]);
   });
 
   it("must report a snapshot it could not delete, and a region it could not list, and go on", async () => {
@@ -299,9 +301,59 @@ describe("snapshot retention", function () {
       ],
     });
 
-    const third = await applyRetention(testDeps(env, later), ["EBS", "RDS"]);
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      destination: new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const third = await applyRetention(testDeps(env, { ...later, logger }), ["EBS", "RDS"]);
     assert.deepEqual(third, { deleted: [ebs, db], failed: [] });
+    // The log is the only trace of a retention run (no event is published): what and how many.
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      logged.map(({ msg, deleted, failed }) => ({ msg, deleted, failed })),
+      [{ msg: "retention applied", deleted: 2, failed: [] }],
+    );
     assert.deepEqual(await snapshotIds(ec2), [...foreignSnapshots].sort());
     assert.deepEqual(await dbSnapshotIds(rds), foreignDbSnapshots);
+  });
+
+  it("must ask AWS for its own manual snapshots only, so it never pages through public or automated ones", async () => {
+    // Without OwnerIds EC2 lists every public snapshot too, and without SnapshotType RDS adds the
+    // automated ones, which DeleteDBSnapshot refuses:
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html
+    const asked: Record<string, unknown>[] = [];
+    const record = (client: Stackable): void =>
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName?.startsWith("Describe")) {
+            // The paginators add their cursor fields, undefined on the first page.
+            const sent = Object.entries(args.input as Record<string, unknown>).filter(
+              ([, v]) => v !== undefined,
+            );
+            asked.push({ command: context.commandName, ...Object.fromEntries(sent) });
+          }
+          return next(args);
+        },
+        { step: "initialize", name: "record-describe" },
+      );
+    const [ec2Asked, rdsAsked] = [new EC2Client({}), new RDSClient({})];
+    record(ec2Asked);
+    record(rdsAsked);
+    await applyRetention(testDeps(aws.fixture.env, { ec2: ec2Asked, rds: rdsAsked }), ["EBS", "RDS"]);
+    assert.deepEqual(asked, [
+      {
+        command: "DescribeSnapshotsCommand",
+        OwnerIds: ["self"],
+        Filters: [{ Name: "tag:drox-backup:managed", Values: ["true"] }],
+      },
+      { command: "DescribeDBSnapshotsCommand", SnapshotType: "manual" },
+    ]);
   });
 });
