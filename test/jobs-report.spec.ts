@@ -239,4 +239,25 @@ describe("weekly report", function () {
       assert.equal(isoInZone(new Date(instant), zone), expected, `${instant} in ${zone}`);
     }
   });
+
+  it("must not depend on the time zone of the machine it runs on (a laptop in Seoul, CI in UTC)", () => {
+    const saved = process.env.TZ;
+    try {
+      for (const machine of ["Asia/Seoul", "America/Los_Angeles", "UTC"]) {
+        process.env.TZ = machine; // Node re-reads TZ when it changes
+        assert.equal(
+          startOfDay("2024-11-03", "Asia/Seoul").toISOString(),
+          "2024-11-02T15:00:00.000Z",
+          machine,
+        );
+        assert.equal(
+          isoInZone(new Date("2024-11-03T04:00:00Z"), "America/New_York"),
+          "2024-11-03T00:00:00-04:00",
+        );
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
 });
