@@ -35,8 +35,10 @@ const AREAS = {
   "success-rate": { mutate: ["runtime/settings/success-rate.ts"], spec: ["test/success-rate.spec.ts"] },
   time: { mutate: ["runtime/contract/time.ts"], spec: ["test/time.spec.ts"] },
   policy: {
-    // The generator script rewrites a JSON table offline; it is not part of the pack.
-    mutate: ["policy/**/*.ts", "!policy/lib/generate-taggable-types.ts"],
+    // The generator script rewrites a JSON table offline; index.ts only assembles the pack, which
+    // test/policy-pack.spec.ts checks by evaluating the whole program under mocks (a minute a run,
+    // so it is left out below): each policy's own fixtures are what must catch a broken rule.
+    mutate: ["policy/**/*.ts", "!policy/lib/generate-taggable-types.ts", "!policy/index.ts"],
     spec: ["test/policy-*.spec.ts"],
   },
   iam: {
@@ -104,7 +106,11 @@ export default {
   checkers: ["typescript"],
   tsconfigFile: "tsconfig.json",
   mutate: [...mutate, ...excluded],
-  mochaOptions: { config: ".mocharc.json", spec: unique(areas.map((a) => a.spec)) },
+  mochaOptions: {
+    config: ".mocharc.json",
+    spec: unique(areas.map((a) => a.spec)),
+    ignore: ["test/policy-pack.spec.ts"],
+  },
   coverageAnalysis: "perTest",
   incremental: true,
   incrementalFile: "reports/mutation/incremental.json",
