@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { ecsServiceNetworkRestricted } from "../policy/ecs-service-network-restricted";
-import { Fixture, fixture, runStackPolicy } from "./support/policy-harness";
+import { Fixture, fixture, runStackPolicy, UNKNOWN_STRING } from "./support/policy-harness";
 
 const listener = fixture(aws.lb.Listener, "https", {
   loadBalancerArn: "arn:alb",
@@ -353,6 +353,128 @@ describe("policy ecs-service-network-restricted", () => {
           "tcp 0-65535 (including 22 SSH, 1433 SQL Server, 1521 Oracle, 3306 MySQL, 3389 RDP, 5432 PostgreSQL, 6379 Redis, 27017 MongoDB)",
         ),
       );
+    });
+
+    it("must read protocols as EC2 does: numbers, any case, padded", async () => {
+      assert.deepEqual(
+        await messages([
+          ...compliant,
+          ingress("tcp-caps", { ipProtocol: " TCP ", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" }),
+        ]),
+        [],
+      );
+      assert.match(
+        await reported(
+          ingress("udp-number", { ipProtocol: "17", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }),
+        ),
+        opens("udp 22-22 (including 22 SSH)"),
+      );
+      assert.match(
+        await reported(ingress("gre", { ipProtocol: "47", fromPort: 0, toPort: 0, cidrIpv4: "0.0.0.0/0" })),
+        opens("47 0-0"),
+      );
+    });
+
+    it("must take a listener without a port as 443 for HTTPS and 80 for HTTP", async () => {
+      const portless = (protocol: string) =>
+        fixture(aws.lb.Listener, `l-${protocol}`, {
+          loadBalancerArn: "arn:alb",
+          protocol,
+          defaultActions: [],
+        });
+      const open = (port: number) =>
+        ingress(`in-${port}`, { fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" });
+      const stack = (l: Fixture, rule: Fixture) => messages([l, taskSg, fromAlb, service, rule]);
+      assert.deepEqual(await stack(portless("HTTPS"), open(443)), []);
+      assert.equal((await stack(portless("HTTPS"), open(80))).length, 1);
+      assert.deepEqual(await stack(portless("HTTP"), open(80)), []);
+      assert.equal((await stack(portless("HTTP"), open(443))).length, 1);
+      const alb = fixture(aws.alb.Listener, "alb-listener", {
+        loadBalancerArn: "arn:alb",
+        port: 8443,
+        defaultActions: [],
+      });
+      assert.deepEqual(await stack(alb, open(8443)), []);
+    });
+
+    it("must judge only ingress, only of the service's groups, found by id or by dependency", async () => {
+      const egress = sgRule("egress", { type: "egress", protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
+      assert.deepEqual(await messages([...compliant, egress]), []);
+      const inlineJunk = fixture(
+        aws.ec2.SecurityGroup,
+        "task-sg",
+        {
+          vpcId: "vpc-1",
+          ingress: [
+            UNKNOWN_STRING as never,
+            { protocol: "tcp", fromPort: 8080, toPort: 8080, cidrBlocks: ["10.0.0.0/8"] },
+          ],
+        },
+        { outputs: { id: "sg-task" } },
+      );
+      assert.deepEqual(await messages([listener, inlineJunk, fromAlb, service]), []);
+      // At preview the group id is unknown: the service names the group through its dependencies.
+      const byDependency = fixture(
+        aws.ecs.Service,
+        "service",
+        {
+          cluster: "arn:cluster",
+          networkConfiguration: { subnets: ["subnet-a"], securityGroups: [UNKNOWN_STRING] },
+        },
+        { propertyDependencies: { networkConfiguration: [taskSg.urn] } },
+      );
+      const ssh = ingress("ssh", { fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" });
+      assert.equal((await messages([listener, taskSg, byDependency, ssh])).length, 1);
+      const otherDependency = fixture(
+        aws.ecs.Service,
+        "service",
+        {
+          cluster: "arn:cluster",
+          networkConfiguration: { subnets: ["subnet-a"], securityGroups: [UNKNOWN_STRING] },
+        },
+        {
+          propertyDependencies: {
+            networkConfiguration: [
+              "urn:pulumi:test::drox-backup::aws:ec2/securityGroup:SecurityGroup::other",
+            ],
+          },
+        },
+      );
+      assert.deepEqual(await messages([listener, taskSg, otherDependency, ssh]), []);
+      const noNetwork = fixture(aws.ecs.Service, "service", { cluster: "arn:cluster" });
+      assert.deepEqual(await messages([listener, taskSg, noNetwork, ssh]), []);
+    });
+
+    it("must allow public schedules when the config allows public IPs, and ignore schedules without a network", async () => {
+      const schedule = (name: string, ecsParameters: Record<string, unknown>) =>
+        fixture(aws.scheduler.Schedule, name, {
+          scheduleExpression: "cron(0 2 * * ? *)",
+          flexibleTimeWindow: { mode: "OFF" },
+          target: {
+            arn: "arn:cluster",
+            roleArn: "arn:role",
+            ecsParameters: { taskDefinitionArn: "arn:task", ...ecsParameters },
+          },
+        });
+      const open = schedule("open", {
+        networkConfiguration: { subnets: ["subnet-a"], assignPublicIp: true },
+      });
+      assert.deepEqual(await messages([...compliant, open], { allowPublicIp: true }), []);
+      const privateOne = schedule("private", {
+        networkConfiguration: { subnets: ["subnet-a"], assignPublicIp: false },
+      });
+      const none = schedule("none", {});
+      assert.deepEqual(await messages([...compliant, privateOne, none]), []);
+    });
+
+    it("must say when no port is open to all", async () => {
+      const [message] = await messages([
+        taskSg,
+        fromAlb,
+        service,
+        ingress("ssh", { fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }),
+      ]);
+      assert.match(message!, /listener ports open to all: none\.$/);
     });
   });
 });
