@@ -48,6 +48,7 @@ export const SETTING_KEYS = [
   "successRateOk",
   "successRateWarn",
   "s3SyncConcurrency",
+  "s3BatchThreshold",
   "jobTimeoutSeconds",
   "historyRetentionDays",
   "shutdownGraceSeconds",
@@ -135,7 +136,12 @@ export interface Settings {
   /** Days a job record stays in the history table (DynamoDB TTL). */
   readonly historyRetentionDays: number;
   /** Job tuning; unset keeps the runtime's defaults. */
-  readonly jobs: { readonly s3SyncConcurrency?: number; readonly jobTimeoutSeconds?: number };
+  readonly jobs: {
+    readonly s3SyncConcurrency?: number;
+    readonly jobTimeoutSeconds?: number;
+    /** Objects to copy in one S3 run beyond which S3 Batch Operations copies the rest. */
+    readonly s3BatchThreshold?: number;
+  };
   readonly logLevel?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -432,6 +438,7 @@ export function parseSettings(get: Lookup, stack: string): Settings {
   }
   const s3SyncConcurrency = integer(get, "s3SyncConcurrency", problems, { min: 1, max: 256 });
   const jobTimeoutSeconds = integer(get, "jobTimeoutSeconds", problems, { min: 60, max: 86400 });
+  const s3BatchThreshold = integer(get, "s3BatchThreshold", problems, { min: 1, max: 1_000_000_000 });
   const historyRetentionDays = integer(get, "historyRetentionDays", problems, { min: 1, max: 3650 }) ?? 400;
   const logLevel = trimmed(get, "logLevel");
   if (logLevel !== undefined && !["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel)) {
@@ -477,6 +484,7 @@ export function parseSettings(get: Lookup, stack: string): Settings {
     jobs: {
       ...(s3SyncConcurrency !== undefined ? { s3SyncConcurrency } : {}),
       ...(jobTimeoutSeconds !== undefined ? { jobTimeoutSeconds } : {}),
+      ...(s3BatchThreshold !== undefined ? { s3BatchThreshold } : {}),
     },
     ...(logLevel !== undefined ? { logLevel } : {}),
     tags: { project: "drox-backup", owner, environment },

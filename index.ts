@@ -104,6 +104,9 @@ const service = new Service(name, {
     ...(settings.jobs.jobTimeoutSeconds !== undefined
       ? { JOB_TIMEOUT_SECONDS: String(settings.jobs.jobTimeoutSeconds) }
       : {}),
+    ...(settings.jobs.s3BatchThreshold !== undefined
+      ? { S3_BATCH_THRESHOLD: String(settings.jobs.s3BatchThreshold) }
+      : {}),
     ...(settings.service.rateLimitMax !== undefined
       ? { RATE_LIMIT_MAX: String(settings.service.rateLimitMax) }
       : {}),

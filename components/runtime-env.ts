@@ -55,6 +55,8 @@ export const RUNTIME_ENV = {
   DR_RETENTION_DAYS: { task: "configured" },
   DR_KMS_KEY_ID: { task: "configured" },
   S3_SYNC_CONCURRENCY: { task: "configured" },
+  S3_BATCH_THRESHOLD: { task: "configured" },
+  S3_BATCH_ROLE_ARN: { task: "always" },
   JOB_TIMEOUT_SECONDS: { task: "configured" },
   AWS_REGION: { task: "always", unset: "Lambda sets it itself (a reserved variable there)" },
   AWS_DEFAULT_REGION: { unset: "fallback of AWS_REGION for local runs" },

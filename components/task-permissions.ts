@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_TAG } from "../runtime/jobs/tags";
 import { viaServices, type Statement } from "./iam";
+import { S3_BATCH_PRINCIPAL } from "./s3-batch-role";
 
 /** What the task role may touch. */
 export interface TaskPermissions {
@@ -19,6 +20,8 @@ export interface TaskPermissions {
   readonly tagDiscovery?: boolean;
   /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
   readonly drRegion?: string;
+  /** The S3 Batch Operations copy jobs' role (./s3-batch-role.ts), which the task starts jobs with. */
+  readonly s3BatchRoleArn?: pulumi.Input<string>;
 }
 
 /**
@@ -143,6 +146,26 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
       Condition: { StringEquals: { "kms:ViaService": viaServices(STACK_KEY_SERVICES, where.region) } },
     },
   ];
+  if (p.s3BatchRoleArn !== undefined) {
+    // Starting and reading S3 Batch Operations copy jobs: creating one needs s3:CreateJob and
+    // iam:PassRole for its role (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html);
+    // CreateJob names no resource, DescribeJob the job (arn:aws:s3:<region>:<account>:job/<id>).
+    // The role can be passed to Batch Operations only.
+    statements.push(
+      { Sid: "S3BatchCreateJob", Action: "s3:CreateJob", Resource: "*" },
+      {
+        Sid: "S3BatchDescribeJob",
+        Action: "s3:DescribeJob",
+        Resource: pulumi.interpolate`arn:aws:s3:${where.region}:${where.accountId}:job/*`,
+      },
+      {
+        Sid: "PassS3BatchRole",
+        Action: "iam:PassRole",
+        Resource: p.s3BatchRoleArn,
+        Condition: { StringEquals: { "iam:PassedToService": S3_BATCH_PRINCIPAL } },
+      },
+    );
+  }
   if (p.drRegion !== undefined) {
     // A cross-region copy of an encrypted snapshot decrypts with the source's key (this region) and
     // re-encrypts with a key of the DR region, through EC2 or RDS: which keys is only known at run

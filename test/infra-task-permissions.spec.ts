@@ -41,7 +41,9 @@ type Target =
   | "eventsTopic"
   | "historyTable"
   | "historyIndex"
-  | "ownSecrets";
+  | "ownSecrets"
+  | "s3BatchJob"
+  | "s3BatchRole";
 
 interface Need {
   readonly action: string;
@@ -112,6 +114,9 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   GetBucketVersioningCommand: [need("s3:GetBucketVersioning", "backupBucket")],
   GetBucketEncryptionCommand: [need("s3:GetEncryptionConfiguration", "backupBucket")],
   GetPublicAccessBlockCommand: [need("s3:GetBucketPublicAccessBlock", "backupBucket")],
+  // S3 Batch Operations copy jobs (runtime/jobs/s3-batch.ts): started with the stack's job role.
+  CreateJobCommand: [need("s3:CreateJob", "*"), need("iam:PassRole", "s3BatchRole")],
+  DescribeJobCommand: [need("s3:DescribeJob", "s3BatchJob")],
   ListBucketsCommand: [{ action: "s3:ListAllMyBuckets", on: "*", onlyWithBackupTag: true }],
   GetBucketTaggingCommand: [{ action: "s3:GetBucketTagging", on: "taggedBucket", onlyWithBackupTag: true }],
   // DynamoDB (lib-dynamodb's document commands); the history is queried through its index.
@@ -333,6 +338,10 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
     historyTable: [table],
     historyIndex: [`${table}/index/${HISTORY_INDEX}`],
     ownSecrets,
+    s3BatchJob: [`arn:aws:s3:${REGION}:${ACCOUNT_ID}:job/6a1b7f0e-3c2d-4e5f-8a9b-0c1d2e3f4a5b`],
+    s3BatchRole: run.resources
+      .filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-s3-batch-role"))
+      .map((r) => String(r.state.arn)),
   };
 }
 

@@ -26,6 +26,10 @@ export interface JobSettings {
   /** KMS key (id, ARN or alias) in the DR region for encrypted copies. */
   readonly drKmsKeyId?: string;
   readonly s3SyncConcurrency: number;
+  /** New or resized objects one S3 run copies itself before handing the rest to S3 Batch Operations. */
+  readonly s3BatchThreshold: number;
+  /** The role S3 Batch Operations copy jobs run as; unset: the task copies every object. */
+  readonly s3BatchRoleArn?: string;
   readonly jobTimeoutSeconds: number;
   readonly displayTimeZone: string;
   /** Days a history record is kept (DynamoDB TTL). */
@@ -50,6 +54,18 @@ function tag(env: NodeJS.ProcessEnv, name: string): TagSelector | undefined {
   const key = at > 0 ? value.slice(0, at).trim() : "";
   if (!key) throw new ConfigError(`${name} must be Key=Value (e.g. Backup=true), got "${value}"`);
   return { key, value: value.slice(at + 1).trim() };
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+function roleArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = text(env, name);
+  if (value !== undefined && !ROLE_ARN.test(value)) {
+    throw new ConfigError(
+      `${name} must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "${value}"`,
+    );
+  }
+  return value;
 }
 
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
@@ -88,6 +104,8 @@ export function readJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettin
     drRetentionDays: readInt(env, "DR_RETENTION_DAYS", { default: retentionDays, min: 1, max: 3650 }),
     drKmsKeyId: text(env, "DR_KMS_KEY_ID"),
     s3SyncConcurrency: readInt(env, "S3_SYNC_CONCURRENCY", { default: 16, min: 1, max: 512 }),
+    s3BatchThreshold: readInt(env, "S3_BATCH_THRESHOLD", { default: 100_000, min: 1, max: 1_000_000_000 }),
+    s3BatchRoleArn: roleArn(env, "S3_BATCH_ROLE_ARN"),
     jobTimeoutSeconds: readInt(env, "JOB_TIMEOUT_SECONDS", { default: 1800, min: 1, max: 86_400 }),
     displayTimeZone,
     historyRetentionDays: readInt(env, "HISTORY_RETENTION_DAYS", { default: 400, min: 1, max: 3650 }),
