@@ -5,10 +5,13 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { ConfigError } from "../contract/errors";
-import { buildWeeklyReport, sendWeeklyReport } from "../jobs";
 import { startOfDay } from "../jobs/report";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { cliLogger, type CliIo } from "./io";
+
+/** The jobs, loaded when a report is built (CommonJS, see cli.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const jobs = () => require("../jobs") as typeof import("../jobs/index.js");
 
 function parseDate(value: string): string {
   if (
@@ -36,8 +39,8 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       const at = opts.week ? startOfDay(opts.week, zone) : undefined;
       const deps = { logger: cliLogger() };
       const result = opts.dryRun
-        ? await buildWeeklyReport({ at }, deps)
-        : await sendWeeklyReport({ at }, deps);
+        ? await jobs().buildWeeklyReport({ at }, deps)
+        : await jobs().sendWeeklyReport({ at }, deps);
       if (opts.json) {
         io.out(JSON.stringify(result, null, 2));
       } else {
