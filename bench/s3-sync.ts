@@ -175,8 +175,9 @@ async function awsS3Sync(aws: string, moto: Moto, destination: string): Promise<
  * (https://rclone.org/s3/#reducing-costs). The remote is configured through RCLONE_CONFIG_* variables.
  */
 async function rcloneSync(rclone: string, moto: Moto, destination: string): Promise<Timed<void>> {
+  // Without the AWS SDK's own variables: rclone's SDK would read them too (AWS_CA_BUNDLE, profiles).
   const env = {
-    ...process.env,
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_"))),
     RCLONE_CONFIG_MOTO_TYPE: "s3",
     RCLONE_CONFIG_MOTO_PROVIDER: "Other",
     RCLONE_CONFIG_MOTO_ENDPOINT: moto.endpoint,
