@@ -6,8 +6,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, type BackupKind } from "./config";
 import { Alerting } from "./components/alerting";
-import { checkRuntimeBuild, lambdaPackage } from "./components/lambda-package";
+import { lambdaPackage } from "./components/lambda-package";
 import { Notifications } from "./components/notifications";
+import { settingsEnvironment } from "./components/runtime-env";
 import { Secrets } from "./components/secrets";
 import { CONTAINER_NAME, Service } from "./components/service";
 import { Schedules, type ScheduledJob } from "./components/schedules";
@@ -19,8 +20,8 @@ const tags = { ...settings.tags };
 const accountId = aws.getCallerIdentityOutput().accountId;
 const region = aws.getRegionOutput().region;
 
+// The Lambdas' handler module, bundled from the sources on every run: no build step before `pulumi up`.
 const pkg = lambdaPackage();
-checkRuntimeBuild(pkg, { dryRun: pulumi.runtime.isDryRun(), warn: (message) => pulumi.log.warn(message) });
 
 const store = new Store(name, {
   accountId,
@@ -44,12 +45,8 @@ const arns = vault.arns;
 if (!arns.slackWebhook || !arns.notionToken || !arns.apiToken)
   throw new Error("required secrets were not created");
 
-// What the service, the jobs and both Lambdas read alike (runtime/slack/settings.ts, runtime/notion).
-const sharedEnv: Record<string, string> = {
-  SUCCESS_RATE_OK: String(settings.thresholds.ok),
-  SUCCESS_RATE_WARN: String(settings.thresholds.warn),
-  ...(settings.logLevel !== undefined ? { LOG_LEVEL: settings.logLevel } : {}),
-};
+// What both Lambdas read alike, from the settings declaration (components/runtime-env.ts).
+const sharedEnv = settingsEnvironment(settings.values, ["slack", "notion"]);
 
 const notifications = new Notifications(name, {
   accountId,
@@ -80,37 +77,15 @@ const service = new Service(name, {
   certificateArn: settings.certificateArn,
   allowHttp: settings.allowHttp,
   shutdownGraceSeconds: settings.service.shutdownGraceSeconds,
-  // The runtime contract (components/runtime-env.ts); PORT, TRUST_PROXY_HOPS and
-  // SHUTDOWN_GRACE_SECONDS come from the component, which owns the port, the ALB and the stop timeout.
+  // The runtime contract (components/runtime-env.ts): the infrastructure's own variables, then every
+  // setting the task reads; PORT, TRUST_PROXY_HOPS and SHUTDOWN_GRACE_SECONDS come from the
+  // component, which owns the port, the ALB and the stop timeout.
   environment: {
     AWS_REGION: region,
     EVENTS_TOPIC_ARN: notifications.eventsTopicArn,
     BACKUP_BUCKET: store.bucketName,
     HISTORY_TABLE: store.tableName,
-    NOTION_DATABASE_ID: settings.notionDatabaseId,
-    DISPLAY_TIME_ZONE: settings.displayTimeZone,
-    RETENTION_DAYS: String(settings.retentionDays),
-    HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
-    EBS_VOLUME_IDS: t.ebsVolumeIds.join(","),
-    RDS_INSTANCE_IDS: t.rdsInstanceIds.join(","),
-    S3_SOURCE_BUCKETS: t.s3SourceBuckets.join(","),
-    ...(t.backupTag ? { BACKUP_TAG: `${t.backupTag.key}=${t.backupTag.value}` } : {}),
-    ...(settings.dr ? { DR_REGION: settings.dr.region } : {}),
-    ...(settings.dr?.retentionDays ? { DR_RETENTION_DAYS: String(settings.dr.retentionDays) } : {}),
-    ...(settings.dr?.kmsKeyId ? { DR_KMS_KEY_ID: settings.dr.kmsKeyId } : {}),
-    ...(settings.jobs.s3SyncConcurrency !== undefined
-      ? { S3_SYNC_CONCURRENCY: String(settings.jobs.s3SyncConcurrency) }
-      : {}),
-    ...(settings.jobs.jobTimeoutSeconds !== undefined
-      ? { JOB_TIMEOUT_SECONDS: String(settings.jobs.jobTimeoutSeconds) }
-      : {}),
-    ...(settings.jobs.s3BatchThreshold !== undefined
-      ? { S3_BATCH_THRESHOLD: String(settings.jobs.s3BatchThreshold) }
-      : {}),
-    ...(settings.service.rateLimitMax !== undefined
-      ? { RATE_LIMIT_MAX: String(settings.service.rateLimitMax) }
-      : {}),
-    ...sharedEnv,
+    ...settingsEnvironment(settings.values, ["task"]),
   },
   // ECS resolves these ARNs at task start and sets the plain variables inside the container only.
   secrets: {
@@ -207,6 +182,10 @@ export const alertsTopicArn = notifications.alertsTopicArn;
 export const notionDatabaseId = settings.notionDatabaseId;
 export const backupBucket = store.bucketName;
 export const historyTable = store.tableName;
+/** The dead-letter queues `drox-backup redrive` reads (SLACK_DLQ_URL, NOTION_DLQ_URL, SCHEDULES_DLQ_URL). */
+export const slackDlqUrl = notifications.handlers.slackNotifier.dlq.url;
+export const notionDlqUrl = notifications.handlers.notionLogger.dlq.url;
+export const schedulesDlqUrl = schedules.dlq.url;
 export const chatbotEnabled = alerting.chatbotEnabled;
 export const testCommand = pulumi.interpolate`curl -fsS -X POST -H "Authorization: Bearer $(pulumi config get apiToken)" ${service.url}/api/test/slack`;
 export const nextSteps = [

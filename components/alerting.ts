@@ -104,7 +104,7 @@ export class Alerting extends pulumi.ComponentResource {
     });
     for (const [role, queueName] of Object.entries(args.deadLetterQueues)) {
       alarm(`${role}-dlq-depth`, {
-        alarmDescription: `Messages are waiting in the ${role} dead-letter queue: deliveries failed, redrive after fixing`,
+        alarmDescription: `Messages are waiting in the ${role} dead-letter queue: fix the cause, then run \`drox-backup redrive --queue ${role}\` (README: Dead-letter recovery)`,
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: queueName },

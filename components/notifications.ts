@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Context, SNSEvent } from "aws-lambda";
 import { assumeRolePolicy, policyDocument, viaServices, type Statement } from "./iam";
 import { HANDLER_MODULE } from "./lambda-package";
+import { subscriberFilterPolicy, type Subscriber } from "../runtime/ops/routing";
 
 /** The handler module's shape (runtime/handlers.ts), loaded inside the Lambda at cold start. */
 interface HandlerModule {
@@ -134,7 +135,7 @@ export class Notifications extends pulumi.ComponentResource {
     const notionSettings = { NOTION_DATABASE_ID: args.notionDatabaseId };
 
     const handler = (
-      role: string,
+      role: Subscriber,
       entry: HandlerName,
       secretEnv: Record<string, pulumi.Input<string>>,
       ownEnv: Record<string, pulumi.Input<string>> = {},
@@ -252,6 +253,8 @@ export class Notifications extends pulumi.ComponentResource {
           protocol: "lambda",
           endpoint: fn.arn,
           redrivePolicy: dlq.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
+          // `drox-backup redrive` republishes an event for the one subscriber that failed it.
+          filterPolicy: JSON.stringify(subscriberFilterPolicy(role)),
         },
         { parent: this },
       );

@@ -166,7 +166,7 @@ export function taskDefinition(
       role: taskRole.id,
       policy: policyDocument(
         taskStatements(
-          { ...args.permissions, s3BatchRoleArn: s3BatchRole.arn },
+          { ...args.permissions, s3BatchRoleName: s3BatchRole.name },
           { accountId: args.accountId, region: args.region },
         ),
       ),

@@ -20,8 +20,8 @@ export interface TaskPermissions {
   readonly tagDiscovery?: boolean;
   /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
   readonly drRegion?: string;
-  /** The S3 Batch Operations copy jobs' role (./s3-batch-role.ts), which the task starts jobs with. */
-  readonly s3BatchRoleArn?: pulumi.Input<string>;
+  /** The name of the S3 Batch Operations copy jobs' role (./s3-batch-role.ts), which the task starts jobs with. */
+  readonly s3BatchRoleName?: pulumi.Input<string>;
 }
 
 /**
@@ -146,7 +146,7 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
       Condition: { StringEquals: { "kms:ViaService": viaServices(STACK_KEY_SERVICES, where.region) } },
     },
   ];
-  if (p.s3BatchRoleArn !== undefined) {
+  if (p.s3BatchRoleName !== undefined) {
     // Starting and reading S3 Batch Operations copy jobs: creating one needs s3:CreateJob and
     // iam:PassRole for its role (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html);
     // CreateJob names no resource, DescribeJob the job (arn:aws:s3:<region>:<account>:job/<id>).
@@ -161,7 +161,8 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
       {
         Sid: "PassS3BatchRole",
         Action: "iam:PassRole",
-        Resource: p.s3BatchRoleArn,
+        // The role's ARN, as IAM forms it for a role without a path.
+        Resource: pulumi.interpolate`arn:aws:iam::${where.accountId}:role/${p.s3BatchRoleName}`,
         Condition: { StringEquals: { "iam:PassedToService": S3_BATCH_PRINCIPAL } },
       },
     );

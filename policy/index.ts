@@ -4,7 +4,7 @@ import { backupBucketProtected } from "./backup-bucket-protected";
 import { chatbotGuardrails } from "./chatbot-guardrails";
 import { ecsServiceNetworkRestricted } from "./ecs-service-network-restricted";
 import { lambdaFailureDestination } from "./lambda-failure-destination";
-import { lambdaRoleLeastPrivilege } from "./lambda-role-least-privilege";
+import { iamRoleLeastPrivilege } from "./iam-role-least-privilege";
 import { lambdaSupportedRuntime } from "./lambda-supported-runtime";
 import { logGroupRetention } from "./log-group-retention";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
@@ -25,7 +25,7 @@ new PolicyPack("drox-backup-guardrails", {
     sqsQueueEncrypted,
     lambdaSupportedRuntime,
     lambdaFailureDestination,
-    lambdaRoleLeastPrivilege,
+    iamRoleLeastPrivilege,
     logGroupRetention,
     albListenerHttps,
     ecsServiceNetworkRestricted,

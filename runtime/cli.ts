@@ -23,6 +23,8 @@ import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
 import { registerRestoreCommand } from "./commands/restore";
 import { RestoreRefused } from "./restore/errors";
+import { registerRedriveCommand } from "./commands/redrive";
+import { registerHistoryCommand } from "./commands/history";
 
 export type RegisterCommand = (program: Command, io: CliIo) => void;
 
@@ -35,6 +37,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerDoctorCommand,
   registerNotionInitCommand,
   registerRestoreCommand,
+  registerRedriveCommand,
+  registerHistoryCommand,
 ];
 
 /**

@@ -11,7 +11,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../runtime/contract/errors";
-import { isSecretValue, runProgram, stackConfig, type RecordedResource } from "../test/support/pulumi-mocks";
+import {
+  isSecretValue,
+  runProgram,
+  stackFileConfig,
+  type RecordedResource,
+} from "../test/support/pulumi-mocks";
 
 const PLACEHOLDERS: Record<string, string> = {
   slackWebhookUrl: "https://hooks.slack.com/services/T00000000/B00000000/offlinePlaceholder",
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
     const fromEnv = process.env[`PLAN_${key.toUpperCase()}`];
     if (fromEnv) secrets[key] = fromEnv;
   }
-  const run = await runProgram({ stack, config: { ...stackConfig(stack), ...secrets } });
+  const run = await runProgram({ stack, config: { ...stackFileConfig(stack), ...secrets } });
 
   if (args.includes("--inputs")) {
     const full = [...run.resources]

@@ -220,6 +220,7 @@ describe("container image (Dockerfile performed without Docker)", function () {
       "eslint",
       "node",
       "@types/mocha",
+      "esbuild",
     ]) {
       assert.ok(!existsSync(join(imageDir, "node_modules", dev)), `dev dependency ${dev} was shipped`);
     }
@@ -228,6 +229,10 @@ describe("container image (Dockerfile performed without Docker)", function () {
       "pino",
       "zod",
       "@aws-sdk/client-sns",
+      "@aws-sdk/client-sqs",
+      "@aws-sdk/client-scheduler",
+      "@aws-sdk/client-ecs",
+      "string-width",
       "@slack/webhook",
       "@notionhq/client",
     ]) {

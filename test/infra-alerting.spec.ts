@@ -96,8 +96,8 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
       "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
       "drox-backup-chatbot",
     );
-    assert.equal(chatbot.inputs.slackTeamId, "T0123ABCD");
-    assert.equal(chatbot.inputs.slackChannelId, "C0123ABCD");
+    assert.equal(chatbot.inputs.slackTeamId, "T07QJ4K2M");
+    assert.equal(chatbot.inputs.slackChannelId, "C07QJ5N8P");
     assert.deepEqual(chatbot.inputs.snsTopicArns, [ALERTS]);
     assert.deepEqual(chatbot.inputs.guardrailPolicyArns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
     assert.equal(

@@ -4,17 +4,19 @@ import { builtinModules } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { SNSEvent } from "aws-lambda";
 import {
-  handlerRuntimeFiles,
-  checkRuntimeBuild,
-  HANDLER_PACKAGES,
-  isLoadableFile,
+  bundleHandlers,
+  BUNDLE_PATH,
+  HANDLER_MODULE,
   lambdaPackage,
-  staleRuntimeSources,
+  PACKAGE_LIMIT_BYTES,
 } from "../components/lambda-package";
-import { ROOT } from "./support/pulumi-mocks";
-
-const LIMIT_BYTES = 2 * 1024 * 1024;
+import { startFakeNotion, type FakeNotionServer } from "./fakes/notion-server";
+import { FakeSlack } from "./fakes/slack-server";
+import { SEED_FAILURE } from "./fixtures/events";
+import { coldStart, lambdaRuntimeModules, unpack } from "./support/lambda-runtime";
+import { cachedRun, lambdaArchive, ofType, ROOT, SENTINEL_MARK, SENTINELS } from "./support/pulumi-mocks";
 
 function sizeOf(p: string): number {
   const stat = fs.statSync(p);
@@ -31,7 +33,7 @@ function runtimeImports(entry: string, seen = new Set<string>()): Set<string> {
   const pattern =
     /(?:^|\n)\s*(?:import|export)\s+(?!type\s)(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']|(?:import|require)\(\s*["']([^"']+)["']\s*\)/g;
   for (const match of source.matchAll(pattern)) {
-    const specifier = match[1] ?? match[2]!;
+    const specifier = match[1] ?? match[2] ?? "";
     if (specifier.startsWith(".")) {
       const base = path.resolve(path.dirname(entry), specifier);
       const file = [`${base}.ts`, path.join(base, "index.ts")].find((f) => fs.existsSync(f));
@@ -39,169 +41,145 @@ function runtimeImports(entry: string, seen = new Set<string>()): Set<string> {
     } else {
       const name = specifier.startsWith("@")
         ? specifier.split("/").slice(0, 2).join("/")
-        : specifier.split("/")[0]!;
+        : (specifier.split("/")[0] ?? "");
       if (!builtinModules.includes(name.replace(/^node:/, ""))) bare.add(name);
     }
   }
   return bare;
 }
 
-describe("infra: inline Lambda packages", () => {
+let seq = 0;
+function snsEvent(message: unknown): SNSEvent {
+  seq += 1;
+  const topic = "arn:aws:sns:ap-northeast-2:123456789012:drox-backup-events";
+  return {
+    Records: [
+      {
+        EventSource: "aws:sns",
+        EventVersion: "1.0",
+        EventSubscriptionArn: `${topic}:sub`,
+        Sns: {
+          Type: "Notification",
+          MessageId: `isolation-${seq}`,
+          TopicArn: topic,
+          Subject: "drox-backup",
+          Message: JSON.stringify(message),
+          Timestamp: "2024-11-04T00:00:00.000Z",
+          SignatureVersion: "1",
+          Signature: "fake",
+          SigningCertUrl: "https://sns.example/cert.pem",
+          UnsubscribeUrl: "https://sns.example/unsubscribe",
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+}
+
+describe("infra: inline Lambda packages", function () {
+  this.timeout(120_000);
   const cwd = process.cwd();
   before(() => process.chdir(ROOT));
   after(() => process.chdir(cwd));
 
-  it("must pack at most 2 MB of dependencies per Lambda, against ~59 MB by default", async () => {
-    const pkg = lambdaPackage({ runtimeDir: "dist/does-not-exist" });
+  it("must pack one bundled file of at most 1 MB per Lambda, against ~59 MB by default", async () => {
+    const pkg = lambdaPackage();
+    assert.deepEqual(pkg.codePathOptions.extraIncludePaths, [BUNDLE_PATH]);
     const paths = await pulumi.runtime.computeCodePaths({
       ...pkg.codePathOptions,
       extraExcludePackages: [...(pkg.codePathOptions.extraExcludePackages ?? [])],
     });
-    const total = [...paths.keys()].reduce((sum, p) => sum + sizeOf(p), 0);
-    assert.ok(total <= LIMIT_BYTES, `${(total / 1048576).toFixed(2)} MiB > 2 MiB`);
+    assert.deepEqual([...paths.keys()], [BUNDLE_PATH], "the bundle and no package");
+    const total = sizeOf(BUNDLE_PATH);
+    assert.equal(total, pkg.bytes);
+    assert.ok(total <= PACKAGE_LIMIT_BYTES, `${total} bytes > 1 MB`);
     assert.ok(total > 200 * 1024, "the handlers' packages are missing");
     const baseline = await pulumi.runtime.computeCodePaths({});
     const baselineTotal = [...baseline.keys()].reduce((sum, p) => sum + sizeOf(p), 0);
-    assert.ok(baselineTotal > 10 * total, `default ${baselineTotal} is not ≫ ${total}`);
+    assert.ok(baselineTotal > 50 * total, `default ${baselineTotal} is not ≫ ${total}`);
   });
 
-  it("must pack every package the handlers import and none the Lambda runtime provides", () => {
+  it("must bundle every package the handlers import and none the Lambda runtime provides", () => {
     const imports = runtimeImports(path.join(ROOT, "runtime", "handlers.ts"));
-    const provided = [...imports].filter((name) => /^@aws-sdk\//.test(name) || name === "aws-lambda");
-    const needed = [...imports].filter((name) => !provided.includes(name)).sort();
+    const needed = [...imports].filter((name) => !/^@aws-sdk\//.test(name) && name !== "aws-lambda");
+    const bundled = lambdaPackage().bundledPackages;
+    for (const name of needed) assert.ok(bundled.includes(name), `${name} is not in the bundle`);
     assert.deepEqual(
-      needed,
-      [...HANDLER_PACKAGES].sort(),
-      "update HANDLER_PACKAGES when the handlers' imports change",
+      bundled.filter((name) => /^(@aws-sdk|@smithy|@types|@pulumi)\/|^(esbuild|tsx|typescript)$/.test(name)),
+      [],
     );
-    const packed = lambdaPackage({ runtimeDir: "dist/does-not-exist" }).packedPackages;
-    for (const name of HANDLER_PACKAGES) assert.ok(packed.includes(name), name);
-    assert.ok(
-      packed.every((name) => !/^(@aws-sdk|@smithy|@types|@pulumi)\//.test(name)),
-      packed.join(", "),
-    );
+    const text = fs.readFileSync(BUNDLE_PATH, "utf8");
+    assert.doesNotMatch(text, /require\("@pulumi\//);
+    assert.ok(!text.includes(SENTINEL_MARK), "no secret in the bundle");
+    for (const value of Object.values(SENTINELS)) assert.ok(!text.includes(value));
   });
 
-  it("must keep only the files require() loads", () => {
-    const siblings = new Set(["index.js", "index.cjs", "index.d.ts", "util.mjs", "util.js", "a.mjs"]);
-    assert.equal(isLoadableFile("index.cjs", siblings), true);
-    assert.equal(isLoadableFile("index.js", siblings), false, "the ESM twin of a .cjs file");
-    assert.equal(isLoadableFile("util.mjs", siblings), false, "the ESM twin of a .js file");
-    assert.equal(isLoadableFile("a.mjs", siblings), true);
-    assert.equal(isLoadableFile("index.d.ts", siblings), false);
-    assert.equal(isLoadableFile("index.js.map", siblings), false);
-    assert.equal(isLoadableFile("package.json", siblings), true);
-    assert.equal(isLoadableFile("README.md", siblings), false);
+  it("must bundle from the TypeScript sources with no build step", () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "drox-bundle-")), "handlers.js");
+    try {
+      const metafile = bundleHandlers(ROOT, out);
+      assert.ok(Object.keys(metafile.inputs).includes("runtime/handlers.ts"));
+      assert.ok(!Object.keys(metafile.inputs).some((input) => input.startsWith("dist/")));
+      assert.ok(
+        !Object.keys(metafile.inputs).some((input) => /^runtime\/(jobs|server|commands)\//.test(input)),
+      );
+      // keepNames: error classes still know their names for logs and DroxError.name.
+      assert.match(fs.readFileSync(out, "utf8"), /"DroxError"/);
+    } finally {
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    }
   });
 });
 
-describe("infra: the compiled runtime the Lambdas deploy", () => {
-  let project: string;
-  const write = (rel: string, mtimeSeconds: number) => {
-    const file = path.join(project, rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, "// compiled or source\n");
-    fs.utimesSync(file, mtimeSeconds, mtimeSeconds);
-  };
-  const BUILD = 2_000_000_000;
-  beforeEach(() => {
-    project = fs.mkdtempSync(path.join(os.tmpdir(), "drox-build-"));
-    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "p", dependencies: {} }));
-    write("runtime/handlers.ts", BUILD - 60);
-    write("runtime/slack/messages.ts", BUILD - 60);
-    write("runtime/types.d.ts", BUILD + 60);
-    write("dist/runtime/handlers.js", BUILD);
-    write("dist/runtime/slack/messages.js", BUILD);
-  });
-  afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+describe("infra: each Lambda package in isolation", function () {
+  this.timeout(180_000);
+  let slack: FakeSlack;
+  let notion: FakeNotionServer;
+  let runtimeModules: string;
+  const dirs: string[] = [];
 
-  it("must pack only the compiled files the handler module reaches, not the jobs or the service", () => {
-    const js = (rel: string, body: string) => {
-      fs.mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
-      fs.writeFileSync(path.join(project, rel), body);
+  before(async () => {
+    slack = await FakeSlack.start();
+    notion = await startFakeNotion();
+    runtimeModules = lambdaRuntimeModules();
+  });
+
+  after(async () => {
+    await slack.close();
+    await notion.close();
+    for (const dir of [runtimeModules, ...dirs]) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("must load each deployed package, closure and bundle alone, and deliver a first event to the fakes", async () => {
+    const run = await cachedRun("dev");
+    const functions = ofType(run, "aws:lambda/function:Function");
+    assert.deepEqual(functions.map((f) => f.name).sort(), ["drox-backup-notion", "drox-backup-slack"]);
+    const db = notion.addDatabase();
+    const env = {
+      SLACK_WEBHOOK_URL: slack.webhookUrl("main"),
+      NOTION_TOKEN: notion.token,
+      NOTION_DATABASE_ID: db.databaseId,
+      NOTION_API_BASE_URL: notion.url,
+      DISPLAY_TIME_ZONE: "Asia/Seoul",
     };
-    js(
-      "dist/runtime/handlers.js",
-      'require("./events");\nrequire("./slack");\nrequire("@notionhq/client");\n',
-    );
-    js("dist/runtime/events.js", 'const z = require("zod");\n');
-    js("dist/runtime/slack/index.js", 'require("./messages");\nrequire("../events");\n');
-    js("dist/runtime/jobs/index.js", 'require("../events");\n');
-    js("dist/runtime/server/app.js", "");
-    const rel = (file: string) => path.relative(project, file).split(path.sep).join("/");
-    assert.deepEqual(handlerRuntimeFiles(project, "dist/runtime").map(rel), [
-      "dist/runtime/events.js",
-      "dist/runtime/handlers.js",
-      "dist/runtime/slack/index.js",
-      "dist/runtime/slack/messages.js",
-    ]);
-    js("dist/runtime/slack/index.js", 'require("./gone");\n');
-    assert.throws(
-      () => handlerRuntimeFiles(project, "dist/runtime"),
-      /requires \.\/gone, which is not built/,
-    );
-  });
-
-  it("must find no stale source right after a build", () => {
-    assert.deepEqual(staleRuntimeSources(project, "runtime", "dist/runtime"), []);
-    const pkg = lambdaPackage({ projectDir: project, packages: [] });
-    assert.equal(pkg.runtimeBuilt, true);
-    assert.deepEqual(pkg.staleSources, []);
-  });
-
-  it("must report sources edited after the build and sources never compiled", () => {
-    write("runtime/slack/messages.ts", BUILD + 1);
-    write("runtime/jobs/new-job.ts", BUILD - 600);
-    assert.deepEqual(lambdaPackage({ projectDir: project, packages: [] }).staleSources, [
-      "runtime/jobs/new-job.ts",
-      "runtime/slack/messages.ts",
-    ]);
-  });
-
-  it("must stop `pulumi up` on a stale build with the command to run, and only warn in a preview", () => {
-    const stale = {
-      runtimeBuilt: true,
-      runtimeDir: "dist/runtime",
-      staleSources: ["runtime/a.ts", "runtime/b.ts", "runtime/c.ts", "runtime/d.ts", "runtime/e.ts"],
-    };
-    const expected =
-      "dist/runtime is older than its sources (runtime/a.ts, runtime/b.ts, runtime/c.ts, and 2 more changed " +
-      "since the last build): run `npm run build` before `pulumi up`, or the Lambdas deploy the previous build";
-    const warnings: string[] = [];
-    const warn = (message: string) => warnings.push(message);
-    assert.throws(
-      () => checkRuntimeBuild(stale, { dryRun: false, warn }),
-      (error: Error) => error.message === expected,
-    );
-    assert.deepEqual(warnings, []);
-    checkRuntimeBuild(stale, { dryRun: true, warn });
-    assert.deepEqual(warnings, [`${expected}. This preview packs the Lambdas as they are.`]);
-  });
-
-  it("must stop `pulumi up` when the runtime was never built", () => {
-    fs.rmSync(path.join(project, "dist"), { recursive: true });
-    const pkg = lambdaPackage({ projectDir: project, packages: [] });
-    assert.equal(pkg.runtimeBuilt, false);
-    const warnings: string[] = [];
-    assert.throws(
-      () => checkRuntimeBuild(pkg, { dryRun: false, warn: (m) => warnings.push(m) }),
-      (error: Error) =>
-        error.message ===
-        "dist/runtime/handlers.js is missing: run `npm run build` before `pulumi up` (the Lambdas load the compiled runtime)",
-    );
-    checkRuntimeBuild(pkg, { dryRun: true, warn: (m) => warnings.push(m) });
-    assert.equal(warnings.length, 1);
-    assert.match(
-      warnings[0]!,
-      /^dist\/runtime\/handlers\.js is missing: run `npm run build` before `pulumi up`/,
-    );
-  });
-
-  it("must let a fresh build through silently, preview or up", () => {
-    const warnings: string[] = [];
-    const pkg = lambdaPackage({ projectDir: project, packages: [] });
-    checkRuntimeBuild(pkg, { dryRun: false, warn: (m) => warnings.push(m) });
-    checkRuntimeBuild(pkg, { dryRun: true, warn: (m) => warnings.push(m) });
-    assert.deepEqual(warnings, []);
+    for (const fn of functions) {
+      const { index, paths } = await lambdaArchive(fn);
+      assert.deepEqual(paths.sort(), ["__index.js", HANDLER_MODULE.slice(2)].sort(), fn.name);
+      const unpacked = Buffer.byteLength(index) + sizeOf(path.join(ROOT, BUNDLE_PATH));
+      assert.ok(unpacked <= PACKAGE_LIMIT_BYTES, `${fn.name} unpacks to ${unpacked} bytes > 1 MB`);
+      const dir = unpack({ "__index.js": index, [BUNDLE_PATH]: { copyOf: path.join(ROOT, BUNDLE_PATH) } });
+      dirs.push(dir);
+      const timing = await coldStart(
+        dir,
+        "__index.js",
+        "handler",
+        snsEvent(SEED_FAILURE),
+        env,
+        runtimeModules,
+      );
+      assert.ok(timing.loadMs >= 0 && timing.firstEventMs > 0, JSON.stringify(timing));
+    }
+    assert.equal(slack.messages("main").length, 1, "the Slack package posted");
+    assert.equal(notion.pages(db.dataSourceId).length, 1, "the Notion package logged a page");
   });
 });

@@ -115,7 +115,10 @@ describe("infra: the program under mocks", () => {
       "historyTable",
       "nextSteps",
       "notionDatabaseId",
+      "notionDlqUrl",
+      "schedulesDlqUrl",
       "serviceUrl",
+      "slackDlqUrl",
       "testCommand",
     ]);
     assert.equal(dev.outputs.serviceUrl, "http://drox-backup-alb.ap-northeast-2.elb.amazonaws.com");
@@ -129,6 +132,13 @@ describe("infra: the program under mocks", () => {
     );
     assert.equal(dev.outputs.chatbotEnabled, false);
     assert.equal(prod.outputs.chatbotEnabled, true);
+    // redrive reads each dead-letter queue by URL: three different queues, each an SQS URL
+    const dlqUrls = [dev.outputs.slackDlqUrl, dev.outputs.notionDlqUrl, dev.outputs.schedulesDlqUrl].map(
+      String,
+    );
+    for (const url of dlqUrls)
+      assert.match(url, /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\/\d{12}\/drox-backup-([a-z-]+-)?dlq$/);
+    assert.equal(new Set(dlqUrls).size, 3);
   });
 
   it("must warn about plain HTTP and explain a skipped Chatbot, and stay quiet about both in prod", () => {

@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { envFor, RUNTIME_ENV, type RuntimeEnvVar } from "../components/runtime-env";
+import { SETTINGS, type SettingSpec } from "../runtime/settings/declaration";
 import { byName, cachedRun, ofType, ROOT, type ProgramRun } from "./support/pulumi-mocks";
 
 /**
  * How runtime/ reads a variable: `env.NAME`, `env["NAME"]`, a helper taking `(env, "NAME", …)`,
- * a secret's `valueVar` / `arnVar`, or a table of names (`THRESHOLD_VARS = { ok: "NAME", … }`).
+ * a secret's `valueVar` / `arnVar`, a table of names (`THRESHOLD_VARS = { ok: "NAME", … }`), or a
+ * setting read through its declaration (`readSetting(env, "retentionDays")`, `envName("…")`,
+ * `secretSpec("…")`), which reads the variables the declaration gives that key.
  */
 const READS = [
   /\benv\.([A-Z][A-Z0-9_]+)\b/g,
@@ -14,6 +17,8 @@ const READS = [
   /\(\s*(?:io\.)?env\s*,\s*["']([A-Z][A-Z0-9_]+)["']/g,
   /\b(?:valueVar|arnVar)\s*:\s*["']([A-Z][A-Z0-9_]+)["']/g,
 ];
+const DECLARED_READS =
+  /\b(?:readSetting|readNumberSetting|readListSetting|rawSetting|envName|secretSpec)\(\s*(?:(?:io\.|process\.)?env\s*,\s*)?["']([a-z][A-Za-z0-9]*)["']/g;
 const NAME_TABLE = /\b[A-Z][A-Z0-9_]*_(?:VARS?|ENV)\s*=\s*\{([^}]*)\}/g;
 const QUOTED_NAME = /["']([A-Z][A-Z0-9_]+)["']/g;
 
@@ -25,8 +30,16 @@ function sourcesUnder(dir: string): string[] {
   });
 }
 
+/** The variables the declaration gives a key (a secret has two: its value and its ARN). */
+function variablesOf(key: string): string[] {
+  const spec = (SETTINGS as Record<string, SettingSpec>)[key];
+  if (!spec) throw new Error(`runtime/ reads "${key}" through the declaration, which has no such key`);
+  return [spec.env?.name, spec.arnEnv?.name].filter((name) => name !== undefined);
+}
+
 function namesReadIn(source: string): string[] {
   const names = READS.flatMap((pattern) => [...source.matchAll(pattern)].map((m) => m[1]!));
+  names.push(...[...source.matchAll(DECLARED_READS)].flatMap((m) => variablesOf(m[1]!)));
   for (const table of source.matchAll(NAME_TABLE)) {
     names.push(...[...table[1]!.matchAll(QUOTED_NAME)].map((m) => m[1]!));
   }
@@ -94,18 +107,30 @@ describe("infra: runtime environment wiring", () => {
       'apiToken: { valueVar: "FOX_TOKEN", arnVar: "FOX_TOKEN_SECRET_ARN" },',
       'export const LIMIT_VARS = { ok: "GOLF_OK", warn: "GOLF_WARN" } as const;',
       'const status = "NOT_AN_ENV_VAR";',
+      'const days = readNumberSetting(env, "retentionDays");',
+      'const zone = readSetting(io.env, "displayTimeZone");',
+      'const name = envName("successRateOk");',
+      'notionToken: secretSpec("notionToken"),',
     ].join("\n");
-    assert.deepEqual(namesReadIn(sample).sort(), [
-      "ALPHA_ONE",
-      "BRAVO",
-      "CHARLIE_DAYS",
-      "DELTA_ZONE",
-      "ECHO",
-      "FOX_TOKEN",
-      "FOX_TOKEN_SECRET_ARN",
-      "GOLF_OK",
-      "GOLF_WARN",
-    ]);
+    assert.deepEqual(
+      namesReadIn(sample).sort(),
+      [
+        "ALPHA_ONE",
+        "BRAVO",
+        "CHARLIE_DAYS",
+        "DELTA_ZONE",
+        "ECHO",
+        "FOX_TOKEN",
+        "FOX_TOKEN_SECRET_ARN",
+        "GOLF_OK",
+        "GOLF_WARN",
+        "DISPLAY_TIME_ZONE",
+        "NOTION_TOKEN",
+        "NOTION_TOKEN_SECRET_ARN",
+        "RETENTION_DAYS",
+        "SUCCESS_RATE_OK",
+      ].sort(),
+    );
   });
 
   it("must list in components/runtime-env.ts exactly the variables runtime/ reads", () => {

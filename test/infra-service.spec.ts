@@ -53,7 +53,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
     assert.equal(https.inputs.sslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
     assert.equal(
       https.inputs.certificateArn,
-      "arn:aws:acm:ap-northeast-2:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+      "arn:aws:acm:ap-northeast-2:123456789012:certificate/4f1c2d3e-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
     );
     assert.deepEqual(https.inputs.defaultActions, [
       { type: "forward", targetGroupArn: "arn:aws:lb:ap-northeast-2:123456789012:drox-backup-tg" },
@@ -408,7 +408,7 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
         Effect: "Allow",
         Sid: "PassS3BatchRole",
         Action: "iam:PassRole",
-        Resource: "arn:aws:iam:ap-northeast-2:123456789012:drox-backup-s3-batch-role",
+        Resource: "arn:aws:iam::123456789012:role/drox-backup-s3-batch-role",
         Condition: { StringEquals: { "iam:PassedToService": "batchoperations.s3.amazonaws.com" } },
       },
       {

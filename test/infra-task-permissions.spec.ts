@@ -2,9 +2,12 @@
  * IAM vs. the code that runs under it. moto does not enforce IAM, so a job calling an S3 API its
  * role lacks passes every runtime test and fails in AWS. This spec reads the runtime's sources
  * (TypeScript's parser, no regexes over code), collects every AWS SDK v3 command, paginator and
- * waiter the ECS task and the Lambdas can reach from their entry points, maps each to the IAM
- * actions it needs (the table below), and checks the deployed roles grant them on the resources the
- * code touches — and grant nothing else. A new SDK call without a row in the table fails here.
+ * waiter the ECS task and the Lambdas can reach from their entry points, turns each into the IAM
+ * requests it makes (the table below: action, resource, the condition keys AWS sets), and has IAM's
+ * evaluation logic (@cloud-copilot/iam-simulate, test/support/iam-simulator.ts) decide them against
+ * the roles' real policy documents and the resources' own policies: every request the code makes is
+ * Allowed, what the jobs must never do is denied, and no action is granted that no call needs. A
+ * new SDK call without a row in the table fails here.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,6 +17,20 @@ import ts from "typescript";
 import { RDS_SNAPSHOT_PREFIX } from "../components/task-permissions";
 import { HISTORY_INDEX } from "../runtime/history/dynamodb";
 import { snapshotIdentifier } from "../runtime/jobs/rds";
+import { MANAGED_TAG } from "../runtime/jobs/tags";
+import {
+  actionsMatching,
+  awsShape,
+  catalogueProblems,
+  decide,
+  list,
+  principalOf,
+  principalWith,
+  resourcePolicies,
+  type PolicyStatement,
+  type Principal,
+  type Request,
+} from "./support/iam-simulator";
 import {
   ACCOUNT_ID,
   byName,
@@ -45,28 +62,49 @@ type Target =
   | "s3BatchJob"
   | "s3BatchRole";
 
+type Context = Readonly<Record<string, string>>;
+
 interface Need {
   readonly action: string;
   readonly on: Target;
+  /** Condition keys AWS sets on the request (the resource's tags, the call that writes tags). */
+  readonly context?: Context;
   /** Only called when targets are selected by tag (BACKUP_TAG set). */
   readonly onlyWithBackupTag?: true;
 }
-const need = (action: string, on: Target): Need => ({ action, on });
+const need = (action: string, on: Target, context?: Context): Need => ({
+  action,
+  on,
+  ...(context ? { context } : {}),
+});
 const describeAny = (action: string): Need[] => [need(action, "*")];
 
 /**
- * SDK export → the IAM actions it needs (Service Authorization Reference, each API's
- * "Permissions" section). Tags written with a create/copy call need the tagging action too.
+ * Retention and the integrity check act only on snapshots carrying MANAGED_TAG=true (they list with
+ * that tag filter), so a delete request carries the tag: EC2 as aws:ResourceTag, RDS as its own
+ * rds:snapshot-tag key as well (Service Authorization Reference, "Condition keys" of each service).
+ */
+const EC2_MANAGED: Context = { [`aws:ResourceTag/${MANAGED_TAG}`]: "true" };
+const RDS_MANAGED: Context = { ...EC2_MANAGED, [`rds:snapshot-tag/${MANAGED_TAG}`]: "true" };
+
+/**
+ * SDK export → the IAM requests it makes (Service Authorization Reference, each API's
+ * "Permissions" section). Tags written with a create/copy call need the tagging action too, which
+ * EC2 authorizes with ec2:CreateAction naming the creating call
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
  */
 const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   // EC2
   CreateSnapshotCommand: [
     need("ec2:CreateSnapshot", "ec2Volume"),
     need("ec2:CreateSnapshot", "ec2Snapshot"),
-    need("ec2:CreateTags", "ec2Snapshot"),
+    need("ec2:CreateTags", "ec2Snapshot", { "ec2:CreateAction": "CreateSnapshot" }),
   ],
-  CopySnapshotCommand: [need("ec2:CopySnapshot", "ec2Snapshot"), need("ec2:CreateTags", "ec2Snapshot")],
-  DeleteSnapshotCommand: [need("ec2:DeleteSnapshot", "ec2Snapshot")],
+  CopySnapshotCommand: [
+    need("ec2:CopySnapshot", "ec2Snapshot"),
+    need("ec2:CreateTags", "ec2Snapshot", { "ec2:CreateAction": "CopySnapshot" }),
+  ],
+  DeleteSnapshotCommand: [need("ec2:DeleteSnapshot", "ec2Snapshot", EC2_MANAGED)],
   DescribeSnapshotsCommand: describeAny("ec2:DescribeSnapshots"),
   paginateDescribeSnapshots: describeAny("ec2:DescribeSnapshots"),
   waitUntilSnapshotCompleted: describeAny("ec2:DescribeSnapshots"),
@@ -82,7 +120,7 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
     need("rds:CopyDBSnapshot", "rdsSnapshot"),
     need("rds:AddTagsToResource", "rdsSnapshot"),
   ],
-  DeleteDBSnapshotCommand: [need("rds:DeleteDBSnapshot", "rdsSnapshot")],
+  DeleteDBSnapshotCommand: [need("rds:DeleteDBSnapshot", "rdsSnapshot", RDS_MANAGED)],
   DescribeDBSnapshotsCommand: describeAny("rds:DescribeDBSnapshots"),
   paginateDescribeDBSnapshots: describeAny("rds:DescribeDBSnapshots"),
   waitUntilDBSnapshotAvailable: describeAny("rds:DescribeDBSnapshots"),
@@ -115,7 +153,11 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   GetBucketEncryptionCommand: [need("s3:GetEncryptionConfiguration", "backupBucket")],
   GetPublicAccessBlockCommand: [need("s3:GetBucketPublicAccessBlock", "backupBucket")],
   // S3 Batch Operations copy jobs (runtime/jobs/s3-batch.ts): started with the stack's job role.
-  CreateJobCommand: [need("s3:CreateJob", "*"), need("iam:PassRole", "s3BatchRole")],
+  // CreateJob passes the job's role to Batch Operations (IAM sets iam:PassedToService on the request).
+  CreateJobCommand: [
+    need("s3:CreateJob", "*"),
+    need("iam:PassRole", "s3BatchRole", { "iam:PassedToService": "batchoperations.s3.amazonaws.com" }),
+  ],
   DescribeJobCommand: [need("s3:DescribeJob", "s3BatchJob")],
   ListBucketsCommand: [{ action: "s3:ListAllMyBuckets", on: "*", onlyWithBackupTag: true }],
   GetBucketTaggingCommand: [{ action: "s3:GetBucketTagging", on: "taggedBucket", onlyWithBackupTag: true }],
@@ -137,6 +179,8 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
 const EXCLUDED: Readonly<Record<string, string>> = {
   "runtime/setup/doctor/": "the doctor runs on the operator's machine with their credentials, never in AWS",
   "runtime/restore/": "restores run with the operator's credentials; the task role gets no restore rights",
+  "runtime/ops/redrive.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
+  "runtime/ops/relaunch.ts": "`drox-backup redrive` runs on the operator's machine with their credentials",
 };
 const excluded = (file: string) => Object.keys(EXCLUDED).some((prefix) => file.startsWith(prefix));
 
@@ -251,37 +295,14 @@ function callsFrom(entry: string): Map<string, string[]> {
   return calls;
 }
 
-// --- a minimal evaluator for Allow-only identity policies ---------------------------------------
+// --- the requests, decided by IAM's evaluation logic ---------------------------------------------
 
-type PolicyStatement = Record<string, unknown>;
-const list = (value: unknown): string[] => ([] as unknown[]).concat(value ?? []).map(String);
-const glob = (pattern: string, value: string, flags = "") =>
-  new RegExp(
-    `^${pattern
-      .split("")
-      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-      .join("")}$`,
-    flags,
-  ).test(value);
-
-/** Statements granting an action on a resource. Conditions are checked by the component specs. */
-function granting(statements: readonly PolicyStatement[], action: string, resource: string) {
-  return statements.filter(
-    (st) =>
-      st.Effect === "Allow" &&
-      list(st.Action).some((a) => glob(a, action, "i")) &&
-      list(st.Resource).some((r) => glob(r, resource)),
-  );
-}
-
-interface Samples {
-  readonly [target: string]: readonly string[];
-}
+type Samples = Readonly<Record<Target, readonly string[]>>;
 
 const TAGGED_BUCKET = "team-tagged-bucket";
 const JOB_ID = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
 
-/** Regions the task's DB snapshots live in: the stack's, and the DR region's copies. */
+/** Regions the task's snapshots live in: the stack's, and the DR region's copies. */
 function snapshotRegions(stack: string): string[] {
   const dr = stackConfig(stack)["drox-backup:drRegion"];
   return [REGION, ...(dr !== undefined ? [dr] : [])];
@@ -300,30 +321,25 @@ const FOREIGN_SNAPSHOTS = [
   "droxford-nightly",
 ];
 
-/** The foreign snapshots (every region given) some statement lets the role tag. */
-function foreignTaggable(statements: readonly PolicyStatement[], regions: readonly string[]): string[] {
-  return regions.flatMap((region) =>
-    FOREIGN_SNAPSHOTS.map((name) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${name}`).filter(
-      (arn) => granting(statements, "rds:AddTagsToResource", arn).length > 0,
-    ),
-  );
-}
-
 function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]): Samples {
   const config = stackConfig(stack);
+  const shape = awsShape(run);
   const tagged = config["drox-backup:backupTag"] !== undefined;
   const sources = [
     ...(JSON.parse(config["drox-backup:s3SourceBuckets"] ?? "[]") as string[]),
     ...(tagged ? [TAGGED_BUCKET] : []),
   ];
   assert.ok(sources.length > 0, `${stack} backs up no S3 bucket: pick a stack that does`);
-  const backup = String(byName(run, "aws:s3/bucket:Bucket", "drox-backup-bucket").state.arn);
-  const table = String(byName(run, "aws:dynamodb/table:Table", "drox-backup-history").state.arn);
-  const topic = String(byName(run, "aws:sns/topic:Topic", "drox-backup-events").state.arn);
+  const backup = shape.arn(byName(run, "aws:s3/bucket:Bucket", "drox-backup-bucket"));
+  const table = shape.arn(byName(run, "aws:dynamodb/table:Table", "drox-backup-history"));
+  const topic = shape.arn(byName(run, "aws:sns/topic:Topic", "drox-backup-events"));
   return {
     "*": ["*"],
     ec2Volume: [`arn:aws:ec2:${REGION}:${ACCOUNT_ID}:volume/vol-0123456789abcdef0`],
-    ec2Snapshot: [`arn:aws:ec2:${REGION}::snapshot/snap-0123456789abcdef0`],
+    // Made here, and copied to the DR region.
+    ec2Snapshot: snapshotRegions(stack).map(
+      (region) => `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`,
+    ),
     rdsInstance: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:db:orders`],
     // The identifier the RDS job gives, in this region and (copies) the DR region.
     rdsSnapshot: snapshotRegions(stack).map(
@@ -337,38 +353,17 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
     eventsTopic: [topic],
     historyTable: [table],
     historyIndex: [`${table}/index/${HISTORY_INDEX}`],
-    ownSecrets,
+    ownSecrets: ownSecrets.map((arn) => shape.text(arn)),
     s3BatchJob: [`arn:aws:s3:${REGION}:${ACCOUNT_ID}:job/6a1b7f0e-3c2d-4e5f-8a9b-0c1d2e3f4a5b`],
     s3BatchRole: run.resources
       .filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-s3-batch-role"))
-      .map((r) => String(r.state.arn)),
+      .map((r) => `arn:aws:iam::${ACCOUNT_ID}:role/${String(r.state.name)}`),
   };
 }
 
-/** Every (action, resource) a set of calls needs under a stack's config that the policy lacks. */
-function missing(
-  calls: Map<string, string[]>,
-  statements: readonly PolicyStatement[],
-  where: Samples,
-  backupTag: boolean,
-): string[] {
-  const gaps: string[] = [];
-  for (const [call, files] of calls) {
-    for (const n of NEEDS[call] ?? []) {
-      if (n.onlyWithBackupTag && !backupTag) continue;
-      for (const resource of where[n.on] ?? []) {
-        if (granting(statements, n.action, resource).length === 0) {
-          gaps.push(`${call} (${files.join(", ")}) needs ${n.action} on ${resource}`);
-        }
-      }
-    }
-  }
-  return gaps;
-}
-
 /**
- * The AWS service that uses the stack key when a call touches a target (SSE-KMS objects, the
- * encrypted topic and table, secrets); targets absent here hold nothing encrypted with it.
+ * The service that holds data under the stack key when a call touches a target (SSE-KMS objects,
+ * the encrypted topic and table, secrets); targets absent here hold nothing encrypted with it.
  */
 const STACK_KEY_USER: Partial<Record<Target, string>> = {
   backupObject: "s3",
@@ -378,49 +373,183 @@ const STACK_KEY_USER: Partial<Record<Target, string>> = {
   ownSecrets: "secretsmanager",
 };
 
+/**
+ * What that service asks KMS for, with the caller's credentials and kms:ViaService set to itself:
+ * S3 decrypts SSE-KMS objects and generates a data key for an upload, a multipart one decrypting too
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html); a publisher to
+ * an encrypted topic needs both (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html);
+ * DynamoDB decrypts the table key on access
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html); Secrets Manager
+ * decrypts the secret it returns
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+ */
+const KEY_USE: Readonly<Record<string, readonly string[]>> = {
+  "s3:GetObject": ["kms:Decrypt"],
+  "s3:PutObject": ["kms:GenerateDataKey", "kms:Decrypt"],
+  "sns:Publish": ["kms:GenerateDataKey", "kms:Decrypt"],
+  "dynamodb:GetItem": ["kms:Decrypt"],
+  "dynamodb:PutItem": ["kms:Decrypt"],
+  "dynamodb:Query": ["kms:Decrypt"],
+  "secretsmanager:GetSecretValue": ["kms:Decrypt"],
+};
+
+const via = (service: string, region = REGION) => `${service}.${region}.amazonaws.com`;
+
+interface Labelled {
+  readonly label: string;
+  readonly request: Request;
+}
+
+/** Every request a set of calls makes under a stack's config, the stack key's uses included. */
+function requestsFor(
+  calls: Map<string, string[]>,
+  where: Samples,
+  backupTag: boolean,
+  stackKey: string,
+): Labelled[] {
+  const requests = new Map<string, Labelled>();
+  const add = (label: string, request: Request) =>
+    requests.set(JSON.stringify(request), requests.get(JSON.stringify(request)) ?? { label, request });
+  for (const [call, files] of calls) {
+    for (const n of NEEDS[call] ?? []) {
+      if (n.onlyWithBackupTag && !backupTag) continue;
+      const service = STACK_KEY_USER[n.on];
+      for (const resource of where[n.on] ?? []) {
+        const label = `${call} (${files.join(", ")})`;
+        add(label, { action: n.action, resource, ...(n.context ? { context: n.context } : {}) });
+        for (const action of service !== undefined ? (KEY_USE[n.action] ?? []) : []) {
+          add(`${label} through ${service}`, {
+            action,
+            resource: stackKey,
+            context: { "kms:ViaService": via(service!) },
+          });
+        }
+      }
+    }
+  }
+  return [...requests.values()];
+}
+
+type PolicyFor = ReturnType<typeof resourcePolicies>;
+
+/** Each request with the decision AWS reaches, the resource's own policy included. */
+async function decisions(principal: Principal, requests: readonly Request[], policyFor: PolicyFor) {
+  return Promise.all(
+    requests.map(async (request) => ({
+      request,
+      decision: await decide(principal, request, policyFor(request.resource)),
+    })),
+  );
+}
+
+/** The requests of a set that are not Allowed, as `<call> needs <action> on <resource>`. */
+async function refused(principal: Principal, requests: readonly Labelled[], policyFor: PolicyFor) {
+  const decided = await decisions(
+    principal,
+    requests.map((r) => r.request),
+    policyFor,
+  );
+  return decided.flatMap(({ request, decision }, i) =>
+    decision === "Allowed"
+      ? []
+      : [
+          `${requests[i]!.label} needs ${request.action} on ${request.resource}${context(request)}: ${decision}`,
+        ],
+  );
+}
+
+/** The requests of a set that are Allowed (for what must be impossible). */
+async function allowed(
+  principal: Principal,
+  requests: readonly Request[],
+  policyFor: PolicyFor = () => undefined,
+) {
+  return (await decisions(principal, requests, policyFor))
+    .filter((d) => d.decision === "Allowed")
+    .map(({ request }) => `${request.action} on ${request.resource}${context(request)}`);
+}
+
+const context = (request: Request) =>
+  request.context && Object.keys(request.context).length > 0 ? ` ${JSON.stringify(request.context)}` : "";
+
+/** The foreign snapshots (every region given) the principal may tag. */
+async function foreignTaggable(principal: Principal, regions: readonly string[]): Promise<string[]> {
+  return allowed(
+    principal,
+    regions.flatMap((region) =>
+      FOREIGN_SNAPSHOTS.map((name) => ({
+        action: "rds:AddTagsToResource",
+        resource: `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${name}`,
+      })),
+    ),
+  );
+}
+
 /** The services (kms:ViaService) the stack key must serve for these calls, sorted. */
 function keyServicesFor(calls: Map<string, string[]>, where: Samples): string[] {
   const services = [...calls.keys()].flatMap((call) =>
     (NEEDS[call] ?? []).flatMap((n) => {
       const user = STACK_KEY_USER[n.on];
-      return user !== undefined && (where[n.on] ?? []).length > 0 ? [user] : [];
+      return user !== undefined && KEY_USE[n.action] && (where[n.on] ?? []).length > 0 ? [user] : [];
     }),
   );
   return [...new Set(services)].sort();
 }
 
+/**
+ * Services a role's KMS request could come through: those holding the stack's data and those the
+ * stack runs on. A grant through any other would be as wide as one through these.
+ */
+const KEY_CANDIDATES = [
+  "dynamodb",
+  "ec2",
+  "ecr",
+  "ecs",
+  "lambda",
+  "logs",
+  "rds",
+  "s3",
+  "secretsmanager",
+  "sns",
+  "sqs",
+];
+const KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+
 interface KeyUse {
-  /** Sids of KMS grants with no kms:ViaService condition (any key). */
-  readonly unconditioned: string[];
-  /** Services allowed to use the stack key, sorted, as `<service>` of `<service>.<region>.amazonaws.com`. */
+  /** KMS actions the role may call on the stack key directly (no service on its behalf). */
+  readonly direct: string[];
+  /** Services through which the role may use the stack key, sorted. */
   readonly services: string[];
 }
 
-/** How a role may use KMS keys, the stack key in particular. */
-function keyUse(statements: readonly PolicyStatement[], stackKey: string): KeyUse {
-  const kms = statements.filter((st) => list(st.Action).some((a) => a.toLowerCase().startsWith("kms:")));
-  const viaOf = (st: PolicyStatement) =>
-    list(
-      (st.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.[
-        "kms:ViaService"
-      ],
-    );
-  const services = kms
-    .filter((st) => list(st.Resource).some((r) => glob(r, stackKey)))
-    .flatMap((st) =>
-      viaOf(st).map((via) => {
-        const match = /^([a-z0-9-]+)\.([a-z0-9-]+)\.amazonaws\.com$/.exec(via);
-        assert.ok(
-          match && match[2] === REGION,
-          `${String(st.Sid)}: kms:ViaService ${via} is not in ${REGION}`,
-        );
-        return match[1]!;
-      }),
-    );
-  return {
-    unconditioned: kms.filter((st) => viaOf(st).length === 0).map((st) => String(st.Sid)),
-    services: [...new Set(services)].sort(),
-  };
+/** How a principal may use the stack key, as IAM decides with the key policy. */
+async function keyUse(principal: Principal, stackKey: string, keyPolicy: PolicyFor): Promise<KeyUse> {
+  const direct = await allowed(
+    principal,
+    KEY_ACTIONS.map((action) => ({ action, resource: stackKey })),
+    keyPolicy,
+  );
+  const services: string[] = [];
+  for (const service of KEY_CANDIDATES) {
+    const through = KEY_ACTIONS.map((action) => ({
+      action,
+      resource: stackKey,
+      context: { "kms:ViaService": via(service) },
+    }));
+    if ((await allowed(principal, through, keyPolicy)).length > 0) services.push(service);
+  }
+  return { direct: direct.map((d) => d.split(" ")[0]!), services };
+}
+
+/** Every catalogue action a statement list grants (wildcards expanded), as `<Sid>: <action>`. */
+async function grantedActions(statements: readonly PolicyStatement[]): Promise<string[]> {
+  const granted: string[] = [];
+  for (const st of statements.filter((s) => s.Effect !== "Deny")) {
+    for (const pattern of list(st.Action)) {
+      for (const action of await actionsMatching(pattern)) granted.push(`${String(st.Sid)}: ${action}`);
+    }
+  }
+  return granted;
 }
 
 const TASK_ENTRY = "runtime/cli.ts";
@@ -513,12 +642,41 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     }
   });
 
+  it("must name in its request table only actions and condition keys IAM's catalogue has", async () => {
+    const statements: PolicyStatement[] = Object.values(NEEDS)
+      .flat()
+      .map((n) => ({
+        Sid: n.action,
+        Action: n.action,
+        ...(n.context ? { Condition: { StringEquals: n.context } } : {}),
+      }));
+    const kms = Object.values(KEY_USE)
+      .flat()
+      .map((action) => ({
+        Sid: action,
+        Action: action,
+        Condition: { StringEquals: { "kms:ViaService": via("s3") } },
+      }));
+    assert.deepEqual(await catalogueProblems({ Statement: [...statements, ...kms] }), []);
+    // …and the check itself: a misspelt action or condition key is named.
+    assert.deepEqual(
+      await catalogueProblems({
+        Statement: [
+          { Sid: "Typo", Action: "s3:GetObjects", Condition: { StringEquals: { "kms:ViaServce": "x" } } },
+        ],
+      }),
+      ["Typo: action s3:GetObjects", "Typo: condition key kms:ViaServce"],
+    );
+  });
+
+  const taskOf = (stack: string) => principalOf(runs[stack]!, "drox-backup-task-role");
+  const stackKeyOf = (run: ProgramRun) =>
+    awsShape(run).arn(byName(run, "aws:kms/key:Key", "drox-backup-key"));
+  const backupTagged = (stack: string) => stackConfig(stack)["drox-backup:backupTag"] !== undefined;
+
   for (const stack of ["dev", "prod"]) {
-    it(`must grant the ECS task role every action its code needs (${stack} stack)`, () => {
+    it(`must let the ECS task role make every request its code makes, as IAM decides (${stack} stack)`, async () => {
       const run = runs[stack]!;
-      const statements = policyOf(
-        byName(run, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
-      ).Statement;
       const container = (
         JSON.parse(
           String(
@@ -537,74 +695,147 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
         container.secrets.some((s) => s.name === "API_TOKEN"),
         "API_TOKEN injected by ECS",
       );
-      const backupTag = stackConfig(stack)["drox-backup:backupTag"] !== undefined;
-      const where = samples(run, stack, ownSecrets);
-      assert.deepEqual(missing(callsFrom(TASK_ENTRY), statements, where, backupTag), []);
+      const requests = requestsFor(
+        callsFrom(TASK_ENTRY),
+        samples(run, stack, ownSecrets),
+        backupTagged(stack),
+        stackKeyOf(run),
+      );
+      assert.ok(requests.length > 40, `only ${requests.length} requests`);
+      assert.deepEqual(await refused(taskOf(stack), requests, resourcePolicies(run)), []);
     });
 
-    it(`must grant the ECS task role no action its code does not call (${stack} stack)`, () => {
+    it(`must grant the ECS task role no action its code does not call (${stack} stack)`, async () => {
       const run = runs[stack]!;
-      const statements = policyOf(
-        byName(run, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
-      ).Statement;
-      const backupTag = stackConfig(stack)["drox-backup:backupTag"] !== undefined;
+      const statements = policyOf(byName(run, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"))
+        .Statement as PolicyStatement[];
       const needed = new Set(
         [...callsFrom(TASK_ENTRY).keys()].flatMap((call) =>
-          (NEEDS[call] ?? []).filter((n) => backupTag || !n.onlyWithBackupTag).map((n) => n.action),
+          (NEEDS[call] ?? [])
+            .filter((n) => backupTagged(stack) || !n.onlyWithBackupTag)
+            .map((n) => n.action.toLowerCase()),
         ),
       );
-      const extra = statements
-        .flatMap((st) => list(st.Action).map((action) => `${String(st.Sid)}: ${action}`))
-        .filter((entry) => {
-          const action = entry.split(": ")[1]!;
-          return !IMPLICIT_PREFIXES.some((p) => action.startsWith(p)) && !needed.has(action);
-        });
+      // Wildcards count as every action of IAM's catalogue they match.
+      const extra = (await grantedActions(statements)).filter((entry) => {
+        const action = entry.split(": ")[1]!;
+        return !IMPLICIT_PREFIXES.some((p) => action.startsWith(p)) && !needed.has(action.toLowerCase());
+      });
       assert.deepEqual(extra, []);
+    });
+
+    it(`must deny the ECS task role what the jobs must never do (${stack} stack)`, async () => {
+      const run = runs[stack]!;
+      const task = taskOf(stack);
+      const where = samples(run, stack, []);
+      const backup = where.backupBucket[0]!;
+      const regions = snapshotRegions(stack);
+      const each = (actions: readonly string[], resources: readonly string[]): Request[] =>
+        actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
+      const never: Request[] = [
+        // Snapshots the tool did not create: untagged, or tagged as not managed.
+        ...each(["ec2:DeleteSnapshot"], where.ec2Snapshot),
+        ...where.ec2Snapshot.map((resource) => ({
+          action: "ec2:DeleteSnapshot",
+          resource,
+          context: { [`aws:ResourceTag/${MANAGED_TAG}`]: "false" },
+        })),
+        ...each(
+          ["rds:DeleteDBSnapshot"],
+          regions.flatMap((region) =>
+            FOREIGN_SNAPSHOTS.map((name) => `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${name}`),
+          ),
+        ),
+        // No object is ever deleted: versioning and the lifecycle rules expire old backups.
+        ...each(
+          ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+          [...where.backupObject, ...where.sourceObject],
+        ),
+        // Source buckets are read, never written or reconfigured.
+        ...each(
+          ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectAcl", "s3:AbortMultipartUpload"],
+          where.sourceObject,
+        ),
+        ...each(
+          ["s3:PutBucketPolicy", "s3:DeleteBucket", "s3:PutLifecycleConfiguration"],
+          where.sourceBucket,
+        ),
+        // The integrity check reads the backup bucket's settings and never changes them.
+        ...each(["s3:PutBucketVersioning", "s3:PutBucketPolicy", "s3:DeleteBucket"], [backup]),
+        // The stack key only through the services holding the task's data, never called directly.
+        ...each(KEY_ACTIONS, [stackKeyOf(run)]),
+      ];
+      assert.ok(never.length > 30);
+      assert.deepEqual(await allowed(task, never, resourcePolicies(run)), []);
+      assert.deepEqual(await foreignTaggable(task, regions), []);
+
+      // A bucket the stack does not list: never written; read only where backupTag selects buckets
+      // at run time (the documented trade-off: IAM cannot narrow that by bucket tag without S3 ABAC).
+      const unlisted = "arn:aws:s3:::payroll-exports";
+      const reads: Request[] = [
+        { action: "s3:ListBucket", resource: unlisted },
+        { action: "s3:GetObject", resource: `${unlisted}/2026/01/salaries.csv` },
+      ];
+      assert.deepEqual(await allowed(task, each(["s3:PutObject", "s3:DeleteObject"], [`${unlisted}/a`])), []);
+      assert.deepEqual(
+        await allowed(task, reads),
+        backupTagged(stack) ? reads.map((r) => `${r.action} on ${r.resource}`) : [],
+      );
+
+      // The backup bucket's own policy denies, explicitly, even an allowed read over plain HTTP.
+      const object = where.backupObject[0]!;
+      const read = { action: "s3:GetObject", resource: object };
+      const policyFor = resourcePolicies(run);
+      assert.equal(await decide(task, read, policyFor(object)), "Allowed");
+      assert.equal(
+        await decide(task, { ...read, context: { "aws:SecureTransport": "false" } }, policyFor(object)),
+        "ExplicitlyDenied",
+      );
     });
   }
 
-  it("must grant the bucket reads the integrity check makes (fails on the pre-fix policy)", () => {
-    // The actions the review found missing, on the backup bucket by its exact ARN.
+  it("must grant the bucket reads the integrity check makes (fails on the pre-fix policy)", async () => {
     const run = runs.prod!;
-    const statements = policyOf(
-      byName(run, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
-    ).Statement;
-    const granted = (action: string, resource: string) =>
-      granting(statements, action, resource).map((st) => String(st.Sid));
-    assert.deepEqual(granted("s3:GetBucketVersioning", "arn:aws:s3:::drox-backup-bucket"), [
-      "BackupBucketList",
+    const backup = "arn:aws:s3:::drox-backup-bucket";
+    const checks: Request[] = [
+      ...["s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock"].map(
+        (action) => ({ action, resource: backup }),
+      ),
+      { action: "s3:AbortMultipartUpload", resource: `${backup}/drox-prod-assets/a` },
+    ];
+    const names = (requests: readonly Request[]) => requests.map((r) => `${r.action} on ${r.resource}`);
+    assert.deepEqual(await allowed(taskOf("prod"), checks, resourcePolicies(run)), names(checks));
+    // The policy as the review found it: the bucket only listed, the objects only copied.
+    const before = principalWith([
+      { Effect: "Allow", Action: "s3:ListBucket", Resource: backup },
+      { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${backup}/*` },
     ]);
-    assert.deepEqual(granted("s3:GetEncryptionConfiguration", "arn:aws:s3:::drox-backup-bucket"), [
-      "BackupBucketList",
-    ]);
-    assert.deepEqual(granted("s3:GetBucketPublicAccessBlock", "arn:aws:s3:::drox-backup-bucket"), [
-      "BackupBucketList",
-    ]);
-    assert.deepEqual(
-      granted("s3:AbortMultipartUpload", "arn:aws:s3:::drox-backup-bucket/drox-prod-assets/a"),
-      ["BackupBucketObjects"],
-    );
+    assert.deepEqual(await allowed(before, checks), []);
     // Never on a source bucket: the jobs only read those.
-    assert.deepEqual(granted("s3:PutObject", "arn:aws:s3:::drox-prod-assets/a"), []);
-    assert.deepEqual(granted("s3:AbortMultipartUpload", "arn:aws:s3:::drox-prod-assets/a"), []);
+    assert.deepEqual(
+      await allowed(taskOf("prod"), [
+        { action: "s3:PutObject", resource: "arn:aws:s3:::drox-prod-assets/a" },
+        { action: "s3:AbortMultipartUpload", resource: "arn:aws:s3:::drox-prod-assets/a" },
+      ]),
+      [],
+    );
   });
 
-  it("must let the task tag only the tool's own DB snapshots (drox-*), never another's", () => {
+  it("must let the task tag only the tool's own DB snapshots (drox-*), never another's", async () => {
     for (const stack of ["dev", "prod"]) {
-      const statements = policyOf(
-        byName(runs[stack]!, "aws:iam/rolePolicy:RolePolicy", "drox-backup-task-policy"),
-      ).Statement;
+      const task = taskOf(stack);
       const regions = snapshotRegions(stack);
-      assert.deepEqual(foreignTaggable(statements, regions), [], stack);
+      assert.deepEqual(await foreignTaggable(task, regions), [], stack);
       // Its own snapshots, here and in the DR region, stay taggable (CreateDBSnapshot with tags).
-      for (const region of regions) {
-        const own = `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("db-prod-1", JOB_ID)}`;
-        assert.deepEqual(
-          granting(statements, "rds:AddTagsToResource", own).map((st) => st.Sid),
-          ["TagOwnRdsSnapshots"],
-          `${stack}: ${own}`,
-        );
-      }
+      const own = regions.map((region) => ({
+        action: "rds:AddTagsToResource",
+        resource: `arn:aws:rds:${region}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("db-prod-1", JOB_ID)}`,
+      }));
+      assert.deepEqual(
+        await allowed(task, own),
+        own.map((r) => `${r.action} on ${r.resource}`),
+        stack,
+      );
     }
     assert.deepEqual(
       snapshotRegions("prod"),
@@ -613,23 +844,27 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     );
   });
 
-  it("must let every role use the stack key only through the services that hold what its code reads and writes", () => {
+  it("must let every role use the stack key only through the services that hold what its code reads and writes", async () => {
     for (const stack of ["dev", "prod"]) {
       const run = runs[stack]!;
-      const stackKey = String(byName(run, "aws:kms/key:Key", "drox-backup-key").state.arn);
-      const policy = (name: string) =>
-        policyOf(byName(run, "aws:iam/rolePolicy:RolePolicy", `drox-backup-${name}`)).Statement;
-      // In AWS the DR copy grants (the account's keys, through EC2 and RDS only) cover the stack
-      // key too; under mocks its ARN has no key/ path, so they count among the conditioned grants.
+      const stackKey = stackKeyOf(run);
+      const keyPolicy = resourcePolicies(run);
+      const role = (name: string) => principalOf(run, `drox-backup-${name}`);
       // The task: derived from the SDK calls reachable from the CLI and the resources they touch.
-      const task = keyUse(policy("task-policy"), stackKey);
       const taskNeeds = keyServicesFor(callsFrom(TASK_ENTRY), samples(run, stack, []));
       assert.deepEqual(taskNeeds, ["dynamodb", "s3", "sns"], `${stack}: what the task's calls decrypt`);
-      assert.deepEqual(task, { unconditioned: [], services: taskNeeds }, stack);
+      // With a DR region, the copy grants (the account's keys in both regions, only through EC2 and
+      // RDS) cover the stack key as well: which key a copy uses is only known at run time.
+      const drCopies = stackConfig(stack)["drox-backup:drRegion"] !== undefined ? ["ec2", "rds"] : [];
+      assert.deepEqual(
+        await keyUse(role("task-role"), stackKey, keyPolicy),
+        { direct: [], services: [...taskNeeds, ...drCopies].sort() },
+        stack,
+      );
       // The Lambdas read their own secrets, nothing else encrypted with the key.
-      for (const role of ["slack", "notion"]) {
+      for (const fn of ["slack", "notion"]) {
         const env = (
-          byName(run, "aws:lambda/function:Function", `drox-backup-${role}`).inputs.environment as {
+          byName(run, "aws:lambda/function:Function", `drox-backup-${fn}`).inputs.environment as {
             variables: Record<string, string>;
           }
         ).variables;
@@ -637,76 +872,80 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
           .filter(([name]) => name.endsWith("_SECRET_ARN"))
           .map(([, value]) => value);
         const needs = keyServicesFor(callsFrom(LAMBDA_ENTRY), samples(run, stack, ownSecrets));
-        assert.deepEqual(needs, ["secretsmanager"], `${stack}: what the ${role} handler decrypts`);
-        assert.deepEqual(keyUse(policy(`${role}-policy`), stackKey), { unconditioned: [], services: needs });
+        assert.deepEqual(needs, ["secretsmanager"], `${stack}: what the ${fn} handler decrypts`);
+        assert.deepEqual(await keyUse(role(`${fn}-role`), stackKey, keyPolicy), {
+          direct: [],
+          services: needs,
+        });
       }
-      // The execution role: ECS reads the injected secrets through Secrets Manager.
-      assert.deepEqual(keyUse(policy("execution-policy"), stackKey), {
-        unconditioned: [],
+      // The execution role: ECS reads the injected secrets through Secrets Manager. The scheduler
+      // starts tasks and touches no encrypted data.
+      assert.deepEqual(await keyUse(role("execution-role"), stackKey, keyPolicy), {
+        direct: [],
         services: ["secretsmanager"],
       });
+      assert.deepEqual(await keyUse(role("role"), stackKey, keyPolicy), { direct: [], services: [] });
     }
   });
 
-  it("must report a stack key grant without kms:ViaService, or through a service nothing needs (the check itself)", () => {
+  it("must report a stack key grant without kms:ViaService, or through a service nothing needs (the check itself)", async () => {
     const key = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0000`;
+    const keyPolicy = () => ({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    });
     // The grant as it was before issue 14.
-    assert.deepEqual(
-      keyUse(
-        [
-          {
-            Effect: "Allow",
-            Sid: "UseStackKey",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: key,
-          },
-        ],
-        key,
-      ),
-      { unconditioned: ["UseStackKey"], services: [] },
-    );
+    const before = principalWith([
+      { Effect: "Allow", Sid: "UseStackKey", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key },
+    ]);
+    assert.deepEqual(await keyUse(before, key, keyPolicy), { direct: KEY_ACTIONS, services: KEY_CANDIDATES });
     // A service beyond what the calls need shows up in the list the test compares exactly.
-    const wide: PolicyStatement[] = [
+    const wide = principalWith([
       {
         Effect: "Allow",
         Sid: "Wide",
         Action: "kms:Decrypt",
         Resource: "arn:aws:kms:*:*:key/*",
-        Condition: {
-          StringEquals: {
-            "kms:ViaService": [`s3.${REGION}.amazonaws.com`, `lambda.${REGION}.amazonaws.com`],
-          },
-        },
+        Condition: { StringEquals: { "kms:ViaService": [via("s3"), via("lambda")] } },
       },
-    ];
-    assert.deepEqual(keyUse(wide, key), { unconditioned: [], services: ["lambda", "s3"] });
+    ]);
+    assert.deepEqual(await keyUse(wide, key, keyPolicy), { direct: [], services: ["lambda", "s3"] });
+    // Without the key policy's delegation to the account, KMS refuses even the task's grant.
+    assert.deepEqual(await keyUse(wide, key, () => undefined), { direct: [], services: [] });
   });
 
-  it("must report a statement that lets the task tag any DB snapshot (the check itself)", () => {
+  it("must report a statement that lets the task tag any DB snapshot (the check itself)", async () => {
     // The statement as it was before issue 14: AddTagsToResource among the RDS actions on `*`.
-    const before: PolicyStatement[] = [
+    const before = principalWith([
       {
         Effect: "Allow",
         Sid: "RdsSnapshots",
         Action: ["rds:AddTagsToResource", "rds:CopyDBSnapshot", "rds:CreateDBSnapshot"],
         Resource: "*",
       },
-    ];
-    assert.equal(foreignTaggable(before, [REGION]).length, FOREIGN_SNAPSHOTS.length);
+    ]);
+    assert.equal((await foreignTaggable(before, [REGION])).length, FOREIGN_SNAPSHOTS.length);
     // A wildcard action is caught as well, and so is a prefix without its hyphen (droxford-…).
-    const loose: PolicyStatement[] = [
+    const loose = principalWith([
       { Effect: "Allow", Action: "rds:Add*", Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:*` },
-    ];
-    assert.equal(foreignTaggable(loose, [REGION]).length, FOREIGN_SNAPSHOTS.length);
-    const noHyphen: PolicyStatement[] = [
+    ]);
+    assert.equal((await foreignTaggable(loose, [REGION])).length, FOREIGN_SNAPSHOTS.length);
+    const noHyphen = principalWith([
       {
         Effect: "Allow",
         Action: "rds:AddTagsToResource",
         Resource: `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:drox*`,
       },
-    ];
-    assert.deepEqual(foreignTaggable(noHyphen, [REGION]), [
-      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:droxford-nightly`,
+    ]);
+    assert.deepEqual(await foreignTaggable(noHyphen, [REGION]), [
+      `rds:AddTagsToResource on arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:droxford-nightly`,
     ]);
     // …which is why the grant's prefix must be the one every identifier of the RDS job starts with.
     for (const instance of ["orders", "DB_Prod.1", "a", "x".repeat(300)]) {
@@ -719,39 +958,50 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     ["slack", "slackNotifier"],
     ["notion", "notionLogger"],
   ] as const) {
-    it(`must grant the ${entry} Lambda what runtime/handlers.ts calls, secrets on its own ARNs only`, () => {
+    it(`must grant the ${entry} Lambda what runtime/handlers.ts calls, secrets on its own ARNs only`, async () => {
       for (const stack of ["dev", "prod"]) {
         const run = runs[stack]!;
+        const shape = awsShape(run);
         const statements = policyOf(
           byName(run, "aws:iam/rolePolicy:RolePolicy", `drox-backup-${role}-policy`),
         ).Statement;
-        const fn = byName(run, "aws:lambda/function:Function", `drox-backup-${role}`);
-        const env = (fn.inputs.environment as { variables: Record<string, string> }).variables;
-        const ownSecrets = Object.entries(env)
-          .filter(([name]) => name.endsWith("_SECRET_ARN"))
+        const secretsOf = (fn: string) =>
+          Object.entries(
+            (
+              byName(run, "aws:lambda/function:Function", `drox-backup-${fn}`).inputs.environment as {
+                variables: Record<string, string>;
+              }
+            ).variables,
+          ).filter(([name]) => name.endsWith("_SECRET_ARN"));
+        const ownSecrets = secretsOf(role)
           .map(([, value]) => value)
           .sort();
         assert.ok(ownSecrets.length > 0, `${stack}: ${entry} reads no secret`);
         const calls = callsFrom(LAMBDA_ENTRY);
         assert.deepEqual([...calls.keys()].sort(), ["GetSecretValueCommand"], "the handlers' AWS calls");
-        assert.deepEqual(missing(calls, statements, samples(run, stack, ownSecrets), false), []);
+        const principal = principalOf(run, `drox-backup-${role}-role`);
+        const requests = requestsFor(calls, samples(run, stack, ownSecrets), false, stackKeyOf(run));
+        assert.equal(
+          requests.length,
+          ownSecrets.length + 1,
+          "each secret, and the key through Secrets Manager",
+        );
+        assert.deepEqual(await refused(principal, requests, resourcePolicies(run)), []);
         const reading = statements.filter((st) => list(st.Action).includes("secretsmanager:GetSecretValue"));
         assert.equal(reading.length, 1);
         assert.deepEqual(list(reading[0]!.Resource).sort(), ownSecrets);
-        // Not the other handler's secrets, nor any secret by wildcard.
+        // Not the other handler's secrets, nor the API token only ECS injects.
         const other = role === "slack" ? "notion" : "slack";
-        const otherEnv = (
-          byName(run, "aws:lambda/function:Function", `drox-backup-${other}`).inputs.environment as {
-            variables: Record<string, string>;
-          }
-        ).variables;
-        for (const [name, arn] of Object.entries(otherEnv).filter(([n]) => n.endsWith("_SECRET_ARN"))) {
-          assert.deepEqual(
-            granting(statements, "secretsmanager:GetSecretValue", arn),
-            [],
-            `${stack}: ${name}`,
-          );
-        }
+        const apiToken = byName(run, "aws:secretsmanager/secret:Secret", "drox-backup-api-token");
+        const foreign = [...secretsOf(other).map(([, arn]) => shape.text(arn)), shape.arn(apiToken)];
+        assert.deepEqual(
+          await allowed(
+            principal,
+            foreign.map((resource) => ({ action: "secretsmanager:GetSecretValue", resource })),
+          ),
+          [],
+          stack,
+        );
       }
     });
   }

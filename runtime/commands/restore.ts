@@ -17,6 +17,8 @@ import { createProgress } from "./progress";
 /** The restore engine, loaded when a restore runs: the AWS SDK clients are most of the CLI's start. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
 const engine = () => require("../restore") as typeof import("../restore/index.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+const awsClients = () => require("../aws/clients") as typeof import("../aws/clients.js");
 
 /** Default waits: a volume is usable in minutes; a DB restore takes longer the bigger it is. */
 export const RESTORE_TIMEOUTS = { ebs: 1_800, rds: 7_200, s3: 21_600 } as const;
@@ -118,7 +120,11 @@ async function runRestore(
 }
 
 async function depsFor(io: CliIo, region: string | undefined): Promise<RestoreDeps> {
-  const deps = engine().createRestoreDeps({ region }, {}, io.env);
+  const restore = engine();
+  const deps = {
+    ...restore.createRestoreDeps({ region }, {}, io.env),
+    requestedBy: await restore.identifyOperator(awsClients().createStsClient(), io.env),
+  };
   if (!deps.history && !deps.publisher)
     io.err(
       "note: HISTORY_TABLE and EVENTS_TOPIC_ARN are not set, so this restore is neither recorded nor announced",

@@ -6,9 +6,9 @@
 import { Client, LogLevel } from "@notionhq/client";
 import { ConfigError } from "../contract/errors";
 import { type Logger, createLogger } from "../logging/logger";
+import { envName, rawSetting, readSetting } from "../settings/read";
 import { SECRETS, readSecret } from "../settings/secrets";
 import { type Thresholds, readThresholds } from "../settings/success-rate";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
 import { requireNotionId } from "./ids";
 import { currentDeadline } from "./deadline";
 import { type FetchLike, createPacer, defaultFetch, pacedFetch, rateLimitGuard } from "./pacing";
@@ -30,7 +30,13 @@ export type { PropertySpec, SchemaPlan, SchemaProblem, NotionPropertyType, Optio
 export { NotionApiError, NotionSchemaError, toNotionError } from "./errors";
 export { mapEvent, toProperties, type NotionRow } from "./mapping";
 export { pageBlocks } from "./blocks";
-export { NotionWriter, type NotionLogger, type NotionWriterOptions } from "./writer";
+export {
+  NotionWriter,
+  pageUrl,
+  type LoggedPage,
+  type NotionLogger,
+  type NotionWriterOptions,
+} from "./writer";
 export { currentDeadline, withDeadline } from "./deadline";
 
 /** Tuning that is not part of the environment contract (tests, the benchmark). */
@@ -82,10 +88,8 @@ export async function createNotionLoggerFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   tuning: NotionClientTuning = {},
 ): Promise<NotionLogger> {
-  const databaseId = requireNotionId(env.NOTION_DATABASE_ID, "NOTION_DATABASE_ID");
-  const timeZone = env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
-  if (!isValidTimeZone(timeZone))
-    throw new ConfigError("DISPLAY_TIME_ZONE must be an IANA time zone, e.g. Asia/Seoul");
+  const databaseId = requireNotionId(rawSetting(env, "notionDatabaseId"), envName("notionDatabaseId"));
+  const timeZone = readSetting(env, "displayTimeZone");
   const thresholds = thresholdsFromEnv(env);
   const baseUrl = baseUrlFromEnv(env);
   const token = await readSecret(SECRETS.notionToken, env);

@@ -5,6 +5,7 @@
  * the variable (503 NOT_CONFIGURED) instead of keeping the whole service — and /health — down.
  */
 import { readInt } from "../settings/env";
+import { readNumberSetting } from "../settings/read";
 import type { HistoryStore } from "../history/store";
 import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
 import { startOfDay } from "../jobs/report";
@@ -32,11 +33,9 @@ export function readServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     port: readInt(env, "PORT", { default: 8080, min: 0, max: 65_535 }),
     host: env.HOST?.trim() || "0.0.0.0",
     // 0 means "the default", as an unset variable does.
-    rateLimitMax:
-      readInt(env, "RATE_LIMIT_MAX", { default: DEFAULT_RATE_LIMIT.max, min: 0, max: 1_000_000 }) ||
-      DEFAULT_RATE_LIMIT.max,
+    rateLimitMax: readNumberSetting(env, "rateLimitMax") || DEFAULT_RATE_LIMIT.max,
     trustProxyHops: readInt(env, "TRUST_PROXY_HOPS", { default: 0, min: 0, max: 10, example: 1 }),
-    shutdownGraceMs: readInt(env, "SHUTDOWN_GRACE_SECONDS", { default: 20, min: 0, max: 3_600 }) * 1000,
+    shutdownGraceMs: readNumberSetting(env, "shutdownGraceSeconds") * 1000,
   };
 }
 

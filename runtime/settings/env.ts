@@ -28,7 +28,8 @@ function raw(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function got(name: string, value: string, options: RangeOptions): string {
+/** ` (got "…")` for a message, or nothing when the value may be a credential. */
+export function got(name: string, value: string, options: { readonly secret?: boolean } = {}): string {
   if (options.secret === true || SECRET_NAME.test(name)) return "";
   const shown = value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}…` : value;
   return ` (got ${JSON.stringify(shown)})`;

@@ -1,10 +1,10 @@
 /**
- * The jobs' settings, read once from the environment (the contract with the infrastructure).
- * Every error names the variable and says what a valid value looks like.
+ * The jobs' settings, read once from the environment (the contract with the infrastructure),
+ * through the settings declaration. Every error names the variable and says what a valid value
+ * looks like.
  */
-import { readInt } from "./env";
 import { ConfigError } from "../contract/errors";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
+import { envName, readListSetting, readNumberSetting, readSetting } from "./read";
 
 export interface TagSelector {
   readonly key: string;
@@ -41,23 +41,9 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function list(env: NodeJS.ProcessEnv, name: string): string[] {
-  const value = text(env, name);
-  if (!value) return [];
-  return [...new Set(value.split(",").map((item) => item.trim()))].filter((item) => item.length > 0);
-}
-
-function tag(env: NodeJS.ProcessEnv, name: string): TagSelector | undefined {
-  const value = text(env, name);
-  if (value === undefined) return undefined;
-  const at = value.indexOf("=");
-  const key = at > 0 ? value.slice(0, at).trim() : "";
-  if (!key) throw new ConfigError(`${name} must be Key=Value (e.g. Backup=true), got "${value}"`);
-  return { key, value: value.slice(at + 1).trim() };
-}
-
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
+/** S3_BATCH_ROLE_ARN, set by the infrastructure (components/task-definition.ts). */
 function roleArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = text(env, name);
   if (value !== undefined && !ROLE_ARN.test(value)) {
@@ -68,47 +54,38 @@ function roleArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value;
 }
 
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-
+/** Settings come through their declaration; the infrastructure's own variables are read by name. */
 export function readJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettings {
-  const displayTimeZone = text(env, "DISPLAY_TIME_ZONE") ?? DEFAULT_TIME_ZONE;
-  if (!isValidTimeZone(displayTimeZone)) {
-    throw new ConfigError(
-      `DISPLAY_TIME_ZONE must be an IANA time zone (e.g. Asia/Seoul), got "${displayTimeZone}"`,
-    );
-  }
-  const drRegion = text(env, "DR_REGION");
-  if (drRegion !== undefined && !REGION.test(drRegion)) {
-    throw new ConfigError(`DR_REGION must be an AWS region (e.g. ap-northeast-3), got "${drRegion}"`);
-  }
+  const displayTimeZone = readSetting(env, "displayTimeZone");
+  const drRegion = readSetting(env, "drRegion");
   const region = text(env, "AWS_REGION") ?? text(env, "AWS_DEFAULT_REGION");
   if (drRegion !== undefined && drRegion === region) {
-    throw new ConfigError(`DR_REGION must differ from AWS_REGION (both are ${drRegion})`);
+    throw new ConfigError(`${envName("drRegion")} must differ from AWS_REGION (both are ${drRegion})`);
   }
   const topic = text(env, "EVENTS_TOPIC_ARN");
   if (topic !== undefined && !topic.startsWith("arn:")) {
     throw new ConfigError(`EVENTS_TOPIC_ARN must be an SNS topic ARN (arn:aws:sns:…), got "${topic}"`);
   }
-  const retentionDays = readInt(env, "RETENTION_DAYS", { default: 7, min: 1, max: 3650 });
+  const retentionDays = readNumberSetting(env, "retentionDays");
   return {
     region,
     eventsTopicArn: topic,
     backupBucket: text(env, "BACKUP_BUCKET"),
     historyTable: text(env, "HISTORY_TABLE"),
-    ebsVolumeIds: list(env, "EBS_VOLUME_IDS"),
-    rdsInstanceIds: list(env, "RDS_INSTANCE_IDS"),
-    s3SourceBuckets: list(env, "S3_SOURCE_BUCKETS"),
-    backupTag: tag(env, "BACKUP_TAG"),
+    ebsVolumeIds: readListSetting(env, "ebsVolumeIds"),
+    rdsInstanceIds: readListSetting(env, "rdsInstanceIds"),
+    s3SourceBuckets: readListSetting(env, "s3SourceBuckets"),
+    backupTag: readSetting(env, "backupTag"),
     retentionDays,
     drRegion,
-    drRetentionDays: readInt(env, "DR_RETENTION_DAYS", { default: retentionDays, min: 1, max: 3650 }),
-    drKmsKeyId: text(env, "DR_KMS_KEY_ID"),
-    s3SyncConcurrency: readInt(env, "S3_SYNC_CONCURRENCY", { default: 16, min: 1, max: 512 }),
-    s3BatchThreshold: readInt(env, "S3_BATCH_THRESHOLD", { default: 100_000, min: 1, max: 1_000_000_000 }),
+    drRetentionDays: readNumberSetting(env, "drRetentionDays", { default: retentionDays }),
+    drKmsKeyId: readSetting(env, "drKmsKeyId"),
+    s3SyncConcurrency: readNumberSetting(env, "s3SyncConcurrency"),
+    s3BatchThreshold: readNumberSetting(env, "s3BatchThreshold"),
     s3BatchRoleArn: roleArn(env, "S3_BATCH_ROLE_ARN"),
-    jobTimeoutSeconds: readInt(env, "JOB_TIMEOUT_SECONDS", { default: 1800, min: 1, max: 86_400 }),
+    jobTimeoutSeconds: readNumberSetting(env, "jobTimeoutSeconds"),
     displayTimeZone,
-    historyRetentionDays: readInt(env, "HISTORY_RETENTION_DAYS", { default: 400, min: 1, max: 3650 }),
+    historyRetentionDays: readNumberSetting(env, "historyRetentionDays"),
   };
 }
 

@@ -6,6 +6,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigError, DroxError } from "../contract/errors";
 import { registerSecret } from "../logging/redact";
+import { secretSpec } from "./read";
 
 export interface SecretSpec {
   /** Env var holding the value itself, e.g. SLACK_WEBHOOK_URL. */
@@ -14,12 +15,13 @@ export interface SecretSpec {
   readonly arnVar: string;
 }
 
+/** Each secret's two variables, from the settings declaration. */
 export const SECRETS = {
-  slackWebhook: { valueVar: "SLACK_WEBHOOK_URL", arnVar: "SLACK_WEBHOOK_SECRET_ARN" },
-  slackAlertsWebhook: { valueVar: "SLACK_ALERTS_WEBHOOK_URL", arnVar: "SLACK_ALERTS_WEBHOOK_SECRET_ARN" },
-  slackReportsWebhook: { valueVar: "SLACK_REPORTS_WEBHOOK_URL", arnVar: "SLACK_REPORTS_WEBHOOK_SECRET_ARN" },
-  notionToken: { valueVar: "NOTION_TOKEN", arnVar: "NOTION_TOKEN_SECRET_ARN" },
-  apiToken: { valueVar: "API_TOKEN", arnVar: "API_TOKEN_SECRET_ARN" },
+  slackWebhook: secretSpec("slackWebhookUrl"),
+  slackAlertsWebhook: secretSpec("slackAlertsWebhookUrl"),
+  slackReportsWebhook: secretSpec("slackReportsWebhookUrl"),
+  notionToken: secretSpec("notionToken"),
+  apiToken: secretSpec("apiToken"),
 } as const satisfies Record<string, SecretSpec>;
 
 const cache = new Map<string, Promise<string>>();

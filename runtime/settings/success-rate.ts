@@ -1,10 +1,12 @@
 /**
  * The weekly report's success-rate level (✅ / ⚠️ / ❌), shared by Slack and Notion so the two can
- * never judge one report differently. Also reads SUCCESS_RATE_OK / SUCCESS_RATE_WARN. Kept free of
- * heavy imports: the Lambda handlers, the CLI and the doctor all load it.
+ * never judge one report differently. Also reads SUCCESS_RATE_OK / SUCCESS_RATE_WARN through the
+ * settings declaration. Kept free of heavy imports: the Lambda handlers, the CLI and the doctor all
+ * load it.
  */
-import { readNumber } from "./env";
 import { ConfigError } from "../contract/errors";
+import { SETTINGS } from "./declaration";
+import { envName, readNumberSetting } from "./read";
 
 export interface Thresholds {
   /** Success rate (0..1) at or above which the report is ✅ (Notion: ✅ 완료 / 정상). */
@@ -13,11 +15,14 @@ export interface Thresholds {
   readonly warn: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({ ok: 0.95, warn: 0.8 });
+export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
+  ok: SETTINGS.successRateOk.default,
+  warn: SETTINGS.successRateWarn.default,
+});
 
 export type SuccessLevel = "ok" | "warn" | "bad";
 
-export const THRESHOLD_VARS = { ok: "SUCCESS_RATE_OK", warn: "SUCCESS_RATE_WARN" } as const;
+export const THRESHOLD_VARS = { ok: envName("successRateOk"), warn: envName("successRateWarn") } as const;
 
 /**
  * The rate as people read it: rounded to one decimal of a percent (0.9496 → 0.95, shown 95.0%).
@@ -51,8 +56,8 @@ export function successLevel(rate: number, thresholds: Thresholds = DEFAULT_THRE
 
 /** SUCCESS_RATE_OK / SUCCESS_RATE_WARN, defaults 0.95 / 0.80; a bad value is a ConfigError naming it. */
 export function readThresholds(env: NodeJS.ProcessEnv = process.env): Thresholds {
-  const ok = readNumber(env, THRESHOLD_VARS.ok, { default: DEFAULT_THRESHOLDS.ok, min: 0, max: 1 });
-  const warn = readNumber(env, THRESHOLD_VARS.warn, { default: DEFAULT_THRESHOLDS.warn, min: 0, max: 1 });
+  const ok = readNumberSetting(env, "successRateOk");
+  const warn = readNumberSetting(env, "successRateWarn");
   if (warn > ok) {
     throw new ConfigError(
       `${THRESHOLD_VARS.warn} (${warn}) must not be greater than ${THRESHOLD_VARS.ok} (${ok})`,

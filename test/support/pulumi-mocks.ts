@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { FILLED_IN } from "../fixtures/filled-stacks";
 
 export const PROJECT = "drox-backup";
 export const ACCOUNT_ID = "123456789012";
@@ -148,8 +149,16 @@ function captureLogs(): void {
   }
 }
 
-/** Reads `Pulumi.<stack>.yaml` (flat scalars and lists) into the config map runProgram takes. */
+/**
+ * `Pulumi.<stack>.yaml` with the keys a user fills in before the first `up`
+ * (test/fixtures/filled-stacks.ts): the stack the specs evaluate.
+ */
 export function stackConfig(stack: string): Record<string, string> {
+  return { ...stackFileConfig(stack), ...(FILLED_IN[stack] ?? {}) };
+}
+
+/** Reads `Pulumi.<stack>.yaml` (flat scalars and lists) into the config map runProgram takes. */
+export function stackFileConfig(stack: string): Record<string, string> {
   const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
   const lines = fs.readFileSync(file, "utf8").split("\n");
   const config: Record<string, string> = {};

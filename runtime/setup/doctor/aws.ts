@@ -10,6 +10,7 @@ import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
 import { clientConfig } from "../../aws/clients";
 import { HISTORY_INDEX, historyTableDefinition } from "../../history/dynamodb";
+import { noTargetsFix } from "../../settings/declaration";
 import { readJobSettings, type JobSettings } from "../../settings/jobs";
 import { type Check, errorText, fail, ok, warn } from "./check";
 
@@ -225,11 +226,7 @@ export async function checkAws(env: NodeJS.ProcessEnv): Promise<Check[]> {
     settings.backupTag !== undefined;
   if (!hasTargets) {
     checks.push(
-      warn(
-        "backup targets",
-        "none configured: `drox-backup run all` has nothing to back up",
-        "set EBS_VOLUME_IDS, RDS_INSTANCE_IDS, S3_SOURCE_BUCKETS (comma-separated) and/or BACKUP_TAG=Key=Value",
-      ),
+      warn("backup targets", "none configured: `drox-backup run all` has nothing to back up", noTargetsFix()),
     );
   }
   for (const [value, variable, output] of [

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { ROOT } from "./support/pulumi-mocks";
+
+const run = promisify(execFile);
+
+interface Manifest {
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+}
+
+/**
+ * `npm ci` then `npx drox-backup …` in a fresh clone: no dist/, nothing built. The clone is a
+ * temporary copy of what git tracks for the CLI, with the installed node_modules linked in.
+ */
+describe("drox-backup right after install (no build)", function () {
+  this.timeout(120_000);
+  let clone: string;
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as Manifest;
+
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const bin = path.join(clone, manifest.bin["drox-backup"] ?? "");
+    try {
+      const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+        cwd: clone,
+        env: { PATH: process.env.PATH ?? "", HOME: clone },
+        encoding: "utf8",
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  before(() => {
+    clone = fs.mkdtempSync(path.join(os.tmpdir(), "drox-clone-"));
+    for (const entry of ["package.json", "tsconfig.json", "bin", "runtime"])
+      fs.cpSync(path.join(ROOT, entry), path.join(clone, entry), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"));
+  });
+
+  after(() => fs.rmSync(clone, { recursive: true, force: true }));
+
+  it("must point the bin at a node script that exists without a build, and start from it", () => {
+    const bin = manifest.bin["drox-backup"] ?? "";
+    assert.ok(!bin.startsWith("dist/"), "the bin must not need `npm run build`");
+    const text = fs.readFileSync(path.join(ROOT, bin), "utf8");
+    assert.match(text, /^#!\/usr\/bin\/env node\n/);
+    assert.ok((fs.statSync(path.join(ROOT, bin)).mode & 0o111) !== 0, "executable");
+    assert.equal(manifest.scripts.start, `node ${bin} serve`);
+    assert.equal(fs.existsSync(path.join(clone, "dist")), false);
+  });
+
+  it("must print the help with every command, exit 0", async () => {
+    const { code, stdout } = await cli("--help");
+    assert.equal(code, 0);
+    for (const command of ["run", "check", "report", "serve", "doctor", "redrive", "history"])
+      assert.match(stdout, new RegExp(`^  ${command}\\b`, "m"), command);
+  });
+
+  it("must run a command's action from the sources: doctor names what to fix, exit 1", async () => {
+    const { code, stdout } = await cli("doctor", "--only", "slack", "--json");
+    assert.equal(code, 1);
+    const report = JSON.parse(stdout) as { results: { section: string }[]; counts: { fail: number } };
+    assert.deepEqual(
+      report.results.map((r) => r.section),
+      ["slack"],
+    );
+    assert.ok(report.counts.fail > 0, "no webhook is set");
+  });
+
+  it("must map errors to exit codes as the compiled CLI does", async () => {
+    const { code, stderr } = await cli("history", "--type", "ec2");
+    assert.equal(code, 2);
+    assert.match(stderr, /Allowed choices are ebs, rds, s3, local_hdd/);
+  });
+
+  it("must keep build tooling out of the production dependencies the image installs", () => {
+    for (const tool of ["tsx", "esbuild", "typescript", "@pulumi/pulumi"])
+      assert.equal(tool in manifest.dependencies, false, tool);
+  });
+});
