@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DRILL_INSTANCE_PREFIX, DRILL_TAG } from "../runtime/drills/names";
 import { MANAGED_TAG } from "../runtime/jobs/tags";
 import { viaServices, type Statement } from "./iam";
+import { S3_BATCH_PRINCIPAL } from "./s3-batch-role";
 
 /** What the task role may touch. */
 export interface TaskPermissions {
@@ -20,6 +21,8 @@ export interface TaskPermissions {
   readonly tagDiscovery?: boolean;
   /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
   readonly drRegion?: string;
+  /** The name of the S3 Batch Operations copy jobs' role (./s3-batch-role.ts), which the task starts jobs with. */
+  readonly s3BatchRoleName?: pulumi.Input<string>;
 }
 
 /**
@@ -148,6 +151,27 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
     },
   ];
   statements.push(...drillStatements(p, where));
+  if (p.s3BatchRoleName !== undefined) {
+    // Starting and reading S3 Batch Operations copy jobs: creating one needs s3:CreateJob and
+    // iam:PassRole for its role (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html);
+    // CreateJob names no resource, DescribeJob the job (arn:aws:s3:<region>:<account>:job/<id>).
+    // The role can be passed to Batch Operations only.
+    statements.push(
+      { Sid: "S3BatchCreateJob", Action: "s3:CreateJob", Resource: "*" },
+      {
+        Sid: "S3BatchDescribeJob",
+        Action: "s3:DescribeJob",
+        Resource: pulumi.interpolate`arn:aws:s3:${where.region}:${where.accountId}:job/*`,
+      },
+      {
+        Sid: "PassS3BatchRole",
+        Action: "iam:PassRole",
+        // The role's ARN, as IAM forms it for a role without a path.
+        Resource: pulumi.interpolate`arn:aws:iam::${where.accountId}:role/${p.s3BatchRoleName}`,
+        Condition: { StringEquals: { "iam:PassedToService": S3_BATCH_PRINCIPAL } },
+      },
+    );
+  }
   if (p.drRegion !== undefined) {
     // A cross-region copy of an encrypted snapshot decrypts with the source's key (this region) and
     // re-encrypts with a key of the DR region, through EC2 or RDS: which keys is only known at run

@@ -20,8 +20,9 @@ const COMMON: Record<string, number> = {
   "aws:ecs/service:Service": 1,
   "aws:ecs/taskDefinition:TaskDefinition": 1,
   "aws:ec2/securityGroup:SecurityGroup": 2,
-  "aws:iam/role:Role": 5,
-  "aws:iam/rolePolicy:RolePolicy": 5,
+  // Task, execution, S3 Batch Operations copy jobs and the two Lambdas' roles.
+  "aws:iam/role:Role": 6,
+  "aws:iam/rolePolicy:RolePolicy": 6,
   "aws:kms/alias:Alias": 1,
   "aws:kms/key:Key": 1,
   "aws:lambda/function:Function": 2,
@@ -87,7 +88,7 @@ describe("infra: the program under mocks", () => {
         "aws:lb/listener:Listener": 2,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 5,
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
-        "aws:iam/role:Role": 6,
+        "aws:iam/role:Role": 7,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": 1,
         // Pulumi.prod.yaml switches the weekly restore drill on.

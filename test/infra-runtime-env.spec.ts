@@ -83,6 +83,7 @@ const EVERYTHING: Record<string, string> = {
   backupTag: "Backup=true",
   drKmsKeyId: "alias/drox-backup-dr",
   s3SyncConcurrency: "32",
+  s3BatchThreshold: "250000",
   jobTimeoutSeconds: "3600",
   rateLimitMax: "600",
   logLevel: "debug",

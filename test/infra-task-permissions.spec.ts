@@ -65,7 +65,9 @@ type Target =
   | "drillSnapshot"
   | "drillInstance"
   | "drillDbSnapshot"
-  | "rdsGroups";
+  | "rdsGroups"
+  | "s3BatchJob"
+  | "s3BatchRole";
 
 type Context = Readonly<Record<string, string>>;
 
@@ -184,6 +186,13 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   GetBucketVersioningCommand: [need("s3:GetBucketVersioning", "backupBucket")],
   GetBucketEncryptionCommand: [need("s3:GetEncryptionConfiguration", "backupBucket")],
   GetPublicAccessBlockCommand: [need("s3:GetBucketPublicAccessBlock", "backupBucket")],
+  // S3 Batch Operations copy jobs (runtime/jobs/s3-batch.ts): started with the stack's job role.
+  // CreateJob passes the job's role to Batch Operations (IAM sets iam:PassedToService on the request).
+  CreateJobCommand: [
+    need("s3:CreateJob", "*"),
+    need("iam:PassRole", "s3BatchRole", { "iam:PassedToService": "batchoperations.s3.amazonaws.com" }),
+  ],
+  DescribeJobCommand: [need("s3:DescribeJob", "s3BatchJob")],
   ListBucketsCommand: [{ action: "s3:ListAllMyBuckets", on: "*", onlyWithBackupTag: true }],
   GetBucketTaggingCommand: [{ action: "s3:GetBucketTagging", on: "taggedBucket", onlyWithBackupTag: true }],
   // DynamoDB (lib-dynamodb's document commands); the history is queried through its index.
@@ -391,6 +400,10 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
       `arn:aws:rds:${REGION}:${ACCOUNT_ID}:og:default:postgres-16`,
       `arn:aws:rds:${REGION}:${ACCOUNT_ID}:pg:default.postgres16`,
     ],
+    s3BatchJob: [`arn:aws:s3:${REGION}:${ACCOUNT_ID}:job/6a1b7f0e-3c2d-4e5f-8a9b-0c1d2e3f4a5b`],
+    s3BatchRole: run.resources
+      .filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-s3-batch-role"))
+      .map((r) => `arn:aws:iam::${ACCOUNT_ID}:role/${String(r.state.name)}`),
   };
 }
 

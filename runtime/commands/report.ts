@@ -10,13 +10,23 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { MonthlyReport, WeeklyReport } from "../contract/events";
-import { createJobDeps } from "../jobs/context";
+import type { JobDeps } from "../jobs/context";
 import { startOfDay } from "../jobs/report";
-import { type Built, buildMonthly, buildWeekly, publishWithChart, renderReportChart } from "../reports";
+import type { Built } from "../reports";
 import { monthLabel } from "../reports/labels";
-import { outletsFromEnv } from "../reports/upload";
 import { readSetting } from "../settings/read";
 import { cliLogger, type CliIo } from "./io";
+
+/** The jobs, loaded when a report is built (CommonJS, see cli.ts). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const jobs = () => require("../jobs") as typeof import("../jobs/index.js");
+/** The report builders and their chart renderer (Vega, resvg), loaded when a report is built. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const reports = () => require("../reports") as typeof import("../reports/index.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const uploads = () => require("../reports/upload") as typeof import("../reports/upload.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const jobContext = () => require("../jobs/context") as typeof import("../jobs/context.js");
 
 function parseDate(value: string): string {
   if (
@@ -49,17 +59,17 @@ function displayZone(io: CliIo): string {
 /** Writes the chart if asked, publishes unless --dry-run, and returns the report as published. */
 async function finish<R extends WeeklyReport | MonthlyReport>(
   built: Built<R>,
-  deps: ReturnType<typeof createJobDeps>,
+  deps: JobDeps,
   opts: CommonOptions,
   io: CliIo,
 ): Promise<R> {
   if (opts.chart) {
     const file = resolve(opts.chart);
-    await writeFile(file, await renderReportChart(built));
+    await writeFile(file, await reports().renderReportChart(built));
     io.err(`chart written to ${file}`);
   }
   if (opts.dryRun) return built.report;
-  return publishWithChart(deps, built, await outletsFromEnv(io.env));
+  return reports().publishWithChart(deps, built, await uploads().outletsFromEnv(io.env));
 }
 
 function summary(report: WeeklyReport | MonthlyReport): string {
@@ -87,8 +97,9 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     .option("--json", "print the report as JSON")
     .action(async (opts: CommonOptions & { week?: string }) => {
       const zone = displayZone(io);
-      const deps = createJobDeps({ logger: cliLogger() }, io.env);
-      const built = await buildWeekly(deps, opts.week ? startOfDay(opts.week, zone) : undefined);
+      const deps = jobContext().createJobDeps({ logger: cliLogger() }, io.env);
+      const at = opts.week ? startOfDay(opts.week, zone) : undefined;
+      const built = await jobs().buildWeeklyWithDrills({ at }, deps);
       print(await finish(built, deps, opts, io), opts, io);
     });
   report
@@ -100,7 +111,7 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     .option("--json", "print the report as JSON")
     .action(async (opts: CommonOptions & { month?: string }) => {
       displayZone(io);
-      const deps = createJobDeps({ logger: cliLogger() }, io.env);
-      print(await finish(await buildMonthly(deps, opts.month), deps, opts, io), opts, io);
+      const deps = jobContext().createJobDeps({ logger: cliLogger() }, io.env);
+      print(await finish(await reports().buildMonthly(deps, opts.month), deps, opts, io), opts, io);
     });
 }

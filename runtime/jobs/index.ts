@@ -209,8 +209,11 @@ export async function sendWeeklyReport(
   return publishWithChart(deps, await buildWeeklyWithDrills(options, deps), outlets);
 }
 
-/** The weekly report and its chart, with the 복구 테스트 section where drills ran or should have. */
-async function buildWeeklyWithDrills(
+/**
+ * The weekly report and its chart, with the 복구 테스트 section where drills ran or should have:
+ * what the scheduled `report weekly`, the API and the CLI all publish.
+ */
+export async function buildWeeklyWithDrills(
   options: WeeklyReportOptions,
   deps: JobDeps,
 ): Promise<Built<WeeklyReport>> {

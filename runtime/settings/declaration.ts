@@ -434,6 +434,13 @@ const runtime = {
     env: { name: "S3_SYNC_CONCURRENCY", task: "configured", runtime: { max: 512, default: 16 } },
     description: "Parallel S3 copies per sync, runtime default 16",
   },
+  s3BatchThreshold: {
+    ...whole(1, 1_000_000_000),
+    defaultText: "runtime default 100000",
+    env: { name: "S3_BATCH_THRESHOLD", task: "configured", runtime: { default: 100_000 } },
+    description:
+      "Objects to copy in one S3 run beyond which an S3 Batch Operations job copies the rest, runtime default 100000",
+  },
   jobTimeoutSeconds: {
     ...whole(60, 86400),
     defaultText: "runtime default 1800",
