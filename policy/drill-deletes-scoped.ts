@@ -64,7 +64,7 @@ const VOLUME_KEYS = [`aws:ResourceTag/${DRILL_TAG}`];
 const INSTANCE_KEYS = [`aws:ResourceTag/${DRILL_TAG}`, `rds:db-tag/${DRILL_TAG}`];
 
 /** One message per statement that lets its role delete what no drill made. */
-export function unscopedDeletes(document: unknown): string[] {
+function unscopedDeletes(document: unknown): string[] {
   const doc = documentOf(document);
   if (!doc) return [];
   return list(doc.Statement).flatMap((raw, i) => {

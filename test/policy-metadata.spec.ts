@@ -33,8 +33,9 @@ const DOCUMENTED: Record<string, Record<string, { type: string; items?: string; 
     allowPublicIp: { type: "boolean", default: false },
     allowedPublicPorts: { type: "array", items: "integer", default: [] },
   },
+  "drill-deletes-scoped": {},
+  "iam-role-least-privilege": { forbiddenManagedPolicyPattern: { type: "string" } },
   "lambda-failure-destination": { exemptNamePattern: { type: "string" } },
-  "lambda-role-least-privilege": { forbiddenManagedPolicyPattern: { type: "string" } },
   "lambda-supported-runtime": {
     minimumNodejsVersion: { type: "integer", default: 20 },
     allowedOtherRuntimes: { type: "array", items: "string", default: [] },
@@ -126,7 +127,7 @@ describe("policy metadata (what the engine reads)", () => {
 
   it("must forbid the managed policies and secret names the README names, by default", () => {
     const forbidden = new RegExp(
-      String(properties(policies.get("lambda-role-least-privilege")!).forbiddenManagedPolicyPattern!.default),
+      String(properties(policies.get("iam-role-least-privilege")!).forbiddenManagedPolicyPattern!.default),
     );
     assert.ok(forbidden.test("arn:aws:iam::aws:policy/AmazonS3FullAccess"));
     assert.ok(forbidden.test("arn:aws:iam::aws:policy/AdministratorAccess"));
