@@ -1,0 +1,132 @@
+/**
+ * Every relative link and #anchor in README.md and docs/*.md must resolve: the README was split
+ * into docs/ (issue 17), and a moved section silently breaks the links that pointed at it. Anchors
+ * follow GitHub's rules for heading ids: lower-case, punctuation dropped (letters of any script,
+ * digits, '-' and '_' kept), each space a '-', and a repeated heading suffixed -1, -2, …
+ * (https://docs.github.com/en/get-started/writing-on-github/getting-started-with-writing-and-formatting-on-github/basic-writing-and-formatting-syntax#section-links).
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** The markdown files whose links are checked. */
+function documents(): string[] {
+  const docs = fs
+    .readdirSync(path.join(ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .map((name) => path.join("docs", name));
+  return ["README.md", "DEVELOPERS.md", ...docs.sort()];
+}
+
+/** The text outside fenced code blocks and inline code, where links and headings live. */
+function prose(text: string): string[] {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of text.split("\n")) {
+    if (/^\s*```/.test(line)) {
+      fenced = !fenced;
+      out.push("");
+      continue;
+    }
+    out.push(fenced ? "" : line);
+  }
+  return out;
+}
+
+/** GitHub's id of a heading's text. */
+export function slug(heading: string): string {
+  const text = heading
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1") // a link reads as its text
+    .replace(/<[^>]+>/g, "")
+    .trim()
+    .toLowerCase();
+  return text.replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, "").replace(/ /g, "-");
+}
+
+/** The anchors a file defines, duplicates numbered as GitHub numbers them. */
+function anchors(file: string): Set<string> {
+  const seen = new Map<string, number>();
+  const result = new Set<string>();
+  for (const line of prose(fs.readFileSync(path.join(ROOT, file), "utf8"))) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const base = slug(heading[1] ?? "");
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    result.add(count === 0 ? base : `${base}-${count}`);
+  }
+  return result;
+}
+
+interface Link {
+  readonly file: string;
+  readonly line: number;
+  readonly target: string;
+}
+
+function links(file: string): Link[] {
+  const found: Link[] = [];
+  prose(fs.readFileSync(path.join(ROOT, file), "utf8")).forEach((text, index) => {
+    const code = text.replace(/`[^`]*`/g, "");
+    for (const match of code.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+      found.push({ file, line: index + 1, target: match[1] ?? "" });
+    }
+  });
+  return found;
+}
+
+/** Why a link does not resolve, or undefined when it does. */
+function problem(link: Link): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(link.target)) return undefined; // https:, mailto:
+  const [pathPart = "", anchor] = link.target.split("#", 2);
+  const target = pathPart === "" ? link.file : path.normalize(path.join(path.dirname(link.file), pathPart));
+  if (target.startsWith("..")) return `${link.target} leaves the repository`;
+  if (!fs.existsSync(path.join(ROOT, target))) return `${target} does not exist`;
+  if (anchor === undefined) return undefined;
+  if (!target.endsWith(".md")) return `${link.target}: an anchor into a file that is not markdown`;
+  const wanted = decodeURIComponent(anchor);
+  return anchors(target).has(wanted) ? undefined : `${target} has no heading #${wanted}`;
+}
+
+describe("docs: links", () => {
+  it("must compute anchors as GitHub does, Korean and punctuation included", () => {
+    assert.equal(slug("Try it locally (no AWS account)"), "try-it-locally-no-aws-account");
+    assert.equal(
+      slug('Notion: integration and the "백업 로그" database'),
+      "notion-integration-and-the-백업-로그-database",
+    );
+    assert.equal(slug("Troubleshooting: `drox-backup doctor`"), "troubleshooting-drox-backup-doctor");
+    assert.equal(slug("Yesterday's runs"), "yesterdays-runs");
+    assert.equal(slug("Slack: app, webhooks, channels"), "slack-app-webhooks-channels");
+  });
+
+  it("must find a broken link and a missing anchor (the check itself can fail)", () => {
+    assert.match(
+      problem({ file: "README.md", line: 1, target: "docs/nothing-here.md" }) ?? "",
+      /does not exist/,
+    );
+    assert.match(problem({ file: "README.md", line: 1, target: "#no-such-heading" }) ?? "", /has no heading/);
+    assert.equal(problem({ file: "README.md", line: 1, target: "https://example.com/#x" }), undefined);
+  });
+
+  it("must resolve every relative link and #anchor in README.md, DEVELOPERS.md and docs/*.md", () => {
+    const files = documents();
+    assert.ok(files.includes("docs/configuration.md"), "docs/configuration.md holds the generated tables");
+    const broken = files
+      .flatMap(links)
+      .map((link) => ({ link, why: problem(link) }))
+      .filter((entry) => entry.why !== undefined)
+      .map(({ link, why }) => `${link.file}:${link.line}: ${why ?? ""}`);
+    assert.deepEqual(broken, []);
+  });
+
+  it("must link every file in docs/ from the README, so nothing moved there is lost", () => {
+    const targets = new Set(links("README.md").map((link) => link.target.split("#")[0]));
+    const unlinked = documents()
+      .filter((file) => file.startsWith("docs/"))
+      .filter((file) => !targets.has(file));
+    assert.deepEqual(unlinked, []);
+  });
+});
