@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Command } from "commander";
+import { buildProgram } from "../runtime/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -128,5 +130,97 @@ describe("docs: links", () => {
       .filter((file) => file.startsWith("docs/"))
       .filter((file) => !targets.has(file));
     assert.deepEqual(unlinked, []);
+  });
+});
+
+/** The places a command is written: each line of a fenced block, each inline code span elsewhere. */
+function commandTexts(file: string): { line: number; text: string }[] {
+  const found: { line: number; text: string }[] = [];
+  let fenced = false;
+  fs.readFileSync(path.join(ROOT, file), "utf8")
+    .split("\n")
+    .forEach((text, index) => {
+      if (/^\s*```/.test(text)) {
+        fenced = !fenced;
+        return;
+      }
+      if (fenced) found.push({ line: index + 1, text: text.replace(/\s#\s.*$/, "") });
+      else
+        for (const span of text.matchAll(/`([^`]+)`/g)) found.push({ line: index + 1, text: span[1] ?? "" });
+    });
+  return found;
+}
+
+/** Why a `drox-backup …` invocation names a command or flag the CLI does not have. */
+function commandProblems(program: Command, text: string): string[] {
+  const problems: string[] = [];
+  for (const match of text.matchAll(/drox-backup ([a-z][a-z-]*)((?: [^|;&]*)?)/g)) {
+    const [, name = "", rest = ""] = match;
+    const command = program.commands.find((c) => c.name() === name);
+    if (!command) {
+      problems.push(`no command "${name}"`);
+      continue;
+    }
+    const words = rest.trim().split(/\s+/);
+    const sub = command.commands.find((c) => c.name() === words[0]);
+    if (command.commands.length > 0 && !sub && /^[a-z]+$/.test(words[0] ?? "")) {
+      problems.push(`no command "${name} ${words[0] ?? ""}"`);
+      continue;
+    }
+    const target = sub ?? command;
+    const flags = new Set([...target.options.map((o) => o.long), "--help"]);
+    for (const flag of rest.matchAll(/(?:^|\s|\[)(--[a-z][a-z-]*)/g)) {
+      if (!flags.has(flag[1]))
+        problems.push(`"${name}${sub ? ` ${sub.name()}` : ""}" has no ${flag[1] ?? ""}`);
+    }
+  }
+  return problems;
+}
+
+/** The CLI's commands and options, built without touching the process's streams or environment. */
+function cliProgram(): Command {
+  return buildProgram({ out: () => undefined, err: () => undefined, isTTY: false, env: {}, exitCode: 0 });
+}
+
+describe("docs: commands", () => {
+  const scripts = Object.keys(
+    (
+      JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts,
+  );
+
+  it("must catch a command or flag the CLI does not have (the check itself can fail)", () => {
+    const program = cliProgram();
+    assert.deepEqual(commandProblems(program, "npx drox-backup history --since 7d --json"), []);
+    assert.deepEqual(commandProblems(program, "drox-backup restore s3 --source a --to b --dry-run"), []);
+    assert.deepEqual(commandProblems(program, "drox-backup redrive --queue slack --retry"), [
+      '"redrive" has no --retry',
+    ]);
+    assert.deepEqual(commandProblems(program, "drox-backup restore efs --snapshot x"), [
+      'no command "restore efs"',
+    ]);
+    assert.deepEqual(commandProblems(program, "drox-backup rerun ebs"), ['no command "rerun"']);
+  });
+
+  it("must name only drox-backup commands and flags that exist, in README.md and docs/*.md", () => {
+    const program = cliProgram();
+    const wrong = documents().flatMap((file) =>
+      commandTexts(file).flatMap(({ line, text }) =>
+        commandProblems(program, text).map((why) => `${file}:${line}: ${why}`),
+      ),
+    );
+    assert.deepEqual(wrong, []);
+  });
+
+  it("must name only npm scripts that package.json has", () => {
+    const wrong = documents().flatMap((file) =>
+      [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/npm run (?:-s )?([a-z][\w:-]*)/g)]
+        .map((match) => match[1] ?? "")
+        .filter((name) => !scripts.includes(name))
+        .map((name) => `${file}: npm run ${name}`),
+    );
+    assert.deepEqual(wrong, []);
   });
 });
