@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { buildProgram } from "../runtime/cli";
+import { SETTING_KEYS } from "../runtime/settings/declaration";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -220,6 +221,21 @@ describe("docs: commands", () => {
         .map((match) => match[1] ?? "")
         .filter((name) => !scripts.includes(name))
         .map((name) => `${file}: npm run ${name}`),
+    );
+    assert.deepEqual(wrong, []);
+  });
+
+  it("must name only config keys the settings declaration has in pulumi config commands", () => {
+    const keys = new Set<string>([...SETTING_KEYS, "aws:region"]);
+    const wrong = documents().flatMap((file) =>
+      [
+        ...fs
+          .readFileSync(path.join(ROOT, file), "utf8")
+          .matchAll(/pulumi config (?:set|get|rm)(?: --[a-z]+)* '?([A-Za-z][A-Za-z0-9:]*)/g),
+      ]
+        .map((match) => match[1] ?? "")
+        .filter((key) => !keys.has(key))
+        .map((key) => `${file}: pulumi config … ${key}`),
     );
     assert.deepEqual(wrong, []);
   });
