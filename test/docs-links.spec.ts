@@ -239,4 +239,38 @@ describe("docs: commands", () => {
     );
     assert.deepEqual(wrong, []);
   });
+
+  it("must document every stack output index.ts exports, in docs/configuration.md", () => {
+    const program = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
+    const outputs = [...program.matchAll(/^export const (\w+)/gm)].map((match) => match[1] ?? "");
+    assert.ok(outputs.includes("serviceUrl") && outputs.includes("schedulesDlqUrl"), outputs.join(", "));
+    const doc = fs.readFileSync(path.join(ROOT, "docs/configuration.md"), "utf8");
+    const section = doc.slice(
+      doc.indexOf("## Stack outputs"),
+      doc.indexOf("## Runtime environment variables"),
+    );
+    assert.deepEqual(
+      outputs.filter((name) => !section.includes(`\`${name}\``)),
+      [],
+    );
+  });
+
+  it("must document every HTTP route the service registers, in docs/http-api.md", () => {
+    const folder = path.join(ROOT, "runtime/server/routes");
+    const routes = fs
+      .readdirSync(folder)
+      .filter((name) => name.endsWith(".ts"))
+      .flatMap((name) => [
+        ...fs
+          .readFileSync(path.join(folder, name), "utf8")
+          .matchAll(/app\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*"([^"]+)"/g),
+      ])
+      .map((match) => `${(match[1] ?? "").toUpperCase()} ${match[2] ?? ""}`);
+    assert.ok(routes.includes("GET /health") && routes.includes("POST /api/backups/run"), routes.join(", "));
+    const doc = fs.readFileSync(path.join(ROOT, "docs/http-api.md"), "utf8");
+    assert.deepEqual(
+      routes.filter((route) => !doc.includes(`| \`${route}`)),
+      [],
+    );
+  });
 });
