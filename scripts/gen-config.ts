@@ -1,8 +1,9 @@
 /**
  * `npm run gen:config`: writes, from the settings declaration (runtime/settings/declaration.ts),
  * Pulumi.yaml's `config:` block and the two configuration tables of docs/configuration.md (stack
- * keys, runtime environment variables), each between its BEGIN/END GENERATED markers. `--check` writes nothing
- * and fails when a file is out of date; test/config-generated.spec.ts does the same in memory.
+ * keys, runtime environment variables), each between its BEGIN/END GENERATED markers. `--check`
+ * writes nothing and fails when a file is out of date; test/config-generated.spec.ts does the same
+ * in memory.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
