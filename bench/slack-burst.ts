@@ -5,14 +5,26 @@
  * against the floor the rate allows; then the same burst against an unlimited fake as the baseline.
  * Last, the longest alerts (a check with 400 long findings, a report with 300 failed jobs): the
  * requests each took and the block text Slack received, against its ~12,000-character total.
+ * Then bot token mode (issue 11): the same 60 results through chat.postMessage against the fake's
+ * Web API enforcing one message a second per channel (chat.postMessage's documented rate,
+ * https://docs.slack.dev/reference/methods/chat.postMessage "Rate limits"), each result delivered
+ * to Slack and to the fake Notion at once (as SNS fans out to the two Lambdas, each with its own
+ * clients; Notion unpaced, each result being its own invocation): messages lost or doubled, the ratio to the floor, and
+ * the time from a result to both links in place (message → page and page → message), p50/p99.
  *
- *   npm run bench:slack        (≈ 1 minute)
+ *   npm run bench:slack        (≈ 3 minutes; BENCH_BOT_ONLY=1 runs the bot mode part alone)
  */
 import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { createSlackNotifier } from "../runtime/slack/notifier";
 import { DEFAULT_RETRY } from "../runtime/slack/settings";
 import { DEFAULT_THRESHOLDS } from "../runtime/slack/messages";
-import { FakeSlack } from "../test/fakes/slack-server";
+import { FAKE_BOT_TOKEN, FakeSlack } from "../test/fakes/slack-server";
+import { startFakeNotion } from "../test/fakes/notion-server";
+import { createLinker } from "../runtime/links/linker";
+import { MemoryLinkStore } from "../runtime/links/store";
+import { createNotionLoggerFromEnv } from "../runtime/notion";
+import { BotNotifier } from "../runtime/slack/bot";
+import type { BotSettings } from "../runtime/slack/settings";
 import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "../test/fixtures/events";
 
 const EVENTS = 60;
@@ -152,6 +164,94 @@ async function main(): Promise<void> {
       `vs baseline ×${(limited.seconds / baseline.seconds).toFixed(0)}`,
   );
   await long();
+  await botMode();
 }
 
-void main();
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function botMode(): Promise<void> {
+  const slack = await FakeSlack.start();
+  const notion = await startFakeNotion();
+  const db = notion.addDatabase();
+  const main = slack.api.addChannel("devops-backup");
+  const alerts = slack.api.addChannel("devops-alerts");
+  slack.api.enforceChannelRate(RATE_PER_SECOND);
+  const settings: BotSettings = {
+    token: FAKE_BOT_TOKEN,
+    apiUrl: slack.apiUrl,
+    channels: { main: "devops-backup", alerts: "devops-alerts" },
+    timeZone: "Asia/Seoul",
+    thresholds: DEFAULT_THRESHOLDS,
+    retry: DEFAULT_RETRY,
+  };
+  const notionEnv = {
+    NOTION_TOKEN: notion.token,
+    NOTION_DATABASE_ID: db.databaseId,
+    NOTION_API_BASE_URL: notion.url,
+  };
+  const store = new MemoryLinkStore();
+  // Two Lambdas: each its own Slack client (queue) and its own Notion client (pacer).
+  const lambda = async () => {
+    const bot = new BotNotifier(settings);
+    // Pacing off: in AWS each result is its own invocation; one writer pacing 60 at 3/s would
+    // measure the bench's shared pacer (and its request timeouts), not the links.
+    const writer = await createNotionLoggerFromEnv(notionEnv, { requestsPerSecond: 0 });
+    return createLinker({ store, slack: () => Promise.resolve(bot), notion: () => Promise.resolve(writer) });
+  };
+  const [slackLambda, notionLambda] = await Promise.all([lambda(), lambda()]);
+  const batch = events();
+  const started = performance.now();
+  const linkedAfter: number[] = [];
+  const outcomes = await Promise.allSettled(
+    batch.map(async (event) => {
+      await Promise.all([slackLambda.deliverSlack(event), notionLambda.deliverNotion(event)]);
+      const record = await store.get(event.jobId);
+      const both =
+        record?.notion?.slackLinked === true &&
+        Object.values(record.slack).every((m) => m.notionLinked) &&
+        record.slack.main !== undefined;
+      if (both) linkedAfter.push((performance.now() - started) / 1000);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const ids = (channel: string) =>
+    slack.api.posts(channel).map((m) => /Job ID: (\S+)/.exec(m.text ?? "")?.[1] ?? "?");
+  const mainIds = ids(main);
+  const alertIds = ids(alerts);
+  const pages = notion.pages(db.dataSourceId).length;
+  const calls = slack.api.calls("chat.postMessage");
+  const floor = (EVENTS - 1) / RATE_PER_SECOND;
+  linkedAfter.sort((a, b) => a - b);
+  console.log(
+    `\nbot mode: ${EVENTS} results through chat.postMessage, fake enforcing ${RATE_PER_SECOND} message/s per channel`,
+  );
+  console.log(
+    `  delivered main ${new Set(mainIds).size}/${EVENTS}, alerts ${new Set(alertIds).size}/${FAILURES}; ` +
+      `lost ${EVENTS - new Set(mainIds).size + FAILURES - new Set(alertIds).size}; ` +
+      `duplicates ${mainIds.length - new Set(mainIds).size + alertIds.length - new Set(alertIds).size}; ` +
+      `pages ${pages}/${EVENTS}; rejected ${outcomes.filter((o) => o.status === "rejected").length}`,
+  );
+  const firstError = outcomes.find((o) => o.status === "rejected");
+  if (firstError) console.log(`  first rejection: ${String(firstError.reason)}`);
+  console.log(
+    `  chat.postMessage requests ${calls.length} (429: ${calls.filter((c) => c.status === 429).length}); ` +
+      `chat.update ${slack.api.calls("chat.update").length}; Notion requests ${notion.requests.length}`,
+  );
+  console.log(
+    `  total ${seconds.toFixed(2)} s; floor ${floor.toFixed(1)} s (${EVENTS} messages to one channel at ${RATE_PER_SECOND}/s); ` +
+      `floor/achieved = ${(floor / seconds).toFixed(3)}`,
+  );
+  if (linkedAfter.length > 0) {
+    console.log(
+      `  result → both links in place: ${linkedAfter.length}/${EVENTS} linked; ` +
+        `p50 ${percentile(linkedAfter, 50).toFixed(2)} s, p99 ${percentile(linkedAfter, 99).toFixed(2)} s, ` +
+        `max ${linkedAfter.at(-1)!.toFixed(2)} s`,
+    );
+  }
+  await slack.close();
+  await notion.close();
+}
+
+void (process.env.BENCH_BOT_ONLY ? botMode() : main());

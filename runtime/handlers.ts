@@ -5,6 +5,8 @@
  * Clients (and the secrets they need) are built once per cold start. The Notion delivery runs
  * within the invocation's remaining time: a Retry-After that does not fit is handed back to
  * Lambda's retries rather than waited out past the timeout (runtime/notion/pacing.ts).
+ * With a Slack bot token (bot mode) both go through the linker (runtime/links/linker.ts): each
+ * delivery records its half in the link store and the second to finish links message and page.
  */
 import type { Context, SNSEvent } from "aws-lambda";
 import { DroxError } from "./contract/errors";
@@ -18,7 +20,13 @@ import {
 } from "./notion";
 import { redactText } from "./logging/redact";
 import { createSlackNotifierFromEnv, type SlackNotifier } from "./slack";
+import { BotNotifier } from "./slack/bot";
+import { readBotSettings } from "./slack/settings";
 import { once } from "./settings/once";
+import { createDynamoDbClient } from "./aws/clients";
+import { DynamoDbLinkStore } from "./links/dynamodb";
+import { createLinker, type Linker } from "./links/linker";
+import { type LinkStore, MemoryLinkStore } from "./links/store";
 
 interface RecordFailure {
   readonly messageId: string;
@@ -30,6 +38,11 @@ export interface HandlerDeps {
   readonly logger?: Logger;
   /** Notion client tuning (tests and the sandbox turn pacing off against the fake). */
   readonly notion?: NotionClientTuning;
+  /**
+   * Bot mode's link store. Default: the history table (HISTORY_TABLE), or, without one, a store in
+   * this process (local runs; both handlers must then run in the same process to link).
+   */
+  readonly links?: LinkStore;
 }
 
 /** What the handlers use of the Lambda context: the time the invocation has left. */
@@ -50,6 +63,20 @@ export function createHandlers(env: NodeJS.ProcessEnv = process.env, deps: Handl
   const notionClient = once<NotionLogger>(() =>
     createNotionLoggerFromEnv(env, { logger: log, ...deps.notion }),
   );
+  /** The linker in bot mode, undefined in webhook mode (decided once per cold start). */
+  const linker = once<Linker | undefined>(async () => {
+    const bot = await readBotSettings(env);
+    if (!bot) return undefined;
+    const table = env.HISTORY_TABLE?.trim();
+    let store = deps.links;
+    if (!store && table) store = new DynamoDbLinkStore({ client: createDynamoDbClient(), tableName: table });
+    if (!store) {
+      log.warn({}, "bot mode without HISTORY_TABLE: links are kept in this process only");
+      store = new MemoryLinkStore();
+    }
+    const slack = new BotNotifier(bot, { logger: log });
+    return createLinker({ store, slack: () => Promise.resolve(slack), notion: notionClient, logger: log });
+  });
 
   /**
    * Delivers every record, then throws one error naming each failed record. One failure does not
@@ -88,12 +115,16 @@ export function createHandlers(env: NodeJS.ProcessEnv = process.env, deps: Handl
 
   return {
     async slackNotifier(event) {
+      const bot = await linker();
+      if (bot) return deliverAll("slack", event, (drox) => bot.deliverSlack(drox));
       const slack = await slackClient();
       await deliverAll("slack", event, (drox) => slack.notify(drox));
     },
     async notionLogger(event, context) {
       const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
       await withDeadline(deadline, async () => {
+        const bot = await linker();
+        if (bot) return deliverAll("notion", event, (drox) => bot.deliverNotion(drox));
         const notion = await notionClient();
         await deliverAll("notion", event, (drox) => notion.log(drox));
       });

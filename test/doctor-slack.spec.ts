@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Check, checkSlack, formatCheck } from "../runtime/setup/doctor";
-import { FakeSlack } from "./fakes/slack-server";
+import { FAKE_BOT_TOKEN, FakeSlack } from "./fakes/slack-server";
 
 /** A webhook URL of the right shape whose token part is a sentinel: it must never be printed. */
 const SENTINEL_TOKEN = "SENTINELtok3nXXXXXXXXXXXX";
@@ -109,5 +109,73 @@ describe("drox-backup doctor: Slack", function () {
     assert.equal(checks.at(-1)!.status, "fail");
     assert.match(checks.at(-1)!.detail, /not sent/);
     assert.equal(slack.requests().length, 0);
+  });
+});
+
+describe("drox-backup doctor: Slack bot (bot token mode)", function () {
+  this.timeout(30_000);
+  let slack: FakeSlack;
+  let main: string;
+  let alerts: string;
+  const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BACKUP_CHANNEL: main,
+    SLACK_ALERTS_CHANNEL: alerts,
+    ...extra,
+  });
+
+  before(async () => {
+    slack = await FakeSlack.start();
+    main = slack.api.addChannel("devops-backup");
+    alerts = slack.api.addChannel("devops-alerts", { member: false });
+  });
+  beforeEach(() => {
+    slack.reset();
+    slack.api.setScopes(["chat:write", "files:write", "channels:read"]);
+  });
+  after(() => slack.close());
+
+  it("must check the token, the scopes and each channel, naming the exact /invite for a channel without the bot", async () => {
+    const checks = await checkSlack(env());
+    assert.deepEqual(
+      checks.map((c) => [c.name, c.status]),
+      [
+        ["Slack bot token (auth.test)", "ok"],
+        ["Slack bot scopes", "ok"],
+        ["Slack bot in #devops-backup (SLACK_BACKUP_CHANNEL)", "ok"],
+        ["Slack bot in #devops-alerts (SLACK_ALERTS_CHANNEL)", "fail"],
+        ["Slack bot in #devops-reports (SLACK_REPORTS_CHANNEL)", "ok"],
+      ],
+    );
+    assert.equal(checks[3]!.fix, "type /invite @DROX DevOps Backup in #devops-alerts");
+    assert.equal(slack.api.posts().length, 0, "no --send, no post");
+  });
+
+  it("must name the missing scopes and how to add them", async () => {
+    slack.api.setScopes(["chat:write"]);
+    const scopes = (await checkSlack(env())).find((c) => c.name === "Slack bot scopes")!;
+    assert.equal(scopes.status, "fail");
+    assert.equal(scopes.detail, "missing files:write, channels:read (has chat:write)");
+    assert.match(scopes.fix ?? "", /Bot Token Scopes .* reinstall the app/);
+  });
+
+  it("must fail on a token Slack refuses, without printing it", async () => {
+    const checks = await checkSlack(env({ SLACK_BOT_TOKEN: "xoxb-1-2-RefusedSentinelToken" }));
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0]!.status, "fail");
+    assert.match(checks[0]!.detail, /invalid_auth/);
+    assert.ok(!checks.map(formatCheck).join("\n").includes("RefusedSentinelToken"));
+  });
+
+  it("must post the test message with --send and print its permalink", async () => {
+    const checks = await checkSlack(env({ SLACK_ALERTS_CHANNEL: "" }), { send: true });
+    const [post] = slack.api.posts(main);
+    assert.ok(post);
+    assert.deepEqual(checks.at(-1), {
+      status: "ok",
+      name: "Slack test post (--send)",
+      detail: `posted: ${slack.api.permalinkOf(main, post.ts)}`,
+    });
   });
 });

@@ -18,7 +18,7 @@ const READS = [
   /\b(?:valueVar|arnVar)\s*:\s*["']([A-Z][A-Z0-9_]+)["']/g,
 ];
 const DECLARED_READS =
-  /\b(?:readSetting|readNumberSetting|readListSetting|rawSetting|envName|secretSpec)\(\s*(?:(?:io\.)?env\s*,\s*)?["']([a-z][A-Za-z0-9]*)["']/g;
+  /\b(?:readSetting|readNumberSetting|readListSetting|rawSetting|envName|secretSpec)\(\s*(?:(?:io\.|process\.)?env\s*,\s*)?["']([a-z][A-Za-z0-9]*)["']/g;
 const NAME_TABLE = /\b[A-Z][A-Z0-9_]*_(?:VARS?|ENV)\s*=\s*\{([^}]*)\}/g;
 const QUOTED_NAME = /["']([A-Z][A-Z0-9_]+)["']/g;
 

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { IntegrityCheck } from "../runtime/contract/events";
+import type { BackupResult, IntegrityCheck } from "../runtime/contract/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
 import {
   BACKUP_BUCKET,
@@ -161,6 +161,39 @@ describe("integrity check (보안 점검)", function () {
     assert.equal(check.status, "WARNING");
     const published = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as IntegrityCheck);
     assert.deepEqual(published.at(-1), check);
+  });
+
+  it("must follow up a snapshot the job left pending once the check finds it completed, in the original's thread, once", async () => {
+    await createBackupBucket(s3);
+    const volumeId = await createTestVolume({ ec2, encrypted: true });
+    const env = { ...aws.fixture.env, JOB_TIMEOUT_SECONDS: "2" };
+    const slowEc2 = new EC2Client({});
+    rewriteOutput<DescribeSnapshotsCommandOutput>(slowEc2, "DescribeSnapshotsCommand", (out) => {
+      for (const snap of out.Snapshots ?? []) snap.State = "pending";
+    });
+    const [pending] = await runBackups(
+      "EBS",
+      { ...FAST_WAITS, resources: [volumeId], skipRetention: true },
+      testDeps(env, { ec2: slowEc2 }),
+    );
+    assert.equal(pending?.error?.code, "SnapshotPending");
+    await drainQueue(aws.fixture);
+
+    await runIntegrityCheck(testDeps(env)); // moto: the snapshot has completed meanwhile
+    const published = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as BackupResult);
+    const followUps = published.filter((e) => e.schema === "backup.result.v1");
+    assert.equal(followUps.length, 1);
+    assert.equal(followUps[0]!.jobId, `${pending!.jobId}.done`);
+    assert.equal(followUps[0]!.followUpOf, pending!.jobId);
+    assert.equal(followUps[0]!.status, "SUCCEEDED");
+    assert.equal(followUps[0]!.error, undefined);
+    assert.deepEqual(followUps[0]!.metrics, pending!.metrics);
+
+    await runIntegrityCheck(testDeps(env)); // the next check: already followed up
+    const again = (await drainQueue(aws.fixture)).filter(
+      (m) => JSON.parse(m.Message).schema === "backup.result.v1",
+    );
+    assert.equal(again.length, 0);
   });
 
   describe("with DR_REGION", () => {

@@ -293,7 +293,12 @@ describe("Notion writer against the fake Notion API", function () {
         const first = await (await open(db)).log(SEED_SUCCESS);
         const second = await (await open(db)).log(SEED_SUCCESS); // a new cold start: no cache
         assert.equal(first.created, true);
-        assert.deepEqual(second, { pageId: first.pageId, created: false });
+        // The page's URL too (bot mode links the Slack message to it): notion.so/<id without dashes>.
+        assert.deepEqual(second, {
+          pageId: first.pageId,
+          created: false,
+          url: `https://www.notion.so/${first.pageId.replace(/-/g, "")}`,
+        });
         assert.equal(notion.pages(db.dataSourceId).length, 1);
         if (withJobId)
           assert.equal(text(notion.pages(db.dataSourceId)[0]!.properties.Job_ID), SEED_SUCCESS.jobId);
@@ -304,7 +309,12 @@ describe("Notion writer against the fake Notion API", function () {
       const db = notion.addDatabase();
       const first = await (await open(db)).log(SEED_REPORT);
       const second = await (await open(db)).log(SEED_REPORT); // a new cold start: no cache
-      assert.deepEqual(second, { pageId: first.pageId, created: false });
+      // The page's URL too (bot mode links the Slack message to it): notion.so/<id without dashes>.
+      assert.deepEqual(second, {
+        pageId: first.pageId,
+        created: false,
+        url: `https://www.notion.so/${first.pageId.replace(/-/g, "")}`,
+      });
       assert.equal(notion.pages(db.dataSourceId).length, 1);
       const [page] = notion.pages(db.dataSourceId);
       assert.equal(text(page!.properties.Name), "주간 백업 리포트: 총 42건 실행, 성공률 95%");

@@ -11,7 +11,8 @@ import { attributesOf, subjectOf } from "../runtime/publishing/sns";
 import { buildPayload } from "../runtime/slack/blocks";
 import { formatMessage } from "../runtime/slack/messages";
 import { channelsFor } from "../runtime/slack/routing";
-import { operatorName, RestoreDeliveryError } from "../runtime/restore";
+import { STSClient } from "@aws-sdk/client-sts";
+import { identifyOperator, operatorName, RestoreDeliveryError } from "../runtime/restore";
 import { recordRestore } from "../runtime/restore/record";
 
 const RESTORED: RestoreEvent = {
@@ -157,6 +158,36 @@ describe("backup.restore.v1", () => {
     );
     assert.equal(operatorName({ LOGNAME: "bob", AWS_ACCESS_KEY_ID: "AKIASENTINEL0000" }), "bob");
     assert.equal(operatorName({ USERNAME: "carol" }), "carol");
+  });
+
+  it("must name the AWS identity the restore runs as, and fall back to the login name when STS cannot answer", async () => {
+    const arn = "arn:aws:sts::123456789012:assumed-role/Admin/alice";
+    const answering = new STSClient({
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIASENTINEL0000", secretAccessKey: "sentinel-secret-key" },
+    });
+    answering.middlewareStack.add(
+      () => async () => ({
+        output: { Arn: arn, Account: "123456789012", UserId: "AROA:alice", $metadata: {} },
+        response: {},
+      }),
+      { step: "initialize", name: "fakeSts" },
+    );
+    const named = await identifyOperator(answering, { USER: "alice", AWS_PROFILE: "prod-admin" });
+    assert.equal(named, `alice (${arn})`);
+    assert.doesNotMatch(named, /SENTINEL|sentinel-secret/);
+
+    // Nothing listens on port 9 (discard): STS unreachable, the restore is still named.
+    const unreachable = new STSClient({
+      region: "us-east-1",
+      endpoint: "http://127.0.0.1:9",
+      maxAttempts: 1,
+      credentials: { accessKeyId: "AKIASENTINEL0000", secretAccessKey: "sentinel-secret-key" },
+    });
+    assert.equal(
+      await identifyOperator(unreachable, { USER: "alice", AWS_PROFILE: "prod-admin" }),
+      "alice (AWS profile prod-admin)",
+    );
   });
 
   it("must record in the history even when publishing fails, then fail naming what was not delivered", async () => {

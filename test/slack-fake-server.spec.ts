@@ -113,8 +113,9 @@ describe("fake Slack webhook server", function () {
     assert.equal(slack.messages("main")[0]?.text?.length, 40_000);
   });
 
+  // /api/ is the Web API now (bot token mode, issue 11); other paths are still no webhook.
   it("must answer 404 no_service on paths that are not webhooks", async () => {
-    const res = await fetch(`${slack.baseUrl}/api/chat.postMessage`, { method: "POST", body: "{}" });
+    const res = await fetch(`${slack.baseUrl}/services/chat.postMessage`, { method: "POST", body: "{}" });
     assert.deepEqual([res.status, await res.text()], [404, "no_service"]);
   });
 

@@ -9,6 +9,7 @@ import { RDSClient } from "@aws-sdk/client-rds";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { STSClient } from "@aws-sdk/client-sts";
 
 export interface AwsClientOptions {
   /** Overrides AWS_REGION, e.g. the DR region for cross-region copies. */
@@ -83,6 +84,11 @@ export async function s3ClientForBucket(
 
 export function createSnsClient(options: AwsClientOptions = {}): SNSClient {
   return new SNSClient(clientConfig(options));
+}
+
+/** Only for naming the operator of a restore: a few attempts, so a missing network does not stall it. */
+export function createStsClient(options: AwsClientOptions = {}): STSClient {
+  return new STSClient(clientConfig({ maxAttempts: 2, ...options }));
 }
 
 export function createDynamoDbClient(options: AwsClientOptions = {}): DynamoDBClient {

@@ -4,10 +4,9 @@
  * the report covers the seven days before it.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { ConfigError } from "../contract/errors";
 import { buildWeeklyReport, sendWeeklyReport } from "../jobs";
 import { startOfDay } from "../jobs/report";
-import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../contract/time";
+import { readSetting } from "../settings/read";
 import { cliLogger, type CliIo } from "./io";
 
 function parseDate(value: string): string {
@@ -30,9 +29,7 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     .option("--dry-run", "print the report without publishing it")
     .option("--json", "print the report as JSON")
     .action(async (opts: { week?: string; dryRun?: boolean; json?: boolean }) => {
-      const zone = io.env.DISPLAY_TIME_ZONE?.trim() || DEFAULT_TIME_ZONE;
-      if (!isValidTimeZone(zone))
-        throw new ConfigError(`DISPLAY_TIME_ZONE must be an IANA time zone, got "${zone}"`);
+      const zone = readSetting(io.env, "displayTimeZone");
       const at = opts.week ? startOfDay(opts.week, zone) : undefined;
       const deps = { logger: cliLogger() };
       const result = opts.dryRun

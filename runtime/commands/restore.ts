@@ -12,6 +12,7 @@ import type { RestoreEvent } from "../contract/events";
 import { formatDuration } from "../contract/time";
 import {
   createRestoreDeps,
+  identifyOperator,
   RestoreDeliveryError,
   restoreEbs,
   restoreRds,
@@ -20,6 +21,7 @@ import {
   type S3RestoreItem,
   type S3RestoreSummary,
 } from "../restore";
+import { createStsClient } from "../aws/clients";
 import { exitCodeFor, type CliIo } from "./io";
 import { createProgress } from "./progress";
 
@@ -122,8 +124,11 @@ async function runRestore(
   io.exitCode = exitCodeFor([event.status]);
 }
 
-function depsFor(io: CliIo, region: string | undefined): RestoreDeps {
-  const deps = createRestoreDeps({ region }, {}, io.env);
+async function depsFor(io: CliIo, region: string | undefined): Promise<RestoreDeps> {
+  const deps = {
+    ...createRestoreDeps({ region }, {}, io.env),
+    requestedBy: await identifyOperator(createStsClient(), io.env),
+  };
   if (!deps.history && !deps.publisher)
     io.err(
       "note: HISTORY_TABLE and EVENTS_TOPIC_ARN are not set, so this restore is neither recorded nor announced",
@@ -191,7 +196,7 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
         timeout: number;
         json?: boolean;
       }) => {
-        const deps = depsFor(io, opts.region);
+        const deps = await depsFor(io, opts.region);
         await runRestore(io, opts.json, async (signal) => {
           const stop = waitProgress(
             io,
@@ -246,7 +251,7 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
         timeout: number;
         json?: boolean;
       }) => {
-        const deps = depsFor(io, opts.region);
+        const deps = await depsFor(io, opts.region);
         await runRestore(io, opts.json, async (signal) => {
           const stop = waitProgress(io, `restoring ${opts.snapshot} to DB instance ${opts.to}`, opts.timeout);
           try {
@@ -293,7 +298,7 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
       }) => {
         const deps = opts.dryRun
           ? createRestoreDeps({}, { history: undefined, publisher: undefined }, io.env)
-          : depsFor(io, undefined);
+          : await depsFor(io, undefined);
         const items: S3RestoreItem[] = [];
         const onItem = (item: S3RestoreItem) => {
           if (opts.json) {

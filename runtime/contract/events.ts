@@ -76,6 +76,12 @@ export const BackupResultSchema = z
     error: ErrorInfoSchema.optional(),
     improvement: z.string().max(10_000).optional(),
     links: LinksSchema.optional(),
+    /**
+     * The job id of the result this one follows up (a pending snapshot found completed, a DR copy
+     * done, a retry that succeeded): bot mode replies in that result's Slack thread and updates its
+     * Notion page. Optional, so v1 consumers that ignore it are unaffected.
+     */
+    followUpOf: id.optional(),
   })
   .superRefine((event, ctx) => {
     if (event.status === "FAILED" && !event.error) {

@@ -23,7 +23,8 @@ import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
 import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";
 import { compareBackup } from "./s3-sync";
-import { COPY_OF_TAG, isManaged, MANAGED_TAG, SOURCE_TAG } from "./tags";
+import { followUpPending } from "./follow-up";
+import { COPY_OF_TAG, isManaged, JOB_ID_TAG, MANAGED_TAG, SOURCE_TAG } from "./tags";
 
 const HOUR_MS = 3_600_000;
 
@@ -46,6 +47,10 @@ interface OwnSnapshot {
   readonly copyKey?: string;
   /** COPY_OF_TAG of this snapshot, when it is itself a copy. */
   readonly copyOf?: string;
+  /** The job that made it (JOB_ID_TAG), for follow-ups of a pending snapshot. */
+  readonly jobId?: string;
+  /** Why it failed, when it did. */
+  readonly failure?: string;
 }
 
 /** Where snapshots are looked at: the primary region, or the DR region (copies). */
@@ -105,6 +110,8 @@ async function checkEbs(
         done: s.State === "completed",
         copyKey: sourceRegion ? `${sourceRegion}/${s.SnapshotId}` : undefined,
         copyOf: tagValue(s.Tags, COPY_OF_TAG),
+        jobId: tagValue(s.Tags, JOB_ID_TAG),
+        failure: s.State === "error" ? (s.StateMessage ?? "state error") : undefined,
       });
       if (s.State === "error") {
         tally.findings.push({
@@ -140,6 +147,8 @@ async function checkRds(rds: RDSClient, scope: Scope, tally: Tally): Promise<Own
         done: s.Status === "available",
         copyKey: s.DBSnapshotArn,
         copyOf: tagValue(s.TagList, COPY_OF_TAG),
+        jobId: tagValue(s.TagList, JOB_ID_TAG),
+        failure: s.Status === "failed" ? "DB snapshot failed" : undefined,
       });
       if (s.Status === "failed" || s.Status === "incompatible-restore") {
         tally.findings.push({ severity: "CRITICAL", resource, message: `${kind} is ${s.Status}` });
@@ -355,6 +364,18 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
         message: `Check could not run: ${messageOf(error)}`,
       });
     }
+  }
+  // Pending snapshots of the primary region now done or failed: follow-ups in their jobs' threads.
+  const outcomes = [...primary.ebs, ...primary.rds].flatMap((s) =>
+    s.jobId ? [{ jobId: s.jobId, done: s.done, failure: s.failure }] : [],
+  );
+  const undelivered = await followUpPending(deps, outcomes).catch((error: unknown) => [messageOf(error)]);
+  for (const problem of undelivered) {
+    tally.findings.push({
+      severity: "WARNING",
+      resource: "follow-ups",
+      message: `Follow-up not delivered: ${problem}`,
+    });
   }
   return {
     schema: "backup.check.v1",

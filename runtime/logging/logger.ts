@@ -3,6 +3,7 @@
  * handlers, the jobs and the HTTP service all log through this.
  */
 import pino, { type Logger } from "pino";
+import { readSetting } from "../settings/read";
 import { redactText, redactValue } from "./redact";
 
 export type { Logger } from "pino";
@@ -18,7 +19,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       name: options.name ?? "drox-backup",
-      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      level: options.level ?? readSetting(process.env, "logLevel") ?? "info",
       // Header and token fields are dropped by path; everything else is scrubbed by value below.
       redact: {
         paths: [

@@ -30,7 +30,13 @@ export type { PropertySpec, SchemaPlan, SchemaProblem, NotionPropertyType, Optio
 export { NotionApiError, NotionSchemaError, toNotionError } from "./errors";
 export { mapEvent, toProperties, type NotionRow } from "./mapping";
 export { pageBlocks } from "./blocks";
-export { NotionWriter, type NotionLogger, type NotionWriterOptions } from "./writer";
+export {
+  NotionWriter,
+  pageUrl,
+  type LoggedPage,
+  type NotionLogger,
+  type NotionWriterOptions,
+} from "./writer";
 export { currentDeadline, withDeadline } from "./deadline";
 
 /** Tuning that is not part of the environment contract (tests, the benchmark). */

@@ -31,12 +31,29 @@ import {
   toProperties,
 } from "./mapping";
 import { HEALTH_OPTIONS, PROPERTY, STATUS_OPTIONS, type SchemaPlan, planSchema } from "./schema";
-import { plainText } from "./text";
+import { URL_LIMIT, plainText } from "./text";
 import { toDashedId } from "./ids";
+
+/** The page of an event: its id, its URL (for the Slack message) and whether this call made it. */
+export interface LoggedPage {
+  readonly pageId: string;
+  readonly created: boolean;
+  readonly url: string;
+}
 
 export interface NotionLogger {
   /** Creates the event's page unless it exists already; `created` says which. */
-  log(event: DroxEvent): Promise<{ pageId: string; created: boolean }>;
+  log(event: DroxEvent): Promise<LoggedPage>;
+  /**
+   * Sets Slack_Log_Link / Report_Link of a page (bot mode: the page was written before the Slack
+   * message had its permalink). Setting the same URL again changes nothing visible.
+   */
+  setLinks(pageId: string, links: { readonly slackLog?: string; readonly report?: string }): Promise<void>;
+  /**
+   * A follow-up of the page's result (a pending snapshot completed, a retry succeeded): its Status
+   * and System_Health become the follow-up's, and its Improvement the follow-up's when it has one.
+   */
+  followUp(pageId: string, event: DroxEvent): Promise<void>;
   /** A page that proves the connection and the schema work (not idempotent). */
   writeTestPage(): Promise<{ pageId: string }>;
 }
@@ -57,6 +74,14 @@ export interface ResolvedDatabase {
   readonly databaseName: string;
   readonly dataSourceId: string;
   readonly plan: SchemaPlan;
+}
+
+/**
+ * A page's URL from its id: https://www.notion.so/<id without dashes> opens the page (Notion's own
+ * `url` adds a title slug before the id, which changes with the title; the id alone does not).
+ */
+export function pageUrl(pageId: string): string {
+  return `https://www.notion.so/${pageId.replace(/-/g, "")}`;
 }
 
 const CANDIDATE_PAGE_SIZE = 25;
@@ -84,7 +109,7 @@ export class NotionWriter implements NotionLogger {
   private readonly cacheSize: number;
   private resolved?: Promise<ResolvedDatabase>;
   private readonly written = new Map<string, string>();
-  private readonly inFlight = new Map<string, Promise<{ pageId: string; created: boolean }>>();
+  private readonly inFlight = new Map<string, Promise<LoggedPage>>();
 
   constructor(options: NotionWriterOptions) {
     this.client = options.client;
@@ -147,10 +172,10 @@ export class NotionWriter implements NotionLogger {
     return { databaseName, dataSourceId: source.id, plan };
   }
 
-  log(event: DroxEvent): Promise<{ pageId: string; created: boolean }> {
+  log(event: DroxEvent): Promise<LoggedPage> {
     const id = eventId(event);
     const known = this.written.get(id);
-    if (known) return Promise.resolve({ pageId: known, created: false });
+    if (known) return Promise.resolve({ pageId: known, created: false, url: pageUrl(known) });
     let pending = this.inFlight.get(id);
     if (!pending) {
       pending = this.write(event, id).finally(() => this.inFlight.delete(id));
@@ -167,19 +192,41 @@ export class NotionWriter implements NotionLogger {
     this.written.set(id, pageId);
   }
 
-  private async write(event: DroxEvent, id: string): Promise<{ pageId: string; created: boolean }> {
+  private async write(event: DroxEvent, id: string): Promise<LoggedPage> {
     const db = await this.database();
     const row = mapEvent(event, this.mapping);
     const existing = await this.findExisting(db, row, `${idLabel(event)}: ${id}`);
     if (existing) {
       this.remember(id, existing);
       this.logger?.info({ id, pageId: existing }, "notion page exists; duplicate delivery skipped");
-      return { pageId: existing, created: false };
+      return { pageId: existing, created: false, url: pageUrl(existing) };
     }
     const pageId = await this.createPage(db, row, pageBlocks(event, this.timeZone), "creating the page");
     this.remember(id, pageId);
     this.logger?.info({ id, pageId }, "notion page created");
-    return { pageId, created: true };
+    return { pageId, created: true, url: pageUrl(pageId) };
+  }
+
+  async setLinks(
+    pageId: string,
+    links: { readonly slackLog?: string; readonly report?: string },
+  ): Promise<void> {
+    const properties: Record<string, { url: string }> = {};
+    if (links.slackLog && links.slackLog.length <= URL_LIMIT)
+      properties[PROPERTY.slackLog] = { url: links.slackLog };
+    if (links.report && links.report.length <= URL_LIMIT) properties[PROPERTY.report] = { url: links.report };
+    if (Object.keys(properties).length === 0) return;
+    await this.call("linking the page", () => this.client.pages.update({ page_id: pageId, properties }));
+  }
+
+  async followUp(pageId: string, event: DroxEvent): Promise<void> {
+    const db = await this.database();
+    const all = toProperties(mapEvent(event, this.mapping), db.plan);
+    const keep = [PROPERTY.status, PROPERTY.health, PROPERTY.improvement] as string[];
+    const properties = Object.fromEntries(Object.entries(all).filter(([name]) => keep.includes(name)));
+    await this.call("updating the followed-up page", () =>
+      this.client.pages.update({ page_id: pageId, properties }),
+    );
   }
 
   private async createPage(

@@ -3,6 +3,7 @@
  * asked. Restores run with the operator's own credentials, so the operator is the caller's login
  * name (and AWS profile, when one is chosen), not the task role.
  */
+import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { userInfo } from "node:os";
 import { ulid } from "ulid";
 import type { RestoreEvent, RestoreMetrics, RestoreType, Status } from "../contract/events";
@@ -54,8 +55,8 @@ export function finishRestore(
   };
 }
 
-/** `alice`, or `alice (AWS profile prod-admin)`; `unknown` when the system knows no name. */
-export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
+/** The login name of whoever runs the CLI; `unknown` when the system knows none. */
+function loginName(env: NodeJS.ProcessEnv): string {
   let name = env.USER?.trim() || env.LOGNAME?.trim() || env.USERNAME?.trim();
   if (!name) {
     try {
@@ -64,6 +65,31 @@ export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
       // no passwd entry (e.g. an arbitrary uid in a container)
     }
   }
+  return name || "unknown";
+}
+
+/** `alice`, or `alice (AWS profile prod-admin)`: the operator as far as the machine knows. */
+export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
   const profile = env.AWS_PROFILE?.trim();
-  return `${name || "unknown"}${profile ? ` (AWS profile ${profile})` : ""}`.slice(0, 512);
+  return `${loginName(env)}${profile ? ` (AWS profile ${profile})` : ""}`.slice(0, 512);
+}
+
+/**
+ * `alice (arn:aws:sts::123456789012:assumed-role/Admin/alice)`: the login name and the AWS identity
+ * the restore really runs as, which is what an audit needs (a login name alone can be anyone's).
+ * GetCallerIdentity needs no permission and cannot be denied
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html); when STS cannot
+ * be reached the restore still goes ahead, named as far as the machine knows.
+ */
+export async function identifyOperator(
+  sts: STSClient,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  try {
+    const { Arn } = await sts.send(new GetCallerIdentityCommand({}));
+    if (Arn) return `${loginName(env)} (${Arn})`.slice(0, 512);
+  } catch {
+    // no network or no credentials: the restore itself will say so if it needs them
+  }
+  return operatorName(env);
 }

@@ -14,4 +14,4 @@ export {
 } from "./s3";
 export { RestoreRefused, type RefusalCode } from "./errors";
 export { RestoreDeliveryError } from "./record";
-export { operatorName } from "./event";
+export { identifyOperator, operatorName } from "./event";

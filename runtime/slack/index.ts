@@ -4,7 +4,8 @@
  */
 import type { Logger } from "../logging/logger";
 import { createSlackNotifier, type NotifierDeps, type SlackNotifier } from "./notifier";
-import { readSlackSettings } from "./settings";
+import { BotNotifier } from "./bot";
+import { readBotSettings, readSlackSettings } from "./settings";
 
 export {
   buildPayload,
@@ -27,6 +28,16 @@ export {
   type Thresholds,
 } from "./messages";
 export { createSlackNotifier, type NotifierDeps, type SlackNotifier } from "./notifier";
+export { BotNotifier, notionLinkBlock, withNotionLink, type BotTarget } from "./bot";
+export {
+  apiAdvice,
+  INVITE_COMMAND,
+  REQUIRED_SCOPES,
+  SlackApiError,
+  SlackWebApi,
+  type MessageRef,
+  type UploadFileOptions,
+} from "./web-api";
 export { channelsFor, routeEvent, type Target, type WebhookName } from "./routing";
 export { parseRetryAfter, SlackSender, type SenderOptions } from "./sender";
 export {
@@ -38,6 +49,10 @@ export {
   type RetrySettings,
   type SlackSettings,
   type Webhooks,
+  readBotSettings,
+  BOT_TOKEN_SECRET,
+  type BotSettings,
+  type BotChannels,
 } from "./settings";
 export {
   isSlackWebhookUrl,
@@ -48,11 +63,14 @@ export {
 
 /**
  * Reads the Slack settings (webhooks from env or Secrets Manager, once per cold start) and returns
- * a notifier. Bad settings throw a ConfigError naming the variable, never its secret value.
+ * a notifier: the bot (chat.postMessage) when a bot token is configured, the webhooks otherwise.
+ * Bad settings throw a ConfigError naming the variable, never its secret value.
  */
 export async function createSlackNotifierFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   deps: NotifierDeps & { readonly logger?: Logger } = {},
 ): Promise<SlackNotifier> {
+  const bot = await readBotSettings(env);
+  if (bot) return new BotNotifier(bot, { logger: deps.logger, now: deps.now });
   return createSlackNotifier(await readSlackSettings(env), deps);
 }

@@ -29,7 +29,8 @@
  *
  * Endpoints: GET /v1/users/me, GET /v1/databases/:id, POST /v1/databases,
  * GET /v1/data_sources/:id, POST /v1/data_sources/:id/query, POST /v1/pages,
- * GET /v1/pages/:id, GET /v1/blocks/:id/children. Anything else is 400 invalid_request_url.
+ * GET /v1/pages/:id, PATCH /v1/pages/:id (properties), GET /v1/blocks/:id/children. Anything else is
+ * 400 invalid_request_url.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
@@ -128,6 +129,8 @@ export interface FakePage {
   createdTime: string;
   properties: Record<string, Record<string, unknown>>;
   children: Record<string, unknown>[];
+  /** PATCH /v1/pages/:id requests that changed this page. */
+  updates?: number;
 }
 
 export interface FakeFault {
@@ -493,6 +496,8 @@ export class FakeNotionServer {
     if (method === "POST" && path === "/v1/pages") return this.createPage(body);
     if (method === "GET" && (m = /^\/v1\/pages\/([^/]+)$/.exec(path)))
       return this.pageObject(this.page(m[1]!));
+    if (method === "PATCH" && (m = /^\/v1\/pages\/([^/]+)$/.exec(path)))
+      return this.updatePage(this.page(m[1]!), body);
     if (method === "GET" && (m = /^\/v1\/blocks\/([^/]+)\/children$/.exec(path)))
       return this.children(this.page(m[1]!), url);
     throw new HttpError(400, "invalid_request_url", "Invalid request URL.");
@@ -858,6 +863,20 @@ export class FakeNotionServer {
       children: structuredClone(children as Record<string, unknown>[]),
     };
     this.pageStore.set(compact(page.id), page);
+    return this.pageObject(page);
+  }
+
+  /**
+   * PATCH /v1/pages/:id (https://developers.notion.com/reference/patch-page): the properties sent
+   * replace those of the same name, validated as on create; the others are kept.
+   */
+  private updatePage(page: FakePage, body: Record<string, unknown>): unknown {
+    const db = this.dataSource(page.dataSourceId);
+    const properties = isObject(body.properties) ? body.properties : {};
+    for (const [name, value] of Object.entries(properties)) {
+      page.properties[name] = this.validateProperty(db, name, value);
+    }
+    page.updates = (page.updates ?? 0) + 1;
     return this.pageObject(page);
   }
 

@@ -35,6 +35,9 @@
  * - `stall(hook, ms, times)`: hold the next `times` requests for `ms` before handling them. A request
  *   whose client gave up meanwhile (a timeout) is not posted: it appears in `requests()` with status 0.
  *
+ * Web API (bot token mode): `POST /api/<method>` and the upload URLs are served by
+ * `FakeSlackWebApi` (./slack-web-api.ts), reachable as `slack.api`, with `slack.apiUrl` as the base.
+ *
  * Inspection: `messages(hook?)` lists accepted messages (`text`, `blocks`, `payload`, `at`);
  * `requests(hook?)` every request with the status answered. `webhookUrl(hook)` gives the URL to use.
  *
@@ -46,6 +49,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { FakeSlackWebApi } from "./slack-web-api";
+
+export { FakeSlackWebApi, FAKE_BOT_TOKEN, type FakeApiMessage, type FakeUpload } from "./slack-web-api";
 
 export interface FakeSlackMessage {
   readonly hook: string;
@@ -91,10 +97,20 @@ export class FakeSlack {
   private readonly sockets = new Set<Socket>();
   private perSecond?: { rate: number; hook: string };
 
+  /** The Web API half (bot token mode): `slack.api.addChannel(…)`, `slack.api.posts()`, … */
+  readonly api: FakeSlackWebApi;
+
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
-  ) {}
+  ) {
+    this.api = new FakeSlackWebApi(baseUrl, validatePayload);
+  }
+
+  /** The Web API base URL for `new WebClient(token, { slackApiUrl })`. */
+  get apiUrl(): string {
+    return `${this.baseUrl}/api/`;
+  }
 
   /** Starts the fake on 127.0.0.1 at a free port. */
   static async start(): Promise<FakeSlack> {
@@ -154,6 +170,7 @@ export class FakeSlack {
 
   /** Forgets messages, requests and every control. */
   reset(): this {
+    this.api.reset();
     this.accepted.length = 0;
     this.log.length = 0;
     this.controls.clear();
@@ -192,6 +209,8 @@ export class FakeSlack {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", this.baseUrl).pathname;
+    if (path.startsWith("/api/") || path.startsWith("/upload/")) return this.api.handle(req, res, path);
     const rawBody = await readBody(req);
     const match = HOOK_PATH.exec(new URL(req.url ?? "/", this.baseUrl).pathname);
     const hook = match?.[1] ?? "(none)";

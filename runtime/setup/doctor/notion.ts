@@ -15,6 +15,7 @@ import {
 import { ConfigError } from "../../contract/errors";
 import { EXPECTED_SCHEMA, PROPERTY, checkSchema, parseNotionId, toDashedId } from "../../notion";
 import { CONNECT_ADVICE } from "../../notion/errors";
+import { rawSetting } from "../../settings/read";
 import { readOptionalSecret, SECRETS } from "../../settings/secrets";
 import { notionClientWithToken } from "../notion-client";
 import { describeOption, fixFor, uiType } from "../schema-advice";
@@ -200,7 +201,7 @@ export async function checkNotion(env: NodeJS.ProcessEnv): Promise<Check[]> {
   checks.push(tokenCheck);
   if (tokenCheck.status === "fail") return checks;
 
-  const raw = env.NOTION_DATABASE_ID?.trim();
+  const raw = rawSetting(env, "notionDatabaseId");
   const idName = "Notion database id (NOTION_DATABASE_ID)";
   const idFix =
     'open "백업 로그" in Notion → ··· → Copy link to view, and set NOTION_DATABASE_ID to that URL or the 32 characters before ?v= ' +

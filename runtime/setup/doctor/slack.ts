@@ -1,10 +1,14 @@
 /**
  * Slack checks (the seed's "Slack 알림이 전송되지 않음" list): each configured webhook's URL has
  * the Incoming Webhook form, and with `send` the test message reaches the main channel. The URLs
- * are secrets: no line ever contains one.
+ * are secrets: no line ever contains one. In bot token mode the bot is checked instead: the token
+ * (auth.test), its scopes, its membership of each channel (not a member → the exact /invite to
+ * type), and with `send` a test post whose permalink is printed.
  */
 import { readOptionalSecret, SECRETS, type SecretSpec } from "../../settings/secrets";
-import { createSlackNotifierFromEnv, webhookUrlProblem } from "../../slack";
+import { buildTestPayload, createSlackNotifierFromEnv, webhookUrlProblem } from "../../slack";
+import { type BotSettings, readBotSettings } from "../../slack/settings";
+import { apiAdvice, INVITE_COMMAND, REQUIRED_SCOPES, SlackApiError, SlackWebApi } from "../../slack/web-api";
 import { type Check, errorText, fail, ok } from "./check";
 
 interface Hook {
@@ -82,7 +86,93 @@ export interface SlackCheckOptions {
   readonly send?: boolean;
 }
 
+const CHANNEL_NAMES = {
+  main: "#devops-backup",
+  alerts: "#devops-alerts",
+  reports: "#devops-reports",
+} as const;
+
+function apiFix(error: unknown, channel?: string): string {
+  return error instanceof SlackApiError
+    ? apiAdvice(error.slackError, channel)
+    : "check the network path to slack.com";
+}
+
+async function checkBot(bot: BotSettings, options: SlackCheckOptions): Promise<Check[]> {
+  const api = new SlackWebApi({
+    token: bot.token,
+    apiUrl: bot.apiUrl,
+    retry: { retries: 1, minTimeout: 200, maxTimeout: 1_000 },
+  });
+  const tokenCheck = "Slack bot token (auth.test)";
+  let scopes: readonly string[];
+  try {
+    const auth = await api.authTest();
+    scopes = auth.scopes;
+  } catch (error) {
+    return [fail(tokenCheck, errorText(error), apiFix(error))];
+  }
+  const checks: Check[] = [ok(tokenCheck, "Slack accepts the bot token")];
+  const missing = REQUIRED_SCOPES.filter((scope) => !scopes.includes(scope));
+  checks.push(
+    missing.length === 0
+      ? ok("Slack bot scopes", `has ${REQUIRED_SCOPES.join(", ")}`)
+      : fail(
+          "Slack bot scopes",
+          `missing ${missing.join(", ")} (has ${scopes.join(", ") || "none"})`,
+          `add ${missing.join(", ")} under OAuth & Permissions → Bot Token Scopes in https://api.slack.com/apps, then reinstall the app to the workspace`,
+        ),
+  );
+  for (const [target, label] of Object.entries(CHANNEL_NAMES) as [keyof typeof CHANNEL_NAMES, string][]) {
+    const channel = bot.channels[target];
+    const name = `Slack bot in ${label} (SLACK_${target === "main" ? "BACKUP" : target.toUpperCase()}_CHANNEL)`;
+    if (channel === undefined) {
+      checks.push(
+        ok(name, target === "main" ? "not set" : "optional, not set: goes to the main channel only"),
+      );
+      continue;
+    }
+    // conversations.info takes ids; a name is resolved by Slack when posting (checked by --send).
+    if (!/^[CG][A-Z0-9]+$/.test(channel)) {
+      checks.push(ok(name, `configured by name (${channel}); the bot's membership is checked by --send`));
+      continue;
+    }
+    try {
+      const info = await api.channelInfo(channel);
+      checks.push(
+        info.isMember
+          ? ok(name, `the bot is a member of #${info.name}`)
+          : fail(name, `the bot is not a member of #${info.name}`, `type ${INVITE_COMMAND} in #${info.name}`),
+      );
+    } catch (error) {
+      checks.push(fail(name, errorText(error), apiFix(error, channel)));
+    }
+  }
+  if (!options.send) return checks;
+  const sendName = "Slack test post (--send)";
+  try {
+    const ref = await api.postMessage(bot.channels.main, buildTestPayload({ timeZone: bot.timeZone }));
+    checks.push(ok(sendName, `posted: ${await api.permalink(ref)}`));
+  } catch (error) {
+    checks.push(fail(sendName, errorText(error), apiFix(error, bot.channels.main)));
+  }
+  return checks;
+}
+
 export async function checkSlack(env: NodeJS.ProcessEnv, options: SlackCheckOptions = {}): Promise<Check[]> {
+  let bot: BotSettings | undefined;
+  try {
+    bot = await readBotSettings(env);
+  } catch (error) {
+    return [
+      fail(
+        "Slack bot settings",
+        errorText(error),
+        "set SLACK_BOT_TOKEN (xoxb-…) and SLACK_BACKUP_CHANNEL, or unset the token to use the webhooks",
+      ),
+    ];
+  }
+  if (bot) return checkBot(bot, options);
   const checks: Check[] = [];
   for (const hook of HOOKS) checks.push(await checkHook(hook, env));
   if (!options.send) return checks;

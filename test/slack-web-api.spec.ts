@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { buildPayload } from "../runtime/slack/blocks";
+import { INVITE_COMMAND, SlackApiError, SlackWebApi } from "../runtime/slack/web-api";
+import { FAKE_BOT_TOKEN, FakeSlack } from "./fakes/slack-server";
+import { SEED_FAILURE, SEED_SUCCESS } from "./fixtures/events";
+
+async function apiError(promise: Promise<unknown>): Promise<SlackApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof SlackApiError, `not a SlackApiError: ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a SlackApiError");
+}
+
+describe("Slack Web API client (bot token mode) against the fake", function () {
+  this.timeout(30_000);
+  let slack: FakeSlack;
+  let main: string;
+  let outside: string;
+  const api = (token = FAKE_BOT_TOKEN) =>
+    new SlackWebApi({ token, apiUrl: slack.apiUrl, retry: { retries: 2, minTimeout: 10, maxTimeout: 20 } });
+
+  before(async () => {
+    slack = await FakeSlack.start();
+    main = slack.api.addChannel("devops-backup");
+    outside = slack.api.addChannel("devops-alerts", { member: false });
+  });
+  after(() => slack.close());
+  beforeEach(() => {
+    slack.reset();
+    slack.api.setScopes(["chat:write", "files:write", "channels:read"]);
+  });
+
+  it("must post the seed text and blocks with chat.postMessage and answer the message's channel id and ts", async () => {
+    const payload = buildPayload(SEED_SUCCESS, { timeZone: "Asia/Seoul" });
+    const ref = await api().postMessage("#devops-backup", payload);
+    assert.equal(ref.channel, main);
+    const posted = slack.api.message(main, ref.ts);
+    assert.equal(posted?.text, payload.text);
+    assert.deepEqual(posted?.blocks, payload.blocks);
+    assert.equal(posted?.text?.split("\n")[0], "✅ 백업 작업 성공");
+  });
+
+  it("must post a reply in the thread of thread_ts, and give each message its permalink", async () => {
+    const client = api();
+    const parent = await client.postMessage(main, { text: "parent" });
+    const reply = await client.postMessage(main, { text: "reply" }, parent.ts);
+    assert.equal(slack.api.message(main, reply.ts)?.threadTs, parent.ts);
+    assert.equal(
+      await client.permalink(parent),
+      `https://drox.slack.com/archives/${main}/p${parent.ts.replace(".", "")}`,
+    );
+    assert.equal(
+      await client.permalink(reply),
+      `https://drox.slack.com/archives/${main}/p${reply.ts.replace(".", "")}?thread_ts=${parent.ts}&cid=${main}`,
+    );
+  });
+
+  it("must replace the message's text and blocks with chat.update", async () => {
+    const client = api();
+    const ref = await client.postMessage(main, { text: "before" });
+    const after = buildPayload(SEED_FAILURE, { timeZone: "Asia/Seoul" });
+    await client.update(ref, after);
+    const message = slack.api.message(main, ref.ts);
+    assert.equal(message?.text, after.text);
+    assert.equal(message?.edits, 1);
+    assert.equal(slack.api.posts().length, 1);
+  });
+
+  it("must refuse without retrying when the bot is not in the channel, naming the /invite to type", async () => {
+    const error = await apiError(api().postMessage(outside, { text: "x" }));
+    assert.equal(error.slackError, "not_in_channel");
+    assert.equal(error.retryable, false);
+    assert.ok(error.message.includes(INVITE_COMMAND), error.message);
+    assert.equal(INVITE_COMMAND, "/invite @DROX DevOps Backup");
+    assert.equal(slack.api.calls("chat.postMessage").length, 1);
+  });
+
+  it("must report channel_not_found, invalid_auth and missing_scope as not retryable", async () => {
+    const notFound = await apiError(api().postMessage("C99999999", { text: "x" }));
+    assert.deepEqual([notFound.slackError, notFound.retryable], ["channel_not_found", false]);
+    const badToken = await apiError(api("xoxb-wrong-token").postMessage(main, { text: "x" }));
+    assert.deepEqual([badToken.slackError, badToken.retryable], ["invalid_auth", false]);
+    assert.ok(!badToken.message.includes("xoxb-wrong-token"));
+    slack.api.setScopes(["channels:read"]);
+    const scope = await apiError(api().postMessage(main, { text: "x" }));
+    assert.deepEqual([scope.slackError, scope.retryable], ["missing_scope", false]);
+    assert.ok(scope.message.includes("needs chat:write"), scope.message);
+    assert.equal(slack.api.posts().length, 0);
+  });
+
+  it("must wait out a 429 ratelimited for its Retry-After and then post once", async () => {
+    slack.api.fail("chat.postMessage", "ratelimited", 1, { status: 429, retryAfter: 1 });
+    const started = Date.now();
+    await api().postMessage(main, { text: "after the limit" });
+    assert.ok(Date.now() - started >= 1_000, "posted before Retry-After elapsed");
+    assert.deepEqual(
+      slack.api.calls("chat.postMessage").map((c) => c.status),
+      [429, 200],
+    );
+    assert.equal(slack.api.posts().length, 1);
+  });
+
+  it("must enforce one message a second per channel when asked, as chat.postMessage's rate limit", async () => {
+    slack.api.enforceChannelRate(1);
+    const client = api();
+    const started = Date.now();
+    await Promise.all([1, 2, 3].map((n) => client.postMessage(main, { text: `m${n}` })));
+    const at = slack.api.posts(main).map((m) => m.at);
+    assert.equal(at.length, 3);
+    assert.ok(at[1]! - at[0]! >= 1_000 && at[2]! - at[1]! >= 1_000, `spacing ${at.join(",")}`);
+    assert.ok(Date.now() - started >= 2_000);
+  });
+
+  it("must report auth.test's team, bot and the token's scopes", async () => {
+    const auth = await api().authTest();
+    assert.equal(auth.team, "DROX");
+    assert.equal(auth.botId, "B0FAKEBOT");
+    assert.deepEqual(auth.scopes, ["chat:write", "files:write", "channels:read"]);
+  });
+
+  it("must say whether the bot is a member of a channel (conversations.info)", async () => {
+    assert.equal((await api().channelInfo(main)).isMember, true);
+    const info = await api().channelInfo(outside);
+    assert.deepEqual([info.name, info.isMember], ["devops-alerts", false]);
+  });
+
+  it("must upload a file through getUploadURLExternal and completeUploadExternal, into a thread", async () => {
+    const client = api();
+    const parent = await client.postMessage(main, { text: "📊 1주차 백업 리포트" });
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+    const { fileId } = await client.uploadFile({
+      channel: main,
+      filename: "weekly.png",
+      data: png,
+      title: "최근 8주",
+      threadTs: parent.ts,
+    });
+    const [upload] = slack.api.uploads();
+    assert.equal(upload?.fileId, fileId);
+    assert.deepEqual(upload?.bytes, png);
+    assert.equal(upload?.declaredLength, png.length);
+    assert.deepEqual([upload?.channel, upload?.threadTs, upload?.title], [main, parent.ts, "최근 8주"]);
+    assert.deepEqual(
+      slack.api.calls().map((c) => c.method),
+      ["chat.postMessage", "files.getUploadURLExternal", "files.completeUploadExternal"],
+    );
+  });
+
+  it("must refuse an upload to a channel the bot is not in, and one without files:write", async () => {
+    const notIn = await apiError(
+      api().uploadFile({ channel: outside, filename: "a.png", data: Buffer.from("png") }),
+    );
+    assert.equal(notIn.slackError, "not_in_channel");
+    slack.api.setScopes(["chat:write"]);
+    const scope = await apiError(
+      api().uploadFile({ channel: main, filename: "a.png", data: Buffer.from("x") }),
+    );
+    assert.equal(scope.slackError, "missing_scope");
+  });
+});
