@@ -48,6 +48,8 @@ export const DEFAULT_SCHEDULES = {
   s3: SETTINGS.s3Schedule.default,
   integrityCheck: SETTINGS.integrityCheckSchedule.default,
   weeklyReport: SETTINGS.weeklyReportSchedule.default,
+  drill: SETTINGS.drillSchedule.default,
+  monthlyReport: SETTINGS.monthlyReportSchedule.default,
 } as const;
 
 export { LOG_RETENTION_DAYS, MAX_SHUTDOWN_GRACE_SECONDS };
@@ -75,6 +77,8 @@ export interface Settings {
     readonly backupTag?: BackupTag;
   };
   readonly schedules: { readonly [K in keyof typeof DEFAULT_SCHEDULES]: string };
+  /** The weekly restore drill is scheduled (drillSchedule). */
+  readonly drillEnabled: boolean;
   readonly displayTimeZone: string;
   readonly retentionDays: number;
   readonly dr?: {
@@ -197,7 +201,10 @@ export function parseSettings(get: Lookup, stack: string): Settings {
       s3: v.s3Schedule,
       integrityCheck: v.integrityCheckSchedule,
       weeklyReport: v.weeklyReportSchedule,
+      drill: v.drillSchedule,
+      monthlyReport: v.monthlyReportSchedule,
     },
+    drillEnabled: v.drillEnabled,
     displayTimeZone: v.displayTimeZone,
     retentionDays: v.retentionDays,
     ...(v.drRegion

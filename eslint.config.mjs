@@ -3,7 +3,18 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".venv/**", "**/*.js", "**/*.cjs", "**/*.mjs"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      ".venv/**",
+      ".stryker-tmp/**",
+      "reports/**",
+      "**/*.js",
+      "**/*.cjs",
+      "**/*.mjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   prettier,

@@ -144,7 +144,26 @@ jobs.push(
     command: ["report", "weekly"],
     description: "drox-backup: weekly report",
   },
+  {
+    role: "monthly-report",
+    expression: settings.schedules.monthlyReport,
+    command: ["report", "monthly"],
+    description: "drox-backup: monthly report of the month just ended",
+  },
 );
+if (
+  settings.drillEnabled &&
+  jobs.some((job) => job.role === "ebs" || job.role === "rds" || job.role === "s3")
+) {
+  jobs.push({
+    role: "drill",
+    expression: settings.schedules.drill,
+    command: ["drill", "all"],
+    description: "drox-backup: weekly restore drill (복구 테스트)",
+  });
+} else if (settings.drillEnabled) {
+  pulumi.log.info("drillEnabled, but no backup targets: the restore drill is not scheduled.");
+}
 
 const schedules = new Schedules(name, {
   accountId,

@@ -1,5 +1,5 @@
 /**
- * S3 sync against `aws s3 sync`, both against the same moto server: 10,000 small objects plus a few
+ * S3 sync against `aws s3 sync` and `rclone sync --checksum --fast-list`, all against the same moto server: 10,000 small objects plus a few
  * large ones into an empty backup, then a re-sync with nothing changed. The backup buckets encrypt
  * with SSE-KMS by default, as the deployed one does (components/store.ts), and moto's ETags for them
  * are made to look like S3's (test/support/kms-etags.ts). Prints wall times, the ratios, drox's
@@ -10,7 +10,9 @@
  *
  * Env: BENCH_S3_OBJECTS (default 10000), BENCH_S3_LARGE (default 3, 20 MB each),
  * S3_SYNC_CONCURRENCY (default 16). The AWS CLI v1 pinned in bench/requirements.txt is installed
- * into .venv on first run. moto is single-process Python: absolute figures measure the emulator
+ * into .venv on first run. rclone is Debian's package: found on PATH, else installed with
+ * `apt-get install -y rclone` when the bench runs as root on a Debian/Ubuntu machine (a clean CI
+ * runner), else left out with a note. moto is single-process Python: absolute figures measure the emulator
  * as much as the clients, on whatever cores the machine has.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -35,6 +37,7 @@ const LARGE_BYTES = 20 * 1000 * 1000;
 const SOURCE = "bench-source";
 const BACKUP_DROX = "bench-backup-drox";
 const BACKUP_CLI = "bench-backup-cli";
+const BACKUP_RCLONE = "bench-backup-rclone";
 
 /** Installs the pinned AWS CLI into .venv alongside moto (one resolve, so botocore stays shared). */
 function ensureAwsCli(): string {
@@ -53,6 +56,33 @@ function ensureAwsCli(): string {
     writeFileSync(STAMP, wanted);
   }
   return aws;
+}
+
+/** The rclone binary: on PATH, or Debian's package installed now; undefined when neither works. */
+function ensureRclone(): string | undefined {
+  const found = () => {
+    try {
+      return execFileSync("bash", ["-c", "command -v rclone"], { encoding: "utf8" }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const onPath = found();
+  if (onPath) return onPath;
+  if (process.getuid?.() !== 0 || !existsSync("/usr/bin/apt-get")) {
+    process.stderr.write(
+      "[bench] rclone not found and cannot be installed here (apt-get as root): left out\n",
+    );
+    return undefined;
+  }
+  process.stderr.write("[bench] installing rclone (apt-get install -y rclone)…\n");
+  try {
+    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+    execFileSync("apt-get", ["install", "-y", "-qq", "rclone"], { stdio: "inherit" });
+  } catch {
+    process.stderr.write("[bench] rclone could not be installed: left out\n");
+  }
+  return found();
 }
 
 /** Requests drox sends, per command, counted at the client. */
@@ -136,20 +166,48 @@ async function awsS3Sync(aws: string, moto: Moto, destination: string): Promise<
     moto.endpoint,
     "--only-show-errors",
   ];
+  return timedProcess("aws s3 sync", aws, args, { ...process.env, ...moto.env });
+}
+
+/**
+ * rclone with the flags its docs give for S3 at scale: --checksum compares size and MD5 (ETag)
+ * instead of modification times, --fast-list lists recursively in fewer requests
+ * (https://rclone.org/s3/#reducing-costs). The remote is configured through RCLONE_CONFIG_* variables.
+ */
+async function rcloneSync(rclone: string, moto: Moto, destination: string): Promise<Timed<void>> {
+  // Without the AWS SDK's own variables: rclone's SDK would read them too (AWS_CA_BUNDLE, profiles).
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_"))),
+    RCLONE_CONFIG_MOTO_TYPE: "s3",
+    RCLONE_CONFIG_MOTO_PROVIDER: "Other",
+    RCLONE_CONFIG_MOTO_ENDPOINT: moto.endpoint,
+    RCLONE_CONFIG_MOTO_ACCESS_KEY_ID: moto.env.AWS_ACCESS_KEY_ID ?? "test",
+    RCLONE_CONFIG_MOTO_SECRET_ACCESS_KEY: moto.env.AWS_SECRET_ACCESS_KEY ?? "test",
+    RCLONE_CONFIG_MOTO_REGION: moto.env.AWS_REGION ?? "us-east-1",
+    RCLONE_CONFIG_MOTO_FORCE_PATH_STYLE: "true",
+  };
+  const args = ["sync", "--checksum", "--fast-list", `moto:${SOURCE}`, `moto:${destination}/${SOURCE}`];
+  return timedProcess("rclone sync", rclone, args, env);
+}
+
+async function timedProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Timed<void>> {
   const start = process.hrtime.bigint();
   const times = await new Promise<string>((resolveRun, reject) => {
     // Through bash, whose `times` then reports the CLI's CPU use.
-    const child = spawn("bash", ["-c", '"$0" "$@" || exit $?; times', aws, ...args], {
-      env: { ...process.env, ...moto.env },
+    const child = spawn("bash", ["-c", '"$0" "$@" || exit $?; times', command, ...args], {
+      env,
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.once("error", reject);
     child.once("exit", (code) =>
-      code === 0
-        ? resolveRun(out)
-        : reject(new Error(`aws s3 sync exited with ${code ?? "a signal"}: ${out}`)),
+      code === 0 ? resolveRun(out) : reject(new Error(`${name} exited with ${code ?? "a signal"}: ${out}`)),
     );
   });
   return {
@@ -167,6 +225,7 @@ function line(label: string, run: Timed<unknown>, extra = ""): void {
 
 async function main(): Promise<void> {
   const aws = ensureAwsCli();
+  const rclone = ensureRclone();
   const moto = await useMoto();
   const concurrency = s3SyncConcurrencyFromEnv();
   const s3 = new S3Client({ forcePathStyle: true });
@@ -182,6 +241,7 @@ async function main(): Promise<void> {
 
   await createKmsBucket(s3, BACKUP_DROX);
   await createKmsBucket(s3, BACKUP_CLI);
+  await createKmsBucket(s3, BACKUP_RCLONE);
   const counter = countRequests(s3);
   const sync = () => syncBucket({ s3, sourceBucket: SOURCE, backupBucket: BACKUP_DROX, concurrency });
   const check = (r: S3SyncResult, copied: number) => {
@@ -202,18 +262,26 @@ async function main(): Promise<void> {
 
   const cliFirst = await awsS3Sync(aws, moto, BACKUP_CLI);
   const cliAgain = await awsS3Sync(aws, moto, BACKUP_CLI);
+  const rcloneFirst = rclone ? await rcloneSync(rclone, moto, BACKUP_RCLONE) : undefined;
+  const rcloneAgain = rclone ? await rcloneSync(rclone, moto, BACKUP_RCLONE) : undefined;
 
   process.stdout.write("\n");
   line("drox syncBucket, empty backup", oursFirst, `  (${copiesIn(first)} copy requests)`);
   line("aws s3 sync, empty backup", cliFirst);
+  if (rcloneFirst) line("rclone sync, empty backup", rcloneFirst);
   line("drox syncBucket, nothing changed", oursAgain, `  (${copiesIn(again)} copy requests)`);
   line("aws s3 sync, nothing changed", cliAgain);
+  if (rcloneAgain) line("rclone sync, nothing changed", rcloneAgain);
   const heads = again.get("HeadObject") ?? 0;
   process.stdout.write(
     `\ndrox requests, empty backup:    ${requestLine(first)}\n` +
       `drox requests, nothing changed: ${requestLine(again)}\n` +
       `\nratio aws/drox: first run ${(cliFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
       `re-sync ${(cliAgain.seconds / oursAgain.seconds).toFixed(2)}× (> 1 means drox is faster)\n` +
+      (rcloneFirst && rcloneAgain
+        ? `ratio rclone/drox: first run ${(rcloneFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
+          `re-sync ${(rcloneAgain.seconds / oursAgain.seconds).toFixed(2)}×\n`
+        : "") +
       `in the unchanged re-sync: ${copiesIn(again)} copy requests, ${heads} HEAD requests (both must be 0)\n`,
   );
   if (copiesIn(again) !== 0 || heads !== 0) process.exitCode = 1;

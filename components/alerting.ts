@@ -1,5 +1,6 @@
 /**
- * CloudWatch alarms to the alerts topic — failed jobs, dead letters, ALB 5xx, unhealthy service —
+ * CloudWatch alarms to the alerts topic — failed jobs, failed restore drills, dead letters, ALB 5xx,
+ * unhealthy service —
  * and, when the Slack team and channel are configured, AWS Chatbot relaying that topic to Slack
  * with its own role and a read-only guardrail (never Chatbot's default AdministratorAccess).
  *
@@ -22,6 +23,12 @@ import { metricNamespace, metricNamespaceProblem, stackScoped } from "./naming";
 
 export const FAILED_JOBS_METRIC = "FailedJobs";
 export const FAILED_JOBS_PATTERN = '{ $.status = "FAILED" }';
+export const FAILED_DRILLS_METRIC = "FailedDrills";
+/**
+ * A restore drill logs one line when it ends, `drillStatus` its outcome (runtime/drills/index.ts);
+ * the drill's per-kind lines say `outcome`, so neither is counted as a failed backup job above.
+ */
+export const FAILED_DRILLS_PATTERN = '{ $.drillStatus = "FAILED" }';
 export const READ_ONLY_GUARDRAIL = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const CHATBOT_ROLE_POLICY = "arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess";
 
@@ -95,6 +102,28 @@ export class Alerting extends pulumi.ComponentResource {
       alarmDescription: "A backup job failed (a FAILED result in the job logs)",
       namespace,
       metricName: FAILED_JOBS_METRIC,
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+    });
+    // Drills run on a schedule (drillEnabled) or by hand on any stack, so the alarm is always there.
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-failed-drills-filter`,
+      {
+        logGroupName: args.jobLogGroupName,
+        pattern: FAILED_DRILLS_PATTERN,
+        metricTransformation: { namespace, name: FAILED_DRILLS_METRIC, value: "1", defaultValue: "0" },
+      },
+      { parent: this },
+    );
+    alarm("failed-drills", {
+      alarmDescription:
+        "A restore drill failed: a backup could not be restored, or not within its deadline (the drill's Slack message names the resource)",
+      namespace,
+      metricName: FAILED_DRILLS_METRIC,
       statistic: "Sum",
       period: 300,
       evaluationPeriods: 1,

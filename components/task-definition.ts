@@ -11,6 +11,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicy, policyDocument, viaServices, type Statement } from "./iam";
+import { createS3BatchRole } from "./s3-batch-role";
 import { taskStatements, type TaskPermissions } from "./task-permissions";
 
 export const CONTAINER_NAME = "app";
@@ -139,6 +140,21 @@ export function taskDefinition(
     { parent },
   );
 
+  // The role of the S3 Batch Operations copy jobs the task starts (runtime/jobs/s3-batch.ts): the
+  // task may pass it to Batch Operations, and finds it in S3_BATCH_ROLE_ARN.
+  const s3BatchRole = createS3BatchRole(
+    name,
+    {
+      backupBucketArn: args.permissions.backupBucketArn,
+      kmsKeyArn: args.permissions.kmsKeyArn,
+      sourceBuckets: args.permissions.sourceBuckets ?? [],
+      accountId: args.accountId,
+      region: args.region,
+      tags,
+    },
+    { parent },
+  );
+
   const taskRole = new aws.iam.Role(
     `${name}-task-role`,
     { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", args.accountId), tags },
@@ -149,7 +165,10 @@ export function taskDefinition(
     {
       role: taskRole.id,
       policy: policyDocument(
-        taskStatements(args.permissions, { accountId: args.accountId, region: args.region }),
+        taskStatements(
+          { ...args.permissions, s3BatchRoleName: s3BatchRole.name },
+          { accountId: args.accountId, region: args.region },
+        ),
       ),
     },
     { parent },
@@ -160,7 +179,7 @@ export function taskDefinition(
       image.imageUri,
       logGroup.name,
       args.region,
-      pulumi.output(args.environment),
+      pulumi.output({ ...args.environment, S3_BATCH_ROLE_ARN: s3BatchRole.arn }),
       pulumi.output(args.secrets),
     ])
     .apply(([imageUri, logGroupName, region, env, secrets]) =>

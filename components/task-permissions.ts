@@ -4,8 +4,10 @@
  * calls the runtime makes.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { DRILL_INSTANCE_PREFIX, DRILL_TAG } from "../runtime/drills/names";
 import { MANAGED_TAG } from "../runtime/jobs/tags";
 import { viaServices, type Statement } from "./iam";
+import { S3_BATCH_PRINCIPAL } from "./s3-batch-role";
 
 /** What the task role may touch. */
 export interface TaskPermissions {
@@ -19,6 +21,8 @@ export interface TaskPermissions {
   readonly tagDiscovery?: boolean;
   /** Region receiving cross-region copies (KMS use there and in this region). @default undefined */
   readonly drRegion?: string;
+  /** The name of the S3 Batch Operations copy jobs' role (./s3-batch-role.ts), which the task starts jobs with. */
+  readonly s3BatchRoleName?: pulumi.Input<string>;
 }
 
 /**
@@ -34,6 +38,9 @@ export const STACK_KEY_SERVICES = ["s3", "sns", "dynamodb"] as const;
 
 /** Every DB snapshot identifier the RDS job gives starts with this (runtime/jobs/rds.ts). */
 export const RDS_SNAPSHOT_PREFIX = "drox-";
+
+/** The lease items of the drills' per-kind lock in the history table (runtime/drills/lock.ts). */
+export const DRILL_LOCK_KEYS = "drill-lock#*";
 
 /** Where the task runs, for ARNs and KMS conditions. */
 export interface TaskLocation {
@@ -143,6 +150,28 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
       Condition: { StringEquals: { "kms:ViaService": viaServices(STACK_KEY_SERVICES, where.region) } },
     },
   ];
+  statements.push(...drillStatements(p, where));
+  if (p.s3BatchRoleName !== undefined) {
+    // Starting and reading S3 Batch Operations copy jobs: creating one needs s3:CreateJob and
+    // iam:PassRole for its role (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html);
+    // CreateJob names no resource, DescribeJob the job (arn:aws:s3:<region>:<account>:job/<id>).
+    // The role can be passed to Batch Operations only.
+    statements.push(
+      { Sid: "S3BatchCreateJob", Action: "s3:CreateJob", Resource: "*" },
+      {
+        Sid: "S3BatchDescribeJob",
+        Action: "s3:DescribeJob",
+        Resource: pulumi.interpolate`arn:aws:s3:${where.region}:${where.accountId}:job/*`,
+      },
+      {
+        Sid: "PassS3BatchRole",
+        Action: "iam:PassRole",
+        // The role's ARN, as IAM forms it for a role without a path.
+        Resource: pulumi.interpolate`arn:aws:iam::${where.accountId}:role/${p.s3BatchRoleName}`,
+        Condition: { StringEquals: { "iam:PassedToService": S3_BATCH_PRINCIPAL } },
+      },
+    );
+  }
   if (p.drRegion !== undefined) {
     // A cross-region copy of an encrypted snapshot decrypts with the source's key (this region) and
     // re-encrypts with a key of the DR region, through EC2 or RDS: which keys is only known at run
@@ -200,4 +229,91 @@ export function taskStatements(p: TaskPermissions, where: TaskLocation): Stateme
     );
   }
   return statements;
+}
+
+/**
+ * Restore drills (runtime/drills): scratch volumes and `drox-drill-*` DB instances, created only
+ * carrying the drill tag or name and deleted only when they carry it — the task can neither delete
+ * a volume or instance a drill did not make nor restore into any other name. Drills can be started
+ * on any stack (CLI, POST /api/backups/drill), so these are granted whether or not the weekly
+ * schedule is on (drillEnabled).
+ */
+function drillStatements(p: TaskPermissions, where: TaskLocation): Statement[] {
+  const volumes = pulumi.interpolate`arn:aws:ec2:${where.region}:${where.accountId}:volume/*`;
+  const instances = pulumi.interpolate`arn:aws:rds:${where.region}:${where.accountId}:db:${DRILL_INSTANCE_PREFIX}*`;
+  const tagged = { Null: { [`aws:RequestTag/${DRILL_TAG}`]: "false" } };
+  const carriesTag = { Null: { [`aws:ResourceTag/${DRILL_TAG}`]: "false" } };
+  return [
+    {
+      // The source's AZ fallback and the smallest instance class an engine offers.
+      Sid: "DrillDescribe",
+      Action: ["ec2:DescribeAvailabilityZones", "rds:DescribeOrderableDBInstanceOptions"],
+      Resource: "*",
+    },
+    {
+      // CreateVolume is authorized on the new volume and on the snapshot it is made from
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+      // the volume must carry the drill tag, the snapshot must be one of the jobs'.
+      Sid: "DrillCreateVolumes",
+      Action: "ec2:CreateVolume",
+      Resource: volumes,
+      Condition: tagged,
+    },
+    {
+      Sid: "DrillVolumesFromOwnSnapshots",
+      Action: "ec2:CreateVolume",
+      Resource: pulumi.interpolate`arn:aws:ec2:${where.region}::snapshot/*`,
+      Condition: { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: "true" } },
+    },
+    {
+      Sid: "DrillTagNewVolumes",
+      Action: "ec2:CreateTags",
+      Resource: volumes,
+      Condition: { StringEquals: { "ec2:CreateAction": "CreateVolume" }, ...tagged },
+    },
+    { Sid: "DrillDeleteVolumes", Action: "ec2:DeleteVolume", Resource: volumes, Condition: carriesTag },
+    {
+      // RestoreDBInstanceFromDBSnapshot is authorized on the new instance (only drox-drill-*), the
+      // snapshot (only the jobs' drox-*), and the subnet, option and parameter groups it uses; its
+      // tags are rds:AddTagsToResource on the new instance.
+      Sid: "DrillRestoreInstances",
+      Action: "rds:RestoreDBInstanceFromDBSnapshot",
+      Resource: [
+        instances,
+        pulumi.interpolate`arn:aws:rds:${where.region}:${where.accountId}:snapshot:${RDS_SNAPSHOT_PREFIX}*`,
+        pulumi.interpolate`arn:aws:rds:${where.region}:${where.accountId}:subgrp:*`,
+        pulumi.interpolate`arn:aws:rds:${where.region}:${where.accountId}:og:*`,
+        pulumi.interpolate`arn:aws:rds:${where.region}:${where.accountId}:pg:*`,
+      ],
+    },
+    { Sid: "DrillTagNewInstances", Action: "rds:AddTagsToResource", Resource: instances },
+    {
+      Sid: "DrillDeleteInstances",
+      Action: "rds:DeleteDBInstance",
+      Resource: instances,
+      Condition: carriesTag,
+    },
+    {
+      // The per-kind lease is given back with a conditional DeleteItem; no other item may go.
+      Sid: "DrillLocks",
+      Action: "dynamodb:DeleteItem",
+      Resource: p.historyTableArn,
+      Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DRILL_LOCK_KEYS] } },
+    },
+    {
+      // A volume or instance restored from an encrypted snapshot uses the snapshot's key through
+      // EC2 or RDS (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html):
+      // which key is only known at run time, so the account's keys in this region, via EC2/RDS only.
+      Sid: "DrillRestoreKeys",
+      Action: [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncrypt*",
+        "kms:CreateGrant",
+      ],
+      Resource: pulumi.interpolate`arn:aws:kms:${where.region}:${where.accountId}:key/*`,
+      Condition: { StringEquals: { "kms:ViaService": viaServices(["ec2", "rds"], where.region) } },
+    },
+  ];
 }

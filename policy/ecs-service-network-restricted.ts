@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { admitsTheWorld } from "./lib/cidr";
 import { ofType, refersTo, valueNames } from "./lib/references";
 import { booleanOr, isRecord, unproxy } from "./lib/values";
 
@@ -7,7 +8,6 @@ interface EcsServiceNetworkRestrictedConfig {
   allowedPublicPorts?: number[];
 }
 
-const WORLD = ["0.0.0.0/0", "::/0"];
 const LISTENER_TYPES = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"];
 
 type Props = Record<string, unknown>;
@@ -15,9 +15,33 @@ const props = (r: PolicyResource): Props => unproxy(r.props) as Props;
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 interface OpenRule {
+  /** Lower-case name; "all" for -1 / all, "tcp" for 6. */
   protocol: string;
   fromPort: number;
   toPort: number;
+}
+
+/**
+ * Ports people reach servers' shells and databases on (IANA registry); named in the message when a
+ * world-open range includes them, since those are the ranges scanned first.
+ */
+const ADMIN_PORTS: Record<number, string> = {
+  22: "SSH",
+  1433: "SQL Server",
+  1521: "Oracle",
+  3306: "MySQL",
+  3389: "RDP",
+  5432: "PostgreSQL",
+  6379: "Redis",
+  27017: "MongoDB",
+};
+
+/** EC2 takes -1 (or `all` in the provider) for every protocol and protocol numbers for names. */
+function protocolName(protocol: unknown): string {
+  const name = String(protocol ?? "-1")
+    .trim()
+    .toLowerCase();
+  return name === "-1" || name === "all" ? "all" : name === "6" ? "tcp" : name === "17" ? "udp" : name;
 }
 
 /** Ingress open to the world on a security group, wherever it is declared. */
@@ -25,22 +49,19 @@ function worldOpenIngress(sg: PolicyResource, resources: PolicyResource[]): Open
   const rules: OpenRule[] = [];
   const add = (protocol: unknown, fromPort: unknown, toPort: unknown): void => {
     rules.push({
-      protocol: String(protocol ?? "-1"),
+      protocol: protocolName(protocol),
       fromPort: typeof fromPort === "number" ? fromPort : 0,
       toPort: typeof toPort === "number" ? toPort : 65535,
     });
   };
   for (const rule of list(props(sg).ingress)) {
-    if (
-      isRecord(rule) &&
-      [...list(rule.cidrBlocks), ...list(rule.ipv6CidrBlocks)].some((c) => WORLD.includes(String(c)))
-    ) {
+    if (isRecord(rule) && admitsTheWorld([...list(rule.cidrBlocks), ...list(rule.ipv6CidrBlocks)])) {
       add(rule.protocol, rule.fromPort, rule.toPort);
     }
   }
   for (const rule of ofType(resources, "aws:ec2/securityGroupRule:SecurityGroupRule")) {
     const r = props(rule);
-    const open = [...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)].some((c) => WORLD.includes(String(c)));
+    const open = admitsTheWorld([...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)]);
     if (r.type === "ingress" && open && refersTo(rule, "securityGroupId", sg)) {
       add(r.protocol, r.fromPort, r.toPort);
     }
@@ -48,7 +69,7 @@ function worldOpenIngress(sg: PolicyResource, resources: PolicyResource[]): Open
   for (const rule of ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")) {
     const r = props(rule);
     if (
-      (WORLD.includes(String(r.cidrIpv4)) || WORLD.includes(String(r.cidrIpv6))) &&
+      (admitsTheWorld([r.cidrIpv4]) || admitsTheWorld([r.cidrIpv6])) &&
       refersTo(rule, "securityGroupId", sg)
     ) {
       add(r.ipProtocol, r.fromPort, r.toPort);
@@ -65,7 +86,8 @@ function listenerPorts(resources: PolicyResource[]): number[] {
 }
 
 function allowed(rule: OpenRule, ports: Set<number>): boolean {
-  if (rule.protocol !== "tcp" && rule.protocol !== "6") {
+  // A reversed range is rejected by EC2; read as empty it would pass here, so it never does.
+  if (rule.protocol !== "tcp" || rule.fromPort > rule.toPort) {
     return false;
   }
   for (let port = rule.fromPort; port <= rule.toPort; port++) {
@@ -76,11 +98,24 @@ function allowed(rule: OpenRule, ports: Set<number>): boolean {
   return true;
 }
 
+function describe(rule: OpenRule): string {
+  if (rule.protocol === "all") {
+    return "all traffic";
+  }
+  const admin = Object.entries(ADMIN_PORTS)
+    .filter(([port]) => Number(port) >= rule.fromPort && Number(port) <= rule.toPort)
+    .map(([port, name]) => `${port} ${name}`);
+  const range = `${rule.protocol} ${rule.fromPort}-${rule.toPort}`;
+  // For ICMP the "ports" are message types and codes.
+  const ported = rule.protocol === "tcp" || rule.protocol === "udp";
+  return ported && admin.length > 0 ? `${range} (including ${admin.join(", ")})` : range;
+}
+
 export const ecsServiceNetworkRestricted: StackValidationPolicy = {
   name: "ecs-service-network-restricted",
   description:
     "ECS tasks get no public IP unless the stack's policy config allows it, and an ECS service's security groups " +
-    "open nothing to the world (0.0.0.0/0, ::/0) but the load balancer listeners' ports.",
+    "open nothing to the world (0.0.0.0/0, ::/0, in any spelling or split) but the load balancer listeners' TCP ports.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -129,10 +164,8 @@ export const ecsServiceNetworkRestricted: StackValidationPolicy = {
       );
       for (const sg of groups) {
         for (const rule of worldOpenIngress(sg, args.resources).filter((r) => !allowed(r, publicPorts))) {
-          const ports =
-            rule.protocol === "-1" ? "all traffic" : `${rule.protocol} ${rule.fromPort}-${rule.toPort}`;
           reportViolation(
-            `Security group "${sg.name}" of ECS service "${service.name}" opens ${ports} to the world. ` +
+            `Security group "${sg.name}" of ECS service "${service.name}" opens ${describe(rule)} to the world. ` +
               "Allow ingress only from the load balancer's security group (sourceSecurityGroupId / " +
               `referencedSecurityGroupId) on the container port; listener ports open to all: ${[...publicPorts].join(", ") || "none"}.`,
             sg.urn,

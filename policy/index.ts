@@ -2,6 +2,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { albListenerHttps } from "./alb-listener-https";
 import { backupBucketProtected } from "./backup-bucket-protected";
 import { chatbotGuardrails } from "./chatbot-guardrails";
+import { drillDeletesScoped } from "./drill-deletes-scoped";
 import { ecsServiceNetworkRestricted } from "./ecs-service-network-restricted";
 import { lambdaFailureDestination } from "./lambda-failure-destination";
 import { iamRoleLeastPrivilege } from "./iam-role-least-privilege";
@@ -26,6 +27,7 @@ new PolicyPack("drox-backup-guardrails", {
     lambdaSupportedRuntime,
     lambdaFailureDestination,
     iamRoleLeastPrivilege,
+    drillDeletesScoped,
     logGroupRetention,
     albListenerHttps,
     ecsServiceNetworkRestricted,

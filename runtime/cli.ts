@@ -3,6 +3,12 @@
  * drox-backup's command line (the same image runs it in ECS). Each command lives in its own module
  * under runtime/commands/ and is registered here; add a command by adding its register function
  * to COMMANDS. Exit codes are documented in runtime/commands/io.ts.
+ *
+ * Registering a command must stay cheap: `--help` and every other command would pay for what it
+ * imports. A command's implementation (the jobs and their AWS SDK clients, the server, the restore
+ * engine, the doctor's checks) is loaded with `require` inside its action, when it runs. `require`,
+ * not `import()`: the CLI is CommonJS, and import() of a .ts module would need the ESM loader hooks
+ * that the specs (tsx's require hook) do not install.
  */
 import { Command, CommanderError } from "commander";
 import { DroxError, ConfigError, ValidationError } from "./contract/errors";
@@ -15,8 +21,9 @@ import { describeResult, registerRunCommand } from "./commands/run";
 import { registerServeCommand } from "./commands/serve";
 import { registerDoctorCommand } from "./commands/doctor";
 import { registerNotionInitCommand } from "./commands/notion-init";
+import { registerDrillCommand } from "./commands/drill";
 import { registerRestoreCommand } from "./commands/restore";
-import { RestoreRefused } from "./restore";
+import { RestoreRefused } from "./restore/errors";
 import { registerRedriveCommand } from "./commands/redrive";
 import { registerHistoryCommand } from "./commands/history";
 
@@ -30,6 +37,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerServeCommand,
   registerDoctorCommand,
   registerNotionInitCommand,
+  registerDrillCommand,
   registerRestoreCommand,
   registerRedriveCommand,
   registerHistoryCommand,

@@ -11,6 +11,8 @@
  * Exit: 0 when every event was delivered (the planned RDS failure included), 1 otherwise.
  */
 import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, resolve } from "node:path";
 import { Command } from "commander";
 import { redactValue } from "../runtime/logging/redact";
 import { runDemo } from "./demo/run";
@@ -36,7 +38,14 @@ async function main(): Promise<number> {
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const summary = await runDemo({ out, verbose: opts.verbose, onCleanup: (c) => cleanups.push(c) });
+    // Next to the JSON summary when there is one, else in the temporary directory (not the repo).
+    const chartFile = resolve(opts.json ? dirname(opts.json) : tmpdir(), "drox-demo-weekly-chart.png");
+    const summary = await runDemo({
+      out,
+      verbose: opts.verbose,
+      onCleanup: (c) => cleanups.push(c),
+      chartFile,
+    });
     out("");
     for (const line of summaryLines(summary)) out(line);
     if (opts.json) writeFileSync(opts.json, `${JSON.stringify(redactValue(summary), null, 2)}\n`);

@@ -93,6 +93,9 @@ describe("config: one declaration for the stack and the runtime", () => {
     const settings = parseSettings((key) => minimal[key], "dev");
     assert.deepEqual(Object.keys(settingsEnvironment(settings.values, ["task"])).sort(), [
       "DISPLAY_TIME_ZONE",
+      "DRILL_DEADLINE_MINUTES",
+      "DRILL_ENABLED",
+      "DRILL_S3_SAMPLE",
       "EBS_VOLUME_IDS",
       "HISTORY_RETENTION_DAYS",
       "NOTION_DATABASE_ID",

@@ -130,6 +130,15 @@ describe("npm run demo (the local sandbox)", function () {
     assert.match(run.stdout, /Slack: {13}8\/8 events delivered, 10 messages captured/);
     assert.match(run.stdout, /Notion: {12}8\/8 events delivered, 8 pages created \(captured\)/);
 
+    // The weekly chart, next to the summary and named in it: one 800 × 220 panel per type that ran.
+    const chart = readFileSync(join(dir, "drox-demo-weekly-chart.png"));
+    assert.equal(summary.chartFile, join(dir, "drox-demo-weekly-chart.png"));
+    assert.deepEqual([chart.readUInt32BE(16), chart.readUInt32BE(20)], [800, 3 * 220]);
+    assert.ok(
+      run.stdout.includes(`  Weekly chart:      ${join(dir, "drox-demo-weekly-chart.png")} (PNG`),
+      run.stdout,
+    );
+
     // Cleaned up: its moto no longer answers.
     assert.equal(await reachable(motoEndpoint(run.stdout)), false);
   });

@@ -27,7 +27,8 @@ describe("events schema", () => {
     assert.deepEqual(issues, [
       {
         field: "schema",
-        problem: "must be one of backup.result.v1, backup.report.v1, backup.check.v1, backup.restore.v1",
+        problem:
+          "must be one of backup.result.v1, backup.report.v1, backup.check.v1, backup.restore.v1, backup.drill.v1, backup.monthly-report.v1",
       },
     ]);
   });

@@ -27,6 +27,26 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
     });
   });
 
+  it("must count failed restore drills from the drill's last log line, apart from failed jobs", async () => {
+    const filter = byName(
+      prod,
+      "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+      "drox-backup-failed-drills-filter",
+    );
+    assert.equal(filter.inputs.logGroupName, "drox-backup-logs");
+    assert.equal(filter.inputs.pattern, '{ $.drillStatus = "FAILED" }');
+    assert.deepEqual(filter.inputs.metricTransformation, {
+      namespace: "DroxBackup/prod",
+      name: "FailedDrills",
+      value: "1",
+      defaultValue: "0",
+    });
+    // The runtime logs exactly that field once per drill, and no `status` a backup filter would count.
+    const source = await import("node:fs").then((fs) => fs.readFileSync("runtime/drills/index.ts", "utf8"));
+    assert.match(source, /log\.info\(\s*\{ drillId, drillStatus: drill\.status/);
+    assert.doesNotMatch(source, /log\.\w+\(\{[^}]*\bstatus:/);
+  });
+
   it("must alarm on failed jobs, every dead-letter queue, ALB 5xx and unhealthy hosts, to the alerts topic", () => {
     const alarms = Object.fromEntries(
       ofType(prod, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [
@@ -44,6 +64,13 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
       "drox-backup-failed-jobs": [
         "DroxBackup/prod",
         "FailedJobs",
+        undefined,
+        "GreaterThanOrEqualToThreshold",
+        1,
+      ],
+      "drox-backup-failed-drills": [
+        "DroxBackup/prod",
+        "FailedDrills",
         undefined,
         "GreaterThanOrEqualToThreshold",
         1,

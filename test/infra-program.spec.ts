@@ -10,8 +10,9 @@ function countByType(run: ProgramRun): Record<string, number> {
 
 const COMMON: Record<string, number> = {
   "aws:cloudwatch/logGroup:LogGroup": 3,
-  "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,
-  "aws:cloudwatch/metricAlarm:MetricAlarm": 6,
+  // Failed jobs and failed restore drills.
+  "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
+  "aws:cloudwatch/metricAlarm:MetricAlarm": 7,
   "aws:dynamodb/table:Table": 1,
   "aws:ecr/lifecyclePolicy:LifecyclePolicy": 1,
   "aws:ecr/repository:Repository": 1,
@@ -19,8 +20,9 @@ const COMMON: Record<string, number> = {
   "aws:ecs/service:Service": 1,
   "aws:ecs/taskDefinition:TaskDefinition": 1,
   "aws:ec2/securityGroup:SecurityGroup": 2,
-  "aws:iam/role:Role": 5,
-  "aws:iam/rolePolicy:RolePolicy": 5,
+  // Task, execution, S3 Batch Operations copy jobs and the two Lambdas' roles.
+  "aws:iam/role:Role": 6,
+  "aws:iam/rolePolicy:RolePolicy": 6,
   "aws:kms/alias:Alias": 1,
   "aws:kms/key:Key": 1,
   "aws:lambda/function:Function": 2,
@@ -73,7 +75,8 @@ describe("infra: the program under mocks", () => {
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
       }),
     );
-    assert.equal(dev.resources.length, 83);
+    // 83 before the failed-drills metric filter and alarm.
+    assert.equal(dev.resources.length, 85);
   });
 
   it("must register exactly the prod stack's resources (own VPC, HTTPS, Object Lock, Chatbot)", () => {
@@ -85,9 +88,11 @@ describe("infra: the program under mocks", () => {
         "aws:lb/listener:Listener": 2,
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 5,
         "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
-        "aws:iam/role:Role": 6,
+        "aws:iam/role:Role": 7,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": 1,
+        // Pulumi.prod.yaml switches the weekly restore drill on.
+        "aws:scheduler/schedule:Schedule": 6,
       }),
     );
   });

@@ -83,9 +83,11 @@ const EVERYTHING: Record<string, string> = {
   backupTag: "Backup=true",
   drKmsKeyId: "alias/drox-backup-dr",
   s3SyncConcurrency: "32",
+  s3BatchThreshold: "250000",
   jobTimeoutSeconds: "3600",
   rateLimitMax: "600",
   logLevel: "debug",
+  drillDbInstanceClass: "db.t4g.micro",
 };
 
 describe("infra: runtime environment wiring", () => {
@@ -177,7 +179,8 @@ describe("infra: runtime environment wiring", () => {
   it("must run the scheduled jobs with the service's task definition and override only the command", () => {
     const task = byName(full, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task");
     const schedules = ofType(full, "aws:scheduler/schedule:Schedule");
-    assert.equal(schedules.length, 5);
+    // ebs, rds, s3, integrity check, weekly report, and the restore drill (prod: drillEnabled).
+    assert.equal(schedules.length, 6);
     for (const schedule of schedules) {
       const target = schedule.inputs.target as {
         ecsParameters: { taskDefinitionArn: string };

@@ -32,7 +32,22 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
       "drox-backup-s3": ["cron(0 3 * * ? *)", "Asia/Seoul", job(["run", "s3"])],
       "drox-backup-integrity-check": ["cron(0 6 * * ? *)", "Asia/Seoul", job(["check"])],
       "drox-backup-weekly-report": ["cron(0 9 ? * SUN *)", "Asia/Seoul", job(["report", "weekly"])],
+      // Pulumi.prod.yaml switches the restore drill on: Saturday night, before Sunday's report.
+      "drox-backup-drill": ["cron(0 23 ? * SAT *)", "Asia/Seoul", job(["drill", "all"])],
+      // Issue 11: the 1st of each month in the display zone.
+      "drox-backup-monthly-report": ["cron(0 9 1 * ? *)", "Asia/Seoul", job(["report", "monthly"])],
     });
+  });
+
+  it("must schedule no restore drill where drillEnabled is off (dev's default), nor without targets", async () => {
+    const names = (run: ProgramRun) => ofType(run, "aws:scheduler/schedule:Schedule").map((s) => s.name);
+    assert.ok(!names(await cachedRun("dev")).includes("drox-backup-drill"));
+    const untargeted = await cachedRun("prod", {
+      ebsVolumeIds: "[]",
+      rdsInstanceIds: "[]",
+      s3SourceBuckets: "[]",
+    });
+    assert.ok(!names(untargeted).includes("drox-backup-drill"));
   });
 
   it("must run the service's task definition on Fargate with retries and a dead-letter queue", () => {
@@ -105,8 +120,10 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
       .map((s) => s.name)
       .sort();
     assert.deepEqual(names, [
+      "drox-backup-drill",
       "drox-backup-ebs",
       "drox-backup-integrity-check",
+      "drox-backup-monthly-report",
       "drox-backup-s3",
       "drox-backup-weekly-report",
     ]);

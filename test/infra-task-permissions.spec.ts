@@ -17,6 +17,8 @@ import ts from "typescript";
 import { RDS_SNAPSHOT_PREFIX } from "../components/task-permissions";
 import { HISTORY_INDEX } from "../runtime/history/dynamodb";
 import { snapshotIdentifier } from "../runtime/jobs/rds";
+import { DRILL_TAG } from "../runtime/drills/names";
+import { drillInstanceId } from "../runtime/drills/tags";
 import { MANAGED_TAG } from "../runtime/jobs/tags";
 import {
   actionsMatching,
@@ -58,7 +60,14 @@ type Target =
   | "eventsTopic"
   | "historyTable"
   | "historyIndex"
-  | "ownSecrets";
+  | "ownSecrets"
+  | "drillVolume"
+  | "drillSnapshot"
+  | "drillInstance"
+  | "drillDbSnapshot"
+  | "rdsGroups"
+  | "s3BatchJob"
+  | "s3BatchRole";
 
 type Context = Readonly<Record<string, string>>;
 
@@ -86,6 +95,16 @@ const EC2_MANAGED: Context = { [`aws:ResourceTag/${MANAGED_TAG}`]: "true" };
 const RDS_MANAGED: Context = { ...EC2_MANAGED, [`rds:snapshot-tag/${MANAGED_TAG}`]: "true" };
 
 /**
+ * Restore drills create scratch volumes and instances carrying the drill tag (aws:RequestTag on
+ * the create) and delete only what carries it (aws:ResourceTag, RDS also rds:db-tag); the lock
+ * deletes only its lease items, whose key is the request's dynamodb:LeadingKeys.
+ */
+const DRILL_ID = "01JDRILL0000000000000000AB";
+const DRILL_NEW: Context = { [`aws:RequestTag/${DRILL_TAG}`]: DRILL_ID };
+const DRILL_OWNED: Context = { [`aws:ResourceTag/${DRILL_TAG}`]: DRILL_ID };
+const DRILL_DB_OWNED: Context = { ...DRILL_OWNED, [`rds:db-tag/${DRILL_TAG}`]: DRILL_ID };
+
+/**
  * SDK export → the IAM requests it makes (Service Authorization Reference, each API's
  * "Permissions" section). Tags written with a create/copy call need the tagging action too, which
  * EC2 authorizes with ec2:CreateAction naming the creating call
@@ -108,6 +127,22 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   waitUntilSnapshotCompleted: describeAny("ec2:DescribeSnapshots"),
   DescribeVolumesCommand: describeAny("ec2:DescribeVolumes"),
   paginateDescribeVolumes: describeAny("ec2:DescribeVolumes"),
+  // Restore drills (runtime/drills): CreateVolume is authorized on the volume and the snapshot.
+  CreateVolumeCommand: [
+    need("ec2:CreateVolume", "drillVolume", DRILL_NEW),
+    need("ec2:CreateVolume", "drillSnapshot", EC2_MANAGED),
+    need("ec2:CreateTags", "drillVolume", { "ec2:CreateAction": "CreateVolume", ...DRILL_NEW }),
+  ],
+  DeleteVolumeCommand: [need("ec2:DeleteVolume", "drillVolume", DRILL_OWNED)],
+  DescribeAvailabilityZonesCommand: describeAny("ec2:DescribeAvailabilityZones"),
+  RestoreDBInstanceFromDBSnapshotCommand: [
+    need("rds:RestoreDBInstanceFromDBSnapshot", "drillInstance"),
+    need("rds:RestoreDBInstanceFromDBSnapshot", "drillDbSnapshot"),
+    need("rds:RestoreDBInstanceFromDBSnapshot", "rdsGroups"),
+    need("rds:AddTagsToResource", "drillInstance"),
+  ],
+  DeleteDBInstanceCommand: [need("rds:DeleteDBInstance", "drillInstance", DRILL_DB_OWNED)],
+  DescribeOrderableDBInstanceOptionsCommand: describeAny("rds:DescribeOrderableDBInstanceOptions"),
   // RDS
   CreateDBSnapshotCommand: [
     need("rds:CreateDBSnapshot", "rdsInstance"),
@@ -138,7 +173,8 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   ],
   GetObjectTaggingCommand: [need("s3:GetObjectTagging", "sourceObject")],
   // The sync's pairs of ETags (runtime/jobs/s3-etag-pairs.ts): one small object in the backup bucket.
-  GetObjectCommand: [need("s3:GetObject", "backupObject")],
+  // A drill reads sampled objects back in full from both sides.
+  GetObjectCommand: [need("s3:GetObject", "backupObject"), need("s3:GetObject", "sourceObject")],
   PutObjectCommand: [need("s3:PutObject", "backupObject")],
   CreateMultipartUploadCommand: [
     need("s3:PutObject", "backupObject"),
@@ -150,12 +186,21 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   GetBucketVersioningCommand: [need("s3:GetBucketVersioning", "backupBucket")],
   GetBucketEncryptionCommand: [need("s3:GetEncryptionConfiguration", "backupBucket")],
   GetPublicAccessBlockCommand: [need("s3:GetBucketPublicAccessBlock", "backupBucket")],
+  // S3 Batch Operations copy jobs (runtime/jobs/s3-batch.ts): started with the stack's job role.
+  // CreateJob passes the job's role to Batch Operations (IAM sets iam:PassedToService on the request).
+  CreateJobCommand: [
+    need("s3:CreateJob", "*"),
+    need("iam:PassRole", "s3BatchRole", { "iam:PassedToService": "batchoperations.s3.amazonaws.com" }),
+  ],
+  DescribeJobCommand: [need("s3:DescribeJob", "s3BatchJob")],
   ListBucketsCommand: [{ action: "s3:ListAllMyBuckets", on: "*", onlyWithBackupTag: true }],
   GetBucketTaggingCommand: [{ action: "s3:GetBucketTagging", on: "taggedBucket", onlyWithBackupTag: true }],
   // DynamoDB (lib-dynamodb's document commands); the history is queried through its index.
   PutCommand: [need("dynamodb:PutItem", "historyTable")],
   GetCommand: [need("dynamodb:GetItem", "historyTable")],
   QueryCommand: [need("dynamodb:Query", "historyIndex")],
+  // The drill lock gives its lease back (runtime/drills/lock.ts).
+  DeleteCommand: [need("dynamodb:DeleteItem", "historyTable", { "dynamodb:LeadingKeys": "drill-lock#EBS" })],
   // SNS, Secrets Manager
   PublishCommand: [need("sns:Publish", "eventsTopic")],
   GetSecretValueCommand: [need("secretsmanager:GetSecretValue", "ownSecrets")],
@@ -345,6 +390,20 @@ function samples(run: ProgramRun, stack: string, ownSecrets: readonly string[]):
     historyTable: [table],
     historyIndex: [`${table}/index/${HISTORY_INDEX}`],
     ownSecrets: ownSecrets.map((arn) => shape.text(arn)),
+    // A drill's scratch resources, in the stack's region only.
+    drillVolume: [`arn:aws:ec2:${REGION}:${ACCOUNT_ID}:volume/vol-0d1e2f3a4b5c6d7e8`],
+    drillSnapshot: [`arn:aws:ec2:${REGION}::snapshot/snap-0123456789abcdef0`],
+    drillInstance: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:db:${drillInstanceId(DRILL_ID, 1)}`],
+    drillDbSnapshot: [`arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:${snapshotIdentifier("orders", JOB_ID)}`],
+    rdsGroups: [
+      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:subgrp:orders-private`,
+      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:og:default:postgres-16`,
+      `arn:aws:rds:${REGION}:${ACCOUNT_ID}:pg:default.postgres16`,
+    ],
+    s3BatchJob: [`arn:aws:s3:${REGION}:${ACCOUNT_ID}:job/6a1b7f0e-3c2d-4e5f-8a9b-0c1d2e3f4a5b`],
+    s3BatchRole: run.resources
+      .filter((r) => r.type === "aws:iam/role:Role" && r.name.endsWith("-s3-batch-role"))
+      .map((r) => `arn:aws:iam::${ACCOUNT_ID}:role/${String(r.state.name)}`),
   };
 }
 
@@ -751,6 +810,31 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
         ...each(["s3:PutBucketVersioning", "s3:PutBucketPolicy", "s3:DeleteBucket"], [backup]),
         // The stack key only through the services holding the task's data, never called directly.
         ...each(KEY_ACTIONS, [stackKeyOf(run)]),
+        // Drills delete only volumes and instances they tagged, restore only into drox-drill-*, from
+        // the jobs' own snapshots, and delete no history item but the lock's lease.
+        ...each(["ec2:DeleteVolume"], [...where.ec2Volume, ...where.drillVolume]),
+        ...where.drillVolume.map((resource) => ({
+          action: "ec2:CreateVolume",
+          resource,
+          context: { "aws:RequestTag/team": "db" },
+        })),
+        ...each(["ec2:CreateVolume"], where.drillSnapshot),
+        ...each(["rds:DeleteDBInstance"], [...where.rdsInstance, ...where.drillInstance]),
+        ...where.rdsInstance.map((resource) => ({
+          action: "rds:DeleteDBInstance",
+          resource,
+          context: DRILL_DB_OWNED,
+        })),
+        ...each(["rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource"], where.rdsInstance),
+        ...each(
+          ["rds:RestoreDBInstanceFromDBSnapshot"],
+          FOREIGN_SNAPSHOTS.map((name) => `arn:aws:rds:${REGION}:${ACCOUNT_ID}:snapshot:${name}`),
+        ),
+        ...where.historyTable.map((resource) => ({
+          action: "dynamodb:DeleteItem",
+          resource,
+          context: { "dynamodb:LeadingKeys": "01JC9Z3Q8W6T4Y2K1M0N7P5R3S" },
+        })),
       ];
       assert.ok(never.length > 30);
       assert.deepEqual(await allowed(task, never, resourcePolicies(run)), []);
@@ -842,10 +926,12 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
       assert.deepEqual(taskNeeds, ["dynamodb", "s3", "sns"], `${stack}: what the task's calls decrypt`);
       // With a DR region, the copy grants (the account's keys in both regions, only through EC2 and
       // RDS) cover the stack key as well: which key a copy uses is only known at run time.
-      const drCopies = stackConfig(stack)["drox-backup:drRegion"] !== undefined ? ["ec2", "rds"] : [];
+      // Restore drills do the same in this region (a snapshot's key is only known at run time), so
+      // every stack's task may use the account's keys through EC2 and RDS.
+      const drillRestores = ["ec2", "rds"];
       assert.deepEqual(
         await keyUse(role("task-role"), stackKey, keyPolicy),
-        { direct: [], services: [...taskNeeds, ...drCopies].sort() },
+        { direct: [], services: [...new Set([...taskNeeds, ...drillRestores])].sort() },
         stack,
       );
       // The Lambdas read their own secrets, nothing else encrypted with the key.

@@ -19,6 +19,8 @@ describe("job settings from the environment", () => {
       drRetentionDays: 7,
       drKmsKeyId: undefined,
       s3SyncConcurrency: 16,
+      s3BatchThreshold: 100_000,
+      s3BatchRoleArn: undefined,
       jobTimeoutSeconds: 1800,
       displayTimeZone: "Asia/Seoul",
       historyRetentionDays: 400,

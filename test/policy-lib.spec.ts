@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { collectStrings, isUnknownValue, unproxy } from "../policy/lib/values";
+import { admitsTheWorld } from "../policy/lib/cidr";
 import { compilePatterns, DEFAULT_SECRET_PATTERNS, findSecrets } from "../policy/lib/secret-patterns";
 import { UNKNOWN_STRING } from "./support/policy-harness";
 
@@ -38,5 +39,31 @@ describe("policy helpers", () => {
       { kind: "Notion integration token", path: "v2" },
       { kind: "Notion integration token", path: "v3" },
     ]);
+  });
+
+  describe("admitsTheWorld", () => {
+    it("must see every address however the ranges are ordered, padded or mixed with other values", () => {
+      const world: unknown[][] = [
+        ["128.0.0.0/1", "0.0.0.0/1"],
+        ["192.0.0.0/2", "128.0.0.0/2", "64.0.0.0/2", "0.0.0.0/2"],
+        ["0.0.0.0/1", "0.0.0.0/2", "64.0.0.0/3", "128.0.0.0/1"],
+        [" 0.0.0.0/0 "],
+        [UNKNOWN_STRING, "not-a-cidr", 42, undefined, "0.0.0.0/0"],
+        ["8000::/1", "10.0.0.0/8", "::/1"],
+      ];
+      for (const cidrs of world) assert.equal(admitsTheWorld(cidrs), true, JSON.stringify(cidrs));
+    });
+
+    it("must not see the world in part of it, in a gap, or in nothing parseable", () => {
+      const notWorld: unknown[][] = [
+        [],
+        [UNKNOWN_STRING],
+        ["0.0.0.0/1", "192.0.0.0/2"],
+        ["0.0.0.0/1", "8000::/1"],
+        ["128.0.0.0/1", "0.0.0.0/2"],
+        ["255.255.255.255/32", "0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4"],
+      ];
+      for (const cidrs of notWorld) assert.equal(admitsTheWorld(cidrs), false, JSON.stringify(cidrs));
+    });
   });
 });

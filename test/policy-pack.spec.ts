@@ -116,6 +116,7 @@ describe("policy pack drox-backup-guardrails (served over gRPC, program under mo
       "mandatory ecs-service-network-restricted (aws:ecs/service:Service: drox-backup-service)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-ebs)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-integrity-check)",
+      "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-monthly-report)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-rds)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-s3)",
       "mandatory ecs-service-network-restricted (aws:scheduler/schedule:Schedule: drox-backup-weekly-report)",
@@ -165,7 +166,7 @@ describe("policy pack started as the Pulumi CLI starts it (run-policy-pack, ts-n
     const analyzer = await PolicyAnalyzer.start({ stack: "prod", project: PROJECT, launcher: "pulumi" });
     try {
       const info = await analyzer.info();
-      assert.equal(info.policies.length, 14);
+      assert.equal(info.policies.length, 15); // drill-deletes-scoped (issue 10) is the 15th
       await analyzer.configure(packConfig("prod"));
       const [diagnostic, ...rest] = await analyzer.analyze({
         type: "aws:sns/topic:Topic",

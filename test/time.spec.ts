@@ -29,6 +29,27 @@ describe("time", () => {
     assert.equal(weekLabel("2024-11-02T20:00:00Z"), "1주차");
   });
 
+  it("must take a YYYY-MM-DD date as that calendar day in any zone, and anything else as an instant", () => {
+    // The report's date is already a date in the display zone: reading it as UTC midnight would
+    // move it to the day before west of Greenwich (2024-11-07 in New York, 1주차).
+    assert.equal(weekLabel("2024-11-08", "America/New_York"), "2주차");
+    assert.equal(weekLabel("2024-11-08", "Pacific/Honolulu"), "2주차");
+    // An instant whose UTC date (the 7th) is a week before its Seoul date (the 8th).
+    assert.equal(weekLabel("2024-11-07T20:00:00Z"), "2주차");
+    assert.equal(weekLabel("2024-11-07T20:00:00Z", "UTC"), "1주차");
+    assert.equal(weekLabel(new Date("2024-11-07T20:00:00Z")), "2주차");
+    // ISO 8601's expanded year is an instant too (UTC midnight, 09:00 in Seoul), not a day to slice.
+    assert.equal(weekLabel("+002024-11-01"), "1주차");
+  });
+
+  it("must reject an instant that is not a date, rather than print NaN", () => {
+    for (const bad of ["not a date", "2024-13-45T00:00:00Z", new Date(Number.NaN)]) {
+      assert.throws(() => formatDateTime(bad), { name: "RangeError", message: "invalid date" });
+      assert.throws(() => formatDate(bad, "UTC"), { name: "RangeError", message: "invalid date" });
+      assert.throws(() => weekLabel(bad), { name: "RangeError", message: "invalid date" });
+    }
+  });
+
   it("must read durations naturally", () => {
     assert.equal(formatDuration(45), "45초");
     assert.equal(formatDuration(0), "0초");

@@ -5,7 +5,8 @@
  * 0 otherwise (! lines are advice: the runtime works).
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { countByStatus, formatCheck, runDoctor, SECTIONS, type Section } from "../setup/doctor";
+import { formatCheck } from "../setup/doctor/check";
+import { SECTIONS, type Section } from "../setup/doctor/sections";
 import { redactValue } from "../logging/redact";
 import { EXIT, type CliIo } from "./io";
 
@@ -37,6 +38,10 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
     .option("--only <sections>", `check only these sections: ${SECTIONS.join(", ")}`, parseSections)
     .option("--json", "print the checks as JSON")
     .action(async (opts: { send?: boolean; only?: Section[]; json?: boolean }) => {
+      // The checks (and their AWS SDK clients) load when the doctor runs, not with the CLI.
+      const { countByStatus, runDoctor } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+        require("../setup/doctor") as typeof import("../setup/doctor/index.js");
       const results = await runDoctor(io.env, { send: opts.send, only: opts.only });
       const counts = countByStatus(results);
       if (opts.json) {

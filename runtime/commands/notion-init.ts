@@ -5,8 +5,7 @@
  * left to click (printed), 1 when the writer could not use the result.
  */
 import type { Command } from "commander";
-import { formatCheck } from "../setup/doctor";
-import { createSetupNotionClient } from "../setup/notion-client";
+import { formatCheck } from "../setup/doctor/check";
 import { DATABASE_TITLE, initNotionDatabase } from "../setup/notion-init";
 import { EXIT, type CliIo } from "./io";
 
@@ -25,6 +24,10 @@ export function registerNotionInitCommand(program: Command, io: CliIo): void {
     .option("--title <title>", "the database's title", DATABASE_TITLE)
     .option("--no-views", "do not create the recommended views")
     .action(async (opts: { parent: string; title: string; views: boolean }) => {
+      // The Notion client and the secret reading load when the command runs, not with the CLI.
+      const { createSetupNotionClient } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+        require("../setup/notion-client") as typeof import("../setup/notion-client.js");
       const client = await createSetupNotionClient(io.env);
       const result = await initNotionDatabase(client, {
         parent: opts.parent,

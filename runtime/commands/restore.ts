@@ -10,20 +10,15 @@ import cliProgress from "cli-progress";
 import type { Tag } from "@aws-sdk/client-ec2";
 import type { RestoreEvent } from "../contract/events";
 import { formatDuration } from "../contract/time";
-import {
-  createRestoreDeps,
-  identifyOperator,
-  RestoreDeliveryError,
-  restoreEbs,
-  restoreRds,
-  restoreS3,
-  type RestoreDeps,
-  type S3RestoreItem,
-  type S3RestoreSummary,
-} from "../restore";
-import { createStsClient } from "../aws/clients";
+import type { RestoreDeps, S3RestoreItem, S3RestoreSummary } from "../restore";
 import { exitCodeFor, type CliIo } from "./io";
 import { createProgress } from "./progress";
+
+/** The restore engine, loaded when a restore runs: the AWS SDK clients are most of the CLI's start. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+const engine = () => require("../restore") as typeof import("../restore/index.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+const awsClients = () => require("../aws/clients") as typeof import("../aws/clients.js");
 
 /** Default waits: a volume is usable in minutes; a DB restore takes longer the bigger it is. */
 export const RESTORE_TIMEOUTS = { ebs: 1_800, rds: 7_200, s3: 21_600 } as const;
@@ -113,7 +108,7 @@ async function runRestore(
     event = await work(abort.signal);
   } catch (error) {
     // The restore happened; only telling Slack/Notion/history failed: show it, then fail with 4.
-    if (error instanceof RestoreDeliveryError)
+    if (error instanceof engine().RestoreDeliveryError)
       io.out(json ? JSON.stringify(error.event, null, 2) : describeRestore(error.event));
     throw error;
   } finally {
@@ -125,9 +120,10 @@ async function runRestore(
 }
 
 async function depsFor(io: CliIo, region: string | undefined): Promise<RestoreDeps> {
+  const restore = engine();
   const deps = {
-    ...createRestoreDeps({ region }, {}, io.env),
-    requestedBy: await identifyOperator(createStsClient(), io.env),
+    ...restore.createRestoreDeps({ region }, {}, io.env),
+    requestedBy: await restore.identifyOperator(awsClients().createStsClient(), io.env),
   };
   if (!deps.history && !deps.publisher)
     io.err(
@@ -204,7 +200,9 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
             opts.timeout,
           );
           try {
-            const result = await restoreEbs(deps, {
+            const result = await (
+              await engine()
+            ).restoreEbs(deps, {
               snapshot: opts.snapshot,
               volume: opts.volume,
               availabilityZone: opts.az,
@@ -255,7 +253,9 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
         await runRestore(io, opts.json, async (signal) => {
           const stop = waitProgress(io, `restoring ${opts.snapshot} to DB instance ${opts.to}`, opts.timeout);
           try {
-            const result = await restoreRds(deps, {
+            const result = await (
+              await engine()
+            ).restoreRds(deps, {
               snapshot: opts.snapshot,
               instance: opts.instance,
               to: opts.to,
@@ -297,7 +297,7 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
         json?: boolean;
       }) => {
         const deps = opts.dryRun
-          ? createRestoreDeps({}, { history: undefined, publisher: undefined }, io.env)
+          ? engine().createRestoreDeps({}, { history: undefined, publisher: undefined }, io.env)
           : await depsFor(io, undefined);
         const items: S3RestoreItem[] = [];
         const onItem = (item: S3RestoreItem) => {
@@ -308,7 +308,9 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
           }
         };
         if (opts.dryRun) {
-          const { summary } = await restoreS3(deps, {
+          const { summary } = await (
+            await engine()
+          ).restoreS3(deps, {
             source: opts.source,
             prefix: opts.prefix,
             at: opts.at,
@@ -324,7 +326,9 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
         await runRestore(io, opts.json, async (signal) => {
           const progress = createProgress(io);
           try {
-            const result = await restoreS3(deps, {
+            const result = await (
+              await engine()
+            ).restoreS3(deps, {
               source: opts.source,
               prefix: opts.prefix,
               at: opts.at,

@@ -8,7 +8,7 @@
  */
 import { Argument, type Command } from "commander";
 import type { BackupResult } from "../contract/events";
-import { runBackups, type RunType } from "../jobs";
+import type { RunType } from "../jobs";
 import { formatDuration } from "../contract/time";
 import { cliLogger, exitCodeFor, type CliIo } from "./io";
 import { createProgress } from "./progress";
@@ -42,6 +42,9 @@ export function registerRunCommand(program: Command, io: CliIo): void {
         type: (typeof CLI_TYPES)[number],
         opts: { resource?: string[]; json?: boolean; retention: boolean },
       ) => {
+        // Loaded by the command that runs jobs only: the AWS SDK clients are most of the CLI's start.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+        const { runBackups } = require("../jobs") as typeof import("../jobs/index.js");
         const progress = createProgress(io);
         const abort = new AbortController();
         const onSignal = (signal: NodeJS.Signals) => {

@@ -4,7 +4,6 @@
  * exits 2 with the setting named, through the CLI's usual error handling.
  */
 import type { Command } from "commander";
-import { serveUntilStopped } from "../server/main";
 import { EXIT, type CliIo } from "./io";
 
 /** After a clean shutdown, idle keep-alive sockets (AWS SDK, Slack) must not hold the exit up. */
@@ -17,6 +16,9 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       "run the HTTP API on PORT (default 8080) until SIGTERM; needs API_TOKEN or API_TOKEN_SECRET_ARN",
     )
     .action(async () => {
+      // Loaded only when the command runs, like every command's implementation.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+      const { serveUntilStopped } = require("../server/main") as typeof import("../server/main.js");
       await serveUntilStopped(io.env);
       io.exitCode = EXIT.OK;
       setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();

@@ -12,8 +12,17 @@ export const SEVERITIES = ["INFO", "WARNING", "CRITICAL"] as const;
 export const RESULT_SCHEMA = "backup.result.v1";
 export const REPORT_SCHEMA = "backup.report.v1";
 export const CHECK_SCHEMA = "backup.check.v1";
+export const DRILL_SCHEMA = "backup.drill.v1";
 export const RESTORE_SCHEMA = "backup.restore.v1";
-export const EVENT_SCHEMAS = [RESULT_SCHEMA, REPORT_SCHEMA, CHECK_SCHEMA, RESTORE_SCHEMA] as const;
+export const MONTHLY_REPORT_SCHEMA = "backup.monthly-report.v1";
+export const EVENT_SCHEMAS = [
+  RESULT_SCHEMA,
+  REPORT_SCHEMA,
+  CHECK_SCHEMA,
+  RESTORE_SCHEMA,
+  DRILL_SCHEMA,
+  MONTHLY_REPORT_SCHEMA,
+] as const;
 /** What `drox-backup restore` restores from (a LOCAL_HDD backup is restored where it ran). */
 export const RESTORE_TYPES = ["EBS", "RDS", "S3"] as const;
 
@@ -92,10 +101,46 @@ export const BackupResultSchema = z
     }
   });
 
+const rate = z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1");
+/** How many weeks the report's chart and sparkline look back. */
+export const MAX_TREND_WEEKS = 8;
+
+/**
+ * Where the report's chart is, once the task that built the report has rendered and uploaded it:
+ * the id of a Notion file upload (already sent) the Notion logger attaches as an image block.
+ */
+export const ChartRefSchema = z.object({
+  notionFileUploadId: id.optional(),
+});
+
 export const FailedJobSchema = z.object({
   type: BackupTypeSchema,
   resource: z.string().min(1, "must not be empty").max(1024),
   jobId: id,
+});
+
+/** What a restore drill restores; LOCAL_HDD backups live elsewhere and are not drilled. */
+export const DRILL_TYPES = ["EBS", "RDS", "S3"] as const;
+export const DrillTypeSchema = z.enum(DRILL_TYPES);
+
+/** The weekly report's "복구 테스트" section: the drills of the report's period. */
+export const DrillSummarySchema = z.object({
+  /** Drills that ran in the period. */
+  drills: count,
+  lastDrillId: id.optional(),
+  lastDrillAt: timestamp.optional(),
+  lastStatus: StatusSchema.optional(),
+  /** The last drill's time to restore per resource, in seconds. */
+  restoreTimes: z.array(z.object({ type: DrillTypeSchema, resource: z.string().min(1).max(1024), seconds })),
+  /** Every resource of the period's drills that did not restore cleanly. */
+  failures: z.array(
+    z.object({
+      drillId: id,
+      type: DrillTypeSchema,
+      resource: z.string().min(1).max(1024),
+      message: z.string().min(1).max(10_000),
+    }),
+  ),
 });
 
 export const WeeklyReportSchema = z
@@ -112,6 +157,65 @@ export const WeeklyReportSchema = z
     successRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
     averageDurationSeconds: seconds,
     failedJobs: z.array(FailedJobSchema),
+    /** Restore drills of the period (the Notion body's "복구 테스트"); Slack's text leaves them out. */
+    drills: DrillSummarySchema.optional(),
+    /**
+     * The success rate of each of the last weeks up to this one, oldest first (`null`: no runs that
+     * week) — what a text-only Slack message draws as a sparkline. Optional: added in place of a
+     * new version because readers that do not know it lose nothing.
+     */
+    recentSuccessRates: z.array(rate.nullable()).max(MAX_TREND_WEEKS).optional(),
+    chart: ChartRefSchema.optional(),
+    links: LinksSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (event.succeeded + event.warnings + event.failed !== event.total) {
+      ctx.addIssue({ code: "custom", path: ["total"], message: "must equal succeeded + warnings + failed" });
+    }
+    if (Date.parse(event.periodEnd) < Date.parse(event.periodStart)) {
+      ctx.addIssue({ code: "custom", path: ["periodEnd"], message: "must not be before periodStart" });
+    }
+  });
+
+/** Runs and outcomes of one slice of a month: a backup type, or a `N주차`. */
+const TalliesSchema = z.object({
+  total: count,
+  succeeded: count,
+  warnings: count,
+  failed: count,
+  successRate: rate,
+});
+
+/**
+ * The monthly report: the weekly report's figures over a calendar month of the display time zone,
+ * broken down by backup type and by week of the month (`N주차` as Notion's Week property counts
+ * them). A sibling of `backup.report.v1` rather than a variant of it: its period and label differ
+ * and a reader of v1 must not mistake a month for a week.
+ */
+export const MonthlyReportSchema = z
+  .object({
+    schema: z.literal(MONTHLY_REPORT_SCHEMA),
+    reportId: id,
+    /** `YYYY-MM`. */
+    month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be YYYY-MM, e.g. 2024-11"),
+    periodStart: timestamp,
+    periodEnd: timestamp,
+    total: count,
+    succeeded: count,
+    warnings: count,
+    failed: count,
+    successRate: rate,
+    averageDurationSeconds: seconds,
+    failedJobs: z.array(FailedJobSchema),
+    byType: z.array(TalliesSchema.extend({ type: BackupTypeSchema })).max(BACKUP_TYPES.length),
+    weeks: z
+      .array(
+        TalliesSchema.extend({
+          weekLabel: z.string().regex(/^[1-5]주차$/, "must be N주차 with N from 1 to 5"),
+        }),
+      )
+      .max(5),
+    chart: ChartRefSchema.optional(),
     links: LinksSchema.optional(),
   })
   .superRefine((event, ctx) => {
@@ -139,6 +243,47 @@ export const IntegrityCheckSchema = z.object({
   checkedResources: count.optional(),
   links: LinksSchema.optional(),
 });
+
+/** One restored resource of a drill: what was restored, how long it took, what was wrong. */
+export const DrillResourceSchema = z.object({
+  type: DrillTypeSchema,
+  /** The backed-up resource: volume id, DB instance id or source bucket. */
+  resource: z.string().min(1, "must not be empty").max(1024),
+  /** The backup restored: EBS snapshot id or DB snapshot identifier. */
+  snapshotId: z.string().min(1).max(255).optional(),
+  /** The scratch volume or DB instance the drill made (and deleted). */
+  restoredId: z.string().min(1).max(255).optional(),
+  /** S3: the objects read back from the backup bucket and compared with the source. */
+  sample: z.object({ objects: count, bytes: count, sourceObjects: count }).optional(),
+  status: StatusSchema,
+  /** From the restore request to the restored resource being `available`. */
+  secondsToRestore: seconds.optional(),
+  findings: z.array(FindingSchema),
+});
+
+/**
+ * `backup.drill.v1` — a restore drill (복구 테스트): the newest backups restored into scratch
+ * resources, checked, timed and deleted. `findings` holds what concerns the drill as a whole
+ * (leftovers of an earlier drill swept, a refused or aborted drill).
+ */
+export const DrillSchema = z
+  .object({
+    schema: z.literal(DRILL_SCHEMA),
+    drillId: id,
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    status: StatusSchema,
+    resources: z.array(DrillResourceSchema),
+    findings: z.array(FindingSchema),
+    /** dbVerified: an RDS restore succeeded; securityCheck: always true (a drill is a check). */
+    verification: VerificationSchema.optional(),
+    links: LinksSchema.optional(),
+  })
+  .superRefine((event, ctx) => {
+    if (Date.parse(event.finishedAt) < Date.parse(event.startedAt)) {
+      ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "must not be before startedAt" });
+    }
+  });
 
 export const RestoreMetricsSchema = z.object({
   /** Volume or allocated storage size, or the bytes an S3 restore copied. */
@@ -195,6 +340,8 @@ export const DroxEventSchema = z.discriminatedUnion("schema", [
   WeeklyReportSchema,
   IntegrityCheckSchema,
   RestoreEventSchema,
+  DrillSchema,
+  MonthlyReportSchema,
 ]);
 
 export type BackupType = z.infer<typeof BackupTypeSchema>;
@@ -204,9 +351,14 @@ export type Metrics = z.infer<typeof MetricsSchema>;
 export type BackupResult = z.infer<typeof BackupResultSchema>;
 export type FailedJob = z.infer<typeof FailedJobSchema>;
 export type WeeklyReport = z.infer<typeof WeeklyReportSchema>;
+export type MonthlyReport = z.infer<typeof MonthlyReportSchema>;
 export type Finding = z.infer<typeof FindingSchema>;
 export type IntegrityCheck = z.infer<typeof IntegrityCheckSchema>;
 export type DroxEvent = z.infer<typeof DroxEventSchema>;
+export type DrillType = z.infer<typeof DrillTypeSchema>;
+export type DrillResource = z.infer<typeof DrillResourceSchema>;
+export type Drill = z.infer<typeof DrillSchema>;
+export type DrillSummary = z.infer<typeof DrillSummarySchema>;
 export type RestoreType = (typeof RESTORE_TYPES)[number];
 export type RestoreMetrics = z.infer<typeof RestoreMetricsSchema>;
 export type RestoreEvent = z.infer<typeof RestoreEventSchema>;
@@ -283,7 +435,11 @@ export function eventId(event: DroxEvent): string {
       return event.reportId;
     case CHECK_SCHEMA:
       return event.checkId;
+    case DRILL_SCHEMA:
+      return event.drillId;
     case RESTORE_SCHEMA:
       return event.restoreId;
+    case MONTHLY_REPORT_SCHEMA:
+      return event.reportId;
   }
 }

@@ -22,6 +22,8 @@ import type { Finding, IntegrityCheck, Status } from "../contract/events";
 import type { JobDeps } from "./context";
 import { awsErrorCode, messageOf } from "./result";
 import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";
+import { recordResult } from "./record";
+import { followUpS3Batch } from "./s3";
 import { compareBackup } from "./s3-sync";
 import { followUpPending } from "./follow-up";
 import { COPY_OF_TAG, isManaged, JOB_ID_TAG, MANAGED_TAG, SOURCE_TAG } from "./tags";
@@ -196,6 +198,28 @@ async function checkS3(
 ): Promise<void> {
   for (const sourceBucket of sources) {
     tally.checked += 1;
+    // An S3 Batch Operations copy job of the bucket: its final result is published here once it
+    // has ended; while it runs, the backup is incomplete by design and is not compared yet.
+    const batch = await followUpS3Batch(deps, backupBucket, sourceBucket);
+    if (batch.running) {
+      tally.findings.push({
+        severity: "WARNING",
+        resource: `s3://${sourceBucket}`,
+        message: batch.result?.error?.message ?? "An S3 Batch Operations copy job is in progress",
+      });
+      continue;
+    }
+    if (batch.result) {
+      const failures: string[] = [];
+      await recordResult(deps, batch.result, failures);
+      for (const failure of failures) {
+        tally.findings.push({
+          severity: "WARNING",
+          resource: `s3://${sourceBucket}`,
+          message: `The S3 Batch Operations job's final result could not be delivered: ${failure}`,
+        });
+      }
+    }
     const sourceS3 = await s3ClientForBucket(deps.s3, sourceBucket);
     try {
       const cmp = await compareBackup({

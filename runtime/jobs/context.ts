@@ -4,6 +4,7 @@
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { RDSClient } from "@aws-sdk/client-rds";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import {
   createDynamoDbClient,
   createEc2Client,
@@ -23,6 +24,8 @@ export interface JobDeps {
   readonly ec2: EC2Client;
   readonly rds: RDSClient;
   readonly s3: S3Client;
+  /** S3 Batch Operations jobs (./s3-batch.ts); created when first needed otherwise. */
+  readonly s3Control?: S3ControlClient;
   /** Clients in the DR region, when DR_REGION is set. */
   readonly drEc2?: EC2Client;
   readonly drRds?: RDSClient;
@@ -44,6 +47,7 @@ export function createJobDeps(
     ec2: overrides.ec2 ?? createEc2Client(),
     rds: overrides.rds ?? createRdsClient(),
     s3: overrides.s3 ?? createS3Client(),
+    ...(overrides.s3Control ? { s3Control: overrides.s3Control } : {}),
     drEc2: overrides.drEc2 ?? (dr ? createEc2Client({ region: dr }) : undefined),
     drRds: overrides.drRds ?? (dr ? createRdsClient({ region: dr }) : undefined),
     history:

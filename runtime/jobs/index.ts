@@ -10,12 +10,16 @@ import { createJobDeps, type JobDeps } from "./context";
 import { backupEbsVolumes, type EbsOptions } from "./ebs";
 import { backupRdsInstances, type RdsOptions } from "./rds";
 import { DeliveryError, publishEvent, recordResult } from "./record";
-import { aggregateWeek, recordsIn, weekPeriod } from "./report";
 import { applyRetention } from "./retention";
 import type { JobIdFor } from "./result";
 import { assertRunId, runJobId } from "./run-ids";
 import { backupS3Buckets, type S3Options, type S3ProgressEvent } from "./s3";
 import { ebsTargets, rdsTargets, s3Targets } from "./targets";
+import { defaultDrillHistory, drillSection, type DrillHistory } from "../drills/history";
+import { readDrillEnabled } from "../drills/settings";
+import { buildWeekly, type Built, type Outlets, publishWithChart } from "../reports";
+import { weekPeriod } from "./report";
+import { outletsFromEnv } from "../reports/upload";
 
 export { createJobDeps, type JobDeps } from "./context";
 export { DeliveryError } from "./record";
@@ -179,26 +183,47 @@ export async function runIntegrityCheck(depsIn?: Partial<JobDeps>): Promise<Inte
 export interface WeeklyReportOptions {
   /** Any instant on the report's date (display time zone). @default now */
   readonly at?: Date;
+  /** Where the period's restore drills are read from. @default the history table's drill items */
+  readonly drills?: DrillHistory;
+  /** Whether drills are switched on (a week without one is then reported). @default DRILL_ENABLED */
+  readonly drillsEnabled?: boolean;
+  /** Where the chart goes. @default Notion when the environment has its token, else nowhere */
+  readonly outlets?: Outlets;
 }
 
-/** Aggregates the seven days before the report's date from the history. */
+/** Aggregates the seven days before the report's date from the history, with the last 8 weeks' rates. */
 export async function buildWeeklyReport(
   options: WeeklyReportOptions = {},
   depsIn?: Partial<JobDeps>,
 ): Promise<WeeklyReport> {
-  const deps = resolveDeps(depsIn);
-  const zone = deps.settings.displayTimeZone;
-  const period = weekPeriod(options.at ?? deps.now(), zone);
-  return aggregateWeek(await recordsIn(deps.history, period), period, zone);
+  return (await buildWeeklyWithDrills(options, resolveDeps(depsIn))).report;
 }
 
-/** Builds the weekly report and publishes `backup.report.v1`. */
+/** Builds the weekly report, sends its chart where it can go and publishes `backup.report.v1`. */
 export async function sendWeeklyReport(
   options: WeeklyReportOptions = {},
   depsIn?: Partial<JobDeps>,
 ): Promise<WeeklyReport> {
   const deps = resolveDeps(depsIn);
-  const report = await buildWeeklyReport(options, deps);
-  await deps.publisher.publish(report);
-  return report;
+  const outlets = options.outlets ?? (await outletsFromEnv());
+  return publishWithChart(deps, await buildWeeklyWithDrills(options, deps), outlets);
+}
+
+/**
+ * The weekly report and its chart, with the 복구 테스트 section where drills ran or should have:
+ * what the scheduled `report weekly`, the API and the CLI all publish.
+ */
+export async function buildWeeklyWithDrills(
+  options: WeeklyReportOptions,
+  deps: JobDeps,
+): Promise<Built<WeeklyReport>> {
+  const built = await buildWeekly(deps, options.at);
+  const period = weekPeriod(options.at ?? deps.now(), deps.settings.displayTimeZone);
+  const drills = await drillSection(
+    options.drills ?? defaultDrillHistory(deps.settings),
+    period,
+    options.drillsEnabled ?? readDrillEnabled(),
+    deps.logger,
+  );
+  return drills ? { ...built, report: { ...built.report, drills } } : built;
 }

@@ -1,7 +1,10 @@
 /**
  * Streaming listings for the sync: both buckets are read page by page (ListObjectsV2, 1,000 keys a
- * page) and joined on the key as they arrive, so memory stays at a couple of pages whatever the
- * bucket's size. S3 returns keys in ascending UTF-8 byte order; the join compares the same way
+ * page) and joined on the key as they arrive, so memory stays at a few pages whatever the bucket's
+ * size. A listing is a chain (each page's continuation token asks for the next), so one listing
+ * cannot go faster than one page per round trip; what the join can do is never wait for one: both
+ * listings start at once, and each fetches up to `prefetchPages` pages ahead of the page the join
+ * is reading, so a pause of the join (copies catching up) does not stall the round trips. S3 returns keys in ascending UTF-8 byte order; the join compares the same way
  * (JavaScript's `<` compares UTF-16 units, which disagrees for characters beyond U+FFFF).
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
@@ -24,9 +27,13 @@ export interface ListOptions {
   /** Only keys under this prefix, returned without it. */
   readonly prefix?: string;
   readonly signal?: AbortSignal;
-  /** Called with the size of each page as it arrives. */
+  /** Called with the size of each page as the caller reaches it. */
   readonly onPage?: (count: number) => void;
+  /** Pages fetched ahead of the one being read (memory: this many pages plus one). @default 2 */
+  readonly prefetchPages?: number;
 }
+
+export const DEFAULT_PREFETCH_PAGES = 2;
 
 interface Page {
   readonly objects: ListedObject[];
@@ -34,11 +41,12 @@ interface Page {
 }
 
 /**
- * Yields every object, fetching the next page while the caller works through the current one.
- * A bucket that cannot be listed throws a DroxError naming it.
+ * Yields every object, fetching up to `prefetchPages` pages ahead while the caller works through
+ * the current one. A bucket that cannot be listed throws a DroxError naming it.
  */
 export async function* listObjects(options: ListOptions): AsyncGenerator<ListedObject> {
   const prefix = options.prefix ?? "";
+  const depth = Math.max(1, options.prefetchPages ?? DEFAULT_PREFETCH_PAGES);
   const fetchPage = async (token: string | undefined): Promise<Page> => {
     try {
       const out = await options.s3.send(
@@ -60,14 +68,39 @@ export async function* listObjects(options: ListOptions): AsyncGenerator<ListedO
       throw bucketError(options.role, options.bucket, "list", error);
     }
   };
-  let pending: Promise<Page> | undefined = fetchPage(undefined);
-  while (pending) {
-    const page: Page = await pending;
-    pending = page.next === undefined ? undefined : fetchPage(page.next);
-    // A prefetch that fails while the caller is still busy must not become an unhandled rejection.
-    pending?.catch(() => undefined);
-    options.onPage?.(page.objects.length);
-    yield* page.objects;
+  // Pages requested and not yet taken by the caller, in order; `deferred` is the token of the next
+  // page when the queue was full as its predecessor arrived (requested once the caller takes one).
+  const queue: Promise<Page>[] = [];
+  let deferred: string | undefined;
+  let closed = false;
+  const request = (token: string | undefined): void => {
+    const page = fetchPage(token);
+    queue.push(page);
+    // The rejection handler also keeps a prefetch that fails while the caller is busy from being
+    // an unhandled rejection: the caller meets the error when it reaches that page.
+    page.then(
+      (p) => {
+        if (p.next === undefined || closed) return;
+        if (queue.length < depth) request(p.next);
+        else deferred = p.next;
+      },
+      () => undefined,
+    );
+  };
+  request(undefined);
+  try {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const page = await next;
+      if (deferred !== undefined) {
+        const token = deferred;
+        deferred = undefined;
+        request(token);
+      }
+      options.onPage?.(page.objects.length);
+      yield* page.objects;
+    }
+  } finally {
+    closed = true;
   }
 }
 
@@ -90,23 +123,32 @@ export async function* joinListings(
   backup: AsyncIterable<ListedObject>,
   onBackupOnly?: (entry: ListedObject) => void,
 ): AsyncGenerator<JoinedEntry> {
+  const sourceIt = source[Symbol.asyncIterator]();
   const backupIt = backup[Symbol.asyncIterator]();
-  let current = await backupIt.next();
-  for await (const s of source) {
-    while (!current.done && compareKeys(current.value.key, s.key) < 0) {
-      onBackupOnly?.(current.value);
-      current = await backupIt.next();
+  try {
+    // Both first pages at once: neither listing waits for the other's first round trip.
+    let [s, b] = await Promise.all([sourceIt.next(), backupIt.next()]);
+    while (!s.done) {
+      while (!b.done && compareKeys(b.value.key, s.value.key) < 0) {
+        onBackupOnly?.(b.value);
+        b = await backupIt.next();
+      }
+      if (!b.done && b.value.key === s.value.key) {
+        yield { source: s.value, backup: b.value };
+        [s, b] = await Promise.all([sourceIt.next(), backupIt.next()]);
+      } else {
+        yield { source: s.value };
+        s = await sourceIt.next();
+      }
     }
-    if (!current.done && current.value.key === s.key) {
-      yield { source: s, backup: current.value };
-      current = await backupIt.next();
-    } else {
-      yield { source: s };
+    while (!b.done) {
+      onBackupOnly?.(b.value);
+      b = await backupIt.next();
     }
-  }
-  while (!current.done) {
-    onBackupOnly?.(current.value);
-    current = await backupIt.next();
+  } finally {
+    // A join stopped early (a failed run) closes both listings, so no prefetch is chained further.
+    // Not awaited: a listing still waiting for a page closes once that page arrives.
+    void Promise.allSettled([sourceIt.return?.(), backupIt.return?.()]);
   }
 }
 

@@ -28,7 +28,7 @@ import {
 } from "./s3-copy";
 import { loadEtagPairs, storeEtagPairs } from "./s3-etag-pairs";
 import { bucketError, copyFailureMessage, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
-import { joinListings, listObjects, type JoinedEntry } from "./s3-listing";
+import { joinListings, listObjects, type JoinedEntry, type ListedObject } from "./s3-listing";
 
 export { SOURCE_ETAG_METADATA } from "./s3-copy";
 
@@ -65,6 +65,12 @@ export interface S3SyncOptions {
   multipartThresholdBytes?: number;
   /** Part size for multipart copies (raised as needed to stay within 10,000 parts). @default 512 MiB */
   partSizeBytes?: number;
+  /**
+   * Objects with no backup copy of their size beyond the first `after` of them (in key order) are
+   * handed to `add` instead of copied (an S3 Batch Operations manifest, ./s3-batch.ts); objects
+   * over `maxBytes` are always copied here.
+   */
+  handOff?: { after: number; maxBytes: number; add: (source: ListedObject) => Promise<void> };
 }
 
 export interface S3SyncFailure {
@@ -82,6 +88,8 @@ export interface S3SyncResult {
   sizeBytes: number;
   /** The first MAX_FAILURES_KEPT failures, in the order they happened. */
   failures: S3SyncFailure[];
+  /** Objects handed to `handOff` instead of copied. */
+  filesHandedOff: number;
 }
 
 /**
@@ -255,9 +263,21 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
     },
   });
   const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
+  const { handOff } = options;
+  let missing = 0;
+  let handedOff = 0;
   const entries = (async function* () {
     for await (const entry of joinListings(source, backup)) {
       sizeBytes += entry.source.size;
+      // Decided here, in key order and without a request, so the manifest is sorted like a listing.
+      if (handOff && (entry.backup === undefined || entry.backup.size !== entry.source.size)) {
+        missing += 1;
+        if (missing > handOff.after && entry.source.size <= handOff.maxBytes) {
+          await handOff.add(entry.source);
+          handedOff += 1;
+          continue;
+        }
+      }
       yield entry;
     }
     progress.total = progress.listed;
@@ -295,6 +315,7 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
     bytesCopied: progress.bytesCopied,
     sizeBytes,
     failures,
+    filesHandedOff: handedOff,
   };
 }
 

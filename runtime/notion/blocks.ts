@@ -5,8 +5,25 @@
  * request) by cutting every block's text to a bound, and long lists, by count and by bytes, with
  * a visible "… 외 N건".
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, RestoreEvent, WeeklyReport } from "../contract/events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DrillSummary,
+  DroxEvent,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+  WeeklyReport,
+} from "../contract/events";
+import {
+  CHECK_SCHEMA,
+  DRILL_SCHEMA,
+  MONTHLY_REPORT_SCHEMA,
+  REPORT_SCHEMA,
+  RESTORE_SCHEMA,
+  RESULT_SCHEMA,
+} from "../contract/events";
+import { monthLabel } from "../reports/labels";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
 import { formatSuccessRate } from "../settings/success-rate";
 import { bytesToGb } from "./mapping";
@@ -25,7 +42,52 @@ export type Block =
   | { object: "block"; type: "paragraph"; paragraph: { rich_text: RichTextItem[] } }
   | { object: "block"; type: "heading_3"; heading_3: { rich_text: RichTextItem[] } }
   | { object: "block"; type: "bulleted_list_item"; bulleted_list_item: { rich_text: RichTextItem[] } }
-  | { object: "block"; type: "code"; code: { rich_text: RichTextItem[]; language: "plain text" } };
+  | { object: "block"; type: "code"; code: { rich_text: RichTextItem[]; language: "plain text" } }
+  | {
+      object: "block";
+      type: "table";
+      table: {
+        table_width: number;
+        has_column_header: boolean;
+        has_row_header: boolean;
+        children: TableRow[];
+      };
+    }
+  | { object: "block"; type: "image"; image: { type: "file_upload"; file_upload: { id: string } } };
+
+export interface TableRow {
+  readonly object: "block";
+  readonly type: "table_row";
+  readonly table_row: { cells: RichTextItem[][] };
+}
+
+/** Rows a body table shows before `… 외 N건`, and the characters of one cell: with the findings
+ * after it, the page stays within BODY_BYTES_BUDGET. */
+export const TABLE_ROWS_MAX = 50;
+export const TABLE_CELL_MAX = 200;
+
+/**
+ * A table with a header row. Notion fixes `table_width` at creation and every row must have that
+ * many cells (https://developers.notion.com/reference/block#table); its rows are children, at most
+ * 100 in one request like any children array.
+ */
+export function table(head: readonly string[], rows: readonly (readonly string[])[]): Block {
+  const row = (cells: readonly string[]): TableRow => ({
+    object: "block",
+    type: "table_row",
+    table_row: { cells: head.map((_, i) => richText(cells[i] ?? "", TABLE_CELL_MAX)) },
+  });
+  return {
+    object: "block",
+    type: "table",
+    table: {
+      table_width: head.length,
+      has_column_header: true,
+      has_row_header: false,
+      children: [head, ...rows.slice(0, Math.min(TABLE_ROWS_MAX, CHILDREN_LIMIT - 1))].map(row),
+    },
+  };
+}
 
 // Every block but the error message holds one rich-text item at most.
 export const paragraph = (text: string): Block => ({
@@ -58,8 +120,12 @@ export function idLabel(event: DroxEvent): string {
       return "Report ID";
     case CHECK_SCHEMA:
       return "Check ID";
+    case DRILL_SCHEMA:
+      return "Drill ID";
     case RESTORE_SCHEMA:
       return "Restore ID";
+    case MONTHLY_REPORT_SCHEMA:
+      return "Report ID";
   }
 }
 
@@ -143,7 +209,51 @@ function reportBlocks(event: WeeklyReport, timeZone: string): Block[] {
     bullet(`실패: ${event.failed}건`),
     bullet(`성공률: ${formatSuccessRate(event.successRate)}`),
     bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
+    ...chartBlocks(event.chart),
   ];
+  if (event.drills) head.push(...drillSummaryBlocks(event.drills, timeZone));
+  if (event.failedJobs.length === 0) return head;
+  head.push(heading("실패한 작업"));
+  return fit(
+    head,
+    event.failedJobs.map((job) => `${job.type}: ${job.resource} (Job ID: ${job.jobId})`),
+  );
+}
+
+/**
+ * The chart the report's task uploaded (Notion's file upload API: an upload that is sent is
+ * attached by an image block naming its id — https://developers.notion.com/docs/uploading-small-files).
+ */
+export const uploadedImage = (fileUploadId: string): Block => ({
+  object: "block",
+  type: "image",
+  image: { type: "file_upload", file_upload: { id: fileUploadId } },
+});
+
+function chartBlocks(chart: WeeklyReport["chart"]): Block[] {
+  return chart?.notionFileUploadId ? [uploadedImage(chart.notionFileUploadId)] : [];
+}
+
+function monthlyBlocks(event: MonthlyReport, timeZone: string): Block[] {
+  const head: Block[] = [
+    paragraph(`Report ID: ${event.reportId}`),
+    bullet(
+      `기간: ${formatDateTime(event.periodStart, timeZone)} ~ ${formatDateTime(event.periodEnd, timeZone)}`,
+    ),
+    bullet(`월: ${monthLabel(event.month)}`),
+    bullet(`총 실행: ${event.total}건`),
+    bullet(`성공: ${event.succeeded}건`),
+    bullet(`경고: ${event.warnings}건`),
+    bullet(`실패: ${event.failed}건`),
+    bullet(`성공률: ${formatSuccessRate(event.successRate)}`),
+    bullet(`평균 실행 시간: ${formatDuration(event.averageDurationSeconds)}`),
+    ...chartBlocks(event.chart),
+  ];
+  const slice = (t: { total: number; successRate: number }) =>
+    `${t.total}건, 성공률 ${t.total === 0 ? "-" : formatSuccessRate(t.successRate)}`;
+  if (event.byType.length > 0)
+    head.push(heading("타입별"), ...event.byType.map((t) => bullet(`${t.type}: ${slice(t)}`)));
+  head.push(heading("주차별"), ...event.weeks.map((w) => bullet(`${w.weekLabel}: ${slice(w)}`)));
   if (event.failedJobs.length === 0) return head;
   head.push(heading("실패한 작업"));
   return fit(
@@ -164,6 +274,68 @@ function checkBlocks(event: IntegrityCheck, timeZone: string): Block[] {
   return fit(
     head,
     event.findings.map((f) => `[${f.severity}] ${f.resource}: ${f.message}`),
+  );
+}
+
+/** Failures listed in the report's drill section before the rest are counted. */
+const REPORT_DRILL_FAILURES = 10;
+
+/** The weekly report's "복구 테스트" section: last drill, time to restore per resource, failures. */
+function drillSummaryBlocks(summary: DrillSummary, timeZone: string): Block[] {
+  const blocks: Block[] = [heading("복구 테스트")];
+  if (summary.drills === 0 || !summary.lastDrillId || !summary.lastDrillAt) {
+    return [...blocks, paragraph("이 기간에 실행된 복구 테스트가 없습니다.")];
+  }
+  blocks.push(
+    bullet(`실행: ${summary.drills}회`),
+    bullet(
+      `마지막 테스트: ${formatDateTime(summary.lastDrillAt, timeZone)} (${summary.lastStatus ?? "-"}, Drill ID: ${summary.lastDrillId})`,
+    ),
+    ...summary.restoreTimes.map((t) =>
+      bullet(`복구 시간 ${t.type}: ${t.resource} — ${formatDuration(t.seconds)}`),
+    ),
+  );
+  const failures = summary.failures.map((f) =>
+    bullet(`실패 ${f.type}: ${f.resource} — ${f.message} (Drill ID: ${f.drillId})`),
+  );
+  blocks.push(...failures.slice(0, REPORT_DRILL_FAILURES));
+  if (failures.length > REPORT_DRILL_FAILURES)
+    blocks.push(paragraph(`… 외 ${failures.length - REPORT_DRILL_FAILURES}건`));
+  return blocks;
+}
+
+function drillBlocks(event: Drill, timeZone: string): Block[] {
+  const head: Block[] = [
+    paragraph(`Drill ID: ${event.drillId}`),
+    bullet(`시작: ${formatDateTime(event.startedAt, timeZone)}`),
+    bullet(`종료: ${formatDateTime(event.finishedAt, timeZone)}`),
+    bullet(`상태: ${event.status}`),
+    bullet(`DB 검증: ${event.verification?.dbVerified ? "완료" : "미완료"}`),
+  ];
+  if (event.resources.length > 0) {
+    head.push(
+      heading("복구 결과"),
+      table(
+        ["타입", "리소스", "백업", "상태", "복구 시간", "발견 사항"],
+        event.resources.map((r) => [
+          r.type,
+          r.resource,
+          r.snapshotId ?? (r.sample ? `표본 ${r.sample.objects}/${r.sample.sourceObjects}개` : "-"),
+          r.status,
+          r.secondsToRestore === undefined ? "-" : formatDuration(r.secondsToRestore),
+          `${r.findings.length}건`,
+        ]),
+      ),
+    );
+    if (event.resources.length > TABLE_ROWS_MAX)
+      head.push(paragraph(`… 외 ${event.resources.length - TABLE_ROWS_MAX}건`));
+  }
+  const findings = [...event.findings, ...event.resources.flatMap((r) => r.findings)];
+  if (findings.length === 0) return [...head, paragraph("발견된 문제가 없습니다.")];
+  head.push(heading(`발견된 문제 (${findings.length}건)`));
+  return fit(
+    head,
+    findings.map((f) => `[${f.severity}] ${f.resource}: ${f.message}`),
   );
 }
 
@@ -206,7 +378,11 @@ export function pageBlocks(event: DroxEvent, timeZone: string = DEFAULT_TIME_ZON
       return reportBlocks(event, timeZone);
     case CHECK_SCHEMA:
       return checkBlocks(event, timeZone);
+    case DRILL_SCHEMA:
+      return drillBlocks(event, timeZone);
     case RESTORE_SCHEMA:
       return restoreBlocks(event, timeZone);
+    case MONTHLY_REPORT_SCHEMA:
+      return monthlyBlocks(event, timeZone);
   }
 }

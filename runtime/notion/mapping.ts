@@ -4,15 +4,25 @@
  * property is the title, status vs select). No I/O: tested property by property.
  */
 import type {
+  MonthlyReport,
   BackupResult,
   BackupType,
+  Drill,
   DroxEvent,
   IntegrityCheck,
   RestoreEvent,
   Status,
   WeeklyReport,
 } from "../contract/events";
-import { CHECK_SCHEMA, REPORT_SCHEMA, RESTORE_SCHEMA, RESULT_SCHEMA } from "../contract/events";
+import {
+  CHECK_SCHEMA,
+  DRILL_SCHEMA,
+  MONTHLY_REPORT_SCHEMA,
+  REPORT_SCHEMA,
+  RESTORE_SCHEMA,
+  RESULT_SCHEMA,
+} from "../contract/events";
+import { monthLabel } from "../reports/labels";
 import {
   DEFAULT_THRESHOLDS,
   type SuccessLevel,
@@ -114,6 +124,25 @@ function reportRow(event: WeeklyReport, timeZone: string, thresholds: SuccessRat
   };
 }
 
+/**
+ * Filed like the weekly report (보안 점검), dated the month's last day in the zone so that the page
+ * sorts and filters (Week, Date) within the month it reports, not the day it was made.
+ */
+function monthlyRow(event: MonthlyReport, timeZone: string, thresholds: SuccessRateThresholds): NotionRow {
+  const lastInstant = new Date(Date.parse(event.periodEnd) - 1);
+  const percent = Math.round(event.successRate * 100);
+  return {
+    id: event.reportId,
+    ...common(reportLevel(event.successRate, thresholds), formatDate(lastInstant, timeZone)),
+    summary: `월간 백업 리포트 ${monthLabel(event.month)}\n총 ${event.total}건 실행, 성공률 ${percent}%`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: false,
+    securityCheck: false,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
 function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
   const date = formatDate(event.checkedAt, timeZone);
   const problems = event.findings.length;
@@ -123,6 +152,29 @@ function checkRow(event: IntegrityCheck, timeZone: string): NotionRow {
     summary: problems > 0 ? `보안 점검: 문제 ${problems}건` : "보안 점검: 이상 없음",
     category: [CATEGORY_OPTIONS.SECURITY.name],
     dbVerified: false,
+    securityCheck: true,
+    slackLog: event.links?.slackLog,
+    report: event.links?.report,
+  };
+}
+
+/**
+ * A restore drill is a check of the backups (보안 점검, Security_Check), and the one thing that
+ * proves a DB backup restores: DB_Verified is what the drill's event says (an RDS restore succeeded).
+ */
+function drillRow(event: Drill, timeZone: string): NotionRow {
+  const date = formatDate(event.finishedAt, timeZone);
+  const failed = event.resources.filter((r) => r.status === "FAILED").length;
+  const restored = event.resources.length - failed;
+  return {
+    id: event.drillId,
+    ...common(event.status, date),
+    summary:
+      failed > 0
+        ? `복구 테스트: 실패 ${failed}건, 성공 ${restored}건`
+        : `복구 테스트: ${restored}건 복구 확인`,
+    category: [CATEGORY_OPTIONS.SECURITY.name],
+    dbVerified: event.verification?.dbVerified ?? false,
     securityCheck: true,
     slackLog: event.links?.slackLog,
     report: event.links?.report,
@@ -158,8 +210,12 @@ export function mapEvent(event: DroxEvent, options: MappingOptions = {}): Notion
       return reportRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
     case CHECK_SCHEMA:
       return checkRow(event, timeZone);
+    case DRILL_SCHEMA:
+      return drillRow(event, timeZone);
     case RESTORE_SCHEMA:
       return restoreRow(event, timeZone);
+    case MONTHLY_REPORT_SCHEMA:
+      return monthlyRow(event, timeZone, options.thresholds ?? DEFAULT_THRESHOLDS);
   }
 }
 

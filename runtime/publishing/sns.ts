@@ -21,8 +21,14 @@ export function subjectOf(event: DroxEvent): string {
     case "backup.check.v1":
       subject = `drox-backup integrity check ${event.status}`;
       break;
+    case "backup.drill.v1":
+      subject = `drox-backup restore drill ${event.status}`;
+      break;
     case "backup.restore.v1":
       subject = `drox-backup restore ${event.type} ${event.status}: ${event.target}`;
+      break;
+    case "backup.monthly-report.v1":
+      subject = `drox-backup monthly report ${event.month}`;
       break;
   }
   const ascii = subject.replace(/[^\x20-\x7e]/g, "?");
@@ -37,6 +43,8 @@ export function attributesOf(event: DroxEvent): Record<string, MessageAttributeV
     attributes.status = { DataType: "String", StringValue: event.status };
     attributes.type = { DataType: "String", StringValue: event.type };
   } else if (event.schema === "backup.check.v1") {
+    attributes.status = { DataType: "String", StringValue: event.status };
+  } else if (event.schema === "backup.drill.v1") {
     attributes.status = { DataType: "String", StringValue: event.status };
   } else if (event.schema === "backup.restore.v1") {
     attributes.status = { DataType: "String", StringValue: event.status };

@@ -98,7 +98,13 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
 
   healthRoutes(app);
   testRoutes(app, deps.slack, deps.notion);
-  backupRoutes(app, { backups: deps.backups, history: deps.history, publisher: deps.publisher, runs });
+  backupRoutes(app, {
+    backups: deps.backups,
+    history: deps.history,
+    publisher: deps.publisher,
+    runs,
+    ...(deps.drills ? { drills: deps.drills } : {}),
+  });
   reportRoutes(app, deps.reports);
 
   // Answers still in flight at shutdown ask the client to close the connection; otherwise a

@@ -3,7 +3,7 @@
  * built from these (buildServer), main.ts wires the real Slack, Notion, DynamoDB and SNS modules,
  * and tests can wire the same modules against the fakes and moto.
  */
-import type { BackupResult, WeeklyReport } from "../contract/events";
+import type { BackupResult, Drill, MonthlyReport, WeeklyReport } from "../contract/events";
 import type { HistoryStore } from "../history/store";
 import type { Logger } from "../logging/logger";
 import type { EventPublisher } from "../publishing/publisher";
@@ -41,12 +41,34 @@ export interface BackupRunner {
   run(type: RunType, options: BackupRunOptions): Promise<readonly BackupResult[]>;
 }
 
+export interface DrillRunOptions {
+  /** Limits the drill to these sources (volume, instance, bucket) of one kind. */
+  readonly resources?: readonly string[];
+  /** Aborted when the service shuts down: the drill deletes its scratch resources and reports. */
+  readonly signal?: AbortSignal;
+  /** The drill's id, allocated by the service for its 202. */
+  readonly drillId: string;
+}
+
+export interface DrillRunner {
+  /** Runs a restore drill (runtime/drills); records and publishes it itself. */
+  run(type: RunType, options: DrillRunOptions): Promise<Drill>;
+  /** Why a drill of `type` would be refused now (one of its kind runs), or undefined. */
+  refusal?(type: RunType): Promise<string | undefined>;
+}
+
 export interface WeeklyReportSender {
   /**
    * Builds the report dated `reportDate` (YYYY-MM-DD in the display time zone; default today),
    * covering the seven days before it, as `drox-backup report weekly --week` does, and publishes it.
    */
   send(options: { readonly reportDate?: string }): Promise<WeeklyReport>;
+  /**
+   * Builds the monthly report of `month` (YYYY-MM in the display time zone; default the month
+   * before today), as `drox-backup report monthly --month` does, and publishes it. Absent: no
+   * `POST /api/reports/monthly`.
+   */
+  sendMonthly?(options: { readonly month?: string }): Promise<MonthlyReport>;
 }
 
 export interface RateLimitSettings {
@@ -65,6 +87,8 @@ export interface ServiceDeps {
   readonly history: HistoryStore;
   readonly publisher: EventPublisher;
   readonly reports: WeeklyReportSender;
+  /** Restore drills (`POST /api/backups/drill`); the route exists only when given. */
+  readonly drills?: DrillRunner;
   /** @default { max: 300, timeWindowMs: 60_000 } */
   readonly rateLimit?: RateLimitSettings;
   /** Largest accepted request body in bytes. @default 65_536 */

@@ -12,6 +12,9 @@ import type { RunType } from "./deps";
 
 export type RunStatus = "RUNNING" | "FINISHED" | "FAILED";
 
+/** What the tracker keeps of each outcome: a backup result, or one resource of a drill. */
+export type RunSummary = Pick<BackupResult, "jobId" | "type" | "resource" | "status">;
+
 export interface RunState {
   readonly runId: string;
   readonly type: RunType;
@@ -42,7 +45,9 @@ export class RunTracker {
   start(
     type: RunType,
     resources: readonly string[],
-    task: (signal: AbortSignal, runId: string) => Promise<readonly BackupResult[]>,
+    task: (signal: AbortSignal, runId: string) => Promise<readonly RunSummary[]>,
+    /** The ids the outcome will carry, when not `<runId>-1` (a drill's id is the run id). */
+    jobIdsOf?: (runId: string) => readonly string[],
   ): RunState {
     const now = Date.now();
     const runId = ulid(now);
@@ -50,7 +55,11 @@ export class RunTracker {
       runId,
       type,
       resources,
-      ...(type !== "ALL" && resources.length === 1 ? { jobIds: [runJobId(runId, 1)] } : {}),
+      ...(jobIdsOf
+        ? { jobIds: jobIdsOf(runId) }
+        : type !== "ALL" && resources.length === 1
+          ? { jobIds: [runJobId(runId, 1)] }
+          : {}),
       startedAt: new Date(now).toISOString(),
       status: "RUNNING",
     };

@@ -9,6 +9,7 @@ import { readNumberSetting } from "../settings/read";
 import type { HistoryStore } from "../history/store";
 import { createJobDeps, runBackups, sendWeeklyReport, type JobDeps } from "../jobs";
 import { startOfDay } from "../jobs/report";
+import { sendMonthlyReport } from "../reports";
 import type { Logger } from "../logging/logger";
 import { createNotionLoggerFromEnv, type NotionLogger } from "../notion";
 import type { EventPublisher } from "../publishing/publisher";
@@ -18,6 +19,7 @@ import { createSlackNotifierFromEnv, type SlackNotifier } from "../slack";
 import { DEFAULT_RATE_LIMIT } from "./app";
 import type { ServiceDeps } from "./deps";
 import { once } from "../settings/once";
+import { createDrillDeps, drillRefusal, runDrill, type DrillDeps } from "../drills";
 
 export interface ServiceSettings {
   readonly port: number;
@@ -53,6 +55,7 @@ export async function createServiceDepsFromEnv(
     createNotionLoggerFromEnv(env, { logger: logger.child({ component: "notion" }) }),
   );
   const jobs = once<JobDeps>(async () => createJobDeps({ logger: logger.child({ component: "jobs" }) }, env));
+  const drills = once<DrillDeps>(async () => createDrillDeps(await jobs(), env));
   const history: HistoryStore = {
     put: async (record) => (await jobs()).history.put(record),
     get: async (jobId) => (await jobs()).history.get(jobId),
@@ -80,6 +83,10 @@ export async function createServiceDepsFromEnv(
           await jobs(),
         ),
     },
+    drills: {
+      run: async (type, options) => runDrill(type, options, await drills()),
+      refusal: async (type) => (await drillRefusal(type, await drills()))?.message,
+    },
     history,
     publisher,
     reports: {
@@ -88,6 +95,7 @@ export async function createServiceDepsFromEnv(
         const at = reportDate ? startOfDay(reportDate, deps.settings.displayTimeZone) : undefined;
         return sendWeeklyReport({ at }, deps);
       },
+      sendMonthly: async ({ month }) => sendMonthlyReport(await jobs(), month),
     },
     rateLimit: { max: settings.rateLimitMax, timeWindowMs: DEFAULT_RATE_LIMIT.timeWindowMs },
     trustProxyHops: settings.trustProxyHops,

@@ -181,6 +181,47 @@ const schedules = {
   s3Schedule: schedule("cron(0 3 * * ? *)", "Schedule of the S3 sync"),
   integrityCheckSchedule: schedule("cron(0 6 * * ? *)", "Schedule of the integrity check (보안 점검)"),
   weeklyReportSchedule: schedule("cron(0 9 ? * SUN *)", "Schedule of the weekly report (Sunday)"),
+  monthlyReportSchedule: schedule(
+    "cron(0 9 1 * ? *)",
+    "Schedule of the monthly report (the 1st, for the month just ended)",
+  ),
+  // Saturday night: the week's backups are done and the drill is in before Sunday's report.
+  drillSchedule: schedule(
+    "cron(0 23 ? * SAT *)",
+    "Schedule of the restore drill (복구 테스트), Saturday 23:00 in displayTimeZone (needs drillEnabled)",
+  ),
+} as const satisfies Specs;
+
+/** Restore drills (runtime/drills): off unless a stack switches them on; Pulumi.prod.yaml does. */
+const drills = {
+  drillEnabled: {
+    ...flag(),
+    default: false,
+    env: { name: "DRILL_ENABLED", task: "always" },
+    description:
+      "Schedule the weekly restore drill on this stack (restores the newest backups into scratch resources and deletes them; cents a week, README); off by default, on in Pulumi.prod.yaml",
+  },
+  drillS3Sample: {
+    ...whole(1, 100_000),
+    default: 100,
+    env: { name: "DRILL_S3_SAMPLE", task: "always" },
+    description:
+      "Objects a drill reads back per bucket: this many, or 1 % of the bucket when more, at most 1,000 (or this value when larger)",
+  },
+  drillDbInstanceClass: {
+    ...text(/^db\.[a-z0-9-]+\.[a-z0-9]+$/, "must be a DB instance class like db.t4g.micro"),
+    defaultText: "the smallest class RDS offers for the engine",
+    env: { name: "DRILL_DB_INSTANCE_CLASS", task: "configured" },
+    description:
+      "DB instance class of the drill's scratch instance; unset takes the smallest the engine allows",
+  },
+  drillDeadlineMinutes: {
+    ...whole(5, 720),
+    default: 120,
+    env: { name: "DRILL_DEADLINE_MINUTES", task: "always" },
+    description:
+      "Minutes one kind of drill may take before it stops and deletes its scratch resources; leftovers past it are swept by the next drill",
+  },
 } as const satisfies Specs;
 
 const messages = {
@@ -393,6 +434,13 @@ const runtime = {
     env: { name: "S3_SYNC_CONCURRENCY", task: "configured", runtime: { max: 512, default: 16 } },
     description: "Parallel S3 copies per sync, runtime default 16",
   },
+  s3BatchThreshold: {
+    ...whole(1, 1_000_000_000),
+    defaultText: "runtime default 100000",
+    env: { name: "S3_BATCH_THRESHOLD", task: "configured", runtime: { default: 100_000 } },
+    description:
+      "Objects to copy in one S3 run beyond which an S3 Batch Operations job copies the rest, runtime default 100000",
+  },
   jobTimeoutSeconds: {
     ...whole(60, 86400),
     defaultText: "runtime default 1800",
@@ -450,6 +498,7 @@ export const SETTINGS = {
   ...chatbot,
   ...targets,
   ...schedules,
+  ...drills,
   ...messages,
   ...retention,
   ...objectLock,

@@ -26,6 +26,10 @@ export interface JobSettings {
   /** KMS key (id, ARN or alias) in the DR region for encrypted copies. */
   readonly drKmsKeyId?: string;
   readonly s3SyncConcurrency: number;
+  /** New or resized objects one S3 run copies itself before handing the rest to S3 Batch Operations. */
+  readonly s3BatchThreshold: number;
+  /** The role S3 Batch Operations copy jobs run as; unset: the task copies every object. */
+  readonly s3BatchRoleArn?: string;
   readonly jobTimeoutSeconds: number;
   readonly displayTimeZone: string;
   /** Days a history record is kept (DynamoDB TTL). */
@@ -35,6 +39,19 @@ export interface JobSettings {
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** S3_BATCH_ROLE_ARN, set by the infrastructure (components/task-definition.ts). */
+function roleArn(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = text(env, name);
+  if (value !== undefined && !ROLE_ARN.test(value)) {
+    throw new ConfigError(
+      `${name} must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "${value}"`,
+    );
+  }
+  return value;
 }
 
 /** Settings come through their declaration; the infrastructure's own variables are read by name. */
@@ -64,6 +81,8 @@ export function readJobSettings(env: NodeJS.ProcessEnv = process.env): JobSettin
     drRetentionDays: readNumberSetting(env, "drRetentionDays", { default: retentionDays }),
     drKmsKeyId: readSetting(env, "drKmsKeyId"),
     s3SyncConcurrency: readNumberSetting(env, "s3SyncConcurrency"),
+    s3BatchThreshold: readNumberSetting(env, "s3BatchThreshold"),
+    s3BatchRoleArn: roleArn(env, "S3_BATCH_ROLE_ARN"),
     jobTimeoutSeconds: readNumberSetting(env, "jobTimeoutSeconds"),
     displayTimeZone,
     historyRetentionDays: readNumberSetting(env, "historyRetentionDays"),

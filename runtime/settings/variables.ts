@@ -42,6 +42,13 @@ export const RUNTIME_VARIABLES = {
     description: "the backup bucket",
   },
   HISTORY_TABLE: { task: "always", default: "required for jobs", description: "the job history table" },
+  S3_BATCH_ROLE_ARN: {
+    task: "always",
+    setBy:
+      "components/task-definition.ts (the S3 Batch Operations copy jobs' role, components/s3-batch-role.ts)",
+    default: "unset: the task copies every object",
+    description: "the role S3 Batch Operations copy jobs run as",
+  },
   AWS_REGION: {
     task: "always",
     unset: "Lambda sets it itself (a reserved variable there)",

@@ -5,12 +5,25 @@
  * of text in all), so every list and long text is cut here with a visible `… 외 N건` / `…`
  * instead. Pure: no I/O.
  */
-import type { BackupResult, DroxEvent, IntegrityCheck, RestoreEvent, WeeklyReport } from "../contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DroxEvent,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+  WeeklyReport,
+} from "../contract/events";
+import { monthLabel } from "../reports/labels";
+import { sparkline } from "../reports/sparkline";
 import { DEFAULT_TIME_ZONE, formatDate, formatDateTime, formatDuration } from "../contract/time";
 import {
   BACKUP_TITLES,
   CHECK_TITLES,
   DEFAULT_THRESHOLDS,
+  DRILL_TITLES,
+  drillFindings,
+  drillResourceLine,
   findingLine,
   formatMessage,
   formatTestMessage,
@@ -20,6 +33,7 @@ import {
   restoreSource,
   REVIEW_LINE,
   successRateLine,
+  tallyLine,
   TEST_TITLE,
   TEXT_LIMIT,
   URGENT_LINE,
@@ -303,9 +317,47 @@ function reportBlocks(report: WeeklyReport, options: Required<FormatOptions>): S
     ],
     MAX_BLOCKS_TEXT / 2,
   );
+  // An incoming webhook posts no picture: the chart's success-rate line comes as text instead.
+  const rates = report.recentSuccessRates ?? [];
+  if (rates.length > 0) head.push(trendContext(rates));
   const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
   const room = MAX_BLOCKS_TEXT - blocksTextLength(head);
   return [...head, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - head.length, room)];
+}
+
+/** `성공률 추이 (최근 8주): ▅▆▇█▇▆█▇`, oldest week first. */
+export function trendContext(rates: readonly (number | null)[]): ContextBlock {
+  return context(`성공률 추이 (최근 ${rates.length}주): ${sparkline(rates)}`);
+}
+
+function monthlyBlocks(report: MonthlyReport, options: Required<FormatOptions>): SlackBlock[] {
+  const fields = [field("총 실행", `${report.total}건`), field("성공", `${report.succeeded}건`)];
+  if (report.warnings > 0) fields.push(field("경고", `${report.warnings}건`));
+  fields.push(field("실패", `${report.failed}건`));
+  fields.push(field("성공률", successRateLine(report, options.thresholds).replace(/^성공률: /, "")));
+  fields.push(field("평균 실행 시간", formatDuration(report.averageDurationSeconds)));
+  const period = `기간: ${formatDate(report.periodStart, options.timeZone)} ~ ${formatDate(report.periodEnd, options.timeZone)}`;
+  const head: SlackBlock[] = [header(`📊 ${monthLabel(report.month)} 백업 리포트`), fieldsSection(fields)];
+  if (report.byType.length > 0)
+    head.push(
+      textSection(
+        ["*타입별*", ...report.byType.map((t) => `• ${t.type}: ${tallyLine(t, options.thresholds)}`)].join(
+          "\n",
+        ),
+      ),
+    );
+  head.push(
+    textSection(
+      ["*주차별*", ...report.weeks.map((w) => `• ${w.weekLabel}: ${tallyLine(w, options.thresholds)}`)].join(
+        "\n",
+      ),
+    ),
+    context(period, ...linkLines(report.links)),
+  );
+  const fitted = fitText(head, MAX_BLOCKS_TEXT / 2);
+  const lines = report.failedJobs.map((job) => `• ${job.type}: ${job.resource}`);
+  const room = MAX_BLOCKS_TEXT - blocksTextLength(fitted);
+  return [...fitted, ...listBlocks("실패한 작업", lines, MAX_BLOCKS - fitted.length, room)];
 }
 
 function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
@@ -336,6 +388,43 @@ function checkBlocks(check: IntegrityCheck, timeZone: string): SlackBlock[] {
     MAX_BLOCKS_TEXT - blocksTextLength(fixed),
   );
   return [...head, ...list, ...tail];
+}
+
+function drillBlocks(drill: Drill, timeZone: string): SlackBlock[] {
+  const findings = drillFindings(drill);
+  const fields = [
+    field("Drill ID", drill.drillId),
+    field("시각", formatDateTime(drill.startedAt, timeZone)),
+    field("복구 대상", `${drill.resources.length}개`),
+    findings.length === 0 ? field("결과", "이상 없음") : field("발견 사항", `${findings.length}건`),
+  ];
+  const footer = linkLines(drill.links);
+  if (drill.status === "FAILED") footer.unshift(URGENT_LINE);
+  if (drill.status === "WARNING") footer.unshift(REVIEW_LINE);
+  const fixed = fitText(
+    [
+      header(DRILL_TITLES[drill.status]),
+      fieldsSection(fields),
+      ...(footer.length > 0 ? [context(...footer)] : []),
+    ],
+    MAX_BLOCKS_TEXT / 2,
+  );
+  // The resources and the findings share what the fixed blocks leave, half each at most.
+  const room = MAX_BLOCKS_TEXT - blocksTextLength(fixed);
+  const blockRoom = MAX_BLOCKS - fixed.length;
+  const resources = listBlocks(
+    "복구 결과",
+    drill.resources.map(drillResourceLine),
+    Math.floor(blockRoom / 2),
+    findings.length > 0 ? Math.floor(room / 2) : room,
+  );
+  const list = listBlocks(
+    "발견 사항 목록",
+    findings.map(findingLine),
+    blockRoom - resources.length,
+    room - blocksTextLength(resources),
+  );
+  return [...fixed.slice(0, 2), ...resources, ...list, ...fixed.slice(2)];
 }
 
 function restoreBlocks(event: RestoreEvent, timeZone: string): SlackBlock[] {
@@ -383,8 +472,14 @@ export function buildPayload(event: DroxEvent, options: FormatOptions = {}): Sla
     case "backup.check.v1":
       blocks = checkBlocks(event, resolved.timeZone);
       break;
+    case "backup.drill.v1":
+      blocks = drillBlocks(event, resolved.timeZone);
+      break;
     case "backup.restore.v1":
       blocks = restoreBlocks(event, resolved.timeZone);
+      break;
+    case "backup.monthly-report.v1":
+      blocks = monthlyBlocks(event, resolved);
       break;
   }
   return { text: wireText(formatMessage(event, resolved)), blocks: blocks.slice(0, MAX_BLOCKS) };

@@ -5,11 +5,14 @@
  */
 import type {
   BackupResult,
+  Drill,
+  DrillResource,
   DroxEvent,
   FailedJob,
   Finding,
   IntegrityCheck,
   Metrics,
+  MonthlyReport,
   RestoreEvent,
   Severity,
   WeeklyReport,
@@ -22,6 +25,7 @@ import {
   type Thresholds,
 } from "../settings/success-rate";
 import { DEFAULT_TIME_ZONE, formatDateTime, formatDuration } from "../contract/time";
+import { monthLabel } from "../reports/labels";
 
 // Defined once in ../success-rate so Slack and Notion share them; re-exported for existing importers.
 export { DEFAULT_THRESHOLDS, type Thresholds } from "../settings/success-rate";
@@ -163,7 +167,10 @@ function resultText(event: BackupResult, timeZone: string): string {
   ].join("\n");
 }
 
-export function successRateLine(report: WeeklyReport, thresholds: Thresholds): string {
+export function successRateLine(
+  report: Pick<WeeklyReport, "total" | "successRate">,
+  thresholds: Thresholds,
+): string {
   if (report.total === 0) return "성공률: - (실행 없음)";
   return `성공률: ${successRateEmoji(report.successRate, thresholds)} ${formatPercent(report.successRate)}`;
 }
@@ -185,6 +192,34 @@ function reportText(report: WeeklyReport, thresholds: Thresholds): string {
   return lines.join("\n");
 }
 
+/** `12건, 성공률 ✅ 95.2%`: one slice of the monthly report (a type or a week). */
+export function tallyLine(
+  tally: Pick<WeeklyReport, "total" | "successRate">,
+  thresholds: Thresholds,
+): string {
+  return `${tally.total}건, ${successRateLine(tally, thresholds).replace(/^성공률: /, "성공률 ")}`;
+}
+
+/** The weekly report's text over a month, then per type and week by week. */
+function monthlyText(report: MonthlyReport, thresholds: Thresholds): string {
+  const lines = [
+    `📊 ${monthLabel(report.month)} 백업 리포트`,
+    "",
+    `총 실행: ${report.total}건`,
+    `성공: ${report.succeeded}건`,
+    ...(report.warnings > 0 ? [`경고: ${report.warnings}건`] : []),
+    `실패: ${report.failed}건`,
+    successRateLine(report, thresholds),
+    "",
+    `평균 실행 시간: ${formatDuration(report.averageDurationSeconds)}`,
+  ];
+  if (report.byType.length > 0)
+    lines.push("", "타입별:", ...report.byType.map((t) => `• ${t.type}: ${tallyLine(t, thresholds)}`));
+  lines.push("", "주차별:", ...report.weeks.map((w) => `• ${w.weekLabel}: ${tallyLine(w, thresholds)}`));
+  if (report.failedJobs.length > 0) lines.push("", "실패한 작업:", ...failedJobLines(report.failedJobs));
+  return lines.join("\n");
+}
+
 function checkText(check: IntegrityCheck, timeZone: string): string {
   const lines = [CHECK_TITLES[check.status], "", `점검 ID: ${check.checkId}`];
   lines.push(`시각: ${formatDateTime(check.checkedAt, timeZone)}`);
@@ -197,6 +232,44 @@ function checkText(check: IntegrityCheck, timeZone: string): string {
   }
   if (check.status === "FAILED") lines.push("", URGENT_LINE);
   if (check.status === "WARNING") lines.push("", REVIEW_LINE);
+  return lines.join("\n");
+}
+
+export const DRILL_TITLES = {
+  SUCCEEDED: "🧪 복구 테스트 완료",
+  WARNING: "🧪 복구 테스트 주의 필요",
+  FAILED: "🧪 복구 테스트 실패",
+} as const;
+
+const STATUS_MARK = { SUCCEEDED: "✅", WARNING: "⚠️", FAILED: "❌" } as const;
+
+/** `• ✅ EBS: vol-1 (snap-2) — 복구 시간 12분 4초`; S3 shows its sample instead of a restore time. */
+export function drillResourceLine(r: DrillResource): string {
+  const head = `• ${STATUS_MARK[r.status]} ${r.type}: ${r.resource}${r.snapshotId ? ` (${r.snapshotId})` : ""}`;
+  const detail: string[] = [];
+  if (r.secondsToRestore !== undefined) detail.push(`복구 시간 ${formatDuration(r.secondsToRestore)}`);
+  if (r.sample) detail.push(`표본 ${r.sample.objects}/${r.sample.sourceObjects}개 비교`);
+  return detail.length > 0 ? `${head} — ${detail.join(", ")}` : head;
+}
+
+/** The drill's own findings first (sweeps, refusals), then each resource's. */
+export function drillFindings(drill: Drill): Finding[] {
+  return [...drill.findings, ...drill.resources.flatMap((r) => r.findings)];
+}
+
+function drillText(drill: Drill, timeZone: string): string {
+  const lines = [DRILL_TITLES[drill.status], "", `Drill ID: ${drill.drillId}`];
+  lines.push(`시각: ${formatDateTime(drill.startedAt, timeZone)}`);
+  if (drill.resources.length > 0) {
+    lines.push("", "복구 결과:", ...capList(drill.resources.map(drillResourceLine), TEXT_LIST_LIMIT));
+  }
+  const findings = drillFindings(drill);
+  if (findings.length > 0) {
+    lines.push("", `발견 사항: ${findings.length}건`, "", "발견 사항 목록:");
+    lines.push(...capList(findings.map(findingLine), TEXT_LIST_LIMIT));
+  }
+  if (drill.status === "FAILED") lines.push("", URGENT_LINE);
+  if (drill.status === "WARNING") lines.push("", REVIEW_LINE);
   return lines.join("\n");
 }
 
@@ -215,8 +288,14 @@ export function formatMessage(event: DroxEvent, options: FormatOptions = {}): st
     case "backup.check.v1":
       text = checkText(event, timeZone);
       break;
+    case "backup.drill.v1":
+      text = drillText(event, timeZone);
+      break;
     case "backup.restore.v1":
       text = restoreText(event, timeZone);
+      break;
+    case "backup.monthly-report.v1":
+      text = monthlyText(event, thresholds);
       break;
   }
   return truncate(text, TEXT_LIMIT);

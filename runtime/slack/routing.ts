@@ -2,7 +2,8 @@
  * Which webhooks an event goes to. Every event goes to the main channel (#devops-backup). The seed
  * reserves #devops-alerts for urgent news — "백업 실패, 무결성 검사 실패" — so FAILED results and
  * integrity checks that are not SUCCEEDED go there too; WARNING results (⚠️ 점검필요) are not urgent
- * and stay in the main channel only. Reports also go to #devops-reports. Optional webhooks that are
+ * and stay in the main channel only. Reports also go to #devops-reports. A FAILED restore drill is
+ * an urgent failure too and goes to #devops-alerts. Optional webhooks that are
  * not configured are skipped, and a URL configured twice receives the message once.
  */
 import type { DroxEvent } from "../contract/events";
@@ -23,7 +24,11 @@ export function channelsFor(event: DroxEvent): WebhookName[] {
     case "backup.check.v1":
       return event.status === "SUCCEEDED" ? ["main"] : ["main", "alerts"];
     case "backup.report.v1":
+    case "backup.monthly-report.v1":
       return ["main", "reports"];
+    case "backup.drill.v1":
+      // A backup that cannot be restored is as urgent as one that failed.
+      return event.status === "FAILED" ? ["main", "alerts"] : ["main"];
     case "backup.restore.v1":
       return event.status === "FAILED" ? ["main", "alerts"] : ["main"];
   }

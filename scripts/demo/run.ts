@@ -6,7 +6,10 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { eventId, parseEventJson, type DroxEvent } from "../../runtime/contract/events";
+import { writeFile } from "node:fs/promises";
 import { runBackups, runIntegrityCheck, sendWeeklyReport } from "../../runtime/jobs";
+import { createJobDeps } from "../../runtime/jobs/context";
+import { buildWeekly, renderReportChart } from "../../runtime/reports";
 import { createLogger } from "../../runtime/logging/logger";
 import { redactText } from "../../runtime/logging/redact";
 import { useMoto, MOTO_REGION } from "../../test/support/moto";
@@ -22,6 +25,8 @@ export interface DemoOptions {
   readonly verbose?: boolean;
   /** Registered so the caller's Ctrl-C handler can close the local servers. */
   readonly onCleanup?: (cleanup: () => Promise<void>) => void;
+  /** Where the weekly report's chart (PNG) is written. */
+  readonly chartFile: string;
 }
 
 /** Environment the sandbox must not inherit: it would point the jobs elsewhere. */
@@ -48,8 +53,12 @@ function describe(event: DroxEvent): string {
       return `${event.schema} ${event.status} (${event.findings.length} finding(s))`;
     case "backup.report.v1":
       return `${event.schema} ${event.weekLabel} (${event.total} runs)`;
+    case "backup.drill.v1":
+      return `${event.schema} ${event.status} (${event.resources.length} resource(s))`;
     case "backup.restore.v1":
       return `${event.schema} ${event.type} ${event.target} ${event.status}`;
+    case "backup.monthly-report.v1":
+      return `${event.schema} ${event.month} (${event.total} runs)`;
   }
 }
 
@@ -189,8 +198,15 @@ async function round(
   out("");
   out("Sending the weekly report (covering today)…");
   // The report covers the seven days before its date: date it tomorrow so today's runs count.
-  const report = await sendWeeklyReport({ at: new Date(Date.now() + 86_400_000) }, deps);
+  const reportAt = new Date(Date.now() + 86_400_000);
+  const report = await sendWeeklyReport({ at: reportAt }, deps);
   await deliverPending();
+  // The picture Notion's report page shows (and Slack's reports channel in bot mode), on disk.
+  await writeFile(
+    options.chartFile,
+    await renderReportChart(await buildWeekly(createJobDeps(deps), reportAt)),
+  );
+  out(`  chart of the last 8 weeks written to ${options.chartFile}`);
   sqs.destroy();
 
   return {
@@ -210,6 +226,7 @@ async function round(
       failed: report.failed,
       successRate: report.successRate,
     },
+    chartFile: options.chartFile,
     eventsPublished: published,
     deliveries,
     slackMode: destinations.slackMode,

@@ -18,6 +18,8 @@ export interface DemoSummary {
     WeeklyReport,
     "weekLabel" | "total" | "succeeded" | "warnings" | "failed" | "successRate"
   >;
+  /** The weekly report's chart, a PNG. */
+  readonly chartFile: string;
   readonly eventsPublished: number;
   readonly deliveries: readonly DeliveryRecord[];
   readonly slackMode: "real" | "capture";
@@ -49,6 +51,7 @@ export function summaryLines(s: DemoSummary): string[] {
     ...failed.map((r) => `    FAILED ${r.type} ${r.resource}: ${r.error?.message ?? "(no message)"}`),
     `  Integrity check:   ${s.check.status}, ${s.check.findings.length} finding(s)`,
     `  Weekly report:     ${s.report.weekLabel}, ${s.report.total} runs, ${s.report.succeeded} succeeded, ${s.report.failed} failed, success rate ${(s.report.successRate * 100).toFixed(1)}%`,
+    `  Weekly chart:      ${s.chartFile} (PNG, the picture in the report's Notion page)`,
     `  Events published:  ${s.eventsPublished}`,
     s.slackMode === "capture"
       ? `  Slack:             ${slackOk}/${s.deliveries.length} events delivered, ${slackMessages} messages captured (${channels})`

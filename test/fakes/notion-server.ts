@@ -29,8 +29,11 @@
  *
  * Endpoints: GET /v1/users/me, GET /v1/databases/:id, POST /v1/databases,
  * GET /v1/data_sources/:id, POST /v1/data_sources/:id/query, POST /v1/pages,
- * GET /v1/pages/:id, PATCH /v1/pages/:id (properties), GET /v1/blocks/:id/children. Anything else is
- * 400 invalid_request_url.
+ * GET /v1/pages/:id, PATCH /v1/pages/:id (properties), GET /v1/blocks/:id/children,
+ * POST /v1/file_uploads (single_part only) and POST /v1/file_uploads/:id/send (multipart/form-data,
+ * the file under `file`). Anything else is 400 invalid_request_url. An image block
+ * `{ type: "file_upload", file_upload: { id } }` must name an upload that was sent ("uploaded"), as
+ * Notion requires before attaching it.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
@@ -176,6 +179,12 @@ export interface FakeRequestRecord {
 
 export interface FakeNotionOptions {
   token?: string;
+  /**
+   * Largest single-part upload: 5 MiB in a free workspace (the default), 20 MB in paid ones
+   * (https://developers.notion.com/docs/working-with-files-and-media, "Direct Upload ≤ 20MB";
+   * free workspaces are limited to 5 MiB per file).
+   */
+  fileUploadLimitBytes?: number;
   /** Status options given at database creation are kept (default), or dropped as older API versions did. */
   statusOptionsOnCreate?: "keep" | "drop";
 }
@@ -220,6 +229,18 @@ const DEFAULT_CODES: Record<number, string> = {
 export const REQUEST_BYTES_LIMIT = 500_000;
 export const BLOCK_ELEMENTS_LIMIT = 1000;
 export const NESTING_LIMIT = 2;
+export const FREE_WORKSPACE_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+/** A file upload as the fake keeps it (https://developers.notion.com/reference/file-upload). */
+export interface FakeFileUpload {
+  readonly id: string;
+  readonly filename: string;
+  readonly contentType: string;
+  status: "pending" | "uploaded";
+  bytes?: Buffer;
+  /** Blocks that reference it. */
+  attachedTo: number;
+}
 
 /** Every block object in a children array, nested ones included. */
 function countBlocks(blocks: readonly unknown[]): number {
@@ -279,9 +300,12 @@ export class FakeNotionServer {
   private readonly window: number[] = [];
   private server?: Server;
   private readonly statusOptionsOnCreate: "keep" | "drop";
+  readonly fileUploads = new Map<string, FakeFileUpload>();
+  private readonly fileUploadLimitBytes: number;
 
   constructor(options: FakeNotionOptions = {}) {
     this.token = options.token ?? `ntn_${randomBytes(24).toString("hex")}`;
+    this.fileUploadLimitBytes = options.fileUploadLimitBytes ?? FREE_WORKSPACE_UPLOAD_BYTES;
     this.statusOptionsOnCreate = options.statusOptionsOnCreate ?? "keep";
   }
 
@@ -367,9 +391,14 @@ export class FakeNotionServer {
       this.checkRateLimit();
       const fault = this.takeFault(method, url.pathname);
       if (fault && !fault.commit) throw this.faultError(fault);
-      this.checkRequestSize(chunks);
-      const body = this.parseBody(chunks, method);
-      payload = this.route(method, url, body);
+      const send = method === "POST" ? /^\/v1\/file_uploads\/([^/]+)\/send\/?$/.exec(url.pathname) : null;
+      if (send) {
+        payload = await this.sendFileUpload(send[1]!, req, Buffer.concat(chunks));
+      } else {
+        this.checkRequestSize(chunks);
+        const body = this.parseBody(chunks, method);
+        payload = this.route(method, url, body);
+      }
       if (fault) throw this.faultError(fault);
       this.stats.accepted += 1;
     } catch (error) {
@@ -494,6 +523,7 @@ export class FakeNotionServer {
     if (method === "POST" && (m = /^\/v1\/data_sources\/([^/]+)\/query$/.exec(path)))
       return this.query(this.dataSource(m[1]!), body);
     if (method === "POST" && path === "/v1/pages") return this.createPage(body);
+    if (method === "POST" && path === "/v1/file_uploads") return this.createFileUpload(body);
     if (method === "GET" && (m = /^\/v1\/pages\/([^/]+)$/.exec(path)))
       return this.pageObject(this.page(m[1]!));
     if (method === "PATCH" && (m = /^\/v1\/pages\/([^/]+)$/.exec(path)))
@@ -989,6 +1019,62 @@ export class FakeNotionServer {
     return structuredClone(value);
   }
 
+  // --- file uploads -----------------------------------------------------------------------
+
+  private fileUploadObject(upload: FakeFileUpload): Record<string, unknown> {
+    return {
+      object: "file_upload",
+      id: upload.id,
+      status: upload.status,
+      filename: upload.filename,
+      content_type: upload.contentType,
+      content_length: upload.bytes?.length ?? null,
+      upload_url: upload.status === "pending" ? `${this.url}/v1/file_uploads/${upload.id}/send` : undefined,
+    };
+  }
+
+  private createFileUpload(body: Record<string, unknown>): unknown {
+    const mode = body.mode ?? "single_part";
+    if (mode !== "single_part")
+      throw validation(
+        `body failed validation: the fake serves mode "single_part" only, got \`${show(mode)}\`.`,
+      );
+    const filename = typeof body.filename === "string" ? body.filename : "file";
+    // https://developers.notion.com/reference/create-a-file-upload: at most 900 bytes.
+    if (Buffer.byteLength(filename) > 900)
+      throw validation("body failed validation: body.filename.length should be ≤ `900` bytes.");
+    const upload: FakeFileUpload = {
+      id: newId(),
+      filename,
+      contentType: typeof body.content_type === "string" ? body.content_type : "application/octet-stream",
+      status: "pending",
+      attachedTo: 0,
+    };
+    this.fileUploads.set(upload.id, upload);
+    return this.fileUploadObject(upload);
+  }
+
+  /** https://developers.notion.com/reference/upload-file: multipart/form-data, the file under `file`. */
+  private async sendFileUpload(id: string, req: IncomingMessage, raw: Buffer): Promise<unknown> {
+    const upload = this.fileUploads.get(id);
+    if (!upload) throw new HttpError(404, "object_not_found", `Could not find file_upload with ID: ${id}.`);
+    if (upload.status !== "pending")
+      throw validation(`File upload ${id} is ${upload.status}; only a pending upload can be sent.`);
+    const type = req.headers["content-type"] ?? "";
+    if (!type.startsWith("multipart/form-data"))
+      throw validation("Content-Type must be multipart/form-data for this endpoint.");
+    const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
+    const file = form.get("file");
+    if (!(file instanceof Blob)) throw validation("body failed validation: body.file should be defined.");
+    if (file.size > this.fileUploadLimitBytes)
+      throw validation(
+        `The file is ${file.size} bytes; the workspace's limit is ${this.fileUploadLimitBytes} bytes per file.`,
+      );
+    upload.bytes = Buffer.from(await file.arrayBuffer());
+    upload.status = "uploaded";
+    return this.fileUploadObject(upload);
+  }
+
   /** `depth` 1 is a child of the page; Notion takes two levels of nesting in one request. */
   private validateBlock(block: unknown, path: string, depth: number): void {
     if (!isObject(block) || typeof block.type !== "string" || !isObject(block[block.type])) {
@@ -996,6 +1082,16 @@ export class FakeNotionServer {
     }
     const content = block[block.type] as Record<string, unknown>;
     if ("rich_text" in content) this.validateRichText(content.rich_text, `${path}.${block.type}.rich_text`);
+    if (block.type === "image" && content.type === "file_upload") {
+      const ref = content.file_upload;
+      const id = isObject(ref) && typeof ref.id === "string" ? ref.id : "";
+      const upload = this.fileUploads.get(id);
+      if (!upload || upload.status !== "uploaded")
+        throw validation(
+          `body failed validation: ${path}.image.file_upload.id ${id ? `${id} is not an uploaded file upload` : "should be defined"}.`,
+        );
+      upload.attachedTo += 1;
+    }
     if (content.children !== undefined && depth >= NESTING_LIMIT) {
       throw validation(
         `body failed validation: ${path}.${block.type}.children should be not present, instead was \`${show(content.children)}\`.`,

@@ -9,7 +9,7 @@ import { BackupTypeSchema, parseBackupResult, StatusSchema, type BackupResult } 
 import type { HistoryStore, JobRecord } from "../../history/store";
 import { runIdOf, runJobPrefix, runStartedAt } from "../../jobs/run-ids";
 import type { EventPublisher } from "../../publishing/publisher";
-import { RUN_TYPES, type BackupRunner } from "../deps";
+import { RUN_TYPES, type BackupRunner, type DrillRunner } from "../deps";
 import { HttpError } from "../errors";
 import type { RunTracker } from "../runs";
 import { parseOr400 } from "../validation";
@@ -84,10 +84,72 @@ interface ReportOutcome {
   readonly body: { jobId: string; duplicate: boolean; messageId?: string };
 }
 
+const DrillRequest = z
+  .strictObject({
+    type: z.enum(RUN_TYPES, { message: `must be one of ${RUN_TYPES.join(", ")}` }).default("ALL"),
+    resource: z.string().trim().min(1, "must not be empty").max(1024).optional(),
+  })
+  .refine((body) => !(body.type === "ALL" && body.resource), {
+    path: ["resource"],
+    message: "needs a single type (EBS, RDS or S3), not ALL",
+  });
+
+/**
+ * `POST /api/backups/drill`: a restore drill, started like a backup run (202 at once, looked up at
+ * /api/backups/runs/:runId). The run id is the drill id, so `jobIds` names the drill as Slack and
+ * Notion show it. A drill of a kind already running is refused with 409 and the running drill's id;
+ * one started elsewhere in the instant between the check and the lock ends the run FAILED with it.
+ */
+function drillRoute(app: FastifyInstance, drills: DrillRunner, runs: RunTracker): void {
+  app.post("/api/backups/drill", async (request, reply) => {
+    const body = parseOr400(DrillRequest, request.body ?? {}, "drill request");
+    const refused = await drills.refusal?.(body.type);
+    if (refused) throw new HttpError(409, "DRILL_RUNNING", refused);
+    const resources = body.resource ? [body.resource] : [];
+    const run = runs.start(
+      body.type,
+      resources,
+      async (signal, runId) => {
+        const drill = await drills.run(body.type, {
+          ...(resources.length > 0 ? { resources } : {}),
+          signal,
+          drillId: runId,
+        });
+        return drill.resources.map((r) => ({
+          jobId: drill.drillId,
+          type: r.type,
+          resource: r.resource,
+          status: r.status,
+        }));
+      },
+      (runId) => [runId],
+    );
+    const location = `/api/backups/runs/${run.runId}`;
+    request.log.info({ drillId: run.runId, type: body.type, resources }, "restore drill started");
+    return reply.code(202).header("location", location).send({
+      runId: run.runId,
+      drillId: run.runId,
+      jobIds: run.jobIds,
+      type: run.type,
+      resources,
+      status: run.status,
+      startedAt: run.startedAt,
+      location,
+    });
+  });
+}
+
 export function backupRoutes(
   app: FastifyInstance,
-  deps: { backups: BackupRunner; history: HistoryStore; publisher: EventPublisher; runs: RunTracker },
+  deps: {
+    backups: BackupRunner;
+    history: HistoryStore;
+    publisher: EventPublisher;
+    runs: RunTracker;
+    drills?: DrillRunner;
+  },
 ): void {
+  if (deps.drills) drillRoute(app, deps.drills, deps.runs);
   const { backups, history, publisher, runs } = deps;
 
   app.post("/api/backups/run", async (request, reply) => {

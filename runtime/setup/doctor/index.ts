@@ -12,8 +12,9 @@ export { checkAws } from "./aws";
 export { checkNotion, schemaChecks } from "./notion";
 export { checkSlack } from "./slack";
 
-export const SECTIONS = ["slack", "notion", "aws"] as const;
-export type Section = (typeof SECTIONS)[number];
+import { SECTIONS, type Section } from "./sections";
+
+export { SECTIONS, type Section } from "./sections";
 
 export interface DoctorOptions {
   /** Also post the Slack test message. */

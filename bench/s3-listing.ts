@@ -1,0 +1,145 @@
+/**
+ * The sync's listing join at a million keys a side, against a local server that answers
+ * ListObjectsV2 pages (1,000 keys, as S3's) after a fixed latency: the join (both listings at once,
+ * each prefetching up to two pages, runtime/jobs/s3-listing.ts) against the sequential baseline of
+ * the same script (every page of the source, then every page of the backup, one after another, as
+ * a listing without overlap fetches them). Prints pages/s, time and peak heap for both; the join
+ * must run at about one page per latency per side, in heap that does not grow with the keys.
+ *
+ *   npx tsx bench/s3-listing.ts         (npm run bench:s3-listing)
+ *
+ * Env: BENCH_LISTING_KEYS (default 1000000 a side), BENCH_LISTING_LATENCY_MS (default 50).
+ * Keys are generated per page, never held, so the server's memory is not the join's.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { joinListings, listObjects } from "../runtime/jobs/s3-listing";
+
+const KEYS = Number(process.env.BENCH_LISTING_KEYS ?? 1_000_000);
+const LATENCY_MS = Number(process.env.BENCH_LISTING_LATENCY_MS ?? 50);
+const PAGE = 1000;
+const SOURCE = "bench-source";
+const BACKUP = "bench-backup";
+
+const keyAt = (i: number) => `data/${String(i).padStart(8, "0")}.bin`;
+
+function page(bucket: string, prefix: string, start: number): string {
+  const end = Math.min(start + PAGE, KEYS);
+  const owner = bucket === BACKUP ? `${SOURCE}/` : "";
+  const contents: string[] = [];
+  for (let i = start; i < end; i += 1) {
+    contents.push(
+      `<Contents><Key>${owner}${keyAt(i)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>` +
+        `<ETag>&quot;${i.toString(16).padStart(32, "0")}&quot;</ETag><Size>1024</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
+  }
+  const truncated = end < KEYS;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+    `<Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${end - start}</KeyCount><MaxKeys>${PAGE}</MaxKeys>` +
+    `<IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${end}</NextContinuationToken>` : ""}` +
+    `${contents.join("")}</ListBucketResult>`
+  );
+}
+
+function listingServer(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const bucket = url.pathname.split("/")[1] ?? "";
+    const start = Number(url.searchParams.get("continuation-token") ?? "0");
+    const body = page(bucket, url.searchParams.get("prefix") ?? "", start);
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "application/xml" });
+      res.end(body);
+    }, LATENCY_MS);
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+interface Figures {
+  readonly keys: number;
+  readonly pages: number;
+  readonly seconds: number;
+  readonly peakHeapMb: number;
+}
+
+async function measure(run: () => Promise<{ keys: number; pages: number }>): Promise<Figures> {
+  global.gc?.();
+  const base = process.memoryUsage().heapUsed;
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 20);
+  const started = performance.now();
+  const { keys, pages } = await run();
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  return { keys, pages, seconds, peakHeapMb: (peak - base) / 1024 ** 2 };
+}
+
+async function main(): Promise<void> {
+  const server = await listingServer();
+  const { port } = server.address() as AddressInfo;
+  const s3 = new S3Client({
+    region: "us-east-1",
+    endpoint: `http://127.0.0.1:${port}`,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+  process.stdout.write(
+    `[bench] ${KEYS.toLocaleString("en")} keys a side, ${LATENCY_MS} ms a page, Node ${process.version}\n`,
+  );
+
+  const joined = await measure(async () => {
+    let pages = 0;
+    let keys = 0;
+    const onPage = () => void (pages += 1);
+    const source = listObjects({ s3, bucket: SOURCE, role: "source", onPage });
+    const backup = listObjects({ s3, bucket: BACKUP, role: "backup", prefix: `${SOURCE}/`, onPage });
+    for await (const entry of joinListings(source, backup)) {
+      if (entry.backup === undefined) throw new Error(`${entry.source.key} has no backup`);
+      keys += 1;
+    }
+    return { keys, pages };
+  });
+
+  const sequential = await measure(async () => {
+    let pages = 0;
+    let keys = 0;
+    for (const [bucket, prefix] of [
+      [SOURCE, undefined],
+      [BACKUP, `${SOURCE}/`],
+    ] as const) {
+      let token: string | undefined;
+      do {
+        const out = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        pages += 1;
+        keys += out.Contents?.length ?? 0;
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+    }
+    return { keys: keys / 2, pages };
+  });
+
+  const line = (name: string, f: Figures) =>
+    `${name.padEnd(34)} ${f.keys.toLocaleString("en").padStart(10)} keys  ${String(f.pages).padStart(5)} pages  ` +
+    `${f.seconds.toFixed(1).padStart(6)} s  ${(f.pages / f.seconds).toFixed(1).padStart(6)} pages/s  ` +
+    `peak heap +${f.peakHeapMb.toFixed(1)} MB\n`;
+  process.stdout.write(line("join (both at once, prefetch 2)", joined));
+  process.stdout.write(line("sequential baseline", sequential));
+  const bound = (KEYS / PAGE) * (LATENCY_MS / 1000);
+  process.stdout.write(
+    `[bench] latency bound of one listing: ${bound.toFixed(1)} s; join ${(sequential.seconds / joined.seconds).toFixed(2)}x faster than sequential\n`,
+  );
+  s3.destroy();
+  server.close();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+// Mutation testing (Stryker): how well the specs of the core modules catch one-line bugs.
+// `npm run test:mutation` runs every area below (the weekly workflow, .github/workflows/mutation.yml);
+// one area on a laptop: `MUTATION_AREA=report npm run test:mutation`, or name files
+// (`npm run test:mutation -- --mutate runtime/jobs/report.ts`) and the specs of the area that owns
+// them are picked. Running every spec for a one-file scope would cost the whole suite's dry run.
+// Incremental: reports/mutation/incremental.json lets a re-run test only mutants whose code or
+// covering tests changed. Equivalent mutants are ignored in the code with
+// `// Stryker disable next-line <mutator>: <why>`.
+import { realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+
+// Until stryker-js#6205 ships, the mocha runner cannot find mocha 12's cli files; the shim fixes
+// that here (plugins load in this process) and in every test runner process (testRunnerNodeArgs).
+const MOCHA12_SHIM = resolve("test/support/stryker-mocha12.cjs");
+createRequire(import.meta.url)(MOCHA12_SHIM);
+
+/** Area → the modules it mutates and the specs that check them (perTest picks per mutant among them). */
+const AREAS = {
+  report: { mutate: ["runtime/jobs/report.ts"], spec: ["test/jobs-report.spec.ts"] },
+  retention: { mutate: ["runtime/jobs/retention.ts"], spec: ["test/jobs-retention.spec.ts"] },
+  jobs: {
+    mutate: ["runtime/jobs/**/*.ts"],
+    spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts"],
+  },
+  slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
+  notion: {
+    mutate: ["runtime/notion/**/*.ts"],
+    spec: ["test/notion-*.spec.ts", "test/success-rate.spec.ts"],
+  },
+  server: {
+    mutate: ["runtime/server/auth.ts", "runtime/server/validation.ts", "runtime/server/routes/**/*.ts"],
+    spec: ["test/server-*.spec.ts"],
+  },
+  "success-rate": { mutate: ["runtime/settings/success-rate.ts"], spec: ["test/success-rate.spec.ts"] },
+  time: { mutate: ["runtime/contract/time.ts"], spec: ["test/time.spec.ts"] },
+  policy: {
+    // The generator script rewrites a JSON table offline; index.ts only assembles the pack, which
+    // test/policy-pack.spec.ts checks by evaluating the whole program under mocks (a minute a run,
+    // so it is left out below): each policy's own fixtures are what must catch a broken rule.
+    mutate: ["policy/**/*.ts", "!policy/lib/generate-taggable-types.ts", "!policy/index.ts"],
+    spec: ["test/policy-*.spec.ts"],
+  },
+  iam: {
+    // The documents and the files that build them (task, Lambda, scheduler, store roles and policies).
+    mutate: [
+      "components/iam.ts",
+      "components/service.ts",
+      "components/notifications.ts",
+      "components/schedules.ts",
+      "components/store.ts",
+    ],
+    spec: ["test/infra-*.spec.ts"],
+  },
+};
+
+const prefixOf = (pattern) => pattern.replace(/\*.*$/, "");
+
+/** The most specific area owning a file named with --mutate (an exact file beats a folder glob). */
+function areaOwning(file) {
+  let best;
+  for (const [name, area] of Object.entries(AREAS)) {
+    for (const pattern of area.mutate.filter((p) => !p.startsWith("!"))) {
+      const prefix = prefixOf(pattern);
+      const hit = pattern === file || (pattern.includes("*") && file.startsWith(prefix));
+      if (hit && (!best || prefix.length > best.length)) best = { name, length: prefix.length };
+    }
+  }
+  return best?.name;
+}
+
+/** Files given as `--mutate a,b` / `--mutate=a` / `-m a` (line ranges `file:1-9` dropped). */
+function mutateArgs(argv) {
+  const values = argv.flatMap((arg, i) =>
+    arg.startsWith("--mutate=")
+      ? [arg.slice(9)]
+      : ["--mutate", "-m"].includes(arg)
+        ? [argv[i + 1] ?? ""]
+        : [],
+  );
+  return values
+    .flatMap((v) => v.split(","))
+    .filter(Boolean)
+    .map((f) => f.replace(/:\d+(:\d+)?(-\d+(:\d+)?)?$/, "").replace(/^\.\//, ""));
+}
+
+function selectedAreas() {
+  const named = (process.env.MUTATION_AREA ?? "").split(",").filter(Boolean);
+  for (const name of named) {
+    if (!AREAS[name]) throw new Error(`MUTATION_AREA: unknown area "${name}"; one of ${Object.keys(AREAS)}`);
+  }
+  if (named.length > 0) return named;
+  const owners = mutateArgs(process.argv).map(areaOwning);
+  if (owners.length > 0 && owners.every(Boolean)) return [...new Set(owners)];
+  return Object.keys(AREAS);
+}
+
+const areas = selectedAreas().map((name) => AREAS[name]);
+const unique = (lists) => [...new Set(lists.flat())];
+const mutate = unique(areas.map((a) => a.mutate.filter((p) => !p.startsWith("!"))));
+const excluded = unique(areas.map((a) => a.mutate.filter((p) => p.startsWith("!"))));
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: "mocha",
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  mutate: [...mutate, ...excluded],
+  mochaOptions: {
+    config: ".mocharc.json",
+    spec: unique(areas.map((a) => a.spec)),
+    ignore: ["test/policy-pack.spec.ts"],
+  },
+  coverageAnalysis: "perTest",
+  incremental: true,
+  incrementalFile: "reports/mutation/incremental.json",
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  thresholds: { high: 90, low: 80, break: null },
+  // Two cores shared on a laptop; the workflow raises it with --concurrency.
+  concurrency: 1,
+  // moto's virtualenv (test/support/moto.ts looks for it beside test/) is linked into the sandbox,
+  // not copied: it is hundreds of megabytes and must not be rebuilt for every run.
+  ignorePatterns: [".venv", "dist", ".bench", "reports"],
+  ...(realVenv() ? { buildCommand: `ln -sfn ${realVenv()} .venv` } : {}),
+  disableTypeChecks: "{runtime,policy,components,test}/**/*.ts",
+  testRunnerNodeArgs: ["--require", MOCHA12_SHIM],
+  timeoutMS: 30_000,
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};
+
+/** The project's moto virtualenv, when one exists (a fresh checkout builds it in the sandbox). */
+function realVenv() {
+  try {
+    return realpathSync(".venv");
+  } catch {
+    return undefined;
+  }
+}

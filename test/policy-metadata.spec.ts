@@ -1,0 +1,142 @@
+/**
+ * What the Pulumi engine reads from each policy before running it: the name (the config key of
+ * policy/config.<stack>.json), the enforcement level, and the config schema whose defaults apply
+ * when a stack sets nothing. The expected values are the README's policy table and the house style
+ * (kebab-case name equal to the file name), not the policies' own constants.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+
+type Policy = ResourceValidationPolicy | StackValidationPolicy;
+interface Property {
+  type?: string;
+  default?: unknown;
+  description?: string;
+  items?: { type?: string };
+}
+
+const POLICY_DIR = path.join(__dirname, "..", "policy");
+
+/** The README's table: config keys with their JSON type, and the documented default where it gives one. */
+const DOCUMENTED: Record<string, Record<string, { type: string; items?: string; default?: unknown }>> = {
+  "alb-listener-https": {},
+  "backup-bucket-protected": {
+    bucketNamePattern: { type: "string" },
+    requireKms: { type: "boolean", default: false },
+  },
+  "chatbot-guardrails": {
+    forbiddenPolicies: { type: "array", items: "string", default: ["AdministratorAccess"] },
+  },
+  "ecs-service-network-restricted": {
+    allowPublicIp: { type: "boolean", default: false },
+    allowedPublicPorts: { type: "array", items: "integer", default: [] },
+  },
+  "lambda-failure-destination": { exemptNamePattern: { type: "string" } },
+  "lambda-role-least-privilege": { forbiddenManagedPolicyPattern: { type: "string" } },
+  "lambda-supported-runtime": {
+    minimumNodejsVersion: { type: "integer", default: 20 },
+    allowedOtherRuntimes: { type: "array", items: "string", default: [] },
+  },
+  "log-group-retention": {
+    minimumRetentionDays: { type: "integer", default: 7 },
+    maximumRetentionDays: { type: "integer", default: 731 },
+  },
+  "no-plaintext-secrets": {
+    patterns: { type: "object" },
+    scanLambdaCode: { type: "boolean", default: true },
+  },
+  "required-tags": {
+    requiredTags: { type: "array", items: "string", default: ["project", "environment", "owner"] },
+    exemptTypes: { type: "array", items: "string", default: [] },
+  },
+  "schedule-retry-and-dlq": { minimumRetryAttempts: { type: "integer", default: 1 } },
+  "secrets-not-in-environment": {
+    secretNames: { type: "array", items: "string" },
+    secretNamePattern: { type: "string" },
+  },
+  "sns-topic-encrypted": {},
+  "sqs-queue-encrypted": {},
+};
+
+function loadPolicies(): Map<string, Policy> {
+  const policies = new Map<string, Policy>();
+  for (const file of fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts") && f !== "index.ts")) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = Object.values(require(path.join(POLICY_DIR, file)) as Record<string, Policy>);
+    assert.equal(exported.length, 1, `${file} exports one policy`);
+    policies.set(path.basename(file, ".ts"), exported[0]!);
+  }
+  return policies;
+}
+
+function properties(policy: Policy): Record<string, Property> {
+  return (policy.configSchema?.properties ?? {}) as Record<string, Property>;
+}
+
+describe("policy metadata (what the engine reads)", () => {
+  const policies = loadPolicies();
+
+  it("must name every policy after its file, mandatory by default, as the README lists them", () => {
+    assert.deepEqual([...policies.keys()].sort(), Object.keys(DOCUMENTED).sort());
+    for (const [file, policy] of policies) {
+      assert.equal(policy.name, file);
+      assert.equal(policy.enforcementLevel, "mandatory", file);
+      assert.ok((policy.description ?? "").length > 20, `${file} has a description`);
+    }
+  });
+
+  it("must declare exactly the documented config keys, typed, described, with the documented defaults", () => {
+    for (const [file, documented] of Object.entries(DOCUMENTED)) {
+      const declared = properties(policies.get(file)!);
+      assert.deepEqual(Object.keys(declared).sort(), Object.keys(documented).sort(), file);
+      for (const [key, expected] of Object.entries(documented)) {
+        const property = declared[key]!;
+        assert.equal(property.type, expected.type, `${file}.${key} type`);
+        assert.equal(property.items?.type, expected.items, `${file}.${key} items`);
+        assert.ok((property.description ?? "").length > 10, `${file}.${key} description`);
+        if ("default" in expected)
+          assert.deepEqual(property.default, expected.default, `${file}.${key} default`);
+      }
+    }
+  });
+
+  it("must accept every setting the stacks' policy config files make", () => {
+    for (const stack of ["dev", "prod"]) {
+      const config = JSON.parse(
+        fs.readFileSync(path.join(POLICY_DIR, `config.${stack}.json`), "utf8"),
+      ) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(config)) {
+        assert.ok(policies.has(name), `${stack}: ${name} is a policy`);
+        if (typeof value === "string") {
+          assert.ok(["advisory", "mandatory", "disabled"].includes(value), `${stack}: ${name} level`);
+          continue;
+        }
+        for (const [key, setting] of Object.entries(value as Record<string, unknown>)) {
+          if (key === "enforcementLevel") continue;
+          const property = properties(policies.get(name)!)[key];
+          assert.ok(property, `${stack}: ${name}.${key} is declared`);
+          const type = Array.isArray(setting) ? "array" : typeof setting;
+          assert.equal(type, property.type, `${stack}: ${name}.${key}`);
+        }
+      }
+    }
+  });
+
+  it("must forbid the managed policies and secret names the README names, by default", () => {
+    const forbidden = new RegExp(
+      String(properties(policies.get("lambda-role-least-privilege")!).forbiddenManagedPolicyPattern!.default),
+    );
+    assert.ok(forbidden.test("arn:aws:iam::aws:policy/AmazonS3FullAccess"));
+    assert.ok(forbidden.test("arn:aws:iam::aws:policy/AdministratorAccess"));
+    assert.ok(!forbidden.test("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"));
+    const secret = properties(policies.get("secrets-not-in-environment")!);
+    for (const name of ["SLACK_WEBHOOK_URL", "NOTION_TOKEN", "API_TOKEN"]) {
+      assert.ok((secret.secretNames!.default as string[]).includes(name), name);
+    }
+    const pattern = new RegExp(String(secret.secretNamePattern!.default));
+    assert.ok(["GITHUB_TOKEN", "DB_PASSWORD", "X_API_KEY", "CLIENT_SECRET"].every((n) => pattern.test(n)));
+    assert.ok(!["NOTION_DATABASE_ID", "SLACK_WEBHOOK_SECRET_ARN", "AWS_REGION"].some((n) => pattern.test(n)));
+  });
+});
