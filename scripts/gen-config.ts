@@ -1,8 +1,9 @@
 /**
  * `npm run gen:config`: writes, from the settings declaration (runtime/settings/declaration.ts),
- * Pulumi.yaml's `config:` block and the README's two configuration tables (stack keys, runtime
- * environment variables), each between its BEGIN/END GENERATED markers. `--check` writes nothing
- * and fails when a file is out of date; test/config-generated.spec.ts does the same in memory.
+ * Pulumi.yaml's `config:` block and the two configuration tables of docs/configuration.md (stack
+ * keys, runtime environment variables), each between its BEGIN/END GENERATED markers. `--check`
+ * writes nothing and fails when a file is out of date; test/config-generated.spec.ts does the same
+ * in memory.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -89,7 +90,7 @@ function variablesText(spec: SettingSpec): string {
   return names.length === 0 ? "—" : names.map(code).join(" / ");
 }
 
-/** The README table of stack keys. */
+/** The table of stack keys (docs/configuration.md). */
 export function readmeConfigTable(): string {
   const rows = SETTING_KEYS.map((key: SettingKey) => {
     const spec: SettingSpec = SETTINGS[key];
@@ -123,7 +124,7 @@ function providedText(variable: Omit<EnvVar, "name">): string {
   return parts.join("; ");
 }
 
-/** The README table of runtime environment variables. */
+/** The table of runtime environment variables (docs/configuration.md). */
 export function readmeEnvTable(): string {
   const rows: string[][] = [];
   for (const key of SETTING_KEYS) {
@@ -138,7 +139,16 @@ export function readmeEnvTable(): string {
             : spec.default !== undefined && !(Array.isArray(spec.default) && spec.default.length === 0)
               ? code(String(spec.default))
               : (spec.defaultText ?? "—");
-      rows.push([code(spec.env.name), fallback, `${code(key)}: ${spec.description}`, providedText(spec.env)]);
+      // The runtime may accept a wider range than the stack key (local runs): say which one it reads.
+      const runtimeRange = spec.range
+        ? ` (${spec.env.runtime?.min ?? spec.range.min}–${spec.env.runtime?.max ?? spec.range.max})`
+        : "";
+      rows.push([
+        code(spec.env.name),
+        `${fallback}${runtimeRange}`,
+        `${code(key)}: ${spec.description}`,
+        providedText(spec.env),
+      ]);
     }
     if (spec.arnEnv) {
       rows.push([
@@ -153,7 +163,7 @@ export function readmeEnvTable(): string {
     rows.push([code(name), variable.default, variable.description, providedText(variable)]);
   }
   return [
-    "| variable | default | meaning | provided to |",
+    "| variable | default (range) | meaning | provided to |",
     "|---|---|---|---|",
     ...rows.map((cells) => `| ${cells.map(cell).join(" | ")} |`),
   ].join("\n");
@@ -172,25 +182,25 @@ export function replaceBetween(text: string, name: string, content: string, comm
 }
 
 /** The generated files, from their current text. */
-export function generate(current: { readonly pulumiYaml: string; readonly readme: string }): {
+export function generate(current: { readonly pulumiYaml: string; readonly configDoc: string }): {
   pulumiYaml: string;
-  readme: string;
+  configDoc: string;
 } {
-  const readme = replaceBetween(
-    replaceBetween(current.readme, "config", readmeConfigTable(), "md"),
+  const configDoc = replaceBetween(
+    replaceBetween(current.configDoc, "config", readmeConfigTable(), "md"),
     "environment",
     readmeEnvTable(),
     "md",
   );
-  return { pulumiYaml: replaceBetween(current.pulumiYaml, "config", pulumiConfigBlock(), "yaml"), readme };
+  return { pulumiYaml: replaceBetween(current.pulumiYaml, "config", pulumiConfigBlock(), "yaml"), configDoc };
 }
 
-export const FILES = { pulumiYaml: "Pulumi.yaml", readme: "README.md" } as const;
+export const FILES = { pulumiYaml: "Pulumi.yaml", configDoc: "docs/configuration.md" } as const;
 
 function main(): void {
   const check = process.argv.includes("--check");
   const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
-  const current = { pulumiYaml: read(FILES.pulumiYaml), readme: read(FILES.readme) };
+  const current = { pulumiYaml: read(FILES.pulumiYaml), configDoc: read(FILES.configDoc) };
   const next = generate(current);
   let stale = 0;
   for (const key of Object.keys(FILES) as (keyof typeof FILES)[]) {

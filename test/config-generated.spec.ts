@@ -7,26 +7,44 @@ import { SETTING_KEYS } from "../runtime/settings/declaration";
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 
 describe("config: generated files", () => {
-  it("must keep Pulumi.yaml's config block and the README tables as npm run gen:config writes them", () => {
-    const current = { pulumiYaml: read(FILES.pulumiYaml), readme: read(FILES.readme) };
+  it("must keep Pulumi.yaml's config block and the tables of docs/configuration.md as npm run gen:config writes them", () => {
+    const current = { pulumiYaml: read(FILES.pulumiYaml), configDoc: read(FILES.configDoc) };
     const next = generate(current);
     assert.equal(next.pulumiYaml, current.pulumiYaml, "Pulumi.yaml is out of date: run npm run gen:config");
-    assert.equal(next.readme, current.readme, "README.md is out of date: run npm run gen:config");
+    assert.equal(
+      next.configDoc,
+      current.configDoc,
+      "docs/configuration.md is out of date: run npm run gen:config",
+    );
   });
 
-  it("must declare every key in Pulumi.yaml and in the README's table, once each", () => {
+  it("must declare every key in Pulumi.yaml and in the table of docs/configuration.md, once each", () => {
     const yaml = read(FILES.pulumiYaml);
-    const readme = read(FILES.readme);
-    const table = readme.slice(
-      readme.indexOf("<!-- BEGIN GENERATED: config"),
-      readme.indexOf("<!-- END GENERATED: config"),
+    const configDoc = read(FILES.configDoc);
+    const table = configDoc.slice(
+      configDoc.indexOf("<!-- BEGIN GENERATED: config"),
+      configDoc.indexOf("<!-- END GENERATED: config"),
     );
     for (const key of SETTING_KEYS) {
       assert.equal(yaml.split("\n").filter((line) => line === `  ${key}:`).length, 1, `Pulumi.yaml: ${key}`);
-      assert.equal(table.split(`\n| \`${key}\` |`).length - 1, 1, `README: ${key}`);
+      assert.equal(table.split(`\n| \`${key}\` |`).length - 1, 1, `docs/configuration.md: ${key}`);
     }
     const block = yaml.slice(yaml.indexOf("\nconfig:\n"));
     assert.equal(block.split("\n").filter((line) => /^ {2}\w+:$/.test(line)).length, SETTING_KEYS.length);
+  });
+
+  it("must give each variable the range the runtime reads, and list the AWS SDK's own variables (issue 17)", () => {
+    const configDoc = read(FILES.configDoc);
+    const table = configDoc.slice(
+      configDoc.indexOf("<!-- BEGIN GENERATED: environment"),
+      configDoc.indexOf("<!-- END GENERATED: environment"),
+    );
+    // The stack key stops at 256, the runtime (local runs) at 512; the table says the runtime's.
+    assert.match(table, /\n\| `S3_SYNC_CONCURRENCY` \| `16` \(1–512\) \|/);
+    assert.match(configDoc, /\n\| `s3SyncConcurrency` \| integer 1–256 \|/);
+    for (const name of ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]) {
+      assert.equal(table.split(`\n| \`${name}\` |`).length - 1, 1, name);
+    }
   });
 
   it("must quote YAML values that would not read back as the same text", () => {

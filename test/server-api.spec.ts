@@ -261,6 +261,19 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(errorOf(answer).code, "UNSUPPORTED_MEDIA_TYPE");
     });
 
+    it("must answer a text/plain body with 415 JSON, not 400, and record nothing", async () => {
+      const answer = await post(h.base, "/api/backups/report", JSON.stringify(SEED_SUCCESS), {
+        ...AUTH,
+        "content-type": "text/plain",
+      });
+      assert.equal(answer.status, 415);
+      assert.deepEqual(answer.body, {
+        error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "send the body as application/json" },
+      });
+      assert.equal(h.history.records.size, 0);
+      assert.equal(h.published.length, 0);
+    });
+
     it("must answer unknown routes with 404 JSON, with or without a token", async () => {
       for (const headers of [{}, AUTH]) {
         const answer = await call(h.base, "/api/nothing-here", { headers });

@@ -17,6 +17,7 @@
 import { GetBucketEncryptionCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { ConfigError, DroxError } from "../contract/errors";
+import { readNumberSetting } from "../settings/read";
 import {
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,
@@ -31,7 +32,6 @@ import { joinListings, listObjects, type JoinedEntry, type ListedObject } from "
 
 export { SOURCE_ETAG_METADATA } from "./s3-copy";
 
-export const DEFAULT_S3_SYNC_CONCURRENCY = 16;
 /** At most this many failures are kept with their messages; `filesFailed` counts them all. */
 export const MAX_FAILURES_KEPT = 1000;
 /** At most this many keys in each list `compareBackup` returns; the counts are exact. */
@@ -92,15 +92,12 @@ export interface S3SyncResult {
   filesHandedOff: number;
 }
 
-/** `S3_SYNC_CONCURRENCY`, validated; the default when unset. */
+/**
+ * `S3_SYNC_CONCURRENCY`, read through the settings declaration (the stack key's range, widened for
+ * local runs, and its default), so the job, the stack and the docs share one range.
+ */
 export function s3SyncConcurrencyFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.S3_SYNC_CONCURRENCY;
-  if (raw === undefined || raw.trim() === "") return DEFAULT_S3_SYNC_CONCURRENCY;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 1000) {
-    throw new ConfigError(`S3_SYNC_CONCURRENCY must be an integer from 1 to 1000, got "${raw}"`);
-  }
-  return value;
+  return readNumberSetting(env, "s3SyncConcurrency");
 }
 
 function resolveCommon(options: {

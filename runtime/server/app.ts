@@ -76,6 +76,11 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     if (text.trim() === "") done(null, undefined);
     else parseJson(request, text, done);
   });
+  // Every body this API takes is JSON. Fastify ships a text/plain parser too, so a text/plain body
+  // reached the routes as a string and was answered 400 by validation; without that parser it gets
+  // 415 UNSUPPORTED_MEDIA_TYPE like any other non-JSON type (RFC 9110 §15.5.16,
+  // https://fastify.dev/docs/latest/Reference/ContentTypeParser/).
+  app.removeContentTypeParser("text/plain");
 
   // Rate limit before auth, so guessing tokens is throttled too.
   const limits = deps.rateLimit ?? DEFAULT_RATE_LIMIT;

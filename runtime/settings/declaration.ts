@@ -3,8 +3,8 @@
  * is secret, the environment variable that carries it to the ECS task and/or the Lambdas, and the
  * line a user reads. config.ts reads the stack through this table, the runtime reads its
  * environment through it (runtime/settings/read.ts), components/runtime-env.ts wires the variables
- * from it, and `npm run gen:config` writes Pulumi.yaml's `config:` block and the README tables
- * from it. Adding a setting is one entry here plus `npm run gen:config`.
+ * from it, and `npm run gen:config` writes Pulumi.yaml's `config:` block and the tables of
+ * docs/configuration.md from it. Adding a setting is one entry here plus `npm run gen:config`.
  *
  * The shape of an entry is in ./spec.ts, the value kinds (zod) in ./kinds.ts, the documented limits
  * and example values checked against in ./checks.ts, the variables no key sets in ./variables.ts.
@@ -491,7 +491,7 @@ const tags = {
   },
 } as const satisfies Specs;
 
-/** Every setting, in the order Pulumi.yaml and the README list them. */
+/** Every setting, in the order Pulumi.yaml and docs/configuration.md list them. */
 export const SETTINGS = {
   ...secrets,
   ...notion,
