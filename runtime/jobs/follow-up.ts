@@ -2,7 +2,8 @@
  * Follow-ups of results the job could not finish judging: a snapshot the job left `SnapshotPending`
  * that the integrity check now finds completed (or failed), and the DR copies the job started
  * without waiting for them (runtime/jobs/dr-copy.ts), once the check finds all of a job's copies
- * completed (or one failed). The follow-up is a backup.result.v1 of
+ * completed (or one failed). A run that succeeds where the previous run of the same resource failed
+ * is itself the follow-up of that failure (withRetryOf). The follow-up is a backup.result.v1 of
  * its own with `followUpOf` = the original job id, so bot mode replies in the original message's
  * thread and updates the original Notion page; webhook mode posts it as a message like any result.
  * Its job id is derived (`<original>.done`, `<original>.dr`), so the history's idempotent put
@@ -97,4 +98,50 @@ export async function followUpDrCopies(deps: JobDeps, copies: readonly SnapshotO
     await publishEvent(deps, followUp, failures);
   }
   return failures;
+}
+
+/** How far back a failed run still counts as the one a success retries (daily jobs: a day). */
+export const RETRY_WINDOW_DAYS = 7;
+/** History pages read at most to find the previous run; a page holds up to 100 runs of the type. */
+const RETRY_MAX_PAGES = 5;
+
+/**
+ * The failed run a successful result retries: the latest earlier run of the same type and resource
+ * (finished before this one started, within RETRY_WINDOW_DAYS), when it FAILED. Follow-ups are
+ * skipped: they are not runs of their own.
+ */
+export async function retriedFailure(deps: JobDeps, result: BackupResult): Promise<string | undefined> {
+  if (result.status !== "SUCCEEDED" || result.followUpOf !== undefined) return undefined;
+  const from = new Date(Date.parse(result.startedAt) - RETRY_WINDOW_DAYS * 86_400_000).toISOString();
+  let cursor: string | undefined;
+  for (let page = 0; page < RETRY_MAX_PAGES; page += 1) {
+    const { items, nextCursor } = await deps.history.list({
+      type: result.type,
+      from,
+      to: result.startedAt,
+      limit: 100,
+      ...(cursor ? { cursor } : {}),
+    });
+    const previous = items.find(
+      (r) => r.resource === result.resource && r.jobId !== result.jobId && r.followUpOf === undefined,
+    );
+    if (previous) return previous.status === "FAILED" ? previous.jobId : undefined;
+    if (!nextCursor) return undefined;
+    cursor = nextCursor;
+  }
+  return undefined;
+}
+
+/**
+ * The result, with `followUpOf` the failed run it retries when there is one, so bot mode replies
+ * in that failure's thread and updates its page. A history that cannot answer never holds back
+ * the result: it is then delivered as a run of its own.
+ */
+export async function withRetryOf(deps: JobDeps, result: BackupResult): Promise<BackupResult> {
+  try {
+    const failed = await retriedFailure(deps, result);
+    return failed ? { ...result, followUpOf: failed } : result;
+  } catch {
+    return result;
+  }
 }
