@@ -116,6 +116,8 @@ export interface Settings {
 export type StackValues = { readonly [K in SettingKey]: Value<K> };
 
 export type Lookup = (key: SettingKey) => string | undefined;
+/** Whether a secret key has a value: a rule may need to know, never what the value is. */
+export type SecretLookup = (key: SecretKey) => boolean;
 
 function trimmed(get: Lookup, key: SettingKey): string | undefined {
   const value = get(key)?.trim();
@@ -126,7 +128,7 @@ function trimmed(get: Lookup, key: SettingKey): string | undefined {
  * Reads every non-secret key through its declaration, then the rules that join keys. Returns the
  * values (defaults applied) or throws one ConfigError listing each problem with its fix.
  */
-function readStack(get: Lookup, stack: string): StackValues {
+function readStack(get: Lookup, stack: string, secretIsSet: SecretLookup): StackValues {
   const problems: string[] = [];
   const add = (key: string, message: string) => problems.push(`${key}: ${message.replaceAll(KEY, key)}`);
   const raw = new Map<SettingKey, string>();
@@ -161,7 +163,8 @@ function readStack(get: Lookup, stack: string): StackValues {
   }
   const context: RuleContext<typeof SETTINGS> = {
     value: (key) => valueOf(key as SettingKey) as never,
-    isSet: (key) => raw.has(key as SettingKey),
+    isSet: (key) =>
+      isSecret(key as DeclaredKey) ? secretIsSet(key as SecretKey) : raw.has(key as SettingKey),
     isValid: (key) => parsed.has(key as SettingKey),
     raw: (key) => raw.get(key as SettingKey),
   };
@@ -180,8 +183,8 @@ function readStack(get: Lookup, stack: string): StackValues {
 }
 
 /** Validates every non-secret key; throws one ConfigError listing each problem with its fix. */
-export function parseSettings(get: Lookup, stack: string): Settings {
-  const v = readStack(get, stack);
+export function parseSettings(get: Lookup, stack: string, secretIsSet: SecretLookup = () => false): Settings {
+  const v = readStack(get, stack, secretIsSet);
   return {
     stack,
     values: v,
@@ -270,6 +273,12 @@ export function secretProblem(key: SecretKey, value: string): string | undefined
       'set one with pulumi config set --secret apiToken "$(openssl rand -hex 32)"'
     );
   }
+  // The declaration's own check (e.g. slackBotToken's xoxb- prefix); its message names no value.
+  const declared = SETTINGS[key].schema.safeParse(value.trim());
+  if (!declared.success) {
+    const issue = declared.error.issues[0]?.message ?? "is not valid";
+    return `${key} ${issue.replaceAll(KEY, key)} (pulumi config set --secret ${key} <value>)`;
+  }
   if (key === "slackWebhookUrl" || key === "slackAlertsWebhookUrl" || key === "slackReportsWebhookUrl") {
     const problem = webhookUrlProblem(value);
     if (problem) {
@@ -305,7 +314,11 @@ function validatedSecret(output: pulumi.Output<string>, key: SecretKey): pulumi.
 
 /** Reads and validates the whole configuration of the current stack. Call once, from index.ts. */
 export function loadConfig(config: pulumi.Config = new pulumi.Config()): DroxConfig {
-  const settings = parseSettings((key) => config.get(key), pulumi.getStack());
+  const settings = parseSettings(
+    (key) => config.get(key),
+    pulumi.getStack(),
+    (key) => config.getSecret(key) !== undefined,
+  );
   for (const warning of settingsWarnings(settings)) void pulumi.log.warn(warning);
   const secrets: Partial<Record<SecretKey, pulumi.Output<string>>> = {};
   for (const key of SECRET_KEYS) {

@@ -35,6 +35,7 @@ const vault = new Secrets(name, {
     slackWebhook: secrets.slackWebhookUrl,
     slackAlertsWebhook: secrets.slackAlertsWebhookUrl,
     slackReportsWebhook: secrets.slackReportsWebhookUrl,
+    slackBotToken: secrets.slackBotToken,
     notionToken: secrets.notionToken,
     apiToken: secrets.apiToken,
   },
@@ -59,6 +60,16 @@ const notifications = new Notifications(name, {
     notionToken: arns.notionToken,
   },
   notionDatabaseId: settings.notionDatabaseId,
+  // Slack app mode (issue 11), only with a bot token: the channels arrive with sharedEnv.
+  ...(arns.slackBotToken
+    ? {
+        bot: {
+          tokenSecretArn: arns.slackBotToken,
+          historyTableName: store.tableName,
+          historyTableArn: store.tableArn,
+        },
+      }
+    : {}),
   displayTimeZone: settings.displayTimeZone,
   environment: sharedEnv,
   codePathOptions: pkg.codePathOptions,
@@ -92,6 +103,7 @@ const service = new Service(name, {
     SLACK_WEBHOOK_URL: arns.slackWebhook,
     ...(arns.slackAlertsWebhook ? { SLACK_ALERTS_WEBHOOK_URL: arns.slackAlertsWebhook } : {}),
     ...(arns.slackReportsWebhook ? { SLACK_REPORTS_WEBHOOK_URL: arns.slackReportsWebhook } : {}),
+    ...(arns.slackBotToken ? { SLACK_BOT_TOKEN: arns.slackBotToken } : {}),
     NOTION_TOKEN: arns.notionToken,
     API_TOKEN: arns.apiToken,
   },

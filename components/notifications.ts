@@ -33,6 +33,17 @@ export interface NotificationsArgs {
     readonly slackReportsWebhook?: pulumi.Input<string>;
     readonly notionToken: pulumi.Input<string>;
   };
+  /**
+   * Slack app (bot token) mode, issue 11; absent in webhook mode. Both handlers get the token's ARN
+   * and the history table, where each Slack message ↔ Notion page link lives as an item
+   * `link#<event id>` (runtime/links/dynamodb.ts): whichever delivery finishes second completes the
+   * link, so the Slack notifier also gets the Notion token and database to set Slack_Log_Link.
+   */
+  readonly bot?: {
+    readonly tokenSecretArn: pulumi.Input<string>;
+    readonly historyTableName: pulumi.Input<string>;
+    readonly historyTableArn: pulumi.Input<string>;
+  };
   /** Notion database id (the Notion logger's NOTION_DATABASE_ID). */
   readonly notionDatabaseId: pulumi.Input<string>;
   /** DISPLAY_TIME_ZONE for the messages. @default "Asia/Seoul" */
@@ -63,6 +74,25 @@ export interface HandlerResources {
 }
 
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** The partition key prefix of a link item (runtime/links/dynamodb.ts LINK_KEY_PREFIX). */
+export const LINK_KEY_PREFIX = "link#";
+
+/**
+ * Bot mode's link items and nothing else of the history table: `dynamodb:LeadingKeys` is the
+ * request's partition key values (the table's `jobId`, components/history-table.ts), and
+ * ForAllValues holds only when every one starts with `link#`; GetItem and UpdateItem carry exactly
+ * one key, so a run's record can be neither read nor written
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+ */
+function linkStatement(historyTableArn: pulumi.Input<string>): Statement {
+  return {
+    Sid: "OwnLinks",
+    Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+    Resource: historyTableArn,
+    Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${LINK_KEY_PREFIX}*`] } },
+  };
+}
 
 export class Notifications extends pulumi.ComponentResource {
   /** SNS topic every backup result, report and check is published to (EVENTS_TOPIC_ARN). */
@@ -133,6 +163,13 @@ export class Notifications extends pulumi.ComponentResource {
     };
     const notionSecrets = { NOTION_TOKEN_SECRET_ARN: args.secretArns.notionToken };
     const notionSettings = { NOTION_DATABASE_ID: args.notionDatabaseId };
+    const bot = args.bot;
+    const botSecrets: Record<string, pulumi.Input<string>> = bot
+      ? { SLACK_BOT_TOKEN_SECRET_ARN: bot.tokenSecretArn }
+      : {};
+    const botSettings: Record<string, pulumi.Input<string>> = bot
+      ? { HISTORY_TABLE: bot.historyTableName }
+      : {};
 
     const handler = (
       role: Subscriber,
@@ -173,6 +210,7 @@ export class Notifications extends pulumi.ComponentResource {
         { parent: this },
       );
       const statements: Statement[] = [
+        ...(bot ? [linkStatement(bot.historyTableArn)] : []),
         {
           Sid: "OwnLogGroup",
           Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -186,7 +224,16 @@ export class Notifications extends pulumi.ComponentResource {
           Sid: "DecryptSecrets",
           Action: "kms:Decrypt",
           Resource: args.kmsKeyArn,
-          Condition: { StringEquals: { "kms:ViaService": viaServices(["secretsmanager"], args.region) } },
+          // In bot mode also through DynamoDB, whose history table the key encrypts
+          // (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+          Condition: {
+            StringEquals: {
+              "kms:ViaService": viaServices(
+                bot ? ["secretsmanager", "dynamodb"] : ["secretsmanager"],
+                args.region,
+              ),
+            },
+          },
         },
         { Sid: "OwnDeadLetterQueue", Action: "sqs:SendMessage", Resource: dlq.arn },
       ];
@@ -262,8 +309,18 @@ export class Notifications extends pulumi.ComponentResource {
     };
 
     this.handlers = {
-      slackNotifier: handler("slack", "slackNotifier", slackSecrets),
-      notionLogger: handler("notion", "notionLogger", notionSecrets, notionSettings),
+      slackNotifier: handler(
+        "slack",
+        "slackNotifier",
+        { ...slackSecrets, ...botSecrets, ...(bot ? notionSecrets : {}) },
+        { ...botSettings, ...(bot ? notionSettings : {}) },
+      ),
+      notionLogger: handler(
+        "notion",
+        "notionLogger",
+        { ...notionSecrets, ...botSecrets },
+        { ...notionSettings, ...botSettings },
+      ),
     };
     this.eventsTopicArn = eventsTopic.arn;
     this.alertsTopicArn = alertsTopic.arn;

@@ -8,7 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** Which runtime secret (runtime/secrets.ts `SECRETS`) each entry feeds. */
 export type SecretName =
-  "slackWebhook" | "slackAlertsWebhook" | "slackReportsWebhook" | "notionToken" | "apiToken";
+  | "slackWebhook"
+  | "slackAlertsWebhook"
+  | "slackReportsWebhook"
+  | "slackBotToken"
+  | "notionToken"
+  | "apiToken";
 
 export interface SecretsArgs {
   /** The secret values; optional ones that are absent get no secret. */
@@ -25,6 +30,7 @@ const KEBAB: Record<SecretName, string> = {
   slackWebhook: "slack-webhook",
   slackAlertsWebhook: "slack-alerts-webhook",
   slackReportsWebhook: "slack-reports-webhook",
+  slackBotToken: "slack-bot-token",
   notionToken: "notion-token",
   apiToken: "api-token",
 };

@@ -267,6 +267,51 @@ describe("config: typed, validated once", () => {
     assert.doesNotThrow(() => tokenVerifier("Sentinel0Short16"));
   });
 
+  it("must refuse a slackBotToken that is not a bot token, without echoing it", () => {
+    const expected =
+      'slackBotToken must be a Slack bot token (xoxb-…, "Bot User OAuth Token" on the app\'s OAuth & Permissions page) ' +
+      "(pulumi config set --secret slackBotToken <value>)";
+    // A user token (xoxp-) is the usual mistake: it is on the same Slack page.
+    assert.equal(config.secretProblem("slackBotToken", "xoxp-1-Sentinel0UserToken"), expected);
+    assert.equal(config.secretProblem("slackBotToken", " xoxb-1-2-Sentinel0BotToken "), undefined);
+  });
+
+  it("must take channel ids or names and refuse anything else, naming the key", () => {
+    const settings = parse({
+      slackBackupChannel: "C0123ABCD",
+      slackAlertsChannel: "#devops-alerts",
+      slackReportsChannel: "devops-reports",
+    });
+    assert.equal(settings.values.slackBackupChannel, "C0123ABCD");
+    assert.equal(settings.values.slackAlertsChannel, "#devops-alerts");
+    assert.equal(settings.values.slackReportsChannel, "devops-reports");
+    assert.equal(
+      problem({ slackAlertsChannel: "Devops Alerts" }),
+      'drox-backup configuration for stack "dev" has 1 problem(s):\n' +
+        "- slackAlertsChannel: must be a Slack channel id like C0123ABCD or a channel name like devops-backup (lowercase, with or without #)",
+    );
+  });
+
+  it("must require the bot's main channel when slackBotToken is set, and only then", () => {
+    const withToken = (values: Record<string, string>) => {
+      try {
+        config.parseSettings(lookup({ ...base, ...values }), "dev", (key) => key === "slackBotToken");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.message;
+      }
+      return undefined;
+    };
+    assert.equal(
+      withToken({}),
+      'drox-backup configuration for stack "dev" has 1 problem(s):\n' +
+        "- slackBackupChannel: is required with slackBotToken: the bot posts there (pulumi config set slackBackupChannel devops-backup), or unset slackBotToken to use the webhooks",
+    );
+    assert.equal(withToken({ slackBackupChannel: "devops-backup" }), undefined);
+    // Webhook mode: no token, no channel needed.
+    assert.doesNotThrow(() => parse({}));
+  });
+
   describe("loadConfig under the mocked runtime", () => {
     const webhook = "https://hooks.slack.com/services/T0ABC/B0ABC/Sentinel0Load";
     const set = (values: Record<string, string>) =>

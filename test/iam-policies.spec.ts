@@ -19,7 +19,15 @@ import {
   type Decision,
   type Request,
 } from "./support/iam-simulator";
-import { ACCOUNT_ID, byName, cachedRun, ofType, REGION, type ProgramRun } from "./support/pulumi-mocks";
+import {
+  ACCOUNT_ID,
+  BOT_MODE,
+  byName,
+  cachedRun,
+  ofType,
+  REGION,
+  type ProgramRun,
+} from "./support/pulumi-mocks";
 
 const STACKS = ["dev", "prod"] as const;
 
@@ -70,6 +78,62 @@ describe("iam: every policy the program writes, read as IAM reads it", () => {
       assert.equal(documents.filter((d) => d.where.endsWith(".assumeRolePolicy")).length, roles.length);
     });
   }
+
+  it("must name only actions and condition keys in IAM's catalogue in Slack app mode (dynamodb:LeadingKeys)", async () => {
+    const run = await cachedRun("prod", BOT_MODE);
+    const documents = policyDocuments(run);
+    const problems: string[] = [];
+    for (const { where, doc } of documents) {
+      for (const problem of await catalogueProblems(doc)) problems.push(`${where}: ${problem}`);
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(
+      documents.some((d) => JSON.stringify(d.doc).includes('"dynamodb:LeadingKeys"')),
+      "the link grant is among the documents checked",
+    );
+  });
+
+  it("must let both Lambdas get and update link# items of the history table and nothing else of it (Slack app mode)", async () => {
+    const run = await cachedRun("prod", BOT_MODE);
+    const table = awsShape(run).arn(byName(run, "aws:dynamodb/table:Table", "drox-backup-history"));
+    // dynamodb:LeadingKeys is the request's partition key values, the table's jobId
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+    const link = { "dynamodb:LeadingKeys": ["link#0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"] };
+    const jobRecord = { "dynamodb:LeadingKeys": ["01JC9Z3Q8W6T4Y2K1M0N7P5R3S"] };
+    const requests: Request[] = [
+      { action: "dynamodb:GetItem", resource: table, context: link },
+      { action: "dynamodb:UpdateItem", resource: table, context: link },
+      { action: "dynamodb:GetItem", resource: table, context: jobRecord },
+      { action: "dynamodb:UpdateItem", resource: table, context: jobRecord },
+      { action: "dynamodb:PutItem", resource: table, context: link },
+      { action: "dynamodb:Query", resource: `${table}/index/byMonth` },
+    ];
+    for (const fn of ["slack", "notion"]) {
+      assert.deepEqual(
+        await decided(run, `drox-backup-${fn}-role`, requests),
+        [
+          `Allowed dynamodb:GetItem on ${table} ${JSON.stringify(link)}`,
+          `Allowed dynamodb:UpdateItem on ${table} ${JSON.stringify(link)}`,
+          `ImplicitlyDenied dynamodb:GetItem on ${table} ${JSON.stringify(jobRecord)}`,
+          `ImplicitlyDenied dynamodb:UpdateItem on ${table} ${JSON.stringify(jobRecord)}`,
+          `ImplicitlyDenied dynamodb:PutItem on ${table} ${JSON.stringify(link)}`,
+          `ImplicitlyDenied dynamodb:Query on ${table}/index/byMonth`,
+        ],
+        fn,
+      );
+    }
+    // Webhook mode: no grant on the table at all.
+    const webhook = await cachedRun("prod");
+    const webhookTable = awsShape(webhook).arn(
+      byName(webhook, "aws:dynamodb/table:Table", "drox-backup-history"),
+    );
+    for (const fn of ["slack", "notion"]) {
+      const lines = await decided(webhook, `drox-backup-${fn}-role`, [
+        { action: "dynamodb:GetItem", resource: webhookTable, context: link },
+      ]);
+      assert.deepEqual(allowedOnes(lines), [], fn);
+    }
+  });
 
   it("must name a misspelt action, action pattern or condition key (the check itself)", async () => {
     const problems = await catalogueProblems({

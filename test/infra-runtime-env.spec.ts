@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { envFor, RUNTIME_ENV, type RuntimeEnvVar } from "../components/runtime-env";
 import { SETTINGS, type SettingSpec } from "../runtime/settings/declaration";
-import { byName, cachedRun, ofType, ROOT, type ProgramRun } from "./support/pulumi-mocks";
+import { BOT_MODE, byName, cachedRun, ofType, ROOT, type ProgramRun } from "./support/pulumi-mocks";
 
 /**
  * How runtime/ reads a variable: `env.NAME`, `env["NAME"]`, a helper taking `(env, "NAME", …)`,
@@ -78,8 +78,9 @@ const lambdaEnv = (run: ProgramRun, name: string): string[] =>
     ).variables,
   ).sort();
 
-/** prod plus every optional key that adds a variable. */
+/** prod plus every optional key that adds a variable (Slack app mode included). */
 const EVERYTHING: Record<string, string> = {
+  ...BOT_MODE,
   backupTag: "Backup=true",
   drKmsKeyId: "alias/drox-backup-dr",
   s3SyncConcurrency: "32",
@@ -159,7 +160,10 @@ describe("infra: runtime environment wiring", () => {
 
   it("must give the ECS container (service and scheduled jobs) every variable, secrets through `secrets`", () => {
     const { environment, secrets } = containerOf(full);
-    assert.deepEqual(environment.map((e) => e.name).sort(), envFor("task", ["always", "configured"]));
+    assert.deepEqual(
+      environment.map((e) => e.name).sort(),
+      envFor("task", ["always", "configured", "botMode"]),
+    );
     assert.deepEqual(secrets.map((s) => s.name).sort(), envFor("task", ["secret", "optionalSecret"]));
     // The dev stack sets no optional key but the tag: each always-provided variable is still there.
     const devContainer = containerOf(dev);
@@ -167,9 +171,10 @@ describe("infra: runtime environment wiring", () => {
       devContainer.environment.map((e) => e.name).sort(),
       [...envFor("task", ["always"]), "BACKUP_TAG"].sort(),
     );
+    // …and every secret the stacks set (all but the bot token, which only Slack app mode sets).
     assert.deepEqual(
       devContainer.secrets.map((s) => s.name).sort(),
-      envFor("task", ["secret", "optionalSecret"]),
+      envFor("task", ["secret", "optionalSecret"]).filter((name) => name !== "SLACK_BOT_TOKEN"),
     );
     for (const secret of devContainer.secrets) {
       assert.match(secret.valueFrom, /^arn:aws:secretsmanager:ap-northeast-2:123456789012:drox-backup-/);
@@ -201,7 +206,7 @@ describe("infra: runtime environment wiring", () => {
       ["drox-backup-slack", "slack"],
       ["drox-backup-notion", "notion"],
     ] as const) {
-      assert.deepEqual(lambdaEnv(full, fn), envFor(consumer, ["always", "configured"]), fn);
+      assert.deepEqual(lambdaEnv(full, fn), envFor(consumer, ["always", "configured", "botMode"]), fn);
       const devEnv = lambdaEnv(dev, fn);
       for (const name of envFor(consumer, ["always"]))
         assert.ok(devEnv.includes(name), `${fn} (dev): ${name}`);

@@ -9,6 +9,8 @@ import {
   loadAfterMocks,
   ofType,
   plainStrings,
+  BOT_MODE,
+  BOT_TOKEN_SENTINEL,
   SENTINEL_MARK,
   SENTINELS,
   type ProgramRun,
@@ -19,9 +21,11 @@ describe("infra: secrets never in plain text", () => {
   before(async () => {
     runs.dev = await cachedRun("dev");
     runs.prod = await cachedRun("prod");
+    // Slack app mode adds the bot token, and gives both Lambdas more secrets' ARNs.
+    runs["prod with a bot token"] = await cachedRun("prod", BOT_MODE);
   });
 
-  for (const stack of ["dev", "prod"]) {
+  for (const stack of ["dev", "prod", "prod with a bot token"]) {
     it(`must keep every sentinel secret out of every plain-text input (${stack})`, () => {
       const run = runs[stack]!;
       const leaks = run.resources.flatMap((r) =>
@@ -39,7 +43,7 @@ describe("infra: secrets never in plain text", () => {
       for (const fn of functions) {
         const { index } = await lambdaArchive(fn);
         assert.match(index, /exports\.handler = /, "the closure was serialized");
-        for (const value of Object.values(SENTINELS))
+        for (const value of [...Object.values(SENTINELS), BOT_TOKEN_SENTINEL])
           assert.ok(!index.includes(value), `${fn.name} captures a secret`);
         assert.ok(!index.includes(SENTINEL_MARK), `${fn.name} captures a secret`);
       }
@@ -137,9 +141,10 @@ describe("infra: secrets never in plain text", () => {
           notionDatabaseId: "0123456789abcdef0123456789abcdef",
           allowHttp: "true",
           ...SENTINELS,
+          ...BOT_MODE,
         }).map(([k, v]) => [`drox-backup:${k}`, v]),
       ),
-      Object.keys(SENTINELS).map((k) => `drox-backup:${k}`),
+      [...Object.keys(SENTINELS), "slackBotToken"].map((k) => `drox-backup:${k}`),
     );
     const loaded = config.loadConfig(new pulumi.Config("drox-backup"));
     for (const key of config.SECRET_KEYS) {

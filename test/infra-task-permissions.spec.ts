@@ -35,6 +35,7 @@ import {
 } from "./support/iam-simulator";
 import {
   ACCOUNT_ID,
+  BOT_MODE,
   byName,
   cachedRun,
   ofType,
@@ -198,6 +199,8 @@ const NEEDS: Readonly<Record<string, readonly Need[]>> = {
   // DynamoDB (lib-dynamodb's document commands); the history is queried through its index.
   PutCommand: [need("dynamodb:PutItem", "historyTable")],
   GetCommand: [need("dynamodb:GetItem", "historyTable")],
+  // Bot mode's link items (runtime/links/dynamodb.ts), from the Lambdas only.
+  UpdateCommand: [need("dynamodb:UpdateItem", "historyTable")],
   QueryCommand: [need("dynamodb:Query", "historyIndex")],
   // The drill lock gives its lease back (runtime/drills/lock.ts).
   DeleteCommand: [need("dynamodb:DeleteItem", "historyTable", { "dynamodb:LeadingKeys": "drill-lock#EBS" })],
@@ -435,6 +438,7 @@ const KEY_USE: Readonly<Record<string, readonly string[]>> = {
   "sns:Publish": ["kms:GenerateDataKey", "kms:Decrypt"],
   "dynamodb:GetItem": ["kms:Decrypt"],
   "dynamodb:PutItem": ["kms:Decrypt"],
+  "dynamodb:UpdateItem": ["kms:Decrypt"],
   "dynamodb:Query": ["kms:Decrypt"],
   "secretsmanager:GetSecretValue": ["kms:Decrypt"],
 };
@@ -601,11 +605,35 @@ async function grantedActions(statements: readonly PolicyStatement[]): Promise<s
 const TASK_ENTRY = "runtime/cli.ts";
 const LAMBDA_ENTRY = "runtime/handlers.ts";
 
+/**
+ * The handlers' calls only Slack app mode makes: runtime/handlers.ts builds the link store
+ * (runtime/links/dynamodb.ts) only with a bot token, so a webhook-mode stack grants none of them.
+ */
+const LINK_CALLS = ["GetCommand", "UpdateCommand"];
+const LINK_STORE = "runtime/links/dynamodb.ts";
+const arn = (role: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:drox-backup-${role}`;
+/** A link item's partition key, as dynamodb:LeadingKeys carries it on the request. */
+const LINK_KEY = { "dynamodb:LeadingKeys": ["link#0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"] };
+
+/**
+ * Reachable from the handlers but never called by them: runtime/handlers.ts imports
+ * createDynamoDbClient from runtime/aws/clients.ts, whose s3ClientForBucket (HeadBucket) the jobs use.
+ */
+const REACHED_NOT_CALLED: Readonly<Record<string, string>> = { HeadBucketCommand: "runtime/aws/clients.ts" };
+
+function lambdaCalls(botMode: boolean): Map<string, string[]> {
+  const calls = callsFrom(LAMBDA_ENTRY);
+  for (const call of Object.keys(REACHED_NOT_CALLED)) calls.delete(call);
+  if (!botMode) for (const call of LINK_CALLS) calls.delete(call);
+  return calls;
+}
+
 describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
   const runs: Record<string, ProgramRun> = {};
   before(async () => {
     runs.dev = await cachedRun("dev");
     runs.prod = await cachedRun("prod");
+    runs["prod with a bot token"] = await cachedRun("prod", BOT_MODE);
   });
 
   it("must map every AWS SDK command, paginator and waiter in runtime/ to IAM actions", () => {
@@ -944,7 +972,7 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
         const ownSecrets = Object.entries(env)
           .filter(([name]) => name.endsWith("_SECRET_ARN"))
           .map(([, value]) => value);
-        const needs = keyServicesFor(callsFrom(LAMBDA_ENTRY), samples(run, stack, ownSecrets));
+        const needs = keyServicesFor(lambdaCalls(false), samples(run, stack, ownSecrets));
         assert.deepEqual(needs, ["secretsmanager"], `${stack}: what the ${fn} handler decrypts`);
         assert.deepEqual(await keyUse(role(`${fn}-role`), stackKey, keyPolicy), {
           direct: [],
@@ -1032,8 +1060,13 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
     ["notion", "notionLogger"],
   ] as const) {
     it(`must grant the ${entry} Lambda what runtime/handlers.ts calls, secrets on its own ARNs only`, async () => {
-      for (const stack of ["dev", "prod"]) {
-        const run = runs[stack]!;
+      for (const [label, stack] of [
+        ["dev", "dev"],
+        ["prod", "prod"],
+        ["prod with a bot token", "prod"],
+      ] as const) {
+        const botMode = label !== stack;
+        const run = runs[label]!;
         const shape = awsShape(run);
         const statements = policyOf(
           byName(run, "aws:iam/rolePolicy:RolePolicy", `drox-backup-${role}-policy`),
@@ -1050,23 +1083,50 @@ describe("infra: roles grant what the runtime calls (task and Lambdas)", () => {
           .map(([, value]) => value)
           .sort();
         assert.ok(ownSecrets.length > 0, `${stack}: ${entry} reads no secret`);
-        const calls = callsFrom(LAMBDA_ENTRY);
-        assert.deepEqual([...calls.keys()].sort(), ["GetSecretValueCommand"], "the handlers' AWS calls");
+        const all = callsFrom(LAMBDA_ENTRY);
+        assert.deepEqual(
+          [...all.keys()].sort(),
+          ["GetCommand", "GetSecretValueCommand", "HeadBucketCommand", "UpdateCommand"],
+          "the handlers' AWS calls",
+        );
+        for (const call of LINK_CALLS) assert.deepEqual(all.get(call), [LINK_STORE], call);
+        for (const [call, file] of Object.entries(REACHED_NOT_CALLED))
+          assert.deepEqual(all.get(call), [file]);
+        const calls = lambdaCalls(botMode);
         const principal = principalOf(run, `drox-backup-${role}-role`);
-        const requests = requestsFor(calls, samples(run, stack, ownSecrets), false, stackKeyOf(run));
+        const table = awsShape(run).arn(byName(run, "aws:dynamodb/table:Table", "drox-backup-history"));
+        // The link store reads and writes link# items only: each table request names one.
+        const requests = requestsFor(calls, samples(run, stack, ownSecrets), false, stackKeyOf(run)).map(
+          (r) => (r.request.resource === table ? { ...r, request: { ...r.request, context: LINK_KEY } } : r),
+        );
         assert.equal(
           requests.length,
-          ownSecrets.length + 1,
-          "each secret, and the key through Secrets Manager",
+          ownSecrets.length + 1 + (botMode ? 3 : 0),
+          "each secret, and the key through Secrets Manager (bot mode: GetItem, UpdateItem, the key through DynamoDB)",
         );
         assert.deepEqual(await refused(principal, requests, resourcePolicies(run)), []);
         const reading = statements.filter((st) => list(st.Action).includes("secretsmanager:GetSecretValue"));
         assert.equal(reading.length, 1);
         assert.deepEqual(list(reading[0]!.Resource).sort(), ownSecrets);
-        // Not the other handler's secrets, nor the API token only ECS injects.
+        // Not the other handler's secrets, nor the API token only ECS injects. In bot mode both read
+        // the bot token and the Notion token (the Slack notifier completes the page's link).
         const other = role === "slack" ? "notion" : "slack";
+        const shared = botMode ? [arn("slack-bot-token"), arn("notion-token")] : [];
+        assert.deepEqual(
+          secretsOf(other)
+            .map(([, value]) => value)
+            .filter((value) => ownSecrets.includes(value))
+            .sort(),
+          [...shared].sort(),
+          label,
+        );
         const apiToken = byName(run, "aws:secretsmanager/secret:Secret", "drox-backup-api-token");
-        const foreign = [...secretsOf(other).map(([, arn]) => shape.text(arn)), shape.arn(apiToken)];
+        const foreign = [
+          ...secretsOf(other)
+            .filter(([, value]) => !shared.includes(value))
+            .map(([, value]) => shape.text(value)),
+          shape.arn(apiToken),
+        ];
         assert.deepEqual(
           await allowed(
             principal,

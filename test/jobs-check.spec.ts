@@ -212,6 +212,38 @@ describe("integrity check (보안 점검)", function () {
       assert.equal(check.checkedResources, 6, "the 4 as without DR, plus the EBS and the DB snapshot copies");
     });
 
+    it("must follow up each job once its DR copies are completed, in the original's thread, once", async () => {
+      const env = await backUpEverything(true, dr);
+      const drEc2 = new EC2Client({ region: DR_REGION });
+      rewriteOutput<DescribeSnapshotsCommandOutput>(drEc2, "DescribeSnapshotsCommand", (out) => {
+        for (const snap of out.Snapshots ?? []) snap.State = "pending";
+      });
+      await runIntegrityCheck(testDeps(env, { drEc2 }));
+      const whileCopying = (await drainQueue(aws.fixture)).map((m) => JSON.parse(m.Message) as BackupResult);
+      // The RDS job's copy is done (moto), the EBS job's still pending: only the RDS job is followed up.
+      const first = whileCopying.filter((e) => e.schema === "backup.result.v1");
+      assert.deepEqual(
+        first.map((e) => [e.type, e.status, e.improvement, e.error]),
+        [["RDS", "SUCCEEDED", "무결성 검사에서 DR 복사본 완료 확인", undefined]],
+      );
+      assert.equal(first[0]!.jobId, `${first[0]!.followUpOf}.dr`);
+
+      await runIntegrityCheck(testDeps(env)); // both copies completed now
+      const done = (await drainQueue(aws.fixture))
+        .map((m) => JSON.parse(m.Message) as BackupResult)
+        .filter((e) => e.schema === "backup.result.v1");
+      assert.deepEqual(
+        done.map((e) => [e.type, e.status, e.jobId === `${e.followUpOf}.dr`]),
+        [["EBS", "SUCCEEDED", true]],
+        "the RDS job was followed up already",
+      );
+      await runIntegrityCheck(testDeps(env));
+      const again = (await drainQueue(aws.fixture)).filter(
+        (m) => (JSON.parse(m.Message) as BackupResult).schema === "backup.result.v1",
+      );
+      assert.equal(again.length, 0);
+    });
+
     it("must flag DR copies still in progress a day later, but not while they are fresh", async () => {
       const env = await backUpEverything(true, dr);
       const drEc2 = new EC2Client({ region: DR_REGION });

@@ -25,7 +25,7 @@ import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";
 import { recordResult } from "./record";
 import { followUpS3Batch } from "./s3";
 import { compareBackup } from "./s3-sync";
-import { followUpPending } from "./follow-up";
+import { followUpDrCopies, followUpPending } from "./follow-up";
 import { COPY_OF_TAG, isManaged, JOB_ID_TAG, MANAGED_TAG, SOURCE_TAG } from "./tags";
 
 const HOUR_MS = 3_600_000;
@@ -337,6 +337,7 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
   const { drEc2, drRds } = deps;
   const sourceRegion = drRegion ? (deps.settings.region ?? (await deps.ec2.config.region())) : undefined;
   const primary: { ebs: OwnSnapshot[]; rds: OwnSnapshot[] } = { ebs: [], rds: [] };
+  const drCopies: OwnSnapshot[] = [];
   const steps: [string, () => Promise<void>][] = [
     [
       "EBS snapshots",
@@ -362,6 +363,7 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
       `EBS snapshots in ${drRegion}`,
       async () => {
         const copies = await checkEbs(drEc2, dr, tally, undefined);
+        drCopies.push(...copies);
         checkCopiesExist("EBS snapshot", recent(primary.ebs), copies, drRegion, copiedBefore, tally);
       },
     ]);
@@ -369,6 +371,7 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
       `RDS snapshots in ${drRegion}`,
       async () => {
         const copies = await checkRds(drRds, dr, tally);
+        drCopies.push(...copies);
         checkCopiesExist("DB snapshot", recent(primary.rds), copies, drRegion, copiedBefore, tally);
       },
     ]);
@@ -394,6 +397,11 @@ export async function checkIntegrity(deps: JobDeps, input: CheckInput): Promise<
     s.jobId ? [{ jobId: s.jobId, done: s.done, failure: s.failure }] : [],
   );
   const undelivered = await followUpPending(deps, outcomes).catch((error: unknown) => [messageOf(error)]);
+  // DR copies the jobs started without waiting, now all completed (or one failed): likewise.
+  const copied = drCopies.flatMap((s) =>
+    s.jobId ? [{ jobId: s.jobId, done: s.done, failure: s.failure }] : [],
+  );
+  undelivered.push(...(await followUpDrCopies(deps, copied).catch((error: unknown) => [messageOf(error)])));
   for (const problem of undelivered) {
     tally.findings.push({
       severity: "WARNING",

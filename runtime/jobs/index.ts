@@ -9,6 +9,7 @@ import { checkIntegrity } from "./check";
 import { createJobDeps, type JobDeps } from "./context";
 import { backupEbsVolumes, type EbsOptions } from "./ebs";
 import { backupRdsInstances, type RdsOptions } from "./rds";
+import { withRetryOf } from "./follow-up";
 import { DeliveryError, publishEvent, recordResult } from "./record";
 import { applyRetention } from "./retention";
 import type { JobIdFor } from "./result";
@@ -143,14 +144,16 @@ export async function runBackups(
               signal,
               jobIdFor: jobIdFor(kind),
             });
-    for (const result of batch) {
+    for (const finished of batch) {
+      // A success after a failure of the same resource follows it up (runtime/jobs/follow-up.ts).
+      const result = await withRetryOf(deps, finished);
       await recordResult(deps, result, failures);
       log.info(
         { jobId: result.jobId, type: result.type, resource: result.resource, status: result.status },
         "backup finished",
       );
+      results.push(result);
     }
-    results.push(...batch);
   }
   if (signal?.aborted) {
     // Deleting snapshots is no job for a process about to be stopped; the next run does it.

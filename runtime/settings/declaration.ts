@@ -63,7 +63,8 @@ const secrets = {
     secret: true,
     required: "is required (pulumi config set --secret notionToken <value>)",
     env: { name: "NOTION_TOKEN", task: "secret", unset: LOCAL_SECRET_VALUE },
-    arnEnv: { name: "NOTION_TOKEN_SECRET_ARN", notion: "always" },
+    // The Slack notifier updates the page's Slack_Log_Link when Slack finishes second (bot mode).
+    arnEnv: { name: "NOTION_TOKEN_SECRET_ARN", notion: "always", slack: "botMode" },
     description: "Notion internal integration token (secret_… or ntn_…)",
   },
   apiToken: {
@@ -77,6 +78,64 @@ const secrets = {
   },
 } as const satisfies Specs;
 
+/**
+ * Slack app (bot token) mode, issue 11: with a token, messages go through chat.postMessage to these
+ * channels and Slack and Notion link to each other; without, the webhooks as before. A channel is
+ * an id (C… public, G… private: https://api.slack.com/methods/chat.postMessage#arg_channel) or a
+ * name, with or without `#`, as Slack names channels: lowercase letters, digits, `-`, `_` and `.`,
+ * at most 80 characters (https://api.slack.com/methods/conversations.create#naming). Both Lambdas
+ * read the token and the channels: whichever delivery finishes second completes the link.
+ */
+const SLACK_CHANNEL = /^#?[a-z0-9][a-z0-9._-]{0,79}$|^[CG][A-Z0-9]{6,}$/;
+const channel = (variable: string, description: string) =>
+  ({
+    ...text(
+      SLACK_CHANNEL,
+      "must be a Slack channel id like C0123ABCD or a channel name like devops-backup (lowercase, with or without #)",
+    ),
+    env: { name: variable, task: "configured", slack: "configured", notion: "configured" },
+    what: "a Slack channel id or name",
+    example: "C0123ABCD or devops-backup",
+    description,
+  }) as const;
+
+const bot = {
+  slackBotToken: {
+    ...text(
+      /^xoxb-/,
+      'must be a Slack bot token (xoxb-…, "Bot User OAuth Token" on the app\'s OAuth & Permissions page)',
+    ),
+    secret: true,
+    env: { name: "SLACK_BOT_TOKEN", task: "optionalSecret", unset: LOCAL_SECRET_VALUE },
+    arnEnv: { name: "SLACK_BOT_TOKEN_SECRET_ARN", slack: "configured", notion: "configured" },
+    description:
+      "Optional Slack app bot token (xoxb-…): messages through chat.postMessage, Slack and Notion linked both ways; unset keeps the webhooks",
+  },
+  slackBackupChannel: channel(
+    "SLACK_BACKUP_CHANNEL",
+    "Bot mode: the main channel (#devops-backup), its id or name; required with slackBotToken",
+  ),
+  slackAlertsChannel: channel(
+    "SLACK_ALERTS_CHANNEL",
+    "Bot mode: the alerts channel (#devops-alerts) for failures and integrity problems",
+  ),
+  slackReportsChannel: channel(
+    "SLACK_REPORTS_CHANNEL",
+    "Bot mode: the reports channel (#devops-reports) for weekly reports",
+  ),
+} as const satisfies Specs;
+// isSet sees a secret key as set when it has a value; its value never reaches a rule.
+const botNeedsChannel = rule(bot, (c) =>
+  c.isSet("slackBotToken") && !c.isSet("slackBackupChannel")
+    ? [
+        [
+          "slackBackupChannel",
+          "is required with slackBotToken: the bot posts there (pulumi config set slackBackupChannel devops-backup), or unset slackBotToken to use the webhooks",
+        ],
+      ]
+    : [],
+);
+
 const notion = {
   notionDatabaseId: {
     ...parsed(
@@ -84,7 +143,7 @@ const notion = {
       'is neither a Notion id (32 hex characters, dashes allowed) nor a Notion database URL; copy it with "Copy link to view"',
     ),
     required: "is required: the database id or its URL (pulumi config set notionDatabaseId <id or URL>)",
-    env: { name: "NOTION_DATABASE_ID", task: "always", notion: "always" },
+    env: { name: "NOTION_DATABASE_ID", task: "always", notion: "always", slack: "botMode" },
     description:
       'Notion database "백업 로그" — its id (32 hex, dashes allowed) or its URL from "Copy link to view"',
   },
@@ -494,6 +553,7 @@ const tags = {
 /** Every setting, in the order Pulumi.yaml and docs/configuration.md list them. */
 export const SETTINGS = {
   ...secrets,
+  ...bot,
   ...notion,
   ...chatbot,
   ...targets,
@@ -510,6 +570,7 @@ export const SETTINGS = {
 
 /** The rules joining keys, each declared after its keys above. */
 export const RULES: readonly Rule[] = [
+  botNeedsChannel,
   chatbotTogether,
   drNeedsRegion,
   objectLockTogether,

@@ -14,7 +14,12 @@ export type Provision =
   /** ECS `secrets` (Secrets Manager ARN resolved at task start), in every stack. */
   | "secret"
   /** ECS `secrets`, when its optional secret config key is set. */
-  | "optionalSecret";
+  | "optionalSecret"
+  /**
+   * When slackBotToken is set (Slack app mode, issue 11): a plain variable, or a secret's ARN. The
+   * key may be set in every stack (the history table, the Notion database); bot mode is what needs it.
+   */
+  | "botMode";
 
 export type Consumer = "task" | "slack" | "notion";
 

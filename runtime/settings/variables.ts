@@ -41,7 +41,14 @@ export const RUNTIME_VARIABLES = {
     default: "required for S3 backups and the check",
     description: "the backup bucket",
   },
-  HISTORY_TABLE: { task: "always", default: "required for jobs", description: "the job history table" },
+  HISTORY_TABLE: {
+    task: "always",
+    // Bot mode keeps each Slack message ↔ Notion page link there (runtime/links/dynamodb.ts).
+    slack: "botMode",
+    notion: "botMode",
+    default: "required for jobs",
+    description: "the job history table",
+  },
   S3_BATCH_ROLE_ARN: {
     task: "always",
     setBy:
@@ -77,6 +84,11 @@ export const RUNTIME_VARIABLES = {
     unset: "tests and the demo sandbox point the client at a fake Notion",
     default: "https://api.notion.com",
     description: "Notion API base URL",
+  },
+  SLACK_API_URL: {
+    unset: "tests and the demo sandbox point the bot client at a fake Slack",
+    default: "https://slack.com/api/",
+    description: "Slack Web API base URL (bot mode)",
   },
   USER: { unset: OPERATOR, default: "—", description: "the operator's login name, recorded by restore" },
   LOGNAME: { unset: OPERATOR, default: "—", description: "fallback of USER" },

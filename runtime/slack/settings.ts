@@ -5,7 +5,8 @@
  */
 import { readInt, readNumber } from "../settings/env";
 import { ConfigError } from "../contract/errors";
-import { readSetting } from "../settings/read";
+import { SETTINGS } from "../settings/declaration";
+import { envName, readSetting, secretSpec } from "../settings/read";
 import { readOptionalSecret, readSecret, SECRETS, type SecretSpec } from "../settings/secrets";
 import { readThresholds, type Thresholds } from "../settings/success-rate";
 import { validateWebhookUrl } from "./webhook-url";
@@ -108,15 +109,12 @@ export async function readSlackSettings(env: NodeJS.ProcessEnv = process.env): P
 
 /**
  * Bot token mode (issue 11): the token (a secret, like the webhooks: value or Secrets Manager ARN)
- * and the channels, read here from SLACK_BOT_TOKEN / SLACK_BOT_TOKEN_SECRET_ARN and
- * SLACK_BACKUP_CHANNEL, SLACK_ALERTS_CHANNEL, SLACK_REPORTS_CHANNEL until they are entries of the
- * settings declaration: an id such as C0123ABCD, or a name, which Slack resolves when posting; the
- * answer's channel id is what is kept. SLACK_API_URL points the client elsewhere (the fakes).
+ * and the channels, read through their declarations (slackBotToken, slackBackupChannel,
+ * slackAlertsChannel, slackReportsChannel in runtime/settings/declaration.ts), which give the
+ * variables and the checks: an id such as C0123ABCD, or a name, which Slack resolves when posting;
+ * the answer's channel id is what is kept. SLACK_API_URL points the client elsewhere (the fakes).
  */
-export const BOT_TOKEN_SECRET: SecretSpec = {
-  valueVar: "SLACK_BOT_TOKEN",
-  arnVar: "SLACK_BOT_TOKEN_SECRET_ARN",
-};
+export const BOT_TOKEN_SECRET: SecretSpec = secretSpec("slackBotToken");
 
 export interface BotChannels {
   readonly main: string;
@@ -133,18 +131,9 @@ export interface BotSettings {
   readonly retry: RetrySettings;
 }
 
-const CHANNEL = /^#?[a-z0-9][a-z0-9._-]{0,79}$|^[CG][A-Z0-9]{6,}$/;
-
 /** A channel id or name, without a leading `#`. */
-function readChannel(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  if (!value) return undefined;
-  if (!CHANNEL.test(value)) {
-    throw new ConfigError(
-      `${name} must be a channel id such as C0123ABCD or a channel name such as devops-backup (got "${value}")`,
-    );
-  }
-  return value.replace(/^#/, "");
+function channel(value: string | undefined): string | undefined {
+  return value?.replace(/^#/, "");
 }
 
 /** The bot settings, or undefined when no bot token is configured (webhook mode). */
@@ -153,25 +142,27 @@ export async function readBotSettings(
 ): Promise<BotSettings | undefined> {
   const token = await readOptionalSecret(BOT_TOKEN_SECRET, env);
   if (token === undefined) return undefined;
-  if (!token.startsWith("xoxb-")) {
+  const checked = SETTINGS.slackBotToken.schema.safeParse(token);
+  if (!checked.success) {
     const name = env[BOT_TOKEN_SECRET.valueVar]?.trim()
       ? BOT_TOKEN_SECRET.valueVar
       : `the secret in ${BOT_TOKEN_SECRET.arnVar}`;
-    throw new ConfigError(
-      `${name} must be a bot token (xoxb-…, "Bot User OAuth Token" on the Slack app's OAuth & Permissions page)`,
-    );
+    // The declaration's message says what a bot token looks like; the value itself is never echoed.
+    throw new ConfigError(`${name} ${checked.error.issues[0]?.message ?? "is not a Slack bot token"}`);
   }
-  const main = readChannel(env, "SLACK_BACKUP_CHANNEL");
+  const main = channel(readSetting(env, "slackBackupChannel"));
   if (main === undefined) {
-    throw new ConfigError("SLACK_BACKUP_CHANNEL must be set with a Slack bot token (e.g. devops-backup)");
+    throw new ConfigError(
+      `${envName("slackBackupChannel")} must be set with a Slack bot token (e.g. devops-backup)`,
+    );
   }
   const apiUrl = env.SLACK_API_URL?.trim() || undefined;
   return {
     token,
     channels: {
       main,
-      alerts: readChannel(env, "SLACK_ALERTS_CHANNEL"),
-      reports: readChannel(env, "SLACK_REPORTS_CHANNEL"),
+      alerts: channel(readSetting(env, "slackAlertsChannel")),
+      reports: channel(readSetting(env, "slackReportsChannel")),
     },
     apiUrl,
     timeZone: readTimeZone(env),

@@ -273,6 +273,7 @@ const SECRET_CONFIG_KEYS = new Set([
   "slackWebhookUrl",
   "slackAlertsWebhookUrl",
   "slackReportsWebhookUrl",
+  "slackBotToken",
   "notionToken",
   "apiToken",
 ]);
@@ -313,6 +314,17 @@ export const SENTINELS = {
 } as const;
 /** A substring every sentinel contains. */
 export const SENTINEL_MARK = "Sentinel0";
+
+/** Slack app mode's sentinel bot token: set only by BOT_MODE, so the stacks stay in webhook mode. */
+export const BOT_TOKEN_SENTINEL = "xoxb-1-2-Sentinel0Bot0Token";
+
+/** Config overrides turning a stack into Slack app (bot token) mode, issue 11. */
+export const BOT_MODE: Readonly<Record<string, string>> = {
+  slackBotToken: BOT_TOKEN_SENTINEL,
+  slackBackupChannel: "C0BACKUP01",
+  slackAlertsChannel: "#devops-alerts",
+  slackReportsChannel: "devops-reports",
+};
 
 /** The stack's file config plus every secret (optional ones too) set to its sentinel. */
 export function stackConfigWithSecrets(
