@@ -123,7 +123,7 @@ describe("config: stack files that work, or stop at preview with a clear message
       ofType(run, "aws:scheduler/schedule:Schedule")
         .map((s) => s.name)
         .sort(),
-      ["drox-backup-integrity-check", "drox-backup-weekly-report"],
+      ["drox-backup-integrity-check", "drox-backup-monthly-report", "drox-backup-weekly-report"],
     );
     const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").map((p) => String(p.inputs.policy));
     assert.ok(policies.length > 0);

@@ -36,7 +36,8 @@ const COMMON: Record<string, number> = {
   "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
   "aws:s3/bucketVersioning:BucketVersioning": 1,
-  "aws:scheduler/schedule:Schedule": 5,
+  // ebs, rds, s3, integrity check, weekly and monthly report
+  "aws:scheduler/schedule:Schedule": 6,
   "aws:secretsmanager/secret:Secret": 5,
   "aws:secretsmanager/secretVersion:SecretVersion": 5,
   "aws:sns/topic:Topic": 2,
@@ -75,8 +76,9 @@ describe("infra: the program under mocks", () => {
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 3,
       }),
     );
-    // 83 before the failed-drills metric filter and alarm.
-    assert.equal(dev.resources.length, 85);
+    // 83, then the failed-drills metric filter and alarm (issue 10), the monthly report's schedule
+    // (issue 11) and the S3 Batch Operations role and its policy (issue 15).
+    assert.equal(dev.resources.length, 88);
   });
 
   it("must register exactly the prod stack's resources (own VPC, HTTPS, Object Lock, Chatbot)", () => {
@@ -92,7 +94,7 @@ describe("infra: the program under mocks", () => {
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
         "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": 1,
         // Pulumi.prod.yaml switches the weekly restore drill on.
-        "aws:scheduler/schedule:Schedule": 6,
+        "aws:scheduler/schedule:Schedule": 7,
       }),
     );
   });

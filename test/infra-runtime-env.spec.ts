@@ -184,8 +184,8 @@ describe("infra: runtime environment wiring", () => {
   it("must run the scheduled jobs with the service's task definition and override only the command", () => {
     const task = byName(full, "aws:ecs/taskDefinition:TaskDefinition", "drox-backup-task");
     const schedules = ofType(full, "aws:scheduler/schedule:Schedule");
-    // ebs, rds, s3, integrity check, weekly report, and the restore drill (prod: drillEnabled).
-    assert.equal(schedules.length, 6);
+    // ebs, rds, s3, integrity check, weekly and monthly report, and the restore drill (prod: drillEnabled).
+    assert.equal(schedules.length, 7);
     for (const schedule of schedules) {
       const target = schedule.inputs.target as {
         ecsParameters: { taskDefinitionArn: string };

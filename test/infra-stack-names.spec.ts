@@ -145,6 +145,8 @@ describe("infra: stacks side by side in one account and region", () => {
         .map((n) => `${n.resource} ${n.input}=${n.value}`)
         .sort();
     assert.deepEqual(names(dev), [
+      "drox-backup-failed-drills namespace=DroxBackup/dev",
+      "drox-backup-failed-drills-filter metricTransformation.namespace=DroxBackup/dev",
       "drox-backup-failed-jobs namespace=DroxBackup/dev",
       "drox-backup-failed-jobs-filter metricTransformation.namespace=DroxBackup/dev",
       "drox-backup-key-alias name=alias/drox-backup-dev",
@@ -153,6 +155,8 @@ describe("infra: stacks side by side in one account and region", () => {
     assert.deepEqual(
       names(prod).filter((n) => !n.startsWith("drox-backup-chatbot ")),
       [
+        "drox-backup-failed-drills namespace=DroxBackup/prod",
+        "drox-backup-failed-drills-filter metricTransformation.namespace=DroxBackup/prod",
         "drox-backup-failed-jobs namespace=DroxBackup/prod",
         "drox-backup-failed-jobs-filter metricTransformation.namespace=DroxBackup/prod",
         "drox-backup-key-alias name=alias/drox-backup-prod",
