@@ -126,6 +126,7 @@ describe("S3 incremental sync (against moto)", function () {
       bytesCopied: totalBytes,
       sizeBytes: totalBytes,
       failures: [],
+      filesHandedOff: 0,
     });
     assert.equal(counter.count("CopyObjectCommand"), 40);
     assert.equal(counter.count("HeadObjectCommand"), 0, "plain objects need no HEAD");
