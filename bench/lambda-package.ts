@@ -59,7 +59,8 @@ const ms = (value: number) => `${value.toFixed(0)} ms`;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 interface BaselineModule {
-  lambdaPackage(options: { projectDir: string; runtimeDir: string }): {
+  readonly HANDLER_PACKAGES: readonly string[];
+  lambdaPackage(options: { projectDir: string; runtimeDir: string; packages: readonly string[] }): {
     codePathOptions: pulumi.runtime.CodePathOptions;
   };
 }
@@ -84,8 +85,11 @@ async function before(): Promise<Side> {
   );
   const runtimeDir = path.relative(ROOT, path.join(work, "dist", "runtime"));
   const baseline = (await import(component)) as BaselineModule;
+  // The handlers have imported @slack/web-api since Slack app mode (issue 11): the baseline packs it
+  // too, or its package could not even load today's runtime.
+  const packages = [...baseline.HANDLER_PACKAGES, "@slack/web-api"];
   const paths = (
-    baseline.lambdaPackage({ projectDir: ROOT, runtimeDir }).codePathOptions.extraIncludePaths ?? []
+    baseline.lambdaPackage({ projectDir: ROOT, runtimeDir, packages }).codePathOptions.extraIncludePaths ?? []
   ).filter((p) => fs.statSync(path.join(ROOT, p)).isFile());
   return {
     files: Object.fromEntries(paths.map((p) => [p, { copyOf: path.join(ROOT, p) }])),
