@@ -4,11 +4,11 @@
  * read the `YYYY-MM` partitions of the `byMonth` index) never see a drill, and the weekly report
  * reads a week's drills with one or two Queries of their own.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createDynamoDbClient } from "../aws/clients";
 import { DrillSchema, type Drill, type DrillSummary } from "../contract/events";
-import { HISTORY_INDEX, HISTORY_TTL_ATTRIBUTE } from "../history/dynamodb";
+import { HISTORY_INDEX, putHistoryItemOnce } from "../history/dynamodb";
 import type { JobSettings } from "../settings/jobs";
 import type { Logger } from "../logging/logger";
 import { messageOf } from "../jobs/result";
@@ -49,26 +49,19 @@ export class DynamoDbDrillHistory implements DrillHistory {
     const valid = DrillSchema.parse(drill);
     const finished = new Date(valid.finishedAt);
     const finishedUtc = finished.toISOString();
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            jobId: `${PREFIX}${valid.drillId}`,
-            monthKey: `${PREFIX}${finishedUtc.slice(0, 7)}`,
-            finishedKey: `${finishedUtc}#${valid.drillId}`,
-            status: valid.status,
-            record: JSON.stringify(valid),
-            [HISTORY_TTL_ATTRIBUTE]: Math.floor(finished.getTime() / 1000) + this.retentionDays * 86_400,
-          },
-          ConditionExpression: "attribute_not_exists(jobId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return putHistoryItemOnce(
+      this.doc,
+      this.tableName,
+      {
+        jobId: `${PREFIX}${valid.drillId}`,
+        monthKey: `${PREFIX}${finishedUtc.slice(0, 7)}`,
+        finishedKey: `${finishedUtc}#${valid.drillId}`,
+        status: valid.status,
+        record: JSON.stringify(valid),
+      },
+      finished,
+      this.retentionDays,
+    );
   }
 
   async list(from: Date, to: Date): Promise<Drill[]> {

@@ -48,6 +48,36 @@ export function historyTableDefinition(tableName: string): CreateTableCommandInp
   };
 }
 
+/**
+ * Puts an item into the history table once, keyed on `jobId`, expiring `retentionDays` after
+ * `finished` (DynamoDB TTL): false when the key is already there (SNS or a retry delivered the same
+ * run, drill or restore again). Backup runs, drills and restores all share this one rule.
+ */
+export async function putHistoryItemOnce(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown> & { readonly jobId: string },
+  finished: Date,
+  retentionDays: number,
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...item,
+          [HISTORY_TTL_ATTRIBUTE]: Math.floor(finished.getTime() / 1000) + retentionDays * 86_400,
+        },
+        ConditionExpression: "attribute_not_exists(jobId)",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 export interface DynamoDbHistoryOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -119,27 +149,20 @@ export class DynamoDbHistoryStore implements HistoryStore {
     const valid = parseBackupResult(record);
     const finished = new Date(valid.finishedAt);
     const finishedUtc = finished.toISOString();
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            jobId: valid.jobId,
-            monthKey: monthOf(finishedUtc),
-            finishedKey: `${finishedUtc}#${valid.jobId}`,
-            type: valid.type,
-            status: valid.status,
-            record: JSON.stringify(valid),
-            [HISTORY_TTL_ATTRIBUTE]: Math.floor(finished.getTime() / 1000) + this.retentionDays * 86_400,
-          },
-          ConditionExpression: "attribute_not_exists(jobId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return putHistoryItemOnce(
+      this.doc,
+      this.tableName,
+      {
+        jobId: valid.jobId,
+        monthKey: monthOf(finishedUtc),
+        finishedKey: `${finishedUtc}#${valid.jobId}`,
+        type: valid.type,
+        status: valid.status,
+        record: JSON.stringify(valid),
+      },
+      finished,
+      this.retentionDays,
+    );
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {

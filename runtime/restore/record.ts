@@ -5,11 +5,11 @@
  * `finishedKey`: the time index is sparse, so they never appear among the backup runs that the
  * weekly report, `/api/backups/jobs` and `drox-backup history` read.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DroxError } from "../contract/errors";
 import { parseEvent, type RestoreEvent } from "../contract/events";
-import { HISTORY_TTL_ATTRIBUTE } from "../history/dynamodb";
+import { putHistoryItemOnce } from "../history/dynamodb";
 import type { EventPublisher } from "../publishing/publisher";
 import { messageOf } from "../jobs/result";
 
@@ -33,27 +33,19 @@ export class DynamoDbRestoreHistory implements RestoreHistory {
 
   async put(event: RestoreEvent): Promise<boolean> {
     const valid = parseEvent(event);
-    const finished = Date.parse(event.finishedAt);
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            jobId: event.restoreId,
-            kind: RESTORE_RECORD_KIND,
-            type: event.type,
-            status: event.status,
-            record: JSON.stringify(valid),
-            [HISTORY_TTL_ATTRIBUTE]: Math.floor(finished / 1000) + this.retentionDays * 86_400,
-          },
-          ConditionExpression: "attribute_not_exists(jobId)",
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return putHistoryItemOnce(
+      this.doc,
+      this.tableName,
+      {
+        jobId: event.restoreId,
+        kind: RESTORE_RECORD_KIND,
+        type: event.type,
+        status: event.status,
+        record: JSON.stringify(valid),
+      },
+      new Date(event.finishedAt),
+      this.retentionDays,
+    );
   }
 }
 
