@@ -68,6 +68,21 @@ function mib(bytes: number): string {
 }
 
 /** Elapsed time against the deadline while a volume or instance is being created. */
+/** Runs `work` while showing how long it has waited: a bar on a terminal, a line every 30 s otherwise. */
+async function withWaitProgress<T>(
+  io: CliIo,
+  label: string,
+  timeoutSeconds: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const stop = waitProgress(io, label, timeoutSeconds);
+  try {
+    return await work();
+  } finally {
+    stop();
+  }
+}
+
 function waitProgress(io: CliIo, label: string, timeoutSeconds: number): () => void {
   const started = Date.now();
   const elapsed = () => Math.round((Date.now() - started) / 1000);
@@ -194,28 +209,26 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
       }) => {
         const deps = await depsFor(io, opts.region);
         await runRestore(io, opts.json, async (signal) => {
-          const stop = waitProgress(
+          return withWaitProgress(
             io,
             `restoring ${opts.snapshot}${opts.volume ? ` of ${opts.volume}` : ""} to a new volume`,
             opts.timeout,
+            async () => {
+              const result = await (
+                await engine()
+              ).restoreEbs(deps, {
+                snapshot: opts.snapshot,
+                volume: opts.volume,
+                availabilityZone: opts.az,
+                volumeType: opts.type,
+                tags: opts.tag,
+                force: opts.force,
+                timeoutSeconds: opts.timeout,
+                signal,
+              });
+              return result.event;
+            },
           );
-          try {
-            const result = await (
-              await engine()
-            ).restoreEbs(deps, {
-              snapshot: opts.snapshot,
-              volume: opts.volume,
-              availabilityZone: opts.az,
-              volumeType: opts.type,
-              tags: opts.tag,
-              force: opts.force,
-              timeoutSeconds: opts.timeout,
-              signal,
-            });
-            return result.event;
-          } finally {
-            stop();
-          }
         });
       },
     );
@@ -251,25 +264,27 @@ export function registerRestoreCommand(program: Command, io: CliIo): void {
       }) => {
         const deps = await depsFor(io, opts.region);
         await runRestore(io, opts.json, async (signal) => {
-          const stop = waitProgress(io, `restoring ${opts.snapshot} to DB instance ${opts.to}`, opts.timeout);
-          try {
-            const result = await (
-              await engine()
-            ).restoreRds(deps, {
-              snapshot: opts.snapshot,
-              instance: opts.instance,
-              to: opts.to,
-              instanceClass: opts.class,
-              subnetGroup: opts.subnetGroup,
-              securityGroups: opts.securityGroup,
-              force: opts.force,
-              timeoutSeconds: opts.timeout,
-              signal,
-            });
-            return result.event;
-          } finally {
-            stop();
-          }
+          return withWaitProgress(
+            io,
+            `restoring ${opts.snapshot} to DB instance ${opts.to}`,
+            opts.timeout,
+            async () => {
+              const result = await (
+                await engine()
+              ).restoreRds(deps, {
+                snapshot: opts.snapshot,
+                instance: opts.instance,
+                to: opts.to,
+                instanceClass: opts.class,
+                subnetGroup: opts.subnetGroup,
+                securityGroups: opts.securityGroup,
+                force: opts.force,
+                timeoutSeconds: opts.timeout,
+                signal,
+              });
+              return result.event;
+            },
+          );
         });
       },
     );
