@@ -246,17 +246,31 @@ export function parseSettings(get: Lookup, stack: string, secretIsSet: SecretLoo
   };
 }
 
+/** The bot mode channels, which only a Slack bot token puts to use. */
+const BOT_CHANNEL_KEYS = ["slackBackupChannel", "slackAlertsChannel", "slackReportsChannel"] as const;
+
 /**
  * What the preview should warn about in a valid configuration: a stack that names no backup target
- * deploys and runs only the integrity check and the weekly report.
+ * deploys and runs only the integrity check and the weekly report; channels set without a bot token
+ * are unused (the messages go to the webhooks), which is almost always a forgotten token.
  */
-export function settingsWarnings(settings: Settings): string[] {
+export function settingsWarnings(settings: Settings, secretIsSet: SecretLookup = () => false): string[] {
+  const warnings: string[] = [];
   const t = settings.targets;
   const none = t.ebsVolumeIds.length + t.rdsInstanceIds.length + t.s3SourceBuckets.length === 0;
   if (none && t.backupTag === undefined) {
-    return [`No backup targets, so no backup is scheduled: ${noTargetsFix()}.`];
+    warnings.push(`No backup targets, so no backup is scheduled: ${noTargetsFix()}.`);
   }
-  return [];
+  const channels = BOT_CHANNEL_KEYS.filter((key) => settings.values[key] !== undefined);
+  if (channels.length > 0 && !secretIsSet("slackBotToken")) {
+    warnings.push(
+      `${channels.join(", ")} ${channels.length === 1 ? "is" : "are"} set but slackBotToken is not, so ` +
+        "messages go to the webhooks and the channels are unused: set the bot token " +
+        "(pulumi config set --secret slackBotToken xoxb-…) or remove the channels " +
+        `(${channels.map((key) => `pulumi config rm ${key}`).join("; ")}).`,
+    );
+  }
+  return warnings;
 }
 
 /**
@@ -314,12 +328,9 @@ function validatedSecret(output: pulumi.Output<string>, key: SecretKey): pulumi.
 
 /** Reads and validates the whole configuration of the current stack. Call once, from index.ts. */
 export function loadConfig(config: pulumi.Config = new pulumi.Config()): DroxConfig {
-  const settings = parseSettings(
-    (key) => config.get(key),
-    pulumi.getStack(),
-    (key) => config.getSecret(key) !== undefined,
-  );
-  for (const warning of settingsWarnings(settings)) void pulumi.log.warn(warning);
+  const secretIsSet: SecretLookup = (key) => config.getSecret(key) !== undefined;
+  const settings = parseSettings((key) => config.get(key), pulumi.getStack(), secretIsSet);
+  for (const warning of settingsWarnings(settings, secretIsSet)) void pulumi.log.warn(warning);
   const secrets: Partial<Record<SecretKey, pulumi.Output<string>>> = {};
   for (const key of SECRET_KEYS) {
     if (OPTIONAL_SECRET_KEYS.includes(key)) {

@@ -110,6 +110,21 @@ describe("config: stack files that work, or stop at preview with a clear message
     assert.deepEqual(settingsWarnings(parse({ backupTag: "Backup=true" })), []);
   });
 
+  it("must warn at preview when bot channels are set without a bot token, naming each and both fixes", () => {
+    const targets = { rdsInstanceIds: "db-1" };
+    const one = parse({ ...targets, slackBackupChannel: "devops-backup" });
+    assert.deepEqual(settingsWarnings(one), [
+      "slackBackupChannel is set but slackBotToken is not, so messages go to the webhooks and the channels are unused: set the bot token (pulumi config set --secret slackBotToken xoxb-…) or remove the channels (pulumi config rm slackBackupChannel).",
+    ]);
+    const two = parse({ ...targets, slackAlertsChannel: "devops-alerts", slackReportsChannel: "C0123ABCD" });
+    assert.deepEqual(settingsWarnings(two), [
+      "slackAlertsChannel, slackReportsChannel are set but slackBotToken is not, so messages go to the webhooks and the channels are unused: set the bot token (pulumi config set --secret slackBotToken xoxb-…) or remove the channels (pulumi config rm slackAlertsChannel; pulumi config rm slackReportsChannel).",
+    ]);
+    const tokenSet = (key: string) => key === "slackBotToken";
+    assert.deepEqual(settingsWarnings(one, tokenSet), [], "with the token the channels are bot mode's");
+    assert.deepEqual(settingsWarnings(parse(targets)), [], "no channels, webhook mode: nothing to say");
+  });
+
   it("must deploy the dev stack as committed without a backup job or account-wide S3 read, warning at preview", async () => {
     const run = await runProgram({
       stack: "dev",

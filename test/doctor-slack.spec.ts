@@ -44,6 +44,29 @@ describe("drox-backup doctor: Slack", function () {
     assert.equal(slack.requests().length, 0, "nothing is posted without --send");
   });
 
+  it("must warn that bot channels set without a bot token are unused, still posting through the webhook", async () => {
+    const checks = await checkSlack({
+      SLACK_WEBHOOK_URL: REAL_SHAPE,
+      SLACK_BACKUP_CHANNEL: "devops-backup",
+      SLACK_REPORTS_CHANNEL: "#devops-reports",
+    });
+    assert.deepEqual(
+      checks.map((c) => c.status),
+      ["ok", "ok", "ok", "warn"],
+    );
+    const unused = byName(checks, "SLACK_BACKUP_CHANNEL, SLACK_REPORTS_CHANNEL");
+    assert.equal(
+      unused.detail,
+      "set without a bot token: messages go to the webhooks and these channels are unused",
+    );
+    assert.match(unused.fix ?? "", /pulumi config set --secret slackBotToken xoxb-/);
+    assert.equal(
+      (await checkSlack({ SLACK_WEBHOOK_URL: REAL_SHAPE })).some((c) => c.status === "warn"),
+      false,
+      "no channels: no warning",
+    );
+  });
+
   it("must fail a missing main webhook with the steps to create one", async () => {
     const check = byName(await checkSlack({}), "SLACK_WEBHOOK_URL");
     assert.equal(check.status, "fail");

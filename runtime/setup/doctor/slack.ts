@@ -5,11 +5,12 @@
  * (auth.test), its scopes, its membership of each channel (not a member → the exact /invite to
  * type), and with `send` a test post whose permalink is printed.
  */
+import { envName, readSetting } from "../../settings/read";
 import { readOptionalSecret, SECRETS, type SecretSpec } from "../../settings/secrets";
 import { buildTestPayload, createSlackNotifierFromEnv, webhookUrlProblem } from "../../slack";
 import { type BotSettings, readBotSettings } from "../../slack/settings";
 import { apiAdvice, INVITE_COMMAND, REQUIRED_SCOPES, SlackApiError, SlackWebApi } from "../../slack/web-api";
-import { type Check, errorText, fail, ok } from "./check";
+import { type Check, errorText, fail, ok, warn } from "./check";
 
 interface Hook {
   readonly spec: SecretSpec;
@@ -159,6 +160,19 @@ async function checkBot(bot: BotSettings, options: SlackCheckOptions): Promise<C
   return checks;
 }
 
+const BOT_CHANNELS = ["slackBackupChannel", "slackAlertsChannel", "slackReportsChannel"] as const;
+
+/** Channels set without a bot token go unused (the webhooks post): almost always a forgotten token. */
+function unusedChannels(env: NodeJS.ProcessEnv): Check | undefined {
+  const set = BOT_CHANNELS.filter((key) => readSetting(env, key) !== undefined).map(envName);
+  if (set.length === 0) return undefined;
+  return warn(
+    `Slack bot channels (${set.join(", ")})`,
+    `set without a bot token: messages go to the webhooks and ${set.length === 1 ? "this channel is" : "these channels are"} unused`,
+    "set SLACK_BOT_TOKEN (pulumi config set --secret slackBotToken xoxb-…) for bot mode, or unset the channels",
+  );
+}
+
 export async function checkSlack(env: NodeJS.ProcessEnv, options: SlackCheckOptions = {}): Promise<Check[]> {
   let bot: BotSettings | undefined;
   try {
@@ -175,6 +189,8 @@ export async function checkSlack(env: NodeJS.ProcessEnv, options: SlackCheckOpti
   if (bot) return checkBot(bot, options);
   const checks: Check[] = [];
   for (const hook of HOOKS) checks.push(await checkHook(hook, env));
+  const unused = unusedChannels(env);
+  if (unused) checks.push(unused);
   if (!options.send) return checks;
   const name = "Slack test message (--send)";
   if (checks.some((c) => c.status === "fail")) {
