@@ -1,9 +1,44 @@
 import { strict as assert } from "node:assert";
-import { unknownCheckingProxy } from "@pulumi/policy";
+import { StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
 import { collectStrings, isUnknownValue, unproxy } from "../policy/lib/values";
 import { admitsTheWorld } from "../policy/lib/cidr";
+import { refersTo, valueNames } from "../policy/lib/references";
 import { compilePatterns, DEFAULT_SECRET_PATTERNS, findSecrets } from "../policy/lib/secret-patterns";
-import { UNKNOWN_STRING } from "./support/policy-harness";
+import { Fixture, rawFixture, runStackPolicy, UNKNOWN_STRING } from "./support/policy-harness";
+
+const ACCOUNT = "arn:aws:iam::123456789012";
+
+/**
+ * Which fixtures the first fixture's `props[key]` points at, as "from -> target", with the resources
+ * built the way the engine hands them to a stack policy (props behind the proxy, the dependency graph).
+ */
+async function links(key: string, resources: Fixture[]): Promise<string[]> {
+  const probe: StackValidationPolicy = {
+    name: "references-probe",
+    description: "Reports every reference it finds.",
+    enforcementLevel: "advisory",
+    validateStack: (args, report) => {
+      const [from, ...others] = args.resources;
+      for (const to of others.filter((r) => refersTo(from!, key, r))) report(`${from!.name} -> ${to.name}`);
+    },
+  };
+  return (await runStackPolicy(probe, resources)).violations.map((v) => v.message);
+}
+
+/** Whether a plain value (a policy ARN in a list, a role ARN in a target) names `target`. */
+async function names(value: unknown, target: Fixture): Promise<boolean> {
+  let named: boolean | undefined;
+  const probe: StackValidationPolicy = {
+    name: "names-probe",
+    description: "Records whether the value names the resource.",
+    enforcementLevel: "advisory",
+    validateStack: (args) => {
+      named = valueNames(value, args.resources[0]!);
+    },
+  };
+  await runStackPolicy(probe, [target]);
+  return named!;
+}
 
 describe("policy helpers", () => {
   it("must read through the unknown-checking proxy without throwing on unknown values", () => {
@@ -64,6 +99,91 @@ describe("policy helpers", () => {
         ["255.255.255.255/32", "0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3", "224.0.0.0/4"],
       ];
       for (const cidrs of notWorld) assert.equal(admitsTheWorld(cidrs), false, JSON.stringify(cidrs));
+    });
+  });
+
+  describe("refersTo", () => {
+    const from = (value: unknown, key = "bucket"): Fixture =>
+      rawFixture("test:index:Ref", "from", { [key]: value });
+
+    it("must follow a property to the resource whose id, ARN, name, bucket or function name it holds", async () => {
+      const targets = [
+        rawFixture("test:index:Target", "by-id", { id: "vol-0123" }),
+        rawFixture("test:index:Target", "by-arn", { arn: `${ACCOUNT}:role/drox-task` }),
+        rawFixture("test:index:Target", "by-name", { name: "drox-api" }),
+        rawFixture("test:index:Target", "by-bucket", { bucket: "drox-backups-dev" }),
+        rawFixture("test:index:Target", "by-function-name", { functionName: "slack-notifier" }),
+      ];
+      const values = [
+        "vol-0123",
+        `${ACCOUNT}:role/drox-task`,
+        "drox-api",
+        "drox-backups-dev",
+        "slack-notifier",
+      ];
+      for (const [i, value] of values.entries()) {
+        assert.deepEqual(
+          await links("bucket", [from(value), ...targets]),
+          [`from -> ${targets[i]!.name}`],
+          value,
+        );
+      }
+    });
+
+    it("must follow an ARN to the resource the stack knows only by name, a path in the ARN or not", async () => {
+      const fn = rawFixture("aws:lambda/function:Function", "notifier", { name: "slack-notifier" });
+      const role = rawFixture("aws:iam/role:Role", "task-role", { name: "drox-task" });
+      const other = rawFixture("aws:lambda/function:Function", "logger", { name: "notion-logger" });
+      const lambdaArn = "arn:aws:lambda:ap-northeast-2:123456789012:function:slack-notifier";
+      assert.deepEqual(await links("functionName", [from(lambdaArn, "functionName"), fn, other]), [
+        "from -> notifier",
+      ]);
+      const roleArn = `${ACCOUNT}:role/service-role/drox-task`;
+      assert.deepEqual(await links("role", [from(roleArn, "role"), role, other]), ["from -> task-role"]);
+      const policy = rawFixture("aws:iam/policy:Policy", "backup-policy", { name: "drox-backup" });
+      assert.equal(await names(`${ACCOUNT}:policy/drox/drox-backup`, policy), true);
+      assert.equal(await names(`${ACCOUNT}:role/service-role/drox-task-old`, role), false);
+    });
+
+    it("must not take a value that only ends in the name, such as the function's log group, for the resource", async () => {
+      const fn = rawFixture("aws:lambda/function:Function", "notifier", { name: "slack-notifier" });
+      assert.deepEqual(await links("name", [from("/aws/lambda/slack-notifier", "name"), fn]), []);
+      assert.equal(await names("logs:slack-notifier", fn), false);
+    });
+
+    it("must follow every value of a list property (a PolicyAttachment's roles)", async () => {
+      const roles = ["drox-task", "drox-exec", "drox-scheduler"].map((name) =>
+        rawFixture("aws:iam/role:Role", name, { name }),
+      );
+      const attachment = rawFixture("aws:iam/policyAttachment:PolicyAttachment", "attach", {
+        roles: ["drox-exec", "drox-scheduler"],
+      });
+      assert.deepEqual(await links("roles", [attachment, ...roles]), [
+        "attach -> drox-exec",
+        "attach -> drox-scheduler",
+      ]);
+    });
+
+    it("must not link through values unknown at preview, empty strings or values that are not strings", async () => {
+      const unknown = rawFixture("test:index:Target", "unknown", { bucket: UNKNOWN_STRING });
+      assert.deepEqual(await links("bucket", [from(UNKNOWN_STRING), unknown]), []);
+      const unnamed = rawFixture("test:index:Target", "unnamed", { name: "", bucket: "" });
+      assert.deepEqual(await links("bucket", [from(""), unnamed]), []);
+      assert.deepEqual(await links("bucket", [from(`arn:aws:s3:::`), unnamed]), []);
+      const numbered = rawFixture("test:index:Target", "numbered", { id: "42", name: "42" });
+      assert.deepEqual(await links("bucket", [from(42), numbered]), []);
+      assert.equal(await names(undefined, numbered), false);
+    });
+
+    it("must follow the dependency graph to the resource the value came from, whatever the value", async () => {
+      const bucket = rawFixture("aws:s3/bucket:Bucket", "store", { bucket: UNKNOWN_STRING });
+      const other = rawFixture("aws:s3/bucket:Bucket", "logs", { bucket: UNKNOWN_STRING });
+      const viaGraph = {
+        ...from(UNKNOWN_STRING),
+        propertyDependencies: { bucket: [bucket.urn], tags: [other.urn] },
+      };
+      assert.deepEqual(await links("bucket", [viaGraph, bucket, other]), ["from -> store"]);
+      assert.deepEqual(await links("tags", [viaGraph, bucket, other]), ["from -> logs"]);
     });
   });
 });
