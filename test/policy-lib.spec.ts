@@ -1,9 +1,23 @@
 import { strict as assert } from "node:assert";
 import { StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
-import { collectStrings, isUnknownValue, unproxy } from "../policy/lib/values";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  booleanOr,
+  collectStrings,
+  isRecord,
+  isUnknownValue,
+  numberOr,
+  stringList,
+  unproxy,
+} from "../policy/lib/values";
 import { admitsTheWorld } from "../policy/lib/cidr";
 import { refersTo, valueNames } from "../policy/lib/references";
-import { compilePatterns, DEFAULT_SECRET_PATTERNS, findSecrets } from "../policy/lib/secret-patterns";
+import {
+  archiveTexts,
+  compilePatterns,
+  DEFAULT_SECRET_PATTERNS,
+  findSecrets,
+} from "../policy/lib/secret-patterns";
 import { Fixture, rawFixture, runStackPolicy, UNKNOWN_STRING } from "./support/policy-harness";
 
 const ACCOUNT = "arn:aws:iam::123456789012";
@@ -184,6 +198,60 @@ describe("policy helpers", () => {
       };
       assert.deepEqual(await links("bucket", [viaGraph, bucket, other]), ["from -> store"]);
       assert.deepEqual(await links("tags", [viaGraph, bucket, other]), ["from -> logs"]);
+    });
+  });
+
+  describe("values", () => {
+    it("must tell records from null, lists and primitives", () => {
+      assert.deepEqual(
+        [{}, { a: 1 }, null, [], "x", 1, undefined].map((v) => isRecord(v)),
+        [true, true, false, false, false, false, false],
+      );
+    });
+
+    it("must collect no strings from numbers, booleans, null or undefined", () => {
+      assert.deepEqual(collectStrings({ a: 1, b: true, c: null, d: [2, false] }), []);
+      assert.deepEqual(collectStrings(undefined), []);
+      assert.deepEqual(collectStrings(null), []);
+    });
+
+    it("must read config lists, numbers and booleans only when they have the right type", () => {
+      assert.deepEqual(stringList(["a", 1, null, "b"], ["x"]), ["a", "b"]);
+      assert.deepEqual(stringList("a", ["x"]), ["x"]);
+      assert.deepEqual(
+        [0, 7, "7", NaN, Infinity, undefined].map((v) => numberOr(v, 3)),
+        [0, 7, 3, 3, 3, 3],
+      );
+      assert.deepEqual(
+        [false, true, "true", undefined].map((v) => booleanOr(v, true)),
+        [false, true, true, true],
+      );
+    });
+  });
+
+  describe("archiveTexts", () => {
+    it("must return the text assets of an archive, nested ones with their path, and nothing of files", async () => {
+      const archive = new pulumi.asset.AssetArchive({
+        "__index.js": new pulumi.asset.StringAsset("exports.handler = 1;"),
+        "lib.js": new pulumi.asset.FileAsset("./lib.js"),
+        "node_modules/": new pulumi.asset.AssetArchive({ "x.js": new pulumi.asset.StringAsset("x") }),
+        vendor: new pulumi.asset.FileArchive("./vendor"),
+      });
+      assert.deepEqual(await archiveTexts(archive, "code:"), [
+        { path: "code:__index.js", value: "exports.handler = 1;" },
+        { path: "code:node_modules/x.js", value: "x" },
+      ]);
+    });
+
+    it("must return nothing for a file archive, a remote asset or a value that is no asset", async () => {
+      for (const value of [
+        new pulumi.asset.FileArchive("./dist"),
+        new pulumi.asset.RemoteAsset("https://example.com/x.js"),
+        "exports.handler = 1;",
+        undefined,
+      ]) {
+        assert.deepEqual(await archiveTexts(value, "code:"), []);
+      }
     });
   });
 });
