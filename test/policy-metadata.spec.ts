@@ -190,6 +190,18 @@ describe("policy metadata (what the engine reads)", () => {
     }
   });
 
+  it("must take secret patterns as named regular expressions, by default the three kinds the docs list", () => {
+    const patterns = properties(policies.get("no-plaintext-secrets")!).patterns as Property & {
+      additionalProperties?: unknown;
+    };
+    assert.deepEqual(patterns.additionalProperties, { type: "string" });
+    assert.deepEqual(Object.keys(patterns.default as Record<string, string>).sort(), [
+      "Notion integration token",
+      "Slack token",
+      "Slack webhook URL",
+    ]);
+  });
+
   it("must accept every setting the stacks' policy config files make", () => {
     for (const stack of ["dev", "prod"]) {
       const config = JSON.parse(
