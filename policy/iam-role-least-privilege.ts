@@ -95,7 +95,7 @@ const USES: readonly {
 /** Whether `from` uses `role` under `key` (a schedule names it inside `target.roleArn`). */
 function uses(from: PolicyResource, key: string, role: PolicyResource): boolean {
   if (key !== "target") return refersTo(from, key, role);
-  if ((from.propertyDependencies.target ?? []).some((dep) => dep.urn === role.urn)) return true;
+  if (from.propertyDependencies.target?.some((dep) => dep.urn === role.urn)) return true;
   const target = unproxy(props(from).target);
   return isRecord(target) && valueNames(target.roleArn, role);
 }

@@ -437,4 +437,29 @@ describe("policy iam-role-least-privilege", () => {
     );
     assert.deepEqual(await violations([...compliant, objects]), []);
   });
+
+  it("must name every user of a shared role, and a role whose trust policy is unknown at preview as unused", async () => {
+    const second = fixture(aws.lambda.Function, "notion-logger", {
+      role: arnOf("slack-role"),
+      runtime: "nodejs22.x",
+    });
+    const star = inline("slack-star", "slack-role", STAR);
+    assert.deepEqual(
+      (await violations([...compliant, second, star])).map((v) => v.message.split(" has ")[0]),
+      ['Role "slack-role" of Lambda "slack-notifier", Lambda "notion-logger"'],
+    );
+    const preview = fixture(
+      aws.iam.Role,
+      "new-role",
+      {
+        assumeRolePolicy: UNKNOWN_STRING,
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      },
+      { outputs: { arn: arnOf("new-role"), name: "new-role-1234" } },
+    );
+    assert.deepEqual(
+      (await violations([...compliant, preview])).map((v) => v.message.split(" has ")[0]),
+      ['Role "new-role" (used by nothing in the stack)'],
+    );
+  });
 });
