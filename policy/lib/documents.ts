@@ -13,8 +13,9 @@ import { isRecord, unproxy } from "./values";
  */
 export function documentOf(document: unknown): Record<string, unknown> | undefined {
   let doc: unknown = unproxy(document);
-  // Stryker disable next-line ConditionalExpression: JSON.parse of an object parses its String(),
-  // "[object Object]", which throws, and the object is kept as it was, so parsing it is harmless.
+  // JSON.parse of an object parses its String(), "[object Object]", which throws, and the object
+  // is kept as it was: trying to parse a non-string is harmless.
+  // Stryker disable next-line ConditionalExpression: see above (equivalent)
   if (typeof doc === "string") {
     try {
       doc = JSON.parse(doc);
