@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
+import { StackValidationPolicy, unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import {
   booleanOr,
@@ -70,6 +70,25 @@ describe("policy helpers", () => {
       { path: "a.c[0]", value: "x" },
       { path: "a.c[1].d", value: "y" },
     ]);
+  });
+
+  it("must know every placeholder the engine sends for a value unknown at preview, one per type", () => {
+    // boolean, number, string, array, asset, archive, object (@pulumi/policy proxy.js).
+    const sentinels = [
+      "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+      "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+      "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+      "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+      "030794c1-ac77-496b-92df-f27374a8bd58",
+      "e48ece36-62e2-4504-bad9-02848725956a",
+      "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    ];
+    for (const sentinel of sentinels) {
+      const props = unknownCheckingProxy({ value: sentinel }) as Record<string, unknown>;
+      assert.throws(() => props.value, UnknownValueError, sentinel);
+      assert.equal(isUnknownValue(sentinel), true, sentinel);
+    }
+    assert.equal(isUnknownValue(undefined), false);
   });
 
   it("must recognise Slack webhooks, Slack tokens and both Notion token formats, and not ARNs", () => {
