@@ -462,4 +462,29 @@ describe("policy iam-role-least-privilege", () => {
       ['Role "new-role" (used by nothing in the stack)'],
     );
   });
+
+  it("must name every service a role nothing uses trusts", async () => {
+    const shared = fixture(
+      aws.iam.Role,
+      "jobs-role",
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: ["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"] },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      },
+      { outputs: { arn: arnOf("jobs-role"), name: "jobs-role-1234" } },
+    );
+    assert.deepEqual(
+      (await violations([...compliant, shared])).map((v) => v.message.split(" has ")[0]),
+      ['Role "jobs-role" (assumed by ecs-tasks.amazonaws.com, scheduler.amazonaws.com)'],
+    );
+  });
 });

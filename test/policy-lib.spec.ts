@@ -217,6 +217,8 @@ describe("policy helpers", () => {
       };
       assert.deepEqual(await links("bucket", [viaGraph, bucket, other]), ["from -> store"]);
       assert.deepEqual(await links("tags", [viaGraph, bucket, other]), ["from -> logs"]);
+      const viaBoth = { ...from(UNKNOWN_STRING), propertyDependencies: { bucket: [other.urn, bucket.urn] } };
+      assert.deepEqual(await links("bucket", [viaBoth, bucket, other]), ["from -> store", "from -> logs"]);
     });
   });
 

@@ -147,4 +147,12 @@ describe("policy no-plaintext-secrets", () => {
     });
     assert.deepEqual((await runResourcePolicy(noPlaintextSecrets, broken)).violations, []);
   });
+
+  it("must tell which Lambda variable holds the secret", async () => {
+    const outcome = await runResourcePolicy(noPlaintextSecrets, lambda(COMPLIANT_CODE, { HOOK: WEBHOOK }));
+    assert.deepEqual(
+      outcome.violations.map((v) => v.message.split(" in plain text.")[0]),
+      ["Lambda environment variable `environment.variables.HOOK` holds a Slack webhook URL"],
+    );
+  });
 });
