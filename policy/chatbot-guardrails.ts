@@ -45,8 +45,8 @@ export const chatbotGuardrails: ResourceValidationPolicy = {
         return;
       }
       for (const arn of guardrails) {
-        const name = typeof arn === "string" ? arn.split("/").pop() : undefined;
-        if (name !== undefined && forbidden.includes(name)) {
+        // The policy's name is the ARN's last segment (arn:aws:iam::aws:policy/<path>/<name>).
+        if (typeof arn === "string" && forbidden.includes(arn.slice(arn.lastIndexOf("/") + 1))) {
           reportViolation(`Guardrail ${String(arn)} lets channel members run any AWS command. ${fix}`);
         }
       }

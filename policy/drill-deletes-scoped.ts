@@ -10,25 +10,8 @@
 import * as aws from "@pulumi/aws";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { DRILL_INSTANCE_PREFIX, DRILL_TAG } from "../runtime/drills/names";
+import { documentOf, listOf, stringsOf } from "./lib/documents";
 import { isRecord, unproxy } from "./lib/values";
-
-const list = (value: unknown): unknown[] => {
-  const raw = unproxy(value);
-  return Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-};
-const strings = (value: unknown): string[] => list(value).filter((v): v is string => typeof v === "string");
-
-function documentOf(document: unknown): Record<string, unknown> | undefined {
-  let doc: unknown = unproxy(document);
-  if (typeof doc === "string") {
-    try {
-      doc = JSON.parse(doc);
-    } catch {
-      return undefined;
-    }
-  }
-  return isRecord(doc) ? doc : undefined;
-}
 
 /** Whether an IAM action pattern (`*` and `?` wildcards, case-insensitive) covers `action`. */
 function covers(pattern: string, action: string): boolean {
@@ -40,8 +23,9 @@ function covers(pattern: string, action: string): boolean {
 }
 
 function grants(statement: Record<string, unknown>, action: string): boolean {
-  if (statement.NotAction !== undefined) return !strings(statement.NotAction).some((p) => covers(p, action));
-  return strings(statement.Action).some((p) => covers(p, action));
+  if (statement.NotAction !== undefined)
+    return !stringsOf(statement.NotAction).some((p) => covers(p, action));
+  return stringsOf(statement.Action).some((p) => covers(p, action));
 }
 
 /** The condition keys a statement tests that prove the resource carries the drill tag. */
@@ -53,9 +37,9 @@ function requiresDrillTag(statement: Record<string, unknown>, keys: readonly str
     return keys.some((key) => {
       const value = tests[key];
       if (value === undefined) return false;
-      if (operator === "Null") return strings(value).every((v) => v === "false");
+      if (operator === "Null") return stringsOf(value).every((v) => v === "false");
       // StringEquals/StringLike on the tag's value: only a value of the drill tag matches.
-      return /^String(Equals|Like)$/.test(operator) && strings(value).length > 0;
+      return /^String(Equals|Like)$/.test(operator) && stringsOf(value).length > 0;
     });
   });
 }
@@ -67,7 +51,7 @@ const INSTANCE_KEYS = [`aws:ResourceTag/${DRILL_TAG}`, `rds:db-tag/${DRILL_TAG}`
 function unscopedDeletes(document: unknown): string[] {
   const doc = documentOf(document);
   if (!doc) return [];
-  return list(doc.Statement).flatMap((raw, i) => {
+  return listOf(doc.Statement).flatMap((raw, i) => {
     const statement = unproxy(raw);
     if (!isRecord(statement) || statement.Effect !== "Allow") return [];
     const name = typeof statement.Sid === "string" && statement.Sid ? `"${statement.Sid}"` : `#${i + 1}`;
@@ -79,7 +63,7 @@ function unscopedDeletes(document: unknown): string[] {
       );
     }
     if (grants(statement, "rds:DeleteDBInstance")) {
-      const resources = strings(statement.Resource);
+      const resources = stringsOf(statement.Resource);
       const scoped =
         statement.NotResource === undefined &&
         resources.length > 0 &&
@@ -110,7 +94,7 @@ export const drillDeletesScoped: ResourceValidationPolicy = {
       for (const problem of unscopedDeletes(unproxy(policy).policy)) reportViolation(problem);
     }),
     validateResourceOfType(aws.iam.Role, (role, _args, reportViolation) => {
-      for (const inline of list(unproxy(role).inlinePolicies)) {
+      for (const inline of listOf(unproxy(role).inlinePolicies)) {
         if (!isRecord(inline)) continue;
         for (const problem of unscopedDeletes(inline.policy)) reportViolation(problem);
       }

@@ -12,6 +12,7 @@
  */
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { ofType, refersTo, valueNames } from "./lib/references";
+import { documentOf, listOf, stringsOf } from "./lib/documents";
 import { isRecord, unproxy } from "./lib/values";
 
 interface IamRoleLeastPrivilegeConfig {
@@ -22,24 +23,6 @@ const DEFAULT_FORBIDDEN_MANAGED_POLICY_PATTERN = "(?:FullAccess|/AdministratorAc
 
 type Props = Record<string, unknown>;
 const props = (r: PolicyResource): Props => unproxy(r.props) as Props;
-const list = (value: unknown): unknown[] => {
-  const raw = unproxy(value);
-  return Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-};
-
-/** A policy document as an object; a document still unknown at preview (or not JSON) is none. */
-function documentOf(document: unknown): Record<string, unknown> | undefined {
-  let doc: unknown = unproxy(document);
-  if (typeof doc === "string") {
-    try {
-      doc = JSON.parse(doc);
-    } catch {
-      return undefined;
-    }
-  }
-  return isRecord(doc) ? doc : undefined;
-}
-
 /**
  * How a document grants everything, or everything of a service, as one phrase per statement. A
  * document unknown at preview (it embeds ARNs of resources not yet created) yields none;
@@ -48,10 +31,10 @@ function documentOf(document: unknown): Record<string, unknown> | undefined {
 function broadGrants(document: unknown): string[] {
   const doc = documentOf(document);
   if (!doc) return [];
-  return list(doc.Statement).flatMap((statement) => {
+  return listOf(doc.Statement).flatMap((statement) => {
     if (!isRecord(statement) || statement.Effect !== "Allow") return [];
-    const actions = list(statement.Action).filter((a): a is string => typeof a === "string");
-    const onAnything = list(statement.Resource).includes("*");
+    const actions = stringsOf(statement.Action);
+    const onAnything = listOf(statement.Resource).includes("*");
     if (actions.some((a) => a === "*" || a === "*:*")) return ['"Action": "*"'];
     const services = actions.filter((a) => /^[a-z0-9-]+:\*$/i.test(a));
     if (onAnything && services.length > 0) return services.map((s) => `"${s}" on "Resource": "*"`);
@@ -112,7 +95,7 @@ const USES: readonly {
 /** Whether `from` uses `role` under `key` (a schedule names it inside `target.roleArn`). */
 function uses(from: PolicyResource, key: string, role: PolicyResource): boolean {
   if (key !== "target") return refersTo(from, key, role);
-  if ((from.propertyDependencies.target ?? []).some((dep) => dep.urn === role.urn)) return true;
+  if (from.propertyDependencies.target?.some((dep) => dep.urn === role.urn)) return true;
   const target = unproxy(props(from).target);
   return isRecord(target) && valueNames(target.roleArn, role);
 }
@@ -120,11 +103,9 @@ function uses(from: PolicyResource, key: string, role: PolicyResource): boolean 
 /** The services a role's trust policy lets assume it, for a role nothing in the stack uses. */
 function trustedServices(role: PolicyResource): string[] {
   const doc = documentOf(props(role).assumeRolePolicy);
-  return list(doc?.Statement).flatMap((statement) => {
+  return listOf(doc?.Statement).flatMap((statement) => {
     const principal = isRecord(statement) ? unproxy(statement.Principal) : undefined;
-    return isRecord(principal)
-      ? list(principal.Service).filter((s): s is string => typeof s === "string")
-      : [];
+    return isRecord(principal) ? stringsOf(principal.Service) : [];
   });
 }
 
@@ -181,7 +162,7 @@ export const iamRoleLeastPrivilege: StackValidationPolicy = {
       const listActions = `List the actions instead: ${fix}.`;
       const r = props(role);
       const attachedArns = [
-        ...list(r.managedPolicyArns),
+        ...listOf(r.managedPolicyArns),
         ...attachments.filter((a) => refersTo(a, "role", role)).map((a) => props(a).policyArn),
         ...sharedAttachments.filter((a) => refersTo(a, "roles", role)).map((a) => props(a).policyArn),
       ];
@@ -197,7 +178,7 @@ export const iamRoleLeastPrivilege: StackValidationPolicy = {
         }
       }
       const inlineDocuments = [
-        ...list(r.inlinePolicies).map((p) => (isRecord(p) ? p.policy : undefined)),
+        ...listOf(r.inlinePolicies).map((p) => (isRecord(p) ? p.policy : undefined)),
         ...rolePolicies.filter((p) => refersTo(p, "role", role)).map((p) => props(p).policy),
       ];
       for (const grant of inlineDocuments.flatMap(broadGrants)) {

@@ -40,8 +40,9 @@ export const lambdaFailureDestination: StackValidationPolicy = {
     },
   },
   validateStack: (args, reportViolation) => {
-    const exempt = args.getConfig<LambdaFailureDestinationConfig>().exemptNamePattern ?? "";
-    const exemptRe = exempt === "" ? undefined : new RegExp(exempt);
+    // Empty (the default) exempts nothing; a RegExp of "" would match every name.
+    const exempt = args.getConfig<LambdaFailureDestinationConfig>().exemptNamePattern;
+    const exemptRe = exempt ? new RegExp(exempt) : undefined;
     const invokeConfigs = ofType(args.resources, INVOKE_CONFIG_TYPE);
     for (const fn of ofType(args.resources, FUNCTION_TYPE)) {
       if (exemptRe?.test(fn.name) || hasDeadLetterQueue(props(fn))) {

@@ -50,7 +50,7 @@ const lambdaFunction = validateResourceOfType(aws.lambda.Function, async (fn, ar
     "Lambda environment variable",
     reportViolation,
   );
-  if (booleanOr(args.getConfig<NoPlaintextSecretsConfig>().scanLambdaCode, true) && raw.code !== undefined) {
+  if (booleanOr(args.getConfig<NoPlaintextSecretsConfig>().scanLambdaCode, true)) {
     // A secret captured by a CallbackFunction's closure is serialized into its code
     // (pulumi/pulumi-aws#1524): capture the ARN and read the value at cold start instead.
     reportAll(findSecrets(await archiveTexts(raw.code, "code:"), re), "Lambda code", reportViolation);
@@ -64,8 +64,8 @@ const ecsTaskDefinition = validateResourceOfType(aws.ecs.TaskDefinition, (task, 
     parsed = JSON.parse(definitions);
   } catch {
     // Unknown at preview (it embeds the image and ARNs) or not JSON at all: the provider rejects
-    // the latter, and `pulumi up` runs this policy again on the resolved definitions.
-    return;
+    // the latter, and `pulumi up` runs this policy again on the resolved definitions. Left
+    // undefined, it holds no strings.
   }
   reportAll(
     findSecrets(collectStrings(parsed, "containerDefinitions"), patterns(args)),

@@ -7,10 +7,13 @@ interface SecretsNotInEnvironmentConfig {
   secretNamePattern?: string;
 }
 
+// The secret settings' variables (runtime/settings/declaration.ts), named even when a stack
+// narrows secretNamePattern.
 const DEFAULT_SECRET_NAMES = [
   "SLACK_WEBHOOK_URL",
   "SLACK_ALERTS_WEBHOOK_URL",
   "SLACK_REPORTS_WEBHOOK_URL",
+  "SLACK_BOT_TOKEN",
   "NOTION_TOKEN",
   "API_TOKEN",
 ];
@@ -30,7 +33,7 @@ const ecsTaskDefinition = validateResourceOfType(aws.ecs.TaskDefinition, (task, 
     containers = JSON.parse(unproxy(task).containerDefinitions);
   } catch {
     // Unknown at preview (it embeds the image and ARNs): `pulumi up` checks the resolved value.
-    return;
+    // Left undefined, it is not a list either, which the provider rejects: nothing to judge.
   }
   if (!Array.isArray(containers)) {
     return;

@@ -105,4 +105,45 @@ describe("policy alb-listener-https", () => {
     assert.deepEqual(outcome.violations, []);
     assert.equal(outcome.notApplicable.length, 2);
   });
+
+  it("must tell how to serve HTTPS and redirect HTTP, for a listener without a port (80) or a certificate", async () => {
+    const fix =
+      'Serve HTTPS: protocol: "HTTPS", port: 443, certificateArn: <ACM certificate>, and turn the HTTP ' +
+      'listener into a redirect: defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: ' +
+      '"443", statusCode: "HTTP_301" } }].';
+    const noPort = change(plain, (p) => {
+      delete p.port;
+    });
+    assert.deepEqual(
+      (await runResourcePolicy(albListenerHttps, noPort)).violations.map((v) => v.message),
+      [`The listener on port 80 serves plain HTTP, so the API token travels in clear text. ${fix}`],
+    );
+    const emptyCert = change(https, (p) => {
+      p.certificateArn = "";
+    });
+    assert.deepEqual(
+      (await runResourcePolicy(albListenerHttps, emptyCert)).violations.map((v) => v.message),
+      [`The HTTPS listener has no certificateArn. ${fix}`],
+    );
+  });
+
+  it("must report an HTTP listener without default actions, and leave actions unknown at preview", async () => {
+    const none = change(redirect, (p) => {
+      p.defaultActions = [];
+    });
+    assert.equal((await runResourcePolicy(albListenerHttps, none)).violations.length, 1);
+    const unknown = change(plain, (p) => {
+      p.defaultActions = UNKNOWN_STRING;
+    });
+    const outcome = await runResourcePolicy(albListenerHttps, unknown);
+    assert.deepEqual(outcome.violations, []);
+    assert.equal(outcome.unknown, undefined);
+  });
+
+  it("must not judge a listener of another protocol (TCP on a network load balancer) by these rules", async () => {
+    const tcp = change(plain, (p) => {
+      p.protocol = "TCP";
+    });
+    assert.deepEqual((await runResourcePolicy(albListenerHttps, tcp)).violations, []);
+  });
 });

@@ -138,4 +138,137 @@ describe("policy backup-bucket-protected", () => {
     });
     assert.deepEqual(outcome.violations, []);
   });
+
+  it("must tell, for each missing protection, what it costs and the resource that adds it", async () => {
+    // The fix names the bucket's Pulumi name as the resource and the variable, as a user would write it.
+    assert.deepEqual(await messages([bucket]), [
+      'Bucket "store-bucket" has no versioning, so an overwritten or deleted backup is gone. Add new ' +
+        'aws.s3.BucketVersioning("store-bucket-…", { bucket: store-bucket.id, versioningConfiguration: ' +
+        '{ status: "Enabled" } }).',
+      'Bucket "store-bucket" has no server-side encryption configuration. Add new ' +
+        'aws.s3.BucketServerSideEncryptionConfiguration("store-bucket-…", { bucket: store-bucket.id, rules: ' +
+        '[{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] }).',
+      'Bucket "store-bucket" does not block public access. Add new aws.s3.BucketPublicAccessBlock(' +
+        '"store-bucket-…", { bucket: store-bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ' +
+        "ignorePublicAcls: true, restrictPublicBuckets: true }).",
+      'Bucket "store-bucket" has no enabled lifecycle rule, so backups (and their old versions) are kept and ' +
+        'billed forever. Add new aws.s3.BucketLifecycleConfiguration("store-bucket-…", { bucket: ' +
+        'store-bucket.id, rules: [{ id: "expire-old-backups", status: "Enabled", noncurrentVersionExpiration: ' +
+        "{ noncurrentDays: 30 } }] }).",
+    ]);
+  });
+
+  it("must judge the provider's V2 bucket types as the current ones", async () => {
+    const v2 = [
+      fixture(
+        aws.s3.BucketV2,
+        "store-bucket",
+        { bucket: "drox-backups-dev" },
+        { outputs: { id: "drox-backups-dev" } },
+      ),
+      fixture(aws.s3.BucketVersioningV2, "store-versioning", {
+        bucket: "drox-backups-dev",
+        versioningConfiguration: { status: "Enabled" },
+      }),
+      fixture(aws.s3.BucketServerSideEncryptionConfigurationV2, "store-encryption", {
+        bucket: "drox-backups-dev",
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }],
+      }),
+      publicAccess,
+      fixture(aws.s3.BucketLifecycleConfigurationV2, "store-lifecycle", {
+        bucket: "drox-backups-dev",
+        rules: [{ id: "expire", status: "Enabled", noncurrentVersionExpiration: { noncurrentDays: 30 } }],
+      }),
+    ];
+    assert.deepEqual((await runStackPolicy(backupBucketProtected, v2)).violations, []);
+    const bare = await runStackPolicy(backupBucketProtected, [v2[0]!]);
+    assert.deepEqual(
+      bare.violations.map((v) => [v.urn, v.message.split(".")[0]]),
+      [
+        'Bucket "store-bucket" has no versioning, so an overwritten or deleted backup is gone',
+        'Bucket "store-bucket" has no server-side encryption configuration',
+        'Bucket "store-bucket" does not block public access',
+        'Bucket "store-bucket" has no enabled lifecycle rule, so backups (and their old versions) are kept and billed forever',
+      ].map((m) => [v2[0]!.urn, m]),
+    );
+  });
+
+  it("must count versioning, encryption and lifecycle rules set inline on a legacy Bucket", async () => {
+    const inline = fixture(
+      aws.s3.Bucket,
+      "store-bucket",
+      {
+        bucket: "drox-backups-dev",
+        versioning: { enabled: true },
+        serverSideEncryptionConfiguration: {
+          rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } },
+        },
+        lifecycleRules: [{ enabled: true, noncurrentVersionExpiration: { days: 30 } }],
+      },
+      { outputs: { id: "drox-backups-dev" } },
+    );
+    assert.deepEqual(await messages([inline, publicAccess]), []);
+    const disabled = fixture(aws.s3.Bucket, "store-bucket", {
+      bucket: "drox-backups-dev",
+      versioning: { enabled: false },
+      serverSideEncryptionConfiguration: { rule: { bucketKeyEnabled: true } },
+      lifecycleRules: [{ enabled: false, noncurrentVersionExpiration: { days: 30 } }],
+    });
+    assert.deepEqual(
+      (await messages([disabled, publicAccess])).map((m) => m.split(".")[0]),
+      [
+        'Bucket "store-bucket" has no versioning, so an overwritten or deleted backup is gone',
+        'Bucket "store-bucket" has no server-side encryption configuration',
+        'Bucket "store-bucket" has no enabled lifecycle rule, so backups (and their old versions) are kept and billed forever',
+      ],
+    );
+  });
+
+  it("must not count an encryption rule that sets no default algorithm", async () => {
+    const keyOnly = fixture(aws.s3.BucketServerSideEncryptionConfiguration, "store-encryption", {
+      bucket: "drox-backups-dev",
+      rules: [{ bucketKeyEnabled: true }],
+    });
+    const [message] = await messages(replacing(encryption, keyOnly));
+    assert.match(message!, /^Bucket "store-bucket" has no server-side encryption configuration\. /);
+  });
+
+  it("must pass a lifecycle configuration with one enabled rule among disabled ones", async () => {
+    const mixed = fixture(aws.s3.BucketLifecycleConfiguration, "store-lifecycle", {
+      bucket: "drox-backups-dev",
+      rules: [
+        { id: "old", status: "Disabled" },
+        { id: "expire", status: "Enabled", noncurrentVersionExpiration: { noncurrentDays: 30 } },
+      ],
+    });
+    assert.deepEqual(await messages(replacing(lifecycle, mixed)), []);
+  });
+
+  it("must accept SSE-KMS, DSSE-KMS and an algorithm unknown at preview when the config requires KMS", async () => {
+    for (const sseAlgorithm of ["aws:kms", "aws:kms:dsse", UNKNOWN_STRING]) {
+      const kms = fixture(aws.s3.BucketServerSideEncryptionConfiguration, "store-encryption", {
+        bucket: "drox-backups-dev",
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm } }],
+      });
+      assert.deepEqual(await messages(replacing(encryption, kms), { requireKms: true }), [], sseAlgorithm);
+    }
+  });
+
+  it("must report a bucket with any rule short of KMS when the config requires it, naming every algorithm", async () => {
+    const inlineSseS3 = fixture(
+      aws.s3.Bucket,
+      "store-bucket",
+      {
+        bucket: "drox-backups-dev",
+        serverSideEncryptionConfiguration: {
+          rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        },
+      },
+      { outputs: { id: "drox-backups-dev" } },
+    );
+    assert.deepEqual(await messages(replacing(bucket, inlineSseS3), { requireKms: true }), [
+      'Bucket "store-bucket" is encrypted with AES256, aws:kms, but this stack requires SSE-KMS: set ' +
+        'sseAlgorithm to "aws:kms" (and kmsMasterKeyId to your key).',
+    ]);
+  });
 });

@@ -56,4 +56,33 @@ describe("policy chatbot-guardrails", () => {
     assert.deepEqual(outcome.violations, []);
     assert.equal(outcome.unknown, undefined);
   });
+
+  it("must tell what a missing or forbidden guardrail allows and which guardrail to set", async () => {
+    const fix =
+      'Set guardrailPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] (or a narrower policy such as ' +
+      "CloudWatchReadOnlyAccess).";
+    const none = await runResourcePolicy(chatbotGuardrails, withGuardrails([]));
+    assert.deepEqual(
+      none.violations.map((v) => v.message),
+      [`The channel has no guardrail policies, so Chatbot applies AdministratorAccess. ${fix}`],
+    );
+    const admin = await runResourcePolicy(
+      chatbotGuardrails,
+      withGuardrails(["arn:aws:iam::aws:policy/AdministratorAccess"]),
+    );
+    assert.deepEqual(
+      admin.violations.map((v) => v.message),
+      [
+        `Guardrail arn:aws:iam::aws:policy/AdministratorAccess lets channel members run any AWS command. ${fix}`,
+      ],
+    );
+  });
+
+  it("must judge a guardrail by its policy name, not a name that only contains it", async () => {
+    const outcome = await runResourcePolicy(
+      chatbotGuardrails,
+      withGuardrails(["arn:aws:iam::123456789012:policy/NotAdministratorAccess", 42]),
+    );
+    assert.deepEqual(outcome.violations, []);
+  });
 });

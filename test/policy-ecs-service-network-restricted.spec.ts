@@ -397,6 +397,31 @@ describe("policy ecs-service-network-restricted", () => {
       assert.deepEqual(await stack(alb, open(8443)), []);
     });
 
+    it("must judge each of a service's security groups, not only the first", async () => {
+      const extraSg = fixture(
+        aws.ec2.SecurityGroup,
+        "extra-sg",
+        { vpcId: "vpc-1" },
+        { outputs: { id: "sg-extra" } },
+      );
+      const twoGroups = fixture(aws.ecs.Service, "service", {
+        cluster: "arn:cluster",
+        networkConfiguration: { subnets: ["subnet-a"], securityGroups: ["sg-task", "sg-extra"] },
+      });
+      const ssh = ingress("ssh", {
+        securityGroupId: "sg-extra",
+        fromPort: 22,
+        toPort: 22,
+        cidrIpv4: "0.0.0.0/0",
+      });
+      assert.deepEqual(
+        (await messages([listener, taskSg, extraSg, fromAlb, twoGroups, ssh])).map(
+          (m) => m.split(" to the world")[0],
+        ),
+        ['Security group "extra-sg" of ECS service "service" opens tcp 22-22 (including 22 SSH)'],
+      );
+    });
+
     it("must judge only ingress, only of the service's groups, found by id or by dependency", async () => {
       const egress = sgRule("egress", { type: "egress", protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
       assert.deepEqual(await messages([...compliant, egress]), []);

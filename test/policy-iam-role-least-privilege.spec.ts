@@ -136,37 +136,49 @@ async function violations(resources: Fixture[], config = {}) {
   return (await runStackPolicy(iamRoleLeastPrivilege, resources, config)).violations;
 }
 
-/** Each kind of role: how the message names it, and the start of the fix it offers. */
+/** Both roles of a task definition: what its code calls, and what ECS itself needs to start it. */
+const TASK_FIX =
+  "grant the specific actions on the specific resources the task's code calls (e.g. s3:GetObject on the " +
+  "source buckets' objects); for an execution role, ecr:GetAuthorizationToken, the image pull on its " +
+  "repository, logs on its log group and secretsmanager:GetSecretValue on the injected secrets";
+
+/** Each kind of role: how the message names it, and the fix it offers. */
 const KINDS = [
   {
     role: lambdaRole,
     named: 'Role "slack-role" of Lambda "slack-notifier"',
-    fix: "grant the specific actions",
+    fix:
+      "grant the specific actions on the specific resources the function uses (e.g. sns:Publish on the topic, " +
+      "secretsmanager:GetSecretValue on its secrets)",
   },
   {
     role: taskRole,
     named: 'Role "task-role" of ECS task definition "task" (task role)',
-    fix: "grant the specific actions on the specific resources the task's code calls",
+    fix: TASK_FIX,
   },
   {
     role: executionRole,
     named: 'Role "execution-role" of ECS task definition "task" (execution role)',
-    fix: "grant the specific actions",
+    fix: TASK_FIX,
   },
   {
     role: schedulerRole,
     named: 'Role "scheduler-role" of schedule "ebs"',
-    fix: "grant ecs:RunTask on the task family",
+    fix:
+      "grant ecs:RunTask on the task family (with an ecs:cluster condition), iam:PassRole on the task's roles " +
+      "(iam:PassedToService ecs-tasks.amazonaws.com) and sqs:SendMessage on the dead-letter queue",
   },
   {
     role: chatbotRole,
     named: 'Role "chatbot-role" of Chatbot channel "alerts"',
-    fix: "attach a read-only policy such as arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess",
+    fix:
+      "attach a read-only policy such as arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess; what channel members " +
+      "may run is limited by guardrailPolicyArns",
   },
   {
     role: otherRole,
     named: 'Role "ops-role" (assumed by ec2.amazonaws.com)',
-    fix: "grant the specific actions",
+    fix: "grant the specific actions on the specific resources the role's user calls",
   },
 ] as const;
 
@@ -186,11 +198,9 @@ describe("policy iam-role-least-privilege", () => {
       assert.equal(found.length, 1);
       assert.equal(found[0]!.urn, kind.role.urn);
       assert.equal(found[0]!.enforcementLevel, "mandatory");
-      assert.ok(
-        found[0]!.message.startsWith(
-          `${kind.named} has the managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess attached. Detach it and ${kind.fix}`,
-        ),
+      assert.equal(
         found[0]!.message,
+        `${kind.named} has the managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess attached. Detach it and ${kind.fix}.`,
       );
     });
 
@@ -201,7 +211,10 @@ describe("policy iam-role-least-privilege", () => {
         found.map((v) => [v.urn, v.message.split(". ")[0]]),
         [[kind.role.urn, `${kind.named} has an inline policy that allows "Action": "*"`]],
       );
-      assert.match(found[0]!.message, /\. List the actions instead: /);
+      assert.equal(
+        found[0]!.message,
+        `${kind.named} has an inline policy that allows "Action": "*". List the actions instead: ${kind.fix}.`,
+      );
     });
   }
 
@@ -375,5 +388,103 @@ describe("policy iam-role-least-privilege", () => {
         }
       });
     }
+  });
+
+  it("must name a role nothing uses and no service assumes as used by nothing", async () => {
+    const orphan = fixture(
+      aws.iam.Role,
+      "orphan-role",
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      },
+      { outputs: { arn: arnOf("orphan-role"), name: "orphan-role-1234" } },
+    );
+    assert.deepEqual(
+      (await violations([...compliant, orphan])).map((v) => v.message),
+      [
+        'Role "orphan-role" (used by nothing in the stack) has the managed policy ' +
+          "arn:aws:iam::aws:policy/AdministratorAccess attached. Detach it and grant the specific actions on " +
+          "the specific resources the role's user calls.",
+      ],
+    );
+  });
+
+  it("must report a policy attached twice to the same role once", async () => {
+    const twice = role("ops-role", "ec2.amazonaws.com", {
+      managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonS3FullAccess"],
+    });
+    const again = attach("ops-s3", "ops-role", "arn:aws:iam::aws:policy/AmazonS3FullAccess");
+    const found = await violations([...compliant.filter((f) => f !== otherRole), twice, again]);
+    assert.equal(found.length, 1);
+  });
+
+  it('must read "*:*" as every action, and a wildcard within a service\'s action names as no whole service', async () => {
+    const wide = inline("ops-wide", "ops-role", doc({ Effect: "Allow", Action: "*:*", Resource: "*" }));
+    assert.deepEqual(
+      (await violations([...compliant, wide])).map((v) => v.message.split(". ")[0]),
+      ['Role "ops-role" (assumed by ec2.amazonaws.com) has an inline policy that allows "Action": "*"'],
+    );
+    const objects = inline(
+      "ops-objects",
+      "ops-role",
+      doc({ Effect: "Allow", Action: "s3:*Object", Resource: "*" }),
+    );
+    assert.deepEqual(await violations([...compliant, objects]), []);
+  });
+
+  it("must name every user of a shared role, and a role whose trust policy is unknown at preview as unused", async () => {
+    const second = fixture(aws.lambda.Function, "notion-logger", {
+      role: arnOf("slack-role"),
+      runtime: "nodejs22.x",
+    });
+    const star = inline("slack-star", "slack-role", STAR);
+    assert.deepEqual(
+      (await violations([...compliant, second, star])).map((v) => v.message.split(" has ")[0]),
+      ['Role "slack-role" of Lambda "slack-notifier", Lambda "notion-logger"'],
+    );
+    const preview = fixture(
+      aws.iam.Role,
+      "new-role",
+      {
+        assumeRolePolicy: UNKNOWN_STRING,
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      },
+      { outputs: { arn: arnOf("new-role"), name: "new-role-1234" } },
+    );
+    assert.deepEqual(
+      (await violations([...compliant, preview])).map((v) => v.message.split(" has ")[0]),
+      ['Role "new-role" (used by nothing in the stack)'],
+    );
+  });
+
+  it("must name every service a role nothing uses trusts", async () => {
+    const shared = fixture(
+      aws.iam.Role,
+      "jobs-role",
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: ["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"] },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+        managedPolicyArns: ["arn:aws:iam::aws:policy/AdministratorAccess"],
+      },
+      { outputs: { arn: arnOf("jobs-role"), name: "jobs-role-1234" } },
+    );
+    assert.deepEqual(
+      (await violations([...compliant, shared])).map((v) => v.message.split(" has ")[0]),
+      ['Role "jobs-role" (assumed by ecs-tasks.amazonaws.com, scheduler.amazonaws.com)'],
+    );
   });
 });

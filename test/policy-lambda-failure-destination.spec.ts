@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { lambdaFailureDestination } from "../policy/lambda-failure-destination";
-import { fixture, runStackPolicy, UNKNOWN_STRING } from "./support/policy-harness";
+import { fixture, rawFixture, runStackPolicy, UNKNOWN_STRING } from "./support/policy-harness";
 
 const DLQ_ARN = "arn:aws:sqs:ap-northeast-2:123456789012:slack-dlq";
 const ROLE = "arn:aws:iam::123456789012:role/fn";
@@ -83,5 +83,26 @@ describe("policy lambda-failure-destination", () => {
   it("must skip functions matching exemptNamePattern", async () => {
     const outcome = await runStackPolicy(lambdaFailureDestination, [bare], { exemptNamePattern: "^notion-" });
     assert.deepEqual(outcome.violations, []);
+  });
+
+  it("must not count a dead-letter config without a queue ARN, and tell both ways to keep failures", async () => {
+    for (const deadLetterConfig of [{}, { targetArn: "" }]) {
+      const empty = rawFixture(bare.type, "notion-logger", { role: ROLE, deadLetterConfig });
+      assert.deepEqual(
+        (await runStackPolicy(lambdaFailureDestination, [empty])).violations.map((v) => v.message),
+        [
+          'Lambda "notion-logger" has neither a dead-letter queue nor an on-failure destination, so events it ' +
+            "fails to process after its retries are dropped. Set deadLetterConfig: { targetArn: <SQS queue ARN> } " +
+            "(the role needs sqs:SendMessage), or add aws.lambda.FunctionEventInvokeConfig with " +
+            "destinationConfig.onFailure.destination.",
+        ],
+        JSON.stringify(deadLetterConfig),
+      );
+    }
+  });
+
+  it("must exempt nothing when exemptNamePattern is empty, as it is by default", async () => {
+    const outcome = await runStackPolicy(lambdaFailureDestination, [bare], { exemptNamePattern: "" });
+    assert.equal(outcome.violations.length, 1);
   });
 });

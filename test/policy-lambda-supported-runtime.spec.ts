@@ -62,4 +62,34 @@ describe("policy lambda-supported-runtime", () => {
     assert.deepEqual(unknown.violations, []);
     assert.equal(unknown.unknown, undefined);
   });
+
+  it("must name the allowed runtimes, the configured other runtimes among them, in both messages", async () => {
+    const config = { minimumNodejsVersion: 22, allowedOtherRuntimes: ["python3.13", "java21"] };
+    const missing = await runResourcePolicy(lambdaSupportedRuntime, withRuntime(""), config);
+    assert.deepEqual(
+      missing.violations.map((v) => v.message),
+      ["Set runtime explicitly (nodejs22.x or later or python3.13, java21) instead of relying on a default."],
+    );
+    const old = await runResourcePolicy(lambdaSupportedRuntime, withRuntime("nodejs20.x"), config);
+    assert.deepEqual(
+      old.violations.map((v) => v.message),
+      [
+        "Runtime nodejs20.x is not allowed: use nodejs22.x or later or python3.13, java21 (e.g. runtime: " +
+          "aws.lambda.Runtime.NodeJS22dX).",
+      ],
+    );
+    assert.deepEqual(
+      (await runResourcePolicy(lambdaSupportedRuntime, withRuntime(undefined))).violations.map(
+        (v) => v.message,
+      ),
+      ["Set runtime explicitly (nodejs20.x or later) instead of relying on a default."],
+    );
+  });
+
+  it("must keep the default minimum when the config's is not a number", async () => {
+    const outcome = await runResourcePolicy(lambdaSupportedRuntime, withRuntime("nodejs18.x"), {
+      minimumNodejsVersion: "16",
+    });
+    assert.equal(outcome.violations.length, 1);
+  });
 });

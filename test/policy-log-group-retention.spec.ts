@@ -53,4 +53,23 @@ describe("policy log-group-retention", () => {
     assert.deepEqual(outcome.violations, []);
     assert.equal(outcome.unknown, undefined);
   });
+
+  it("must offer only the retention values CloudWatch accepts within the configured bounds", async () => {
+    const config = { minimumRetentionDays: 30, maximumRetentionDays: 400 };
+    assert.deepEqual(
+      (await runResourcePolicy(logGroupRetention, withDays(14), config)).violations.map((v) => v.message),
+      [
+        "retentionInDays is 14, outside the allowed 30–400 days: use one of 30, 60, 90, 120, 150, 180, 365, 400.",
+      ],
+    );
+    assert.deepEqual(
+      (await runResourcePolicy(logGroupRetention, withDays(401), config)).violations.map((v) => v.message),
+      [
+        "retentionInDays is 401, outside the allowed 30–400 days: use one of 30, 60, 90, 120, 150, 180, 365, 400.",
+      ],
+    );
+    for (const days of [30, 400]) {
+      assert.deepEqual((await runResourcePolicy(logGroupRetention, withDays(days), config)).violations, []);
+    }
+  });
 });

@@ -23,7 +23,8 @@ const POLICY_DIR = path.join(__dirname, "..", "policy");
 const DOCUMENTED: Record<string, Record<string, { type: string; items?: string; default?: unknown }>> = {
   "alb-listener-https": {},
   "backup-bucket-protected": {
-    bucketNamePattern: { type: "string" },
+    // "empty checks every bucket" (the key's description): no stack setting means every bucket.
+    bucketNamePattern: { type: "string", default: "" },
     requireKms: { type: "boolean", default: false },
   },
   "chatbot-guardrails": {
@@ -35,7 +36,7 @@ const DOCUMENTED: Record<string, Record<string, { type: string; items?: string; 
   },
   "drill-deletes-scoped": {},
   "iam-role-least-privilege": { forbiddenManagedPolicyPattern: { type: "string" } },
-  "lambda-failure-destination": { exemptNamePattern: { type: "string" } },
+  "lambda-failure-destination": { exemptNamePattern: { type: "string", default: "" } },
   "lambda-supported-runtime": {
     minimumNodejsVersion: { type: "integer", default: 20 },
     allowedOtherRuntimes: { type: "array", items: "string", default: [] },
@@ -59,6 +60,75 @@ const DOCUMENTED: Record<string, Record<string, { type: string; items?: string; 
   },
   "sns-topic-encrypted": {},
   "sqs-queue-encrypted": {},
+};
+
+/**
+ * What `pulumi preview` and the Pulumi Cloud console show a user for each policy and config key:
+ * the description must name what docs/policy-pack.md says the policy checks ("checks" column) and
+ * what each key holds. Phrases, not whole sentences, so the prose can be reworded.
+ */
+const DESCRIBED: Record<string, { policy: string[]; keys?: Record<string, string[]> }> = {
+  "alb-listener-https": { policy: ["serve HTTPS", "only redirect to HTTPS", '"advisory" (dev)'] },
+  "backup-bucket-protected": {
+    policy: ["keeps versions", "encrypted at rest", "blocks public access", "with a lifecycle rule"],
+    keys: {
+      bucketNamePattern: ["Regular expression", "Pulumi name", "empty checks every bucket"],
+      requireKms: ["SSE-KMS", "aws:kms:dsse"],
+    },
+  },
+  "chatbot-guardrails": {
+    policy: ["guardrail policies", "AdministratorAccess", "run arbitrary AWS commands"],
+    keys: { forbiddenPolicies: ["last segment of the ARN", "guardrail"] },
+  },
+  "drill-deletes-scoped": {
+    policy: ["EBS volumes and RDS DB instances", "tagged drox-backup:drill", "named drox-drill-*"],
+  },
+  "ecs-service-network-restricted": {
+    policy: ["no public IP", "open nothing to the world", "listeners' TCP ports"],
+    keys: {
+      allowPublicIp: ["assignPublicIp"],
+      allowedPublicPorts: ["open to the world", "listeners' ports"],
+    },
+  },
+  "iam-role-least-privilege": {
+    policy: [
+      "ECS task and execution, scheduler, Lambda, Chatbot",
+      "*FullAccess, AdministratorAccess or PowerUserAccess",
+      '<service>:* on "Resource": "*"',
+      "not grants",
+    ],
+    keys: { forbiddenManagedPolicyPattern: ["Regular expression", "policy ARNs"] },
+  },
+  "lambda-failure-destination": {
+    policy: ["dead-letter queue", "on-failure destination", "never silently lost"],
+    keys: { exemptNamePattern: ["Regular expression", "Pulumi name", "only synchronously"] },
+  },
+  "lambda-supported-runtime": {
+    policy: ["Node.js at or above", "security patches"],
+    keys: { minimumNodejsVersion: ["nodejsNN.x"], allowedOtherRuntimes: ["Non-Node.js runtimes"] },
+  },
+  "log-group-retention": {
+    policy: ["retentionInDays is set", "forever"],
+    keys: { minimumRetentionDays: ["Shortest retention"], maximumRetentionDays: ["Longest retention"] },
+  },
+  "no-plaintext-secrets": {
+    policy: ["Slack webhook URL, Slack token or Notion token", "ECS container definition", "tags"],
+    keys: { patterns: ["regular expressions"], scanLambdaCode: ["Lambda code archives"] },
+  },
+  "required-tags": {
+    policy: ["project, environment and owner", "defaultTags", "traced to a team"],
+    keys: { requiredTags: ["Tag keys", "non-empty value"], exemptTypes: ["type tokens"] },
+  },
+  "schedule-retry-and-dlq": {
+    policy: ["retry a failed invocation", "dead-letter queue", "missed backup run is visible"],
+    keys: { minimumRetryAttempts: ["retries"] },
+  },
+  "secrets-not-in-environment": {
+    policy: ["through `secrets`", "never as plain environment variables"],
+    keys: { secretNames: ["always carry a secret"], secretNamePattern: ["Regular expression"] },
+  },
+  "sns-topic-encrypted": { policy: ["encrypted at rest", "kmsMasterKeyId"] },
+  "sqs-queue-encrypted": { policy: ["encrypted at rest", "SQS-managed SSE or a KMS key"] },
 };
 
 function loadPolicies(): Map<string, Policy> {
@@ -101,6 +171,35 @@ describe("policy metadata (what the engine reads)", () => {
           assert.deepEqual(property.default, expected.default, `${file}.${key} default`);
       }
     }
+  });
+
+  it("must describe what each policy checks and what each config key holds", () => {
+    assert.deepEqual(Object.keys(DESCRIBED).sort(), [...policies.keys()].sort());
+    for (const [file, described] of Object.entries(DESCRIBED)) {
+      const policy = policies.get(file)!;
+      for (const phrase of described.policy) {
+        assert.ok(policy.description?.includes(phrase), `${file}: "${phrase}" in "${policy.description}"`);
+      }
+      const declared = properties(policy);
+      assert.deepEqual(Object.keys(described.keys ?? {}).sort(), Object.keys(declared).sort(), file);
+      for (const [key, phrases] of Object.entries(described.keys ?? {})) {
+        const text = declared[key]!.description ?? "";
+        for (const phrase of phrases)
+          assert.ok(text.includes(phrase), `${file}.${key}: "${phrase}" in "${text}"`);
+      }
+    }
+  });
+
+  it("must take secret patterns as named regular expressions, by default the three kinds the docs list", () => {
+    const patterns = properties(policies.get("no-plaintext-secrets")!).patterns as Property & {
+      additionalProperties?: unknown;
+    };
+    assert.deepEqual(patterns.additionalProperties, { type: "string" });
+    assert.deepEqual(Object.keys(patterns.default as Record<string, string>).sort(), [
+      "Notion integration token",
+      "Slack token",
+      "Slack webhook URL",
+    ]);
   });
 
   it("must accept every setting the stacks' policy config files make", () => {

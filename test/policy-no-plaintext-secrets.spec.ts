@@ -112,4 +112,47 @@ describe("policy no-plaintext-secrets", () => {
     });
     assert.deepEqual(defaults.violations, []);
   });
+
+  it("must tell where the secret sits and how to hand it over, in an ECS definition", async () => {
+    const leaky = change(task, (props) => {
+      const [container] = JSON.parse(props.containerDefinitions as string) as Record<string, unknown>[];
+      container!.command = ["notify", NOTION];
+      props.containerDefinitions = JSON.stringify([container]);
+    });
+    assert.deepEqual(
+      (await runResourcePolicy(noPlaintextSecrets, leaky)).violations.map((v) => v.message),
+      [
+        "ECS container definition `containerDefinitions[0].command[1]` holds a Notion integration token in plain " +
+          "text. Put the value in AWS Secrets Manager and pass only the secret's ARN (e.g. " +
+          "SLACK_WEBHOOK_SECRET_ARN, NOTION_TOKEN_SECRET_ARN), or use ECS `secrets`; the code reads the value at " +
+          "run time.",
+      ],
+    );
+  });
+
+  it("must pass a Lambda without environment or code, and code that is a file archive it cannot read", async () => {
+    const bare = fixture(aws.lambda.Function, "slack-notifier", {
+      role: "arn:aws:iam::123456789012:role/slack-notifier",
+      runtime: "nodejs22.x",
+    });
+    assert.deepEqual((await runResourcePolicy(noPlaintextSecrets, bare)).violations, []);
+    const fileCode = change(bare, () => undefined);
+    fileCode.props.code = new pulumi.asset.FileArchive("./dist/lambda");
+    assert.deepEqual((await runResourcePolicy(noPlaintextSecrets, fileCode)).violations, []);
+  });
+
+  it("must skip container definitions that are not JSON", async () => {
+    const broken = change(task, (props) => {
+      props.containerDefinitions = `[{"name": "api", "command": ["${WEBHOOK}"]`;
+    });
+    assert.deepEqual((await runResourcePolicy(noPlaintextSecrets, broken)).violations, []);
+  });
+
+  it("must tell which Lambda variable holds the secret", async () => {
+    const outcome = await runResourcePolicy(noPlaintextSecrets, lambda(COMPLIANT_CODE, { HOOK: WEBHOOK }));
+    assert.deepEqual(
+      outcome.violations.map((v) => v.message.split(" in plain text.")[0]),
+      ["Lambda environment variable `environment.variables.HOOK` holds a Slack webhook URL"],
+    );
+  });
 });

@@ -86,4 +86,36 @@ describe("policy required-tags", () => {
     assert.deepEqual(outcome.violations, []);
     assert.equal(outcome.unknown, undefined);
   });
+
+  it("must name the one missing tag, and tell where to set the tags once for the stack", async () => {
+    const noOwner = change(topic, (p) => {
+      p.tags = { project: "drox-backup", environment: "prod" };
+    });
+    assert.deepEqual(
+      (await runResourcePolicy(requiredTags, noOwner)).violations.map((v) => v.message),
+      [
+        "Missing tag owner. Set them once for the stack with the provider's default tags (`pulumi config set " +
+          "--path aws:defaultTags.tags.owner <team>`, or defaultTags on an explicit aws.Provider), or in this " +
+          "resource's tags.",
+      ],
+    );
+  });
+
+  it("must check an AWS type given tags even when the generated list lacks it, and no other provider's", async () => {
+    const newer = rawFixture("aws:newservice/widget:Widget", "widget", { tags: { project: "drox-backup" } });
+    assert.deepEqual(
+      (await runResourcePolicy(requiredTags, newer)).violations.map((v) => v.message.split(".")[0]),
+      ["Missing tags environment, owner"],
+    );
+    const untagged = rawFixture("aws:newservice/widget:Widget", "widget", {});
+    assert.deepEqual((await runResourcePolicy(requiredTags, untagged)).violations, []);
+    const random = rawFixture("random:index/randomPet:RandomPet", "pet", { tags: {} });
+    assert.deepEqual((await runResourcePolicy(requiredTags, random)).violations, []);
+  });
+
+  it("must read provider default tags that are not JSON as none", async () => {
+    const bare = fixture(aws.sqs.Queue, "dlq", { sqsManagedSseEnabled: true });
+    const outcome = await runResourcePolicy(requiredTags, { ...bare, provider: provider("{tags: owner}") });
+    assert.equal(outcome.violations.length, 1);
+  });
 });

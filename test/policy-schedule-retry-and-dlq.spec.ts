@@ -62,4 +62,58 @@ describe("policy schedule-retry-and-dlq", () => {
     assert.equal(outcome.violations.length, 1);
     assert.match(outcome.violations[0]!.message, /^Add target\.deadLetterConfig: \{ arn: <SQS queue ARN> \}/);
   });
+
+  it("must tell the retry policy to add, with at least 3 attempts or the configured minimum", async () => {
+    const noRetry = editTarget((t) => delete t.retryPolicy);
+    const message = (attempts: number): string =>
+      `Add target.retryPolicy: { maximumRetryAttempts: ${attempts}, maximumEventAgeInSeconds: 3600 } so a ` +
+      "throttled or failed start is retried (without it the scheduler's defaults apply silently).";
+    assert.deepEqual(
+      (await runResourcePolicy(scheduleRetryAndDlq, noRetry)).violations.map((v) => v.message),
+      [message(3)],
+    );
+    assert.deepEqual(
+      (await runResourcePolicy(scheduleRetryAndDlq, noRetry, { minimumRetryAttempts: 5 })).violations.map(
+        (v) => v.message,
+      ),
+      [message(5)],
+    );
+    const few = await runResourcePolicy(scheduleRetryAndDlq, schedule, { minimumRetryAttempts: 4 });
+    assert.deepEqual(
+      few.violations.map((v) => v.message),
+      ["target.retryPolicy.maximumRetryAttempts is 3; set it to at least 4."],
+    );
+    assert.deepEqual(
+      (await runResourcePolicy(scheduleRetryAndDlq, schedule, { minimumRetryAttempts: 3 })).violations,
+      [],
+    );
+  });
+
+  it("must tell how to add the dead-letter queue, for a missing or empty queue ARN", async () => {
+    for (const deadLetterConfig of [undefined, {}, { arn: "" }]) {
+      const outcome = await runResourcePolicy(
+        scheduleRetryAndDlq,
+        editTarget((t) => {
+          t.deadLetterConfig = deadLetterConfig;
+        }),
+      );
+      assert.deepEqual(
+        outcome.violations.map((v) => v.message),
+        [
+          "Add target.deadLetterConfig: { arn: <SQS queue ARN> } (and let the schedule's role send to it) so " +
+            "invocations that still fail after the retries are kept and alarmed on.",
+        ],
+        JSON.stringify(deadLetterConfig),
+      );
+    }
+  });
+
+  it("must leave a target unknown at preview to the update", async () => {
+    const unknown = change(schedule, (p) => {
+      p.target = UNKNOWN_STRING;
+    });
+    const outcome = await runResourcePolicy(scheduleRetryAndDlq, unknown);
+    assert.deepEqual(outcome.violations, []);
+    assert.equal(outcome.unknown, undefined);
+  });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as aws from "@pulumi/aws";
 import { secretsNotInEnvironment } from "../policy/secrets-not-in-environment";
+import { EnvVar, isSecret, SETTING_KEYS, SETTINGS } from "../runtime/settings/declaration";
 import { change, fixture, runResourcePolicy, UNKNOWN_STRING } from "./support/policy-harness";
 
 const SECRET_ARN = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:drox-notion-token-AbCdEf";
@@ -90,5 +91,83 @@ describe("policy secrets-not-in-environment", () => {
     const outcome = await runResourcePolicy(secretsNotInEnvironment, unknown);
     assert.deepEqual(outcome.violations, []);
     assert.equal(outcome.unknown, undefined);
+  });
+
+  it("must name every secret setting's variable by default, even when a stack narrows the pattern", async () => {
+    const secretVariables = SETTING_KEYS.filter(isSecret)
+      .map((key) => (SETTINGS[key] as { env?: EnvVar }).env?.name)
+      .filter((name): name is string => name !== undefined);
+    assert.ok(secretVariables.length >= 6, secretVariables.join());
+    for (const name of secretVariables) {
+      const outcome = await runResourcePolicy(secretsNotInEnvironment, withEnvironment(name), {
+        secretNamePattern: "^$",
+      });
+      assert.equal(outcome.violations.length, 1, name);
+    }
+  });
+
+  it("must tell which container sets the secret and how to hand it over instead", async () => {
+    const outcome = await runResourcePolicy(secretsNotInEnvironment, withEnvironment("NOTION_TOKEN"));
+    assert.deepEqual(
+      outcome.violations.map((v) => v.message),
+      [
+        'Container "api" sets NOTION_TOKEN in `environment`, which is plain text in the task definition. ' +
+          'Move it to `secrets`: { name: "NOTION_TOKEN", valueFrom: <Secrets Manager ARN> }.',
+      ],
+    );
+  });
+
+  it("must tell which Lambda variable carries a secret and which ARN variable to pass instead", async () => {
+    const leaky = change(lambda, (props) => {
+      (props.environment as { variables: Record<string, string> }).variables.API_TOKEN = "t0ken";
+    });
+    const outcome = await runResourcePolicy(secretsNotInEnvironment, leaky);
+    assert.deepEqual(
+      outcome.violations.map((v) => v.message),
+      [
+        "Lambda environment variable API_TOKEN carries a secret, and Lambda environment variables are plain " +
+          "text in the function's configuration. Pass API_TOKEN_SECRET_ARN (the Secrets Manager ARN) instead; " +
+          "the handler reads the value at cold start.",
+      ],
+    );
+  });
+
+  it("must pass a Lambda without environment variables", async () => {
+    const bare = change(lambda, (props) => {
+      delete props.environment;
+    });
+    assert.deepEqual((await runResourcePolicy(secretsNotInEnvironment, bare)).violations, []);
+    const empty = change(lambda, (props) => {
+      props.environment = {};
+    });
+    assert.deepEqual((await runResourcePolicy(secretsNotInEnvironment, empty)).violations, []);
+  });
+
+  it("must check each container, past a sidecar without environment", async () => {
+    const withSidecar = change(withEnvironment("API_TOKEN"), (props) => {
+      const containers = JSON.parse(props.containerDefinitions as string) as unknown[];
+      props.containerDefinitions = JSON.stringify([
+        { name: "log-router", image: "fluent-bit" },
+        ...containers,
+      ]);
+    });
+    const outcome = await runResourcePolicy(secretsNotInEnvironment, withSidecar);
+    assert.deepEqual(
+      outcome.violations.map((v) => v.message.split(" in ")[0]),
+      ['Container "api" sets API_TOKEN'],
+    );
+  });
+
+  it("must leave container definitions that are not a JSON list to the provider, which rejects them", async () => {
+    for (const definitions of [
+      "{not json",
+      JSON.stringify({ name: "api", environment: [{ name: "API_TOKEN" }] }),
+    ]) {
+      const malformed = change(task, (props) => {
+        props.containerDefinitions = definitions;
+      });
+      const outcome = await runResourcePolicy(secretsNotInEnvironment, malformed);
+      assert.deepEqual(outcome.violations, [], definitions);
+    }
   });
 });

@@ -25,4 +25,17 @@ describe("policy sns-topic-encrypted", () => {
     assert.equal(outcome.violations[0]!.enforcementLevel, "mandatory");
     assert.match(outcome.violations[0]!.message, /Set kmsMasterKeyId on the topic: "alias\/aws\/sns"/);
   });
+
+  it("must report an empty key id, and tell which key to use", async () => {
+    const empty = change(topic, (p) => {
+      p.kmsMasterKeyId = "";
+    });
+    assert.deepEqual(
+      (await runResourcePolicy(snsTopicEncrypted, empty)).violations.map((v) => v.message),
+      [
+        'Set kmsMasterKeyId on the topic: "alias/aws/sns" for the AWS-managed key, or a customer-managed key ' +
+          "whose policy lets the publishing services (CloudWatch alarms, EventBridge) use it.",
+      ],
+    );
+  });
 });

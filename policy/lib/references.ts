@@ -2,37 +2,35 @@ import { PolicyResource } from "@pulumi/policy";
 import { isUnknownValue, unproxy } from "./values";
 
 // The properties a resource is referred to by: ids, ARNs and names. Read raw (not through the
-// unknown-checking proxy) because an unknown id simply cannot match anything.
+// unknown-checking proxy) because an unknown id simply cannot match anything. The URN is not among
+// them: a program's reference to an AWS (custom) resource reaches the analyzer as its id, only a
+// component's as its URN (@pulumi/pulumi runtime/rpc.ts, serializeProperty), and no policy here
+// follows a property to a component.
 const IDENTIFYING_PROPS = ["id", "arn", "name", "bucket", "functionName"] as const;
+
+/** A value that can name a resource: a string known at this point, and not empty. */
+function isName(value: unknown): value is string {
+  return typeof value === "string" && value !== "" && !isUnknownValue(value);
+}
 
 function identifiers(resource: PolicyResource): Set<string> {
   const props = unproxy(resource.props) as Record<string, unknown>;
-  const ids = new Set<string>([resource.urn]);
-  for (const key of IDENTIFYING_PROPS) {
-    const value = props[key];
-    if (typeof value === "string" && value !== "" && !isUnknownValue(value)) {
-      ids.add(value);
-    }
-  }
-  return ids;
+  return new Set(IDENTIFYING_PROPS.map((key) => props[key]).filter(isName));
 }
 
-/** The last segment of an ARN (`…:function:name`, `…:role/path/name`), or the value itself. */
-function arnTail(value: string): string {
-  const afterColon = value.split(":").pop() ?? value;
-  return afterColon.split("/").pop() ?? afterColon;
+/** The last segment of an ARN (`…:function:name`, `…:role/path/name`). */
+function arnTail(arn: string): string {
+  return arn.slice(Math.max(arn.lastIndexOf(":"), arn.lastIndexOf("/")) + 1);
 }
 
 function valueRefersTo(value: unknown, target: PolicyResource): boolean {
-  if (typeof value !== "string" || value === "" || isUnknownValue(value)) {
+  if (!isName(value)) {
     return false;
   }
   const ids = identifiers(target);
-  if (ids.has(value)) {
-    return true;
-  }
-  // A Lambda function referred to by ARN while it is known by name, or the reverse.
-  return value.startsWith("arn:") && ids.has(arnTail(value));
+  // A Lambda function, a role or a customer policy referred to by ARN while the stack knows it by
+  // name (its ARN is computed by AWS).
+  return ids.has(value) || (value.startsWith("arn:") && ids.has(arnTail(value)));
 }
 
 /**
@@ -41,7 +39,7 @@ function valueRefersTo(value: unknown, target: PolicyResource): boolean {
  * value comparison covers callers that send no dependency graph.
  */
 export function refersTo(from: PolicyResource, key: string, target: PolicyResource): boolean {
-  if ((from.propertyDependencies[key] ?? []).some((dep) => dep.urn === target.urn)) {
+  if (from.propertyDependencies[key]?.some((dep) => dep.urn === target.urn)) {
     return true;
   }
   const raw = (unproxy(from.props) as Record<string, unknown>)[key];

@@ -46,7 +46,7 @@ export function findSecrets(
  */
 export async function archiveTexts(
   archive: unknown,
-  prefix = "",
+  prefix: string,
 ): Promise<{ path: string; value: string }[]> {
   const raw = unproxy(archive);
   // isInstance only tells assets from archives; the kind is told by the field it carries.

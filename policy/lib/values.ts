@@ -10,7 +10,8 @@ const PROXY_TARGET_KEY = "__getSpecialProxyTarget";
 
 /** Returns the object behind @pulumi/policy's proxy, or the value itself when not proxied. */
 export function unproxy<T>(value: T): T {
-  if (value !== null && (typeof value === "object" || typeof value === "function")) {
+  // Props deserialized from the engine are JSON values, assets and archives: never functions.
+  if (value !== null && typeof value === "object") {
     const target = (value as Record<string, unknown>)[PROXY_TARGET_KEY];
     if (target !== undefined) {
       return target as T;
@@ -55,7 +56,7 @@ export function booleanOr(value: unknown, fallback: boolean): boolean {
 
 // The engine's wire sentinels for values unknown at preview, one per type (@pulumi/policy's
 // proxy.js). Reading raw (unproxied) props yields these strings instead of an exception.
-const UNKNOWN_SENTINELS = new Set([
+const UNKNOWN_SENTINELS = new Set<unknown>([
   "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
   "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
   "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
@@ -67,5 +68,5 @@ const UNKNOWN_SENTINELS = new Set([
 
 /** Whether a raw (unproxied) value is the engine's placeholder for "not known at preview". */
 export function isUnknownValue(value: unknown): boolean {
-  return typeof value === "string" && UNKNOWN_SENTINELS.has(value);
+  return UNKNOWN_SENTINELS.has(value);
 }
