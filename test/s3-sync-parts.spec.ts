@@ -173,6 +173,48 @@ describe("S3 sync building blocks", () => {
     );
   });
 
+  it("must fold checkpoints into the file, never replace a file it could not read, and keep a failed checkpoint's pairs", () => {
+    const known = new Map([["b1", "s1"]]);
+    const afterCrash = new EtagPairs(known, { checkpoints: ["cp-1"] });
+    assert.ok(afterCrash.matches("b1", "s1"));
+    assert.deepEqual(
+      [...afterCrash.toStore(true)!],
+      [["b1", "s1"]],
+      "unchanged pairs, but a checkpoint to fold in",
+    );
+    assert.deepEqual(afterCrash.checkpoints, ["cp-1"]);
+
+    const unreadable = new EtagPairs(new Map(), { unreadable: "AccessDenied: Access Denied" });
+    unreadable.record("b2", "s2");
+    assert.equal(unreadable.toStore(true), undefined);
+    assert.equal(unreadable.toStore(false), undefined);
+    assert.equal(unreadable.freshCount, 1, "the new pair waits for a checkpoint");
+
+    const run = new EtagPairs(known);
+    run.record("b1", "s1");
+    assert.equal(run.freshCount, 0, "a stored pair is not fresh");
+    run.record("b2", "s2");
+    run.record("b2", "s2");
+    run.record("b3", "s3");
+    assert.equal(run.freshCount, 2);
+    const taken = run.takeFresh();
+    assert.deepEqual(
+      [...taken],
+      [
+        ["b2", "s2"],
+        ["b3", "s3"],
+      ],
+    );
+    assert.equal(run.freshCount, 0);
+    run.record("b4", "s4");
+    run.putBack(taken);
+    assert.equal(run.freshCount, 3, "a failed checkpoint's pairs go into the next");
+    run.keptIn("cp-2");
+    assert.deepEqual(run.checkpoints, ["cp-2"]);
+    assert.equal(run.sourceOf('"b3"'), "s3");
+    assert.equal(run.sourceOf("b9"), undefined);
+  });
+
   it("must read S3_SYNC_CONCURRENCY in the declared runtime range 1–512, default 16, and reject nonsense", () => {
     // One range with the settings declaration (issue 17): 1000 was accepted here while the
     // declaration allowed 512.

@@ -141,9 +141,10 @@ async function provenStale(
   backupHead: HeadObjectCommandOutput,
 ): Promise<boolean> {
   const where = ctx.proveWith;
-  if (where === undefined || !etagIsContentMd5(backupHead) || !PLAIN_MD5.test(normalizeEtag(source.etag))) {
-    return false;
-  }
+  const sourceEtag = normalizeEtag(source.etag);
+  if (where === undefined || !PLAIN_MD5.test(sourceEtag)) return false;
+  // The copy read may have been replaced since its listing, by one of the listed source.
+  if (!etagIsContentMd5(backupHead) || normalizeEtag(backupHead.ETag) === sourceEtag) return false;
   // A source that cannot be read proves nothing (and is not the backup's fault).
   const head = await where.sourceS3
     .send(
@@ -153,9 +154,7 @@ async function provenStale(
       },
     )
     .catch(() => undefined);
-  return (
-    head !== undefined && etagIsContentMd5(head) && normalizeEtag(head.ETag) === normalizeEtag(source.etag)
-  );
+  return head !== undefined && etagIsContentMd5(head) && normalizeEtag(head.ETag) === sourceEtag;
 }
 
 export async function backupState(
