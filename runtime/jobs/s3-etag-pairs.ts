@@ -17,15 +17,21 @@
  *
  * So the pairs are kept where a crash loses few of them: the consolidated file (one small JSON
  * object per source, about 80 bytes a pair), plus checkpoints a run writes while it copies, each
- * holding only the pairs recorded since the previous one (every CHECKPOINT_EVERY_PAIRS pairs or
- * CHECKPOINT_EVERY_MS, whichever comes first: bytes written stay linear in the pairs, requests at
- * most one PUT per thousand copies plus one per half minute). A run reads the file and any
- * checkpoints left by a run that died, and once it has written the consolidated file it deletes
- * the checkpoints it read or wrote. A file that exists but cannot be read is never overwritten:
- * that run adds checkpoints only, and the sync leaves the copies it cannot verify alone.
+ * holding only the pairs recorded since the previous one, after CHECKPOINT_EVERY_PAIRS new pairs
+ * (or 1/CHECKPOINT_SLOTS of the file's pairs, for large buckets) or CHECKPOINT_EVERY_MS,
+ * whichever comes first. The task may not delete backup objects (components/task-permissions.ts),
+ * so checkpoints go to CHECKPOINT_SLOTS fixed keys, overwritten in turn; before a slot whose pairs
+ * the file does not hold yet is overwritten, the file is rewritten, and it names the slots (by
+ * their ETags) whose pairs it holds, so a run reads only slots left by a run that died. The cost
+ * stays bounded: a checkpoint PUT per thousand copies or CHECKPOINT_EVERY_MS at most, and a
+ * rewrite of the file per CHECKPOINT_SLOTS checkpoints at most: every 8 minutes at most, and when
+ * the copies trigger them, only after the run added as many pairs as the file held (each such
+ * checkpoint holds a 1/CHECKPOINT_SLOTS of it), so a first run of a large bucket writes the file a
+ * logarithmic number of times, not once per thousand copies. A file that exists but cannot be read is never overwritten: that
+ * run writes checkpoints into free slots only, and the sync leaves the copies it cannot verify
+ * alone.
  */
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { ulid } from "ulid";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { formatS3Error, isS3ErrorCode } from "./s3-errors";
 import { listObjects, normalizeEtag } from "./s3-listing";
 
@@ -33,28 +39,44 @@ import { listObjects, normalizeEtag } from "./s3-listing";
 export const CHECKPOINT_EVERY_PAIRS = 1000;
 /** … or once this long has passed with any new pair waiting (a run of large copies). */
 export const CHECKPOINT_EVERY_MS = 30_000;
-/** DeleteObjects takes up to 1,000 keys (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html). */
-const DELETE_BATCH = 1000;
+/** Fixed checkpoint keys per source, overwritten in turn. */
+export const CHECKPOINT_SLOTS = 16;
 
 /** Key of the pairs object for copies under `prefix` (bucket names cannot start with a dot). */
 export function etagPairsKey(prefix: string): string {
   return `.drox-backup/etag-pairs/${prefix}pairs.json`;
 }
 
-/** Keys of the checkpoints beside it start with this. */
+/** Keys of the checkpoint slots beside it start with this. */
 export function etagPairsCheckpointPrefix(prefix: string): string {
   return `.drox-backup/etag-pairs/${prefix}pairs.checkpoint-`;
 }
+
+export function etagPairsCheckpointKey(prefix: string, slot: number): string {
+  return `${etagPairsCheckpointPrefix(prefix)}${String(slot).padStart(2, "0")}.json`;
+}
+
+const SLOT_NAME = /^\d{2}\.json$/;
 
 interface PairsFile {
   readonly version: 1;
   /** [copy ETag, source ETag], without quotes, sorted by the copy ETag. */
   readonly pairs: readonly (readonly [string, string])[];
+  /** Checkpoint slots whose pairs this file holds: key → the slot object's ETag then. */
+  readonly folded?: Readonly<Record<string, string>>;
+}
+
+/** A checkpoint slot as this run knows it. */
+export interface Slot {
+  /** The slot object's ETag, without quotes. */
+  readonly etag: string;
+  /** Whether the stored file holds its pairs (then it may be overwritten). */
+  readonly folded: boolean;
 }
 
 export interface StoredPairs {
-  /** Checkpoint keys read at load (and written since), deleted once the file holds their pairs. */
-  readonly checkpoints?: readonly string[];
+  /** Checkpoint slots that exist. */
+  readonly slots?: ReadonlyMap<string, Slot>;
   /** Why the stored pairs could not be read; then the file is never overwritten. */
   readonly unreadable?: string;
 }
@@ -65,7 +87,11 @@ export class EtagPairs {
   /** Recorded and in no stored file or checkpoint yet. */
   private fresh = new Map<string, string>();
   private added = 0;
-  private readonly checkpointKeys: string[];
+  private readonly slotStates: Map<string, Slot>;
+  /** Pairs in the file as last read or written, which sizes the checkpoints. */
+  private fileSize: number;
+  /** The slot the next checkpoint goes to. */
+  nextSlot = 0;
   /** Why the stored pairs could not be read, if they could not. */
   readonly unreadable: string | undefined;
 
@@ -73,8 +99,9 @@ export class EtagPairs {
     private readonly known: ReadonlyMap<string, string> = new Map(),
     stored: StoredPairs = {},
   ) {
-    this.checkpointKeys = [...(stored.checkpoints ?? [])];
+    this.slotStates = new Map(stored.slots ?? []);
     this.unreadable = stored.unreadable;
+    this.fileSize = known.size;
   }
 
   /** Whether the copy with ETag `backupEtag` is known to have been made from `sourceEtag`. */
@@ -110,16 +137,16 @@ export class EtagPairs {
     return this.fresh.size;
   }
 
-  /** Hands the fresh pairs to a checkpoint; `keptIn` (or `putBack`) says how that went. */
+  /** Fresh pairs that make a checkpoint worth its PUT: a share of the file, at least `everyPairs`. */
+  checkpointDue(everyPairs: number): boolean {
+    return this.fresh.size >= Math.max(everyPairs, Math.ceil(this.fileSize / CHECKPOINT_SLOTS));
+  }
+
+  /** Hands the fresh pairs to a checkpoint; `wrote` (or `putBack`) says how that went. */
   takeFresh(): Map<string, string> {
     const taken = this.fresh;
     this.fresh = new Map();
     return taken;
-  }
-
-  /** The checkpoint at `key` holds pairs taken with takeFresh. */
-  keptIn(key: string): void {
-    this.checkpointKeys.push(key);
   }
 
   /** A checkpoint failed: its pairs wait for the next one (or the file). */
@@ -127,39 +154,57 @@ export class EtagPairs {
     for (const [backup, source] of taken) if (!this.fresh.has(backup)) this.fresh.set(backup, source);
   }
 
-  /** Checkpoints to delete once the file holds their pairs. */
-  get checkpoints(): readonly string[] {
-    return this.checkpointKeys;
+  /** The slot at `key` now holds a checkpoint (ETag `etag`) the file does not hold yet. */
+  wrote(key: string, etag: string | undefined): void {
+    this.slotStates.set(key, { etag: normalizeEtag(etag), folded: false });
+  }
+
+  slot(key: string): Slot | undefined {
+    return this.slotStates.get(key);
+  }
+
+  /** Slots to name in the file written now, which holds their pairs. */
+  foldedSlots(): Record<string, string> {
+    return Object.fromEntries([...this.slotStates].map(([key, slot]) => [key, slot.etag]));
+  }
+
+  /** The file holding `size` pairs and every slot has been written. */
+  stored(size: number): void {
+    for (const [key, slot] of this.slotStates) this.slotStates.set(key, { ...slot, folded: true });
+    this.fileSize = size;
   }
 
   /**
    * The pairs to store as the file, or undefined when the stored ones are still right (or could
    * not be read, and so must not be replaced). After a complete run only the pairs seen (copies of
    * deleted or replaced objects drop out); after an interrupted one the stored pairs too, since
-   * the objects not reached yet still need them. Checkpoints are folded in, so they can go.
+   * the objects not reached yet still need them. Slots the file does not hold are folded in.
    */
   toStore(complete: boolean): Map<string, string> | undefined {
     if (this.unreadable !== undefined) return undefined;
-    const unchanged = this.added === 0 && this.checkpointKeys.length === 0;
+    const unchanged = this.added === 0 && [...this.slotStates.values()].every((slot) => slot.folded);
     if (complete) return unchanged && this.seen.size === this.known.size ? undefined : this.seen;
     return unchanged ? undefined : new Map([...this.known, ...this.seen]);
   }
 }
 
-function parsePairs(text: string, into: Map<string, string>): void {
+/** The file's or a checkpoint's pairs into `into`, and the slots a file names as folded. */
+function parsePairs(text: string, into: Map<string, string>): Readonly<Record<string, string>> {
   let parsed: Partial<PairsFile>;
   try {
     parsed = JSON.parse(text) as Partial<PairsFile>;
   } catch {
     // Damaged: as good as lost, and replaced by the next complete run.
-    return;
+    return {};
   }
-  if (parsed.version !== 1 || !Array.isArray(parsed.pairs)) return;
+  if (parsed.version !== 1 || !Array.isArray(parsed.pairs)) return {};
   for (const pair of parsed.pairs) {
     if (Array.isArray(pair) && typeof pair[0] === "string" && typeof pair[1] === "string") {
       into.set(pair[0], pair[1]);
     }
   }
+  const folded = parsed.folded;
+  return typeof folded === "object" && folded !== null ? folded : {};
 }
 
 async function readPairsObject(
@@ -168,22 +213,22 @@ async function readPairsObject(
   key: string,
   into: Map<string, string>,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<Readonly<Record<string, string>>> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    parsePairs((await out.Body?.transformToString("utf-8")) ?? "", into);
+    return parsePairs((await out.Body?.transformToString("utf-8")) ?? "", into);
   } catch (error) {
     // None yet (first run), or lost: the copies' metadata and the listings decide instead.
-    if (isS3ErrorCode(error, "NoSuchKey", "NotFound")) return;
+    if (isS3ErrorCode(error, "NoSuchKey", "NotFound")) return {};
     throw error;
   }
 }
 
 /**
- * The stored pairs: the file and any checkpoints. None when there are none yet or the file is
- * damaged. When some exist but cannot be read (denied, S3 failing beyond the SDK's retries), the
- * pairs that could be read, with `unreadable` saying why: a backup still runs, but nothing replaces
- * the file.
+ * The stored pairs: the file, and the checkpoint slots it does not hold (left by a run that died).
+ * None when there are none yet or the file is damaged. When some exist but cannot be read (denied,
+ * S3 failing beyond the SDK's retries), the pairs that could be read, with `unreadable` saying
+ * why: a backup still runs, but nothing replaces the file.
  */
 export async function loadEtagPairs(
   s3: S3Client,
@@ -192,8 +237,8 @@ export async function loadEtagPairs(
   signal?: AbortSignal,
 ): Promise<EtagPairs> {
   const checkpointPrefix = etagPairsCheckpointPrefix(prefix);
-  const checkpoints: string[] = [];
-  const listCheckpoints = async () => {
+  const listed: { key: string; etag: string }[] = [];
+  const listSlots = async () => {
     const listing = listObjects({
       s3,
       bucket: backupBucket,
@@ -201,17 +246,27 @@ export async function loadEtagPairs(
       prefix: checkpointPrefix,
       signal,
     });
-    for await (const o of listing) checkpoints.push(checkpointPrefix + o.key);
+    for await (const o of listing) {
+      if (SLOT_NAME.test(o.key)) listed.push({ key: checkpointPrefix + o.key, etag: normalizeEtag(o.etag) });
+    }
   };
   const pairs = new Map<string, string>();
   const reasons: unknown[] = [];
-  const settled = await Promise.allSettled([
+  const [file, slotsListed] = await Promise.allSettled([
     readPairsObject(s3, backupBucket, etagPairsKey(prefix), pairs, signal),
-    listCheckpoints(),
+    listSlots(),
   ]);
-  for (const outcome of settled) if (outcome.status === "rejected") reasons.push(outcome.reason);
+  if (file.status === "rejected") reasons.push(file.reason);
+  if (slotsListed.status === "rejected") reasons.push(slotsListed.reason);
+  const folded = file.status === "fulfilled" ? file.value : {};
+  const slots = new Map<string, Slot>();
   // After the file, so a checkpoint (newer) wins where both name a copy ETag.
-  for (const key of checkpoints) {
+  for (const { key, etag } of listed) {
+    if (folded[key] === etag) {
+      slots.set(key, { etag, folded: true });
+      continue;
+    }
+    slots.set(key, { etag, folded: false });
     await readPairsObject(s3, backupBucket, key, pairs, signal).catch((error: unknown) =>
       reasons.push(error),
     );
@@ -219,36 +274,46 @@ export async function loadEtagPairs(
   if (signal?.aborted) throw signal.reason;
   const [reason] = reasons;
   return new EtagPairs(pairs, {
-    checkpoints,
+    slots,
     ...(reason === undefined ? {} : { unreadable: formatS3Error(reason) }),
   });
 }
 
-function serialize(pairs: ReadonlyMap<string, string>): string {
+function serialize(
+  pairs: ReadonlyMap<string, string>,
+  folded: Readonly<Record<string, string>> = {},
+): string {
   const file: PairsFile = {
     version: 1,
     pairs: [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ...(Object.keys(folded).length > 0 ? { folded } : {}),
   };
   return JSON.stringify(file);
 }
 
+/** Writes `pairs` as the file, naming the slots whose pairs it holds (`folded`). */
 export async function storeEtagPairs(
   s3: S3Client,
   backupBucket: string,
   prefix: string,
   pairs: ReadonlyMap<string, string>,
+  folded: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   await s3.send(
     new PutObjectCommand({
       Bucket: backupBucket,
       Key: etagPairsKey(prefix),
-      Body: serialize(pairs),
+      Body: serialize(pairs, folded),
       ContentType: "application/json",
     }),
   );
 }
 
-/** Writes the fresh pairs as one checkpoint; on failure they wait for the next one. */
+/**
+ * Writes the fresh pairs into the next slot; when that slot holds pairs the file does not, the
+ * file is rewritten first (an unreadable one is not: then only a free slot is used, if any). On
+ * failure the pairs wait for the next checkpoint.
+ */
 export async function storeEtagPairsCheckpoint(
   s3: S3Client,
   backupBucket: string,
@@ -256,11 +321,22 @@ export async function storeEtagPairsCheckpoint(
   pairs: EtagPairs,
 ): Promise<void> {
   if (pairs.freshCount === 0) return;
+  let slot = pairs.nextSlot;
+  if (pairs.unreadable !== undefined) {
+    const free = Array.from({ length: CHECKPOINT_SLOTS }, (_, i) => (slot + i) % CHECKPOINT_SLOTS).find(
+      (i) => pairs.slot(etagPairsCheckpointKey(prefix, i))?.folded !== false,
+    );
+    if (free === undefined) return;
+    slot = free;
+  } else if (pairs.slot(etagPairsCheckpointKey(prefix, slot))?.folded === false) {
+    const file = pairs.toStore(false) ?? new Map<string, string>();
+    await storeEtagPairs(s3, backupBucket, prefix, file, pairs.foldedSlots());
+    pairs.stored(file.size);
+  }
+  const key = etagPairsCheckpointKey(prefix, slot);
   const taken = pairs.takeFresh();
-  // ULIDs sort by time, so checkpoints are read oldest first.
-  const key = `${etagPairsCheckpointPrefix(prefix)}${ulid()}.json`;
   try {
-    await s3.send(
+    const out = await s3.send(
       new PutObjectCommand({
         Bucket: backupBucket,
         Key: key,
@@ -268,7 +344,8 @@ export async function storeEtagPairsCheckpoint(
         ContentType: "application/json",
       }),
     );
-    pairs.keptIn(key);
+    pairs.wrote(key, out.ETag);
+    pairs.nextSlot = (slot + 1) % CHECKPOINT_SLOTS;
   } catch (error) {
     pairs.putBack(taken);
     throw error;
@@ -276,8 +353,8 @@ export async function storeEtagPairsCheckpoint(
 }
 
 /**
- * Writes what the run leaves: the file when it changed, then deletes the checkpoints it folds in;
- * without a file to write (unreadable), the fresh pairs as one more checkpoint.
+ * Writes what the run leaves: the file when it changed, naming the slots it now holds; without a
+ * file to write (unreadable), the fresh pairs as one more checkpoint.
  */
 export async function storeEtagPairsAtEnd(
   s3: S3Client,
@@ -288,16 +365,8 @@ export async function storeEtagPairsAtEnd(
 ): Promise<void> {
   const toStore = pairs.toStore(complete);
   if (toStore === undefined) return storeEtagPairsCheckpoint(s3, backupBucket, prefix, pairs);
-  await storeEtagPairs(s3, backupBucket, prefix, toStore);
-  const keys = pairs.checkpoints;
-  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-    await s3.send(
-      new DeleteObjectsCommand({
-        Bucket: backupBucket,
-        Delete: { Objects: keys.slice(i, i + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true },
-      }),
-    );
-  }
+  await storeEtagPairs(s3, backupBucket, prefix, toStore, pairs.foldedSlots());
+  pairs.stored(toStore.size);
 }
 
 /**
@@ -324,7 +393,7 @@ export function startCheckpoints(
   timer.unref();
   return {
     afterRecord: () => {
-      if (pairs.freshCount >= policy.everyPairs) flush();
+      if (pairs.checkpointDue(policy.everyPairs)) flush();
     },
     stop: async () => {
       clearInterval(timer);
