@@ -174,24 +174,31 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   // Aborted by the caller, or by us when a bucket vanishes, so in-flight requests stop promptly.
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
-  const pairs = await loadEtagPairs(s3, backupBucket, prefix, signal).catch((error: unknown) => {
-    throw options.signal?.aborted ? abortedError(sourceBucket, options.signal, 0) : error;
-  });
   const sourceS3 = options.sourceS3 ?? s3;
-  const ctx: CopyContext = {
-    s3,
-    sourceS3,
-    sourceBucket,
-    backupBucket,
-    prefix,
-    multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
-    partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
-    signal,
-    destination: {},
-    pairs,
-    provenance: "pairs",
-  };
-  const checkpoints = startCheckpoints({ s3, backupBucket, prefix }, pairs, options.checkpoint);
+  // The pairs load while the listings start: they are needed only once an entry is decided, and
+  // waiting for them first would add a round trip to every run.
+  const loading = loadEtagPairs(s3, backupBucket, prefix, signal).then((pairs) => {
+    const ctx: CopyContext = {
+      s3,
+      sourceS3,
+      sourceBucket,
+      backupBucket,
+      prefix,
+      multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
+      partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
+      signal,
+      destination: {},
+      pairs,
+      provenance: "pairs",
+    };
+    return {
+      ctx,
+      pairs,
+      checkpoints: startCheckpoints({ s3, backupBucket, prefix }, pairs, options.checkpoint),
+    };
+  });
+  // Only an aborted run fails to load them, and that is reported as the abort below.
+  loading.catch(() => undefined);
 
   const progress: S3SyncProgress = { listed: 0, copied: 0, skipped: 0, failed: 0, bytesCopied: 0 };
   const emit = () => options.onProgress?.({ ...progress });
@@ -223,6 +230,7 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   const processEntry = async (entry: JoinedEntry): Promise<void> => {
     const { source, backup } = entry;
     try {
+      const { ctx, pairs, checkpoints } = await loading;
       const state = await backupState(ctx, source, backup);
       if (state === "current") {
         progress.skipped += 1;
@@ -290,12 +298,13 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
     listingError = error;
     internal.abort(error);
   }
-  await checkpoints.stop();
-  if (fatal === undefined) {
+  const loaded = await loading.catch(() => undefined);
+  await loaded?.checkpoints.stop();
+  if (loaded && fatal === undefined) {
     // Not under the run's signal: what an aborted run copied is worth remembering. A failure costs
     // the next run the copies made since the last checkpoint, so it does not fail this one.
     const complete = !signal.aborted && listingError === undefined;
-    await storeEtagPairsAtEnd(s3, backupBucket, prefix, pairs, complete).catch(() => undefined);
+    await storeEtagPairsAtEnd(s3, backupBucket, prefix, loaded.pairs, complete).catch(() => undefined);
   }
   if (fatal) throw fatal;
   if (options.signal?.aborted) throw abortedError(sourceBucket, options.signal, progress.copied);
