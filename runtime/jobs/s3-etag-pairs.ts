@@ -22,7 +22,8 @@
  * whichever comes first. The task may not delete backup objects (components/task-permissions.ts),
  * so checkpoints go to CHECKPOINT_SLOTS fixed keys, overwritten in turn; before a slot whose pairs
  * the file does not hold yet is overwritten, the file is rewritten, and it names the slots (by
- * their ETags) whose pairs it holds, so a run reads only slots left by a run that died. The cost
+ * their ETags) whose pairs it holds, so a run reads only slots left by a run that died, and finds
+ * them without listing (loadEtagPairs). The cost
  * stays bounded: a checkpoint PUT per thousand copies or CHECKPOINT_EVERY_MS at most, and a
  * rewrite of the file per CHECKPOINT_SLOTS checkpoints at most: every 8 minutes at most, and when
  * the copies trigger them, only after the run added as many pairs as the file held (each such
@@ -32,8 +33,8 @@
  * alone.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { formatS3Error, isS3ErrorCode } from "./s3-errors";
-import { listObjects, normalizeEtag } from "./s3-listing";
+import { describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
+import { normalizeEtag } from "./s3-listing";
 
 /** A checkpoint is written once this many new pairs wait, about 80 KB. */
 export const CHECKPOINT_EVERY_PAIRS = 1000;
@@ -47,16 +48,10 @@ export function etagPairsKey(prefix: string): string {
   return `.drox-backup/etag-pairs/${prefix}pairs.json`;
 }
 
-/** Keys of the checkpoint slots beside it start with this. */
-export function etagPairsCheckpointPrefix(prefix: string): string {
-  return `.drox-backup/etag-pairs/${prefix}pairs.checkpoint-`;
-}
-
+/** Key of checkpoint slot `slot` (0 to CHECKPOINT_SLOTS - 1) beside it. */
 export function etagPairsCheckpointKey(prefix: string, slot: number): string {
-  return `${etagPairsCheckpointPrefix(prefix)}${String(slot).padStart(2, "0")}.json`;
+  return `.drox-backup/etag-pairs/${prefix}pairs.checkpoint-${String(slot).padStart(2, "0")}.json`;
 }
-
-const SLOT_NAME = /^\d{2}\.json$/;
 
 interface PairsFile {
   readonly version: 1;
@@ -225,10 +220,48 @@ async function readPairsObject(
 }
 
 /**
+ * Reads a checkpoint slot unless it is the version the file holds (`held`, its ETag then):
+ * GetObject with If-None-Match answers 304 Not Modified for that version without its body ("Return
+ * the object only if its entity tag (ETag) is different from the one specified",
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); a server that ignores the
+ * header is recognised by the ETag it answers with.
+ */
+async function readSlot(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  held: string | undefined,
+  into: Map<string, string>,
+  signal: AbortSignal | undefined,
+): Promise<"missing" | "held" | { readonly etag: string }> {
+  try {
+    const out = await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(held === undefined ? {} : { IfNoneMatch: `"${held}"` }),
+      }),
+      { abortSignal: signal },
+    );
+    const etag = normalizeEtag(out.ETag);
+    if (etag === held) return "held";
+    parsePairs((await out.Body?.transformToString("utf-8")) ?? "", into);
+    return { etag };
+  } catch (error) {
+    if (isS3ErrorCode(error, "NoSuchKey", "NotFound")) return "missing";
+    if (describeS3Error(error).statusCode === 304) return "held";
+    throw error;
+  }
+}
+
+/**
  * The stored pairs: the file, and the checkpoint slots it does not hold (left by a run that died).
- * None when there are none yet or the file is damaged. When some exist but cannot be read (denied,
- * S3 failing beyond the SDK's retries), the pairs that could be read, with `unreadable` saying
- * why: a backup still runs, but nothing replaces the file.
+ * A run writes slots from 00 on, and the file folds every slot it knows before one is reused, so
+ * the slots the file does not hold are always 00, 01, … up to the first one missing or held: in the
+ * common case one conditional GET of slot 00 after the file's, not a listing. None when there are
+ * none yet or the file is damaged. When some exist but cannot be read (denied, S3 failing beyond
+ * the SDK's retries), the pairs that could be read, with `unreadable` saying why: a backup still
+ * runs, but nothing replaces the file.
  */
 export async function loadEtagPairs(
   s3: S3Client,
@@ -236,43 +269,31 @@ export async function loadEtagPairs(
   prefix: string,
   signal?: AbortSignal,
 ): Promise<EtagPairs> {
-  const checkpointPrefix = etagPairsCheckpointPrefix(prefix);
-  const listed: { key: string; etag: string }[] = [];
-  const listSlots = async () => {
-    const listing = listObjects({
-      s3,
-      bucket: backupBucket,
-      role: "backup",
-      prefix: checkpointPrefix,
-      signal,
-    });
-    for await (const o of listing) {
-      if (SLOT_NAME.test(o.key)) listed.push({ key: checkpointPrefix + o.key, etag: normalizeEtag(o.etag) });
-    }
-  };
   const pairs = new Map<string, string>();
-  const reasons: unknown[] = [];
-  const [file, slotsListed] = await Promise.allSettled([
-    readPairsObject(s3, backupBucket, etagPairsKey(prefix), pairs, signal),
-    listSlots(),
-  ]);
-  if (file.status === "rejected") reasons.push(file.reason);
-  if (slotsListed.status === "rejected") reasons.push(slotsListed.reason);
-  const folded = file.status === "fulfilled" ? file.value : {};
   const slots = new Map<string, Slot>();
-  // After the file, so a checkpoint (newer) wins where both name a copy ETag.
-  for (const { key, etag } of listed) {
-    if (folded[key] === etag) {
-      slots.set(key, { etag, folded: true });
-      continue;
+  let reason: unknown;
+  let folded: Readonly<Record<string, string>> = {};
+  try {
+    folded = await readPairsObject(s3, backupBucket, etagPairsKey(prefix), pairs, signal);
+  } catch (error) {
+    reason = error;
+  }
+  try {
+    for (let slot = 0; slot < CHECKPOINT_SLOTS; slot++) {
+      const key = etagPairsCheckpointKey(prefix, slot);
+      // After the file, so a checkpoint (newer) wins where both name a copy ETag.
+      const read = await readSlot(s3, backupBucket, key, folded[key], pairs, signal);
+      if (read === "missing") break;
+      if (read === "held") {
+        slots.set(key, { etag: folded[key] ?? "", folded: true });
+        break;
+      }
+      slots.set(key, { etag: read.etag, folded: false });
     }
-    slots.set(key, { etag, folded: false });
-    await readPairsObject(s3, backupBucket, key, pairs, signal).catch((error: unknown) =>
-      reasons.push(error),
-    );
+  } catch (error) {
+    reason ??= error;
   }
   if (signal?.aborted) throw signal.reason;
-  const [reason] = reasons;
   return new EtagPairs(pairs, {
     slots,
     ...(reason === undefined ? {} : { unreadable: formatS3Error(reason) }),

@@ -6,8 +6,8 @@
  * the encryption (moto/s3/models.py, FakeKey.etag), so a sync into an SSE-KMS backup bucket would
  * look cheaper on moto than in AWS. This middleware makes moto's answers for the named buckets look
  * like S3's: every ETag of an object in them is replaced, consistently across PutObject, CopyObject,
- * CompleteMultipartUpload, HeadObject, GetObject and ListObjectsV2, by a digest of the key and
- * moto's ETag. Part ETags (UploadPart, UploadPartCopy) are left alone: moto checks them when the
+ * CompleteMultipartUpload, HeadObject, GetObject (and its If-None-Match) and ListObjectsV2, by a
+ * digest of the key and moto's ETag. Part ETags (UploadPart, UploadPartCopy) are left alone: moto checks them when the
  * upload completes.
  */
 import { createHash } from "node:crypto";
@@ -52,9 +52,24 @@ export function emulateKmsEtags(client: MiddlewareHost, buckets: readonly string
         case "PutObjectCommand":
         case "CompleteMultipartUploadCommand":
         case "HeadObjectCommand":
-        case "GetObjectCommand":
           if (out.ETag) out.ETag = kmsEtag(key, out.ETag);
           break;
+        case "GetObjectCommand": {
+          if (out.ETag) out.ETag = kmsEtag(key, out.ETag);
+          // moto compared If-None-Match with its own MD5; S3 compares it with the ETag it gives
+          // ("otherwise, return a 304 Not Modified error",
+          // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+          const ifNoneMatch = (args.input as { IfNoneMatch?: string }).IfNoneMatch;
+          if (ifNoneMatch !== undefined && ifNoneMatch.replace(/"/g, "") === out.ETag?.replace(/"/g, "")) {
+            throw new S3ServiceException({
+              name: "NotModified",
+              $fault: "client",
+              $metadata: { httpStatusCode: 304 },
+              message: "Not Modified",
+            });
+          }
+          break;
+        }
         case "CopyObjectCommand":
           if (out.CopyObjectResult?.ETag) out.CopyObjectResult.ETag = kmsEtag(key, out.CopyObjectResult.ETag);
           break;
