@@ -122,7 +122,7 @@ export default {
   concurrency: 1,
   // moto's virtualenv (test/support/moto.ts looks for it beside test/) is linked into the sandbox,
   // not copied: it is hundreds of megabytes and must not be rebuilt for every run.
-  ignorePatterns: [".venv", "dist", ".bench", "reports"],
+  ignorePatterns: [".venv", "dist", ".bench", "/reports"],
   ...(realVenv() ? { buildCommand: `ln -sfn ${realVenv()} .venv` } : {}),
   disableTypeChecks: "{runtime,policy,components,test}/**/*.ts",
   testRunnerNodeArgs: ["--require", MOCHA12_SHIM],
