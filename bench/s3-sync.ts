@@ -1,6 +1,9 @@
 /**
- * S3 sync against `aws s3 sync` and `rclone sync --checksum --fast-list`, all against the same moto server: 10,000 small objects plus a few
- * large ones into an empty backup, then a re-sync with nothing changed. The backup buckets encrypt
+ * S3 sync against `aws s3 sync` and `rclone sync --checksum --fast-list`, all against the same moto
+ * server: 10,000 small objects plus a few large ones into an empty backup, then a re-sync with
+ * nothing changed, in BENCH_S3_ROUNDS rounds in which each tool goes first in turn (each into
+ * fresh buckets), the medians printed: on a shared machine the load drifts by the minute, and one
+ * run of each, always in the same order, measures the drift as much as the tools. The backup buckets encrypt
  * with SSE-KMS by default, as the deployed one does (components/store.ts), and moto's ETags for them
  * are made to look like S3's (test/support/kms-etags.ts). Prints wall times, the ratios, drox's
  * requests per kind on each run, and fails when the unchanged re-sync sends a copy or a per-object
@@ -9,7 +12,7 @@
  *   npx tsx bench/s3-sync.ts            (npm run bench:s3)
  *
  * Env: BENCH_S3_OBJECTS (default 10000), BENCH_S3_LARGE (default 3, 20 MB each),
- * S3_SYNC_CONCURRENCY (default 16). The AWS CLI v1 pinned in bench/requirements.txt is installed
+ * BENCH_S3_ROUNDS (default 3), S3_SYNC_CONCURRENCY (default 16). The AWS CLI v1 pinned in bench/requirements.txt is installed
  * into .venv on first run. rclone is Debian's package: found on PATH, else installed with
  * `apt-get install -y rclone` when the bench runs as root on a Debian/Ubuntu machine (a clean CI
  * runner), else left out with a note. moto is single-process Python: absolute figures measure the emulator
@@ -35,9 +38,9 @@ const SMALL = Number(process.env.BENCH_S3_OBJECTS ?? 10_000);
 const LARGE = Number(process.env.BENCH_S3_LARGE ?? 3);
 const LARGE_BYTES = 20 * 1000 * 1000;
 const SOURCE = "bench-source";
-const BACKUP_DROX = "bench-backup-drox";
-const BACKUP_CLI = "bench-backup-cli";
-const BACKUP_RCLONE = "bench-backup-rclone";
+/** Each tool's backup bucket of each round: `<prefix><tool>-<round>`. */
+const BACKUP_PREFIX = "bench-backup-";
+const ROUNDS = Number(process.env.BENCH_S3_ROUNDS ?? 3);
 
 /** Installs the pinned AWS CLI into .venv alongside moto (one resolve, so botocore stays shared). */
 function ensureAwsCli(): string {
@@ -217,11 +220,20 @@ async function timedProcess(
   };
 }
 
-function line(label: string, run: Timed<unknown>, extra = ""): void {
+function line(label: string, runs: readonly Timed<unknown>[], extra = ""): void {
+  const all = runs.length > 1 ? `  [${runs.map((r) => r.seconds.toFixed(2)).join(", ")}]` : "";
   process.stdout.write(
-    `${label.padEnd(36)} ${run.seconds.toFixed(2).padStart(7)} s wall ${run.cpu.toFixed(1).padStart(6)} s client CPU${extra}\n`,
+    `${label.padEnd(36)} ${median(runs, "seconds").toFixed(2).padStart(7)} s wall ${median(runs, "cpu").toFixed(1).padStart(6)} s client CPU${extra}${all}\n`,
   );
 }
+
+function median(runs: readonly Timed<unknown>[], field: "seconds" | "cpu"): number {
+  const values = runs.map((r) => r[field]).sort((a, b) => a - b);
+  const mid = Math.floor(values.length / 2);
+  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+}
+
+type Tool = "drox" | "aws" | "rclone";
 
 async function main(): Promise<void> {
   const aws = ensureAwsCli();
@@ -229,21 +241,16 @@ async function main(): Promise<void> {
   const moto = await useMoto();
   const concurrency = s3SyncConcurrencyFromEnv();
   const s3 = new S3Client({ forcePathStyle: true });
-  emulateKmsEtags(s3, [BACKUP_DROX]);
 
   const setup = await timed(() => seed(s3));
   const total = SMALL + LARGE;
   process.stdout.write(
     `S3 sync benchmark: ${SMALL} small + ${LARGE} × ${LARGE_BYTES / 1e6} MB objects ` +
-      `(${(setup.value / 1e6).toFixed(1)} MB) on moto, ${cpus().length} CPU(s), concurrency ${concurrency}\n`,
+      `(${(setup.value / 1e6).toFixed(1)} MB) on moto, ${cpus().length} CPU(s), concurrency ${concurrency}, ` +
+      `${ROUNDS} round(s), medians\n`,
   );
-  line(`setup (PutObject ×${total})`, setup);
+  line(`setup (PutObject ×${total})`, [setup]);
 
-  await createKmsBucket(s3, BACKUP_DROX);
-  await createKmsBucket(s3, BACKUP_CLI);
-  await createKmsBucket(s3, BACKUP_RCLONE);
-  const counter = countRequests(s3);
-  const sync = () => syncBucket({ s3, sourceBucket: SOURCE, backupBucket: BACKUP_DROX, concurrency });
   const check = (r: S3SyncResult, copied: number) => {
     if (r.filesTotal !== total || r.filesCopied !== copied || r.filesFailed !== 0) {
       throw new Error(
@@ -251,37 +258,57 @@ async function main(): Promise<void> {
       );
     }
   };
+  const tools: Tool[] = rclone ? ["drox", "aws", "rclone"] : ["drox", "aws"];
+  const firsts = new Map<Tool, Timed<unknown>[]>(tools.map((t) => [t, []]));
+  const agains = new Map<Tool, Timed<unknown>[]>(tools.map((t) => [t, []]));
+  let first = new Map<string, number>();
+  let again = new Map<string, number>();
+  for (let round = 0; round < ROUNDS; round++) {
+    // Each tool goes first in turn: on a shared machine the load drifts within a round.
+    const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+    for (const tool of order) {
+      const bucket = `${BACKUP_PREFIX}${tool}-${round}`;
+      await createKmsBucket(s3, bucket);
+      if (tool === "drox") {
+        const client = new S3Client({ forcePathStyle: true });
+        emulateKmsEtags(client, [bucket]);
+        const counter = countRequests(client);
+        const sync = () =>
+          syncBucket({ s3: client, sourceBucket: SOURCE, backupBucket: bucket, concurrency });
+        const oursFirst = await timed(sync);
+        check(oursFirst.value, total);
+        first = counter.counts();
+        counter.reset();
+        const oursAgain = await timed(sync);
+        check(oursAgain.value, 0);
+        again = counter.counts();
+        firsts.get(tool)!.push(oursFirst);
+        agains.get(tool)!.push(oursAgain);
+      } else {
+        const run = () => (tool === "aws" ? awsS3Sync(aws, moto, bucket) : rcloneSync(rclone!, moto, bucket));
+        firsts.get(tool)!.push(await run());
+        agains.get(tool)!.push(await run());
+      }
+    }
+  }
 
-  const oursFirst = await timed(sync);
-  check(oursFirst.value, total);
-  const first = counter.counts();
-  counter.reset();
-  const oursAgain = await timed(sync);
-  check(oursAgain.value, 0);
-  const again = counter.counts();
-
-  const cliFirst = await awsS3Sync(aws, moto, BACKUP_CLI);
-  const cliAgain = await awsS3Sync(aws, moto, BACKUP_CLI);
-  const rcloneFirst = rclone ? await rcloneSync(rclone, moto, BACKUP_RCLONE) : undefined;
-  const rcloneAgain = rclone ? await rcloneSync(rclone, moto, BACKUP_RCLONE) : undefined;
-
+  const seconds = (m: Map<Tool, Timed<unknown>[]>, tool: Tool) => median(m.get(tool) ?? [], "seconds");
   process.stdout.write("\n");
-  line("drox syncBucket, empty backup", oursFirst, `  (${copiesIn(first)} copy requests)`);
-  line("aws s3 sync, empty backup", cliFirst);
-  if (rcloneFirst) line("rclone sync, empty backup", rcloneFirst);
-  line("drox syncBucket, nothing changed", oursAgain, `  (${copiesIn(again)} copy requests)`);
-  line("aws s3 sync, nothing changed", cliAgain);
-  if (rcloneAgain) line("rclone sync, nothing changed", rcloneAgain);
+  line("drox syncBucket, empty backup", firsts.get("drox")!, `  (${copiesIn(first)} copy requests)`);
+  line("aws s3 sync, empty backup", firsts.get("aws")!);
+  if (rclone) line("rclone sync, empty backup", firsts.get("rclone")!);
+  line("drox syncBucket, nothing changed", agains.get("drox")!, `  (${copiesIn(again)} copy requests)`);
+  line("aws s3 sync, nothing changed", agains.get("aws")!);
+  if (rclone) line("rclone sync, nothing changed", agains.get("rclone")!);
   const heads = again.get("HeadObject") ?? 0;
+  const ratio = (tool: Tool) =>
+    `first run ${(seconds(firsts, tool) / seconds(firsts, "drox")).toFixed(2)}×, ` +
+    `re-sync ${(seconds(agains, tool) / seconds(agains, "drox")).toFixed(2)}×`;
   process.stdout.write(
     `\ndrox requests, empty backup:    ${requestLine(first)}\n` +
       `drox requests, nothing changed: ${requestLine(again)}\n` +
-      `\nratio aws/drox: first run ${(cliFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
-      `re-sync ${(cliAgain.seconds / oursAgain.seconds).toFixed(2)}× (> 1 means drox is faster)\n` +
-      (rcloneFirst && rcloneAgain
-        ? `ratio rclone/drox: first run ${(rcloneFirst.seconds / oursFirst.seconds).toFixed(2)}×, ` +
-          `re-sync ${(rcloneAgain.seconds / oursAgain.seconds).toFixed(2)}×\n`
-        : "") +
+      `\nratio aws/drox: ${ratio("aws")} (> 1 means drox is faster)\n` +
+      (rclone ? `ratio rclone/drox: ${ratio("rclone")}\n` : "") +
       `in the unchanged re-sync: ${copiesIn(again)} copy requests, ${heads} HEAD requests (both must be 0)\n`,
   );
   if (copiesIn(again) !== 0 || heads !== 0) process.exitCode = 1;

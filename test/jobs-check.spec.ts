@@ -6,9 +6,16 @@ import {
   type DescribeSnapshotsCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { BackupResult, IntegrityCheck } from "../runtime/contract/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
+import { etagPairsKey } from "../runtime/jobs/s3-etag-pairs";
 import {
   BACKUP_BUCKET,
   createBackupBucket,
@@ -119,6 +126,69 @@ describe("integrity check (보안 점검)", function () {
       },
     ]);
     assert.equal(check.status, "WARNING");
+  });
+
+  it("must say which S3 copies it cannot verify, and why, instead of calling them intact", async () => {
+    await createBackupBucket(s3);
+    await encryptWithKmsByDefault(s3, BACKUP_BUCKET);
+    const kmsS3 = motoS3();
+    emulateKmsEtags(kmsS3, [BACKUP_BUCKET]);
+    await s3.send(new CreateBucketCommand({ Bucket: "app-data" }));
+    for (const key of ["a.csv", "b.csv", "c.csv"]) {
+      await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: key, Body: `${key} rows` }));
+    }
+    const env = { ...aws.fixture.env, S3_SOURCE_BUCKETS: "app-data" };
+    const [backup] = await runBackups("S3", {}, testDeps(env, { s3: kmsS3 }));
+    assert.equal(backup!.status, "SUCCEEDED");
+    // The copies' only record of their source versions is the pairs of ETags: lose them.
+    await s3.send(new DeleteObjectCommand({ Bucket: BACKUP_BUCKET, Key: etagPairsKey("app-data/") }));
+
+    const lost = await runIntegrityCheck(testDeps(env, { s3: kmsS3 }));
+    assert.deepEqual(lost.findings, [
+      {
+        severity: "WARNING",
+        resource: "s3://app-data",
+        message:
+          "3 of 3 objects could not be verified against their backup copy (e.g. a.csv, b.csv, c.csv): nothing " +
+          "records which source version each copy holds (pairs of ETags lost or not yet stored, no source ETag " +
+          "in the copy's metadata); the next S3 backup run copies them again",
+      },
+    ]);
+    assert.equal(lost.status, "WARNING");
+
+    const [again] = await runBackups("S3", {}, testDeps(env, { s3: kmsS3 }));
+    assert.equal(again!.metrics?.filesCopied, 3);
+    assert.deepEqual((await runIntegrityCheck(testDeps(env, { s3: kmsS3 }))).findings, []);
+
+    // Copies made in parts or again after a loss carry their source ETag: only lost pairs of
+    // others, and a file that cannot be read, are reported as such.
+    await s3.send(new PutObjectCommand({ Bucket: "app-data", Key: "d.csv", Body: "d.csv rows" }));
+    await runBackups("S3", {}, testDeps(env, { s3: kmsS3 }));
+    kmsS3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (context.commandName === "GetObjectCommand" && input.Key === etagPairsKey("app-data/")) {
+          throw new S3ServiceException({
+            name: "AccessDenied",
+            $fault: "client",
+            $metadata: { httpStatusCode: 403 },
+            message: "Access Denied",
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "denyPairs" },
+    );
+    const unreadable = await runIntegrityCheck(testDeps(env, { s3: kmsS3 }));
+    assert.deepEqual(unreadable.findings, [
+      {
+        severity: "WARNING",
+        resource: "s3://app-data",
+        message:
+          "1 of 4 objects could not be verified against their backup copy (e.g. d.csv): the stored pairs of ETags " +
+          "that record which source version each copy holds could not be read (AccessDenied: Access Denied)",
+      },
+    ]);
   });
 
   it("must never judge snapshots it did not make", async () => {

@@ -136,8 +136,10 @@ describe("S3 sync: a source edited in place with the same size (against moto)", 
         backupCount: 1,
         missing: [],
         mismatched: [c.key],
+        unverified: [],
         missingCount: 0,
         mismatchedCount: 1,
+        unverifiedCount: 0,
       });
       const counter = countCommands(s3);
       const resync = await syncBucket(options);

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
 import { copySource, partRanges } from "../runtime/jobs/s3-copy";
 import { bucketError, copyFailureMessage, describeS3Error, formatS3Error } from "../runtime/jobs/s3-errors";
-import { EtagPairs } from "../runtime/jobs/s3-etag-pairs";
+import { CHECKPOINT_EVERY_PAIRS, CHECKPOINT_SLOTS, EtagPairs } from "../runtime/jobs/s3-etag-pairs";
 import { compareKeys, joinListings, type ListedObject } from "../runtime/jobs/s3-listing";
 import { s3SyncConcurrencyFromEnv } from "../runtime/jobs/s3-sync";
 
@@ -171,6 +171,67 @@ describe("S3 sync building blocks", () => {
       ],
       "an interrupted run keeps the pairs of objects it did not reach",
     );
+  });
+
+  it("must fold unfolded checkpoint slots into the file, never replace a file it could not read, and keep a failed checkpoint's pairs", () => {
+    const known = new Map([["b1", "s1"]]);
+    const slots = new Map([
+      ["slot-00", { etag: "e0", folded: true }],
+      ["slot-01", { etag: "e1", folded: false }],
+    ]);
+    const afterCrash = new EtagPairs(known, { slots });
+    assert.ok(afterCrash.matches("b1", "s1"));
+    assert.deepEqual(
+      [...afterCrash.toStore(true)!],
+      [["b1", "s1"]],
+      "unchanged pairs, but a slot to fold in",
+    );
+    assert.deepEqual(afterCrash.foldedSlots(), { "slot-00": "e0", "slot-01": "e1" });
+    afterCrash.stored(1);
+    assert.equal(afterCrash.slot("slot-01")?.folded, true);
+    assert.equal(afterCrash.toStore(true), undefined, "nothing left to fold");
+
+    const unreadable = new EtagPairs(new Map(), { unreadable: "AccessDenied: Access Denied" });
+    unreadable.record("b2", "s2");
+    assert.equal(unreadable.toStore(true), undefined);
+    assert.equal(unreadable.toStore(false), undefined);
+    assert.equal(unreadable.freshCount, 1, "the new pair waits for a checkpoint");
+
+    const run = new EtagPairs(known);
+    run.record("b1", "s1");
+    assert.equal(run.freshCount, 0, "a stored pair is not fresh");
+    run.record("b2", "s2");
+    run.record("b2", "s2");
+    run.record("b3", "s3");
+    assert.equal(run.freshCount, 2);
+    assert.ok(run.checkpointDue(2));
+    assert.ok(!run.checkpointDue(3));
+    const taken = run.takeFresh();
+    assert.deepEqual(
+      [...taken],
+      [
+        ["b2", "s2"],
+        ["b3", "s3"],
+      ],
+    );
+    assert.equal(run.freshCount, 0);
+    run.record("b4", "s4");
+    run.putBack(taken);
+    assert.equal(run.freshCount, 3, "a failed checkpoint's pairs go into the next");
+    run.wrote("slot-00", '"e9"');
+    assert.deepEqual(run.slot("slot-00"), { etag: "e9", folded: false });
+    assert.equal(run.sourceOf('"b3"'), "s3");
+    assert.equal(run.sourceOf("b9"), undefined);
+  });
+
+  it("must size checkpoints by the file, so rewriting it every CHECKPOINT_SLOTS checkpoints at least doubles it", () => {
+    const big = new Map(Array.from({ length: 64_000 }, (_, i): [string, string] => [`b${i}`, `s${i}`]));
+    const run = new EtagPairs(big);
+    for (let i = 0; i < 3999; i++) run.record(`n${i}`, `m${i}`);
+    assert.ok(!run.checkpointDue(CHECKPOINT_EVERY_PAIRS), "4,000 = 64,000 / 16 pairs are due, not 3,999");
+    run.record("n-last", "m-last");
+    assert.ok(run.checkpointDue(CHECKPOINT_EVERY_PAIRS));
+    assert.equal(CHECKPOINT_SLOTS, 16);
   });
 
   it("must read S3_SYNC_CONCURRENCY in the declared runtime range 1–512, default 16, and reject nonsense", () => {

@@ -24,7 +24,7 @@ import { awsErrorCode, messageOf } from "./result";
 import { SNAPSHOT_PENDING_GRACE_HOURS } from "./pending";
 import { recordResult } from "./record";
 import { followUpS3Batch } from "./s3";
-import { compareBackup } from "./s3-sync";
+import { compareBackup, type CompareBackupResult } from "./s3-sync";
 import { followUpDrCopies, followUpPending } from "./follow-up";
 import { COPY_OF_TAG, isManaged, JOB_ID_TAG, MANAGED_TAG, SOURCE_TAG } from "./tags";
 
@@ -190,6 +190,18 @@ function checkCopiesExist(
   }
 }
 
+/**
+ * Copies the check can neither call intact nor mismatched: it says so, and what happens next (the
+ * next S3 run copies them again with their source ETag, unless the stored pairs are unreadable).
+ */
+function unverifiedFinding(cmp: CompareBackupResult): string {
+  const which = `${cmp.unverifiedCount} of ${cmp.sourceCount} objects could not be verified against their backup copy (e.g. ${cmp.unverified.slice(0, 3).join(", ")})`;
+  if (cmp.pairsUnreadable !== undefined) {
+    return `${which}: the stored pairs of ETags that record which source version each copy holds could not be read (${cmp.pairsUnreadable})`;
+  }
+  return `${which}: nothing records which source version each copy holds (pairs of ETags lost or not yet stored, no source ETag in the copy's metadata); the next S3 backup run copies them again`;
+}
+
 async function checkS3(
   deps: JobDeps,
   backupBucket: string,
@@ -242,6 +254,13 @@ async function checkS3(
           severity: "WARNING",
           resource: `s3://${sourceBucket}`,
           message: `${cmp.mismatchedCount} of ${cmp.sourceCount} objects no longer match their backup copy (e.g. ${cmp.mismatched.slice(0, 3).join(", ")})`,
+        });
+      }
+      if (cmp.unverifiedCount > 0) {
+        tally.findings.push({
+          severity: "WARNING",
+          resource: `s3://${sourceBucket}`,
+          message: unverifiedFinding(cmp),
         });
       }
     } catch (error) {

@@ -6,15 +6,22 @@
  * object data", https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html). A copy made with
  * UploadPartCopy, a CopyObject of an object that was uploaded in parts, and any copy into a bucket
  * that encrypts with SSE-KMS (the deployed backup bucket does) get a different ETag than their
- * source. Such copies carry the source's ETag in the user metadata `drox-source-etag` (header
- * `x-amz-meta-drox-source-etag`), and the pair of ETags is remembered (./s3-etag-pairs.ts) so the
- * next run need not read that metadata back.
+ * source, so something else must say which source version such a copy holds.
  *
- * Into a bucket that does not encrypt with KMS, a plain-MD5 source is copied with one CopyObject
- * and metadata directive COPY, keeping its ETag. Into an SSE-KMS bucket that copy could never keep
- * it, so the object is copied once with directive REPLACE and the source ETag (after a HEAD of the
- * source for the metadata to carry over): copying twice would also leave a first version behind,
- * billed, and under Object Lock undeletable for the lock period.
+ * A backup copies each object with one CopyObject: MetadataDirective COPY keeps the source's
+ * metadata and content headers without reading them first, and CopySourceIfMatch the listed source
+ * ETag makes the ETag the copy comes back with provably a copy of that version ("Copies the object
+ * if its entity tag (ETag) matches the specified tag", else 412 PreconditionFailed,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). That pair of ETags is
+ * recorded and stored (./s3-etag-pairs.ts), and a re-run decides from the listings and the pairs.
+ * Where no pair is known, the copy's user metadata `drox-source-etag` may say it: copies made in
+ * parts carry it (CreateMultipartUpload sets the metadata anyway), and so does a copy made again
+ * because its pair was lost and it carried none (MetadataDirective REPLACE after a HEAD of the
+ * source), so losing the pairs twice costs HEADs, not copies.
+ *
+ * A restore keeps no pairs (`provenance: "metadata"`): it copies with directive COPY where the ETag
+ * survives (a plain-MD5 source into a bucket without KMS) and otherwise once with REPLACE and the
+ * source ETag, since a second copy would leave a version behind.
  */
 import {
   AbortMultipartUploadCommand,
@@ -63,14 +70,20 @@ export interface CopyContext {
    */
   readonly destination: { kms?: boolean };
   readonly pairs: EtagPairs;
+  /**
+   * Where a copy whose ETag differs from its source's records the source version: the stored
+   * pairs of ETags (a backup: one CopyObject a new object), or its own metadata (a restore, which
+   * stores no pairs). @default "metadata"
+   */
+  readonly provenance?: "pairs" | "metadata";
 }
+
+const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
 
 /** `aws:kms` and `aws:kms:dsse` (dual-layer) both give copies non-MD5 ETags. */
 export function isKmsEncryption(algorithm: string | undefined): boolean {
   return algorithm?.startsWith("aws:kms") ?? false;
 }
-
-const PLAIN_MD5 = /^[0-9a-f]{32}$/i;
 
 /**
  * CopySource is `bucket/key` with the key URL-encoded; slashes stay as separators. A version other
@@ -92,49 +105,134 @@ function copySourceOf(ctx: CopyContext, source: ListedObject): string {
 }
 
 /**
- * Whether the backup's object already holds the source's content: same size, and the same ETag
- * either directly, or through a known pair of ETags, or through the stored source ETag (read with a
- * HEAD only when neither decides).
+ * What the backup's object is to its source: `current` (same size, and the same ETag directly, or
+ * through a known pair, or through the stored source ETag read with a HEAD only when the pairs do
+ * not decide), `stale` (missing, resized, replaced, or a copy of another source version), or
+ * `unverified`: same size, but nothing records which source version it holds.
  */
-export async function isUpToDate(
-  ctx: Pick<CopyContext, "s3" | "backupBucket" | "prefix" | "signal" | "pairs">,
+export type BackupState = "current" | "stale" | "unverified";
+
+export type StateContext = Pick<CopyContext, "s3" | "backupBucket" | "prefix" | "signal" | "pairs"> & {
+  /**
+   * Where the source is, for the integrity check: a copy without a record is then proven stale
+   * when its ETag and its source's are both MD5s of their bytes (one HEAD of the source).
+   */
+  readonly proveWith?: Pick<CopyContext, "sourceS3" | "sourceBucket" | "sourcePrefix">;
+};
+
+/**
+ * "Objects created by the PUT Object, POST Object, or Copy operation … encrypted by SSE-S3 or
+ * plaintext, have ETags that are an MD5 digest of their object data"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html); SSE-KMS, SSE-C and multipart
+ * ETags are not.
+ */
+function etagIsContentMd5(head: HeadObjectCommandOutput): boolean {
+  return (
+    !isKmsEncryption(head.ServerSideEncryption) &&
+    head.SSECustomerAlgorithm === undefined &&
+    PLAIN_MD5.test(normalizeEtag(head.ETag))
+  );
+}
+
+/** Whether a copy nothing vouches for provably holds other bytes than its source (see StateContext). */
+async function provenStale(
+  ctx: StateContext,
+  source: ListedObject,
+  backupHead: HeadObjectCommandOutput,
+): Promise<boolean> {
+  const where = ctx.proveWith;
+  const sourceEtag = normalizeEtag(source.etag);
+  if (where === undefined || !PLAIN_MD5.test(sourceEtag)) return false;
+  // The copy read may have been replaced since its listing, by one of the listed source.
+  if (!etagIsContentMd5(backupHead) || normalizeEtag(backupHead.ETag) === sourceEtag) return false;
+  // A source that cannot be read proves nothing (and is not the backup's fault).
+  const head = await where.sourceS3
+    .send(
+      new HeadObjectCommand({ Bucket: where.sourceBucket, Key: (where.sourcePrefix ?? "") + source.key }),
+      {
+        abortSignal: ctx.signal,
+      },
+    )
+    .catch(() => undefined);
+  return head !== undefined && etagIsContentMd5(head) && normalizeEtag(head.ETag) === sourceEtag;
+}
+
+export async function backupState(
+  ctx: StateContext,
   source: ListedObject,
   backup: ListedObject | undefined,
-): Promise<boolean> {
-  if (!backup || backup.size !== source.size) return false;
+): Promise<BackupState> {
+  if (!backup || backup.size !== source.size) return "stale";
   const sourceEtag = normalizeEtag(source.etag);
-  if (normalizeEtag(backup.etag) === sourceEtag) return true;
-  if (ctx.pairs.matches(backup.etag, sourceEtag)) return true;
+  if (normalizeEtag(backup.etag) === sourceEtag) return "current";
+  if (ctx.pairs.matches(backup.etag, sourceEtag)) return "current";
+  // The pair names the version this copy was made from, and it is not the listed one: the source
+  // was edited since (same size), and no HEAD can say otherwise.
+  if (ctx.pairs.sourceOf(backup.etag) !== undefined) return "stale";
   try {
     const head = await ctx.s3.send(
       new HeadObjectCommand({ Bucket: ctx.backupBucket, Key: ctx.prefix + source.key }),
       { abortSignal: ctx.signal },
     );
-    if (normalizeEtag(head.Metadata?.[SOURCE_ETAG_METADATA]) !== sourceEtag) return false;
+    const stored = normalizeEtag(head.Metadata?.[SOURCE_ETAG_METADATA]);
+    if (stored === "") return (await provenStale(ctx, source, head)) ? "stale" : "unverified";
+    if (stored !== sourceEtag) return "stale";
     // The copy listed is the one read (an object replaced since its listing shows another ETag).
     if (normalizeEtag(head.ETag) === normalizeEtag(backup.etag)) ctx.pairs.record(backup.etag, sourceEtag);
-    return true;
+    return "current";
   } catch (error) {
     // Deleted from the backup since it was listed: simply copy it again.
-    if (isS3ErrorCode(error, "NotFound", "NoSuchKey")) return false;
+    if (isS3ErrorCode(error, "NotFound", "NoSuchKey")) return "stale";
     throw error;
   }
 }
 
+/** Whether the backup's object is known to hold the source's content (see backupState). */
+export async function isUpToDate(
+  ctx: StateContext,
+  source: ListedObject,
+  backup: ListedObject | undefined,
+): Promise<boolean> {
+  return (await backupState(ctx, source, backup)) === "current";
+}
+
 /**
  * Copies one object; resolves when the backup holds it, having recorded the pair of ETags when the
- * copy's differs from the source's. Throws the SDK's error otherwise.
+ * copy's differs from the source's. With `withSourceEtag` the copy also carries the source ETag in
+ * its metadata (a copy made again because nothing recorded its source version). Throws the SDK's
+ * error otherwise (412 PreconditionFailed: the source changed since it was listed).
  */
-export async function copyObject(ctx: CopyContext, source: ListedObject): Promise<void> {
-  const etag = await copy(ctx, source);
+export async function copyObject(
+  ctx: CopyContext,
+  source: ListedObject,
+  options: { readonly withSourceEtag?: boolean } = {},
+): Promise<void> {
+  const etag = await copy(ctx, source, options.withSourceEtag ?? false);
   ctx.pairs.record(etag, source.etag);
 }
 
 /** The copy's ETag. */
-async function copy(ctx: CopyContext, source: ListedObject): Promise<string | undefined> {
+async function copy(
+  ctx: CopyContext,
+  source: ListedObject,
+  withSourceEtag: boolean,
+): Promise<string | undefined> {
   if (source.size > ctx.multipartThreshold) return copyMultipart(ctx, source);
+  if (ctx.provenance === "pairs" && !withSourceEtag) {
+    const out = await ctx.s3.send(
+      new CopyObjectCommand({
+        Bucket: ctx.backupBucket,
+        Key: ctx.prefix + source.key,
+        CopySource: copySourceOf(ctx, source),
+        CopySourceIfMatch: source.etag,
+        MetadataDirective: "COPY",
+      }),
+      { abortSignal: ctx.signal },
+    );
+    return out.CopyObjectResult?.ETag;
+  }
   const sourceEtag = normalizeEtag(source.etag);
-  if (PLAIN_MD5.test(sourceEtag) && ctx.destination.kms !== true) {
+  if (ctx.provenance !== "pairs" && PLAIN_MD5.test(sourceEtag) && ctx.destination.kms !== true) {
     const out = await ctx.s3.send(
       new CopyObjectCommand({
         Bucket: ctx.backupBucket,

@@ -2,10 +2,12 @@
  * Incremental server-side sync of one S3 bucket into the backup bucket, under a prefix per source
  * (default `<sourceBucket>/`). Both buckets are listed page by page and joined on the key; only new
  * objects and objects whose size or ETag changed are copied, with CopyObject (UploadPartCopy above
- * 5 GB), at bounded concurrency. No object data passes through this process. Copies whose ETag
- * cannot equal their source's are recognised through the pairs of ETags stored by earlier runs
- * (./s3-etag-pairs.ts); the backup bucket's default encryption is read once a run, so a copy into
- * an SSE-KMS bucket is made once, with the source ETag (./s3-copy.ts).
+ * 5 GB), at bounded concurrency. No object data passes through this process. A new object costs
+ * one CopyObject whatever the backup bucket's encryption; copies whose ETag cannot equal their
+ * source's are recognised through the pairs of ETags recorded from the copies' answers and stored
+ * during and after each run (./s3-etag-pairs.ts, ./s3-copy.ts). A copy nothing vouches for (its
+ * pair lost, no source ETag in its metadata) is copied again carrying its source ETag, unless the
+ * stored pairs exist but cannot be read: then it is left alone and reported as not verified.
  *
  * Objects deleted from the source stay in the backup: that is what a backup is for. Old copies are
  * aged out by the backup bucket's versioning and lifecycle rules, not by the sync.
@@ -14,19 +16,20 @@
  * is recorded in `failures` and the run goes on. A bucket that cannot be listed, or that disappears
  * during the run, fails the whole run with a DroxError naming it.
  */
-import { GetBucketEncryptionCommand, HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { ConfigError, DroxError } from "../contract/errors";
 import { readNumberSetting } from "../settings/read";
 import {
   DEFAULT_MULTIPART_THRESHOLD,
   DEFAULT_PART_SIZE,
+  backupState,
   copyObject,
-  isKmsEncryption,
-  isUpToDate,
+  type BackupState,
   type CopyContext,
+  type StateContext,
 } from "./s3-copy";
-import { loadEtagPairs, storeEtagPairs } from "./s3-etag-pairs";
+import { loadEtagPairs, startCheckpoints, storeEtagPairsAtEnd } from "./s3-etag-pairs";
 import { bucketError, copyFailureMessage, describeS3Error, formatS3Error, isS3ErrorCode } from "./s3-errors";
 import { joinListings, listObjects, type JoinedEntry, type ListedObject } from "./s3-listing";
 
@@ -71,6 +74,8 @@ export interface S3SyncOptions {
    * over `maxBytes` are always copied here.
    */
   handOff?: { after: number; maxBytes: number; add: (source: ListedObject) => Promise<void> };
+  /** When the pairs of ETags recorded so far are checkpointed. @default 1,000 pairs or 30 s */
+  checkpoint?: { everyPairs: number; everyMs: number };
 }
 
 export interface S3SyncFailure {
@@ -118,24 +123,11 @@ function resolveCommon(options: {
   return { prefix: options.prefix ?? `${options.sourceBucket}/`, concurrency };
 }
 
-/**
- * Whether the backup bucket encrypts new objects with SSE-KMS (its default encryption, one request
- * a run); undefined when it cannot be read (then the first copy's answer tells).
- */
-async function encryptsWithKms(
-  s3: S3Client,
-  bucket: string,
-  signal: AbortSignal,
-): Promise<boolean | undefined> {
-  try {
-    const out = await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }), { abortSignal: signal });
-    const rules = out.ServerSideEncryptionConfiguration?.Rules ?? [];
-    return rules.some((r) => isKmsEncryption(r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm));
-  } catch (error) {
-    if (signal.aborted) throw error;
-    if (isS3ErrorCode(error, "ServerSideEncryptionConfigurationNotFoundError")) return false;
-    return undefined;
-  }
+function unverifiedMessage(unreadable: string): string {
+  return (
+    `not verified and left as is: nothing records which source version the backup copy holds, ` +
+    `and the stored pairs of ETags could not be read (${unreadable})`
+  );
 }
 
 function abortedError(sourceBucket: string, signal: AbortSignal, copied: number): DroxError {
@@ -182,25 +174,31 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   // Aborted by the caller, or by us when a bucket vanishes, so in-flight requests stop promptly.
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
-  const [kms, pairs] = await Promise.all([
-    encryptsWithKms(s3, backupBucket, signal),
-    loadEtagPairs(s3, backupBucket, prefix, signal),
-  ]).catch((error: unknown) => {
-    throw options.signal?.aborted ? abortedError(sourceBucket, options.signal, 0) : error;
-  });
   const sourceS3 = options.sourceS3 ?? s3;
-  const ctx: CopyContext = {
-    s3,
-    sourceS3,
-    sourceBucket,
-    backupBucket,
-    prefix,
-    multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
-    partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
-    signal,
-    destination: { kms },
-    pairs,
-  };
+  // The pairs load while the listings start: they are needed only once an entry is decided, and
+  // waiting for them first would add a round trip to every run.
+  const loading = loadEtagPairs(s3, backupBucket, prefix, signal).then((pairs) => {
+    const ctx: CopyContext = {
+      s3,
+      sourceS3,
+      sourceBucket,
+      backupBucket,
+      prefix,
+      multipartThreshold: options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD,
+      partSize: options.partSizeBytes ?? DEFAULT_PART_SIZE,
+      signal,
+      destination: {},
+      pairs,
+      provenance: "pairs",
+    };
+    return {
+      ctx,
+      pairs,
+      checkpoints: startCheckpoints({ s3, backupBucket, prefix }, pairs, options.checkpoint),
+    };
+  });
+  // Only an aborted run fails to load them, and that is reported as the abort below.
+  loading.catch(() => undefined);
 
   const progress: S3SyncProgress = { listed: 0, copied: 0, skipped: 0, failed: 0, bytesCopied: 0 };
   const emit = () => options.onProgress?.({ ...progress });
@@ -232,10 +230,19 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
   const processEntry = async (entry: JoinedEntry): Promise<void> => {
     const { source, backup } = entry;
     try {
-      if (await isUpToDate(ctx, source, backup)) {
+      const { ctx, pairs, checkpoints } = await loading;
+      const state = await backupState(ctx, source, backup);
+      if (state === "current") {
         progress.skipped += 1;
+      } else if (state === "unverified" && pairs.unreadable !== undefined) {
+        // Most likely a good copy whose pair is in the file that could not be read: copying it
+        // again would leave a billed version behind for nothing.
+        progress.failed += 1;
+        if (failures.length < MAX_FAILURES_KEPT)
+          failures.push({ key: source.key, message: unverifiedMessage(pairs.unreadable) });
       } else {
-        await copyObject(ctx, source);
+        await copyObject(ctx, source, { withSourceEtag: state === "unverified" });
+        checkpoints.afterRecord();
         progress.copied += 1;
         progress.bytesCopied += source.size;
       }
@@ -291,11 +298,13 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
     listingError = error;
     internal.abort(error);
   }
-  const toStore = pairs.toStore(!signal.aborted && listingError === undefined && fatal === undefined);
-  if (toStore && fatal === undefined) {
-    // Not under the run's signal: what an aborted run copied is worth remembering. A failure only
-    // costs the next run HEADs, so it does not fail this one.
-    await storeEtagPairs(s3, backupBucket, prefix, toStore).catch(() => undefined);
+  const loaded = await loading.catch(() => undefined);
+  await loaded?.checkpoints.stop();
+  if (loaded && fatal === undefined) {
+    // Not under the run's signal: what an aborted run copied is worth remembering. A failure costs
+    // the next run the copies made since the last checkpoint, so it does not fail this one.
+    const complete = !signal.aborted && listingError === undefined;
+    await storeEtagPairsAtEnd(s3, backupBucket, prefix, loaded.pairs, complete).catch(() => undefined);
   }
   if (fatal) throw fatal;
   if (options.signal?.aborted) throw abortedError(sourceBucket, options.signal, progress.copied);
@@ -340,8 +349,33 @@ export interface CompareBackupResult {
   missing: string[];
   /** Source keys whose backup copy differs in size or ETag (the first MAX_KEYS_LISTED). */
   mismatched: string[];
+  /**
+   * Source keys whose backup copy has their size but nothing says which source version it holds
+   * (no known pair of ETags, no source ETag in its metadata), or cannot be read (the first
+   * MAX_KEYS_LISTED): neither intact nor known to differ.
+   */
+  unverified: string[];
   missingCount: number;
   mismatchedCount: number;
+  unverifiedCount: number;
+  /** Why the stored pairs of ETags could not be read, when they could not. */
+  pairsUnreadable?: string;
+}
+
+/** The first `max` keys of those added in any order, holding at most about 2 × max. */
+class FirstKeys {
+  private readonly keys: string[] = [];
+
+  constructor(private readonly max: number) {}
+
+  add(key: string): void {
+    this.keys.push(key);
+    if (this.keys.length > 2 * this.max) this.keys.sort().splice(this.max);
+  }
+
+  list(): string[] {
+    return this.keys.sort().slice(0, this.max);
+  }
 }
 
 /** The integrity check's view: does the backup hold every source object, unchanged? */
@@ -354,8 +388,10 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
     backupCount: 0,
     missing: [],
     mismatched: [],
+    unverified: [],
     missingCount: 0,
     mismatchedCount: 0,
+    unverifiedCount: 0,
   };
   const aborted = () =>
     new DroxError(`Backup comparison of bucket "${sourceBucket}" was aborted`, {
@@ -365,12 +401,24 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
   const pairs = await loadEtagPairs(s3, backupBucket, prefix, signal).catch((error: unknown) => {
     throw signal.aborted ? aborted() : error;
   });
-  const source = listObjects({ s3: options.sourceS3 ?? s3, bucket: sourceBucket, role: "source", signal });
+  if (pairs.unreadable !== undefined) result.pairsUnreadable = pairs.unreadable;
+  const sourceS3 = options.sourceS3 ?? s3;
+  const stateContext: StateContext = {
+    s3,
+    backupBucket,
+    prefix,
+    signal,
+    pairs,
+    proveWith: { sourceS3, sourceBucket },
+  };
+  const source = listObjects({ s3: sourceS3, bucket: sourceBucket, role: "source", signal });
   const backup = listObjects({ s3, bucket: backupBucket, role: "backup", prefix, signal });
   const entries = joinListings(source, backup, () => {
     result.backupCount += 1;
   });
-  const mismatched: string[] = [];
+  // HEADs finish in any order: kept sorted so the lists hold the first keys.
+  const mismatched = new FirstKeys(MAX_KEYS_LISTED);
+  const unverified = new FirstKeys(MAX_KEYS_LISTED);
   let failure: unknown;
   await forEachBounded(
     entries,
@@ -384,13 +432,14 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
         return;
       }
       result.backupCount += 1;
-      // A copy that cannot even be read counts as mismatched: the check's answer is "not intact".
-      const same = await isUpToDate({ s3, backupBucket, prefix, signal, pairs }, s, b).catch(() => false);
-      if (!same) {
+      // A copy whose metadata cannot be read cannot be verified: never counted intact.
+      const state: BackupState = await backupState(stateContext, s, b).catch(() => "unverified" as const);
+      if (state === "stale") {
         result.mismatchedCount += 1;
-        mismatched.push(s.key);
-        // Keep the list bounded however much differs.
-        if (mismatched.length > 2 * MAX_KEYS_LISTED) mismatched.sort().splice(MAX_KEYS_LISTED);
+        mismatched.add(s.key);
+      } else if (state === "unverified") {
+        result.unverifiedCount += 1;
+        unverified.add(s.key);
       }
     },
   ).catch((error: unknown) => {
@@ -398,7 +447,7 @@ export async function compareBackup(options: CompareBackupOptions): Promise<Comp
   });
   if (signal.aborted) throw aborted();
   if (failure !== undefined) throw failure;
-  // HEADs finish in any order: sort so the first MAX_KEYS_LISTED are the first keys.
-  result.mismatched = mismatched.sort().slice(0, MAX_KEYS_LISTED);
+  result.mismatched = mismatched.list();
+  result.unverified = unverified.list();
   return result;
 }

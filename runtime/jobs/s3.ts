@@ -30,8 +30,9 @@ export interface S3ProgressEvent extends S3SyncProgress {
  * copies from the timeout, large objects go through UploadPartCopy in 256 MiB parts: each part
  * needs only ~9 MiB/s to finish in 30 s, the parts of one object run 8 at once (faster overall),
  * and a timed-out part is retried alone by the SDK instead of restarting 5 GiB. The price: a copy
- * made in parts gets a multipart ETag, so it carries the source's ETag in its metadata and a re-sync
- * spends one HEAD on it (runtime/jobs/s3-copy.ts).
+ * made in parts costs a HEAD and a GetObjectTagging of its source first (UploadPartCopy copies
+ * bytes only), and gets a multipart ETag; like every copy its pair of ETags is recorded, and it
+ * also carries the source's ETag in its metadata (runtime/jobs/s3-copy.ts).
  */
 export const S3_JOB_MULTIPART_THRESHOLD = 1024 ** 3;
 export const S3_JOB_PART_SIZE = 256 * 1024 ** 2;
