@@ -26,7 +26,14 @@ const AREAS = {
   slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
   notion: {
     mutate: ["runtime/notion/**/*.ts"],
-    spec: ["test/notion-*.spec.ts", "test/success-rate.spec.ts"],
+    // The drill, monthly report and restore specs pin those events' rows and bodies exactly.
+    spec: [
+      "test/notion-*.spec.ts",
+      "test/success-rate.spec.ts",
+      "test/drill-reporting.spec.ts",
+      "test/reports-monthly.spec.ts",
+      "test/restore-event.spec.ts",
+    ],
   },
   server: {
     mutate: ["runtime/server/auth.ts", "runtime/server/validation.ts", "runtime/server/routes/**/*.ts"],
@@ -121,8 +128,9 @@ export default {
   // Two cores shared on a laptop; the workflow raises it with --concurrency.
   concurrency: 1,
   // moto's virtualenv (test/support/moto.ts looks for it beside test/) is linked into the sandbox,
-  // not copied: it is hundreds of megabytes and must not be rebuilt for every run.
-  ignorePatterns: [".venv", "dist", ".bench", "reports"],
+  // not copied: it is hundreds of megabytes and must not be rebuilt for every run. Anchored at the
+  // root (gitignore syntax): a bare "reports" also dropped runtime/reports/ from the sandbox.
+  ignorePatterns: ["/.venv", "/dist", "/.bench", "/reports"],
   ...(realVenv() ? { buildCommand: `ln -sfn ${realVenv()} .venv` } : {}),
   disableTypeChecks: "{runtime,policy,components,test}/**/*.ts",
   testRunnerNodeArgs: ["--require", MOCHA12_SHIM],
