@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { pageBlocks } from "../runtime/notion/blocks";
-import { bytesToGb, mapEvent, reportLevel, toProperties } from "../runtime/notion/mapping";
+import { bytesToGb, mapEvent, reportLevel, titleText, toProperties } from "../runtime/notion/mapping";
 import type { SchemaPlan } from "../runtime/notion/schema";
 import { richText, truncate } from "../runtime/notion/text";
 import {
@@ -118,6 +118,9 @@ describe("Notion mapping: the seed's example rows", () => {
     assert.deepEqual(report.Week, { select: { name: "1주차" } });
     assert.deepEqual(report.Category, { multi_select: [{ name: "보안 점검" }] });
     assert.equal(report.Backup_Size, undefined);
+    // A report verifies nothing itself (the integrity check and the drills do).
+    assert.deepEqual(report.DB_Verified, { checkbox: false });
+    assert.deepEqual(report.Security_Check, { checkbox: false });
   });
 });
 
@@ -170,11 +173,54 @@ describe("Notion mapping: every property", () => {
     });
   });
 
-  it("must leave out properties the event does not have", () => {
+  it("must leave out properties the event does not have, and leave the checkboxes unticked", () => {
     const props = toProperties(mapEvent(SEED_FAILURE), SEED_PLAN);
     for (const name of ["Backup_Size", "Slack_Log_Link", "Report_Link", "Improvement", "Job_ID"]) {
       assert.equal(name in props, false, name);
     }
+    // No `verification` in the event: nothing was verified.
+    assert.deepEqual(props, {
+      Name: { title: [{ type: "text", text: { content: "RDS 백업: db-instance-1" } }] },
+      Summary: { rich_text: [{ type: "text", text: { content: "RDS 백업: db-instance-1" } }] },
+      Date: { date: { start: "2024-11-04" } },
+      Status: { status: { name: "❌ 실패" } },
+      Category: { multi_select: [{ name: "RDS Dump" }] },
+      Week: { select: { name: "1주차" } },
+      System_Health: { select: { name: "이상" } },
+      DB_Verified: { checkbox: false },
+      Security_Check: { checkbox: false },
+    });
+  });
+
+  it("must leave out an empty Improvement", () => {
+    assert.equal(mapEvent({ ...SEED_SUCCESS, improvement: "" }).improvement, undefined);
+  });
+
+  // developers.notion.com/reference/request-limits: a URL property holds at most 2,000 characters.
+  it("must keep a 2,000-character link and leave out a longer one rather than cut it", () => {
+    const url = (n: number) => `https://drox.slack.com/${"a".repeat(n - "https://drox.slack.com/".length)}`;
+    const at = toProperties(
+      mapEvent({ ...SEED_SUCCESS, links: { slackLog: url(2000), report: url(2000) } }),
+      SEED_PLAN,
+    );
+    assert.deepEqual(at.Slack_Log_Link, { url: url(2000) });
+    assert.deepEqual(at.Report_Link, { url: url(2000) });
+    const over = toProperties(
+      mapEvent({ ...SEED_SUCCESS, links: { slackLog: url(2001), report: url(2001) } }),
+      SEED_PLAN,
+    );
+    assert.equal("Slack_Log_Link" in over, false);
+    assert.equal("Report_Link" in over, false);
+  });
+
+  it('must make the title one line: lines trimmed, blank lines dropped, joined with ": "', () => {
+    const row = {
+      ...mapEvent(SEED_REPORT),
+      summary: " 주간 백업 리포트 \r\n\r\n  총 42건 실행\u2028성공률 95%\n",
+    };
+    assert.deepEqual(titleText(row), [
+      { type: "text", text: { content: "주간 백업 리포트: 총 42건 실행: 성공률 95%" } },
+    ]);
   });
 
   it("must map integrity checks to 보안 점검 with the number of problems", () => {
@@ -183,6 +229,7 @@ describe("Notion mapping: every property", () => {
     assert.equal(ok.status, "✅ 완료");
     assert.deepEqual(ok.category, ["보안 점검"]);
     assert.equal(ok.securityCheck, true);
+    assert.equal(ok.dbVerified, false);
     const bad = mapEvent(SEED_CHECK_PROBLEM);
     assert.equal(bad.summary, "보안 점검: 문제 2건");
     assert.equal(bad.status, "❌ 실패");
