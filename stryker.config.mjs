@@ -23,6 +23,39 @@ const AREAS = {
     mutate: ["runtime/jobs/**/*.ts"],
     spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts"],
   },
+  // The EBS/RDS snapshot jobs, their DR copies and follow-ups, and the run plumbing they share, by
+  // name so that `--mutate runtime/jobs/ebs.ts` picks these specs and not the S3 ones (`jobs` keeps
+  // the whole folder for the weekly workflow). jobs-check runs the follow-ups as the check does.
+  "jobs-snapshots": {
+    mutate: [
+      "abort",
+      "context",
+      "dr-copy",
+      "ebs",
+      "follow-up",
+      "index",
+      "pending",
+      "rds",
+      "record",
+      "result",
+      "run-ids",
+      "tags",
+      "targets",
+      "wait",
+    ].map((name) => `runtime/jobs/${name}.ts`),
+    spec: [
+      "abort",
+      "aws-clients",
+      "check",
+      "ebs",
+      "follow-up",
+      "rds",
+      "run-ids",
+      "settings",
+      "snapshot-waits",
+      "wait",
+    ].map((name) => `test/jobs-${name}.spec.ts`),
+  },
   slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
   notion: {
     mutate: ["runtime/notion/**/*.ts"],
