@@ -532,6 +532,95 @@ describe("Notion writer against the fake Notion API", function () {
       );
     });
 
+    /** The URLs the client asks for, answered 404 without a network (the API is never reached). */
+    function capturing(): { fetch: FetchLike; urls: string[] } {
+      const urls: string[] = [];
+      const fetch: FetchLike = (url) => {
+        urls.push(url);
+        const body = { object: "error", status: 404, code: "object_not_found", message: "Not found." };
+        return Promise.resolve(new Response(JSON.stringify(body), { status: 404 }));
+      };
+      return { fetch, urls };
+    }
+
+    it("must talk to Notion's own API when NOTION_API_BASE_URL is blank, and to the given base otherwise", async () => {
+      const db = notion.addDatabase();
+      const cases: [string, string][] = [
+        ["  ", "https://api.notion.com/v1/databases/"],
+        // The SDK appends /v1/ itself: a base copied with /v1 or trailing slashes is the same base.
+        ["https://notion-proxy.example/v1//", "https://notion-proxy.example/v1/databases/"],
+        // Only a trailing /v1 is the API's: a path that merely starts with it stays.
+        ["https://notion-proxy.example/v1beta/v1", "https://notion-proxy.example/v1beta/v1/databases/"],
+      ];
+      for (const [base, expected] of cases) {
+        const api = capturing();
+        const writer = await open(db, { fetch: api.fetch, retry: false }, { NOTION_API_BASE_URL: base });
+        await assert.rejects(writer.log(SEED_SUCCESS), NotionApiError);
+        assert.deepEqual(
+          api.urls.map((u) => u.slice(0, expected.length)),
+          [expected],
+          base,
+        );
+      }
+      await assert.rejects(
+        open(db, {}, { NOTION_API_BASE_URL: "not a url" }),
+        /^ConfigError: NOTION_API_BASE_URL must be an http\(s\) URL, e.g. http:\/\/127.0.0.1:8787$|NOTION_API_BASE_URL must be an http\(s\) URL/,
+      );
+    });
+
+    // developers.notion.com/reference/request-limits: an average of three requests per second.
+    it("must pace at Notion's three requests per second by default, so a fake that enforces it never answers 429", async function () {
+      this.timeout(20_000);
+      // A server of its own: nothing else of this spec may count against its window.
+      const limited = await startFakeNotion({ token: SENTINEL });
+      try {
+        const db = limited.addDatabase();
+        limited.setRateLimit({ requestsPerSecond: 3 });
+        const writer = await createNotionLoggerFromEnv(
+          {
+            NOTION_TOKEN: limited.token,
+            NOTION_DATABASE_ID: db.databaseId,
+            NOTION_API_BASE_URL: limited.url,
+          },
+          { logger: createLogger({ destination: sink() }) },
+        );
+        for (const event of [SEED_SUCCESS, SEED_RDS_SUCCESS, SEED_S3_WARNING]) await writer.log(event);
+        // The database, its data source, then a query and a create per event: 8 requests, 7 gaps of ≥ 1/3 s.
+        const requests = limited.requests;
+        assert.equal(requests.length, 8);
+        assert.equal(limited.stats.rateLimited, 0);
+        assert.ok(requests.at(-1)!.at - requests[0]!.at >= 7 * 333 - 7, "paced");
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it("must not let the SDK wait out a Retry-After over its own cap, nor retry at all when retries are off", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db); // maxRetryDelayMs 2000
+      notion.rateLimitNext(1, 5);
+      await assert.rejects(writer.log(SEED_SUCCESS), /Retry-After 5 s, more than the 2 s the client waits/);
+      notion.rateLimitNext(1, 1);
+      await assert.rejects(
+        (await open(db, { retry: false })).log(SEED_SUCCESS),
+        /Retry-After 1 s, more than the 0 s the client waits/,
+      );
+      assert.equal(notion.stats.rateLimited, 2);
+    });
+
+    it("must route the SDK's own warnings through the redacting logger", async () => {
+      const db = notion.addDatabase({ shared: false });
+      await assert.rejects((await open(db)).log(SEED_SUCCESS), NotionApiError);
+      const sdk = logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.sdk === "@notionhq/client");
+      assert.ok(sdk.length > 0, "the SDK logged nothing");
+      assert.deepEqual(
+        sdk.map((l) => [l.level, l.msg]),
+        sdk.map(() => [40, "request fail"]),
+      );
+    });
+
     it("must use DISPLAY_TIME_ZONE for Date and SUCCESS_RATE_OK for the report's Status", async () => {
       const db = notion.addDatabase();
       const writer = await open(db, {}, { DISPLAY_TIME_ZONE: "UTC", SUCCESS_RATE_OK: "0.99" });
