@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+  WeeklyReport,
+} from "../runtime/contract/events";
 import { pageBlocks } from "../runtime/notion/blocks";
 import { bytesToGb, mapEvent, reportLevel, titleText, toProperties } from "../runtime/notion/mapping";
 import type { SchemaPlan } from "../runtime/notion/schema";
@@ -253,6 +260,62 @@ describe("Notion mapping: every property", () => {
     const row = mapEvent(report, { thresholds: { ok: 0.99, warn: 0.5 } });
     assert.equal(row.summary, "주간 백업 리포트\n총 42건 실행, 성공률 83%");
     assert.equal(row.status, "⚠️ 점검필요");
+  });
+
+  it("must file a monthly report under 보안 점검, unticked, rated by the configured thresholds", () => {
+    const month: MonthlyReport = {
+      schema: "backup.monthly-report.v1",
+      reportId: "monthly-2024-11",
+      month: "2024-11",
+      periodStart: "2024-11-01T00:00:00+09:00",
+      periodEnd: "2024-12-01T00:00:00+09:00",
+      total: 10,
+      succeeded: 9,
+      warnings: 0,
+      failed: 1,
+      successRate: 0.9,
+      averageDurationSeconds: 60,
+      failedJobs: [],
+      byType: [],
+      weeks: [],
+      links: { slackLog: "https://drox.slack.com/archives/C3/p3", report: "https://example.com/m/11" },
+    };
+    const row = mapEvent(month);
+    assert.equal(row.status, "⚠️ 점검필요"); // 90 % is under the default 95 %
+    assert.equal(row.dbVerified, false);
+    assert.equal(row.securityCheck, false);
+    assert.equal(row.slackLog, "https://drox.slack.com/archives/C3/p3");
+    assert.equal(row.report, "https://example.com/m/11");
+    assert.equal(mapEvent(month, { thresholds: { ok: 0.9, warn: 0.5 } }).status, "✅ 완료");
+  });
+
+  it("must leave DB_Verified unticked for a drill without verification, and a restore without size", () => {
+    const drill: Drill = {
+      schema: "backup.drill.v1",
+      drillId: "01JDRILL0000000000000000AB",
+      startedAt: "2024-11-09T14:00:00.000Z",
+      finishedAt: "2024-11-09T14:20:00.000Z",
+      status: "SUCCEEDED",
+      resources: [],
+      findings: [],
+    };
+    assert.equal(mapEvent(drill).dbVerified, false);
+    const restore: RestoreEvent = {
+      schema: "backup.restore.v1",
+      restoreId: "01JCA0000000000000000RSTR1",
+      type: "EBS",
+      resource: "vol-123456",
+      from: "snap-789",
+      target: "vol-0abc",
+      requestedBy: "alice",
+      status: "SUCCEEDED",
+      startedAt: "2024-11-04T02:00:00+09:00",
+      finishedAt: "2024-11-04T02:01:05+09:00",
+      durationSeconds: 65,
+    };
+    assert.equal(mapEvent(restore).sizeGb, undefined);
+    assert.equal(mapEvent({ ...restore, metrics: { filesTotal: 3 } }).sizeGb, undefined);
+    assert.equal("Backup_Size" in toProperties(mapEvent(restore), SEED_PLAN), false);
   });
 
   it("must adapt to the schema: Summary as the title, Status as select, Job_ID present", () => {
