@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import type { RDSClient } from "@aws-sdk/client-rds";
 import type { BackupResult } from "../runtime/contract/events";
 import { DeliveryError, runBackups } from "../runtime/jobs";
+import { copyEbsSnapshot, copyRdsSnapshot } from "../runtime/jobs/dr-copy";
+import { recordResult } from "../runtime/jobs/record";
 import { GIB } from "../runtime/jobs/result";
 import {
   createTestVolume,
@@ -147,5 +150,113 @@ describe("EBS backup job", function () {
       runBackups("EBS", FAST_WAITS, deps),
       /nothing to back up for EBS: set EBS_VOLUME_IDS or BACKUP_TAG/,
     );
+  });
+});
+
+/** What a client was asked, answered with `output` (the DR region's EC2 or RDS, without moto). */
+function recording<C>(output: unknown): { client: C; inputs: unknown[] } {
+  const inputs: unknown[] = [];
+  const client = {
+    send: (command: { input: unknown }) => {
+      inputs.push(command.input);
+      return Promise.resolve(output);
+    },
+  } as unknown as C;
+  return { client, inputs };
+}
+
+describe("DR copies as requested of EC2 and RDS", () => {
+  const REQUEST = {
+    sourceRegion: "us-east-1",
+    targetRegion: "us-west-2",
+    jobId: "01JC0000000000000000000050",
+    source: "vol-1",
+    retentionDays: 30,
+  };
+  const COPY_TAGS = (copyOf: string) => [
+    { Key: "Name", Value: "drox-backup-vol-1" },
+    { Key: "drox-backup:managed", Value: "true" },
+    { Key: "ManagedBy", Value: "drox-backup" },
+    { Key: "drox-backup:job-id", Value: "01JC0000000000000000000050" },
+    { Key: "drox-backup:source", Value: "vol-1" },
+    { Key: "drox-backup:retention-days", Value: "30" },
+    { Key: "drox-backup:copy-of", Value: copyOf },
+  ];
+
+  it("must copy an EBS snapshot encrypted (with the DR key when there is one), described and tagged as ours", async () => {
+    const ec2 = recording<EC2Client>({ SnapshotId: "snap-0dr" });
+    assert.deepEqual(await copyEbsSnapshot(ec2.client, "snap-0src", REQUEST), {
+      copySnapshotId: "snap-0dr",
+      copyRegion: "us-west-2",
+    });
+    await copyEbsSnapshot(ec2.client, "snap-0src", { ...REQUEST, kmsKeyId: "alias/drox-dr" });
+    const expected = {
+      SourceRegion: "us-east-1",
+      SourceSnapshotId: "snap-0src",
+      Encrypted: true,
+      Description: "drox-backup DR copy of snap-0src (vol-1)",
+      TagSpecifications: [{ ResourceType: "snapshot", Tags: COPY_TAGS("us-east-1/snap-0src") }],
+    };
+    assert.deepEqual(ec2.inputs, [expected, { ...expected, KmsKeyId: "alias/drox-dr" }]);
+  });
+
+  it("must copy a DB snapshot with the DR key, or RDS's own key of the DR region, tagged as ours", async () => {
+    const arn = "arn:aws:rds:us-east-1:123456789012:snapshot:drox-db-1-01jc";
+    const rds = recording<RDSClient>({ DBSnapshot: { DBSnapshotIdentifier: "drox-db-1-01jc" } });
+    assert.deepEqual(await copyRdsSnapshot(rds.client, arn, "drox-db-1-01jc", REQUEST), {
+      copySnapshotId: "drox-db-1-01jc",
+      copyRegion: "us-west-2",
+    });
+    await copyRdsSnapshot(rds.client, arn, "drox-db-1-01jc", { ...REQUEST, kmsKeyId: "alias/drox-dr" });
+    const expected = {
+      SourceDBSnapshotIdentifier: arn,
+      TargetDBSnapshotIdentifier: "drox-db-1-01jc",
+      KmsKeyId: "alias/aws/rds",
+      Tags: COPY_TAGS(arn),
+    };
+    assert.deepEqual(rds.inputs, [expected, { ...expected, KmsKeyId: "alias/drox-dr" }]);
+  });
+
+  it("must fail a copy whose answer names no snapshot", async () => {
+    await assert.rejects(
+      copyEbsSnapshot(recording<EC2Client>({}).client, "snap-0src", REQUEST),
+      /^Error: CopySnapshot returned no snapshot id$/,
+    );
+    await assert.rejects(
+      copyRdsSnapshot(recording<RDSClient>({ DBSnapshot: {} }).client, "arn", "id", REQUEST),
+      /^Error: CopyDBSnapshot returned no snapshot identifier$/,
+    );
+  });
+});
+
+describe("recording and publishing a result", () => {
+  const RESULT: BackupResult = {
+    schema: "backup.result.v1",
+    jobId: "01JC0000000000000000000060",
+    type: "EBS",
+    resource: "vol-1",
+    status: "SUCCEEDED",
+    startedAt: "2024-11-04T17:00:00.000Z",
+    finishedAt: "2024-11-04T17:01:00.000Z",
+    durationSeconds: 60,
+  };
+
+  it("must still publish when the history cannot record, and say what failed with the job id", async () => {
+    const published: unknown[] = [];
+    const deps = testDeps(
+      {},
+      {
+        history: {
+          put: () => Promise.reject(new Error("throttled")),
+          get: () => Promise.resolve(undefined),
+          list: () => Promise.resolve({ items: [] }),
+        },
+        publisher: { publish: (event) => (published.push(event), Promise.resolve("m-1")) },
+      },
+    );
+    const failures: string[] = [];
+    await recordResult(deps, RESULT, failures);
+    assert.deepEqual(failures, ["history 01JC0000000000000000000060: throttled"]);
+    assert.deepEqual(published, [RESULT]);
   });
 });
