@@ -10,7 +10,7 @@ import type {
 import { pageBlocks } from "../runtime/notion/blocks";
 import { bytesToGb, mapEvent, reportLevel, titleText, toProperties } from "../runtime/notion/mapping";
 import type { SchemaPlan } from "../runtime/notion/schema";
-import { richText, truncate } from "../runtime/notion/text";
+import { jsonBytes, plainText, richText, splitText, truncate } from "../runtime/notion/text";
 import {
   SEED_CHECK_OK,
   SEED_CHECK_PROBLEM,
@@ -338,6 +338,29 @@ describe("Notion limits: text and children", () => {
     assert.ok(items.every((i) => i.text.content.length <= 2000));
     assert.equal(items.map((i) => i.text.content).join(""), text);
     assert.equal(items[0]!.text.content.length, 1999);
+  });
+
+  it("must never leave half an emoji before the …, nor split one between two items", () => {
+    assert.equal(truncate("ab😀cd", 4), "ab…");
+    assert.deepEqual(splitText("ab😀cd", 3), ["ab", "😀c", "d"]);
+    // An emoji elsewhere does not move the cut.
+    assert.deepEqual(
+      splitText(`😀${"a".repeat(2000)}`).map((piece) => piece.length),
+      [2000, 2],
+    );
+  });
+
+  it("must give no item for an empty text (Notion takes [] for an empty rich text)", () => {
+    assert.deepEqual(richText(""), []);
+  });
+
+  it("must read rich text as Notion's plain_text, or the content sent, or nothing", () => {
+    assert.equal(plainText([{ plain_text: "가" }, { text: { content: "b" } }, {}]), "가b");
+  });
+
+  // developers.notion.com/reference/request-limits counts the payload's bytes: UTF-8 of the JSON.
+  it("must count a value's bytes as UTF-8 JSON", () => {
+    assert.equal(jsonBytes({ a: "가" }), 11);
   });
 
   it("must cut with … when over the budget", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
+import { currentDeadline, withDeadline } from "../runtime/notion/deadline";
 import { NotionApiError } from "../runtime/notion/errors";
 import {
   DEADLINE_HEADROOM_MS,
@@ -281,5 +282,18 @@ describe("Notion rate-limit guard (Retry-After against the time left)", () => {
       const guarded = rateLimitGuard(answer(429, headers), { maxWaitMs: 0, deadline: () => 0 });
       assert.equal((await guarded(URL)).status, 429, inspect(headers));
     }
+  });
+});
+
+describe("Notion delivery deadline (the Lambda's time left, carried to the fetch)", () => {
+  it("must give the deadline inside withDeadline only, across awaits", async () => {
+    assert.equal(currentDeadline(), undefined);
+    const seen = await withDeadline(1_234, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return currentDeadline();
+    });
+    assert.equal(seen, 1_234);
+    assert.equal(currentDeadline(), undefined);
+    assert.equal(await withDeadline(undefined, () => Promise.resolve(currentDeadline())), undefined);
   });
 });
