@@ -226,6 +226,10 @@ describe("DR copies as requested of EC2 and RDS", () => {
       copyRdsSnapshot(recording<RDSClient>({ DBSnapshot: {} }).client, "arn", "id", REQUEST),
       /^Error: CopyDBSnapshot returned no snapshot identifier$/,
     );
+    await assert.rejects(
+      copyRdsSnapshot(recording<RDSClient>({}).client, "arn", "id", REQUEST),
+      /^Error: CopyDBSnapshot returned no snapshot identifier$/,
+    );
   });
 });
 
@@ -258,5 +262,16 @@ describe("recording and publishing a result", () => {
     await recordResult(deps, RESULT, failures);
     assert.deepEqual(failures, ["history 01JC0000000000000000000060: throttled"]);
     assert.deepEqual(published, [RESULT]);
+  });
+
+  it("must raise what could not be delivered as one retryable error that keeps every result", () => {
+    const error = new DeliveryError(
+      "1 result(s) could not be recorded or published",
+      [RESULT],
+      ["history x: y"],
+    );
+    assert.equal(error.retryable, true);
+    assert.deepEqual(error.results, [RESULT]);
+    assert.deepEqual(error.failures, ["history x: y"]);
   });
 });

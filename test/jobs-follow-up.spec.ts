@@ -155,11 +155,14 @@ describe("jobs: follow-up events", () => {
       jobId: "01JC0000000000000000000012",
       error: { message: "not encrypted", code: "SnapshotNotEncrypted" },
     };
-    const { deps: d, publisher } = deps([PENDING, succeeded, otherWarning]);
+    const warningWithoutError: BackupResult = { ...PENDING, jobId: "01JC0000000000000000000013" };
+    delete (warningWithoutError as { error?: unknown }).error;
+    const { deps: d, publisher } = deps([PENDING, succeeded, otherWarning, warningWithoutError]);
     await followUpPending(d, [
       { jobId: PENDING.jobId, done: false },
       { jobId: succeeded.jobId, done: true },
       { jobId: otherWarning.jobId, done: true },
+      { jobId: warningWithoutError.jobId, done: true },
       { jobId: "01JC0000000000000000000099", done: true },
     ]);
     assert.deepEqual(publisher.published, []);
@@ -203,6 +206,18 @@ describe("jobs: follow-up events", () => {
         ],
       ],
     );
+  });
+
+  it("must follow up a job's DR copies once, and answer what could not be published", async () => {
+    const copied: BackupResult = { ...PENDING, jobId: "01JC0000000000000000000023", status: "SUCCEEDED" };
+    const { deps: d, publisher } = deps([copied]);
+    publisher.fail = true;
+    assert.deepEqual(await followUpDrCopies(d, [{ jobId: copied.jobId, done: true }]), [
+      "publish backup.result.v1: topic unavailable",
+    ]);
+    publisher.fail = false;
+    assert.deepEqual(await followUpDrCopies(d, [{ jobId: copied.jobId, done: true }]), []);
+    assert.deepEqual(publisher.published, [], "recorded by the first check: a later one publishes nothing");
   });
 
   it("must not follow up the DR copies of a failed run, of a follow-up, or of an unknown job", async () => {
@@ -285,6 +300,12 @@ describe("jobs: follow-up events", () => {
       );
       assert.equal(await retriedFailure(six.d, RESULT), undefined);
       assert.equal(six.queries.length, 5);
+    });
+
+    it("must stop at the last page: no earlier run of the resource, one query", async () => {
+      const { d, queries } = paged([[run("01JC0000000000000000000050", "FAILED", { resource: "db-2" })]]);
+      assert.equal(await retriedFailure(d, RESULT), undefined);
+      assert.equal(queries.length, 1);
     });
 
     it("must find none when the previous run succeeded, and not look for a run that did not succeed or is a follow-up", async () => {
