@@ -4,6 +4,7 @@ import type { RDSClient } from "@aws-sdk/client-rds";
 import type { BackupResult } from "../runtime/contract/events";
 import { DeliveryError, runBackups } from "../runtime/jobs";
 import { copyEbsSnapshot, copyRdsSnapshot } from "../runtime/jobs/dr-copy";
+import { backupEbsVolumes } from "../runtime/jobs/ebs";
 import { recordResult } from "../runtime/jobs/record";
 import { GIB } from "../runtime/jobs/result";
 import {
@@ -273,5 +274,221 @@ describe("recording and publishing a result", () => {
     assert.equal(error.retryable, true);
     assert.deepEqual(error.results, [RESULT]);
     assert.deepEqual(error.failures, ["history x: y"]);
+  });
+});
+
+/** An AWS SDK error as the client throws it: its name is the error code, with $metadata. */
+function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+interface StubEc2 {
+  readonly client: EC2Client;
+  readonly calls: { readonly command: string; readonly input: Record<string, unknown> }[];
+}
+
+/** EC2 answering by command name (the waiter polls DescribeSnapshots through the same send). */
+function stubEc2(answers: Record<string, (input: Record<string, unknown>) => unknown>): StubEc2 {
+  const calls: StubEc2["calls"] = [];
+  const client = {
+    config: { region: () => Promise.resolve("us-east-1") },
+    send: (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name;
+      calls.push({ command: name, input: command.input });
+      const answer = answers[name];
+      if (!answer) return Promise.reject(new Error(`unexpected ${name}`));
+      try {
+        return Promise.resolve(answer(command.input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  } as unknown as EC2Client;
+  return { client, calls };
+}
+
+/** Snapshots `snap-<volume>` in `state`, as DescribeSnapshots lists them. */
+const describing =
+  (state: string, extra: Record<string, unknown> = {}) =>
+  (input: Record<string, unknown>) => ({
+    Snapshots: (input.SnapshotIds as string[]).map((id) => ({ SnapshotId: id, State: state, ...extra })),
+  });
+
+const creating = (input: Record<string, unknown>) => ({
+  SnapshotId: `snap-${String(input.VolumeId)}`,
+  VolumeSize: 8,
+});
+
+describe("EBS backup job against EC2's answers", () => {
+  const ENV = {
+    AWS_REGION: "us-east-1",
+    JOB_TIMEOUT_SECONDS: "2",
+    EVENTS_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t",
+    HISTORY_TABLE: "t",
+  };
+  const WAITS = { minDelaySeconds: 1, maxDelaySeconds: 1 };
+
+  function deps(ec2: EC2Client, env: Record<string, string> = {}, drEc2?: EC2Client) {
+    return testDeps({ ...ENV, ...env }, { ec2, ...(drEc2 ? { drEc2 } : {}) });
+  }
+
+  it("must snapshot with its description and tags, size the volume in GiB and wait in batches of 200", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: describing("completed"),
+    });
+    const volumes = Array.from({ length: 201 }, (_, i) => `vol-${i}`);
+    const results = await backupEbsVolumes(deps(ec2.client), volumes, WAITS);
+    assert.equal(results.length, 201);
+    assert.ok(results.every((r) => r.status === "SUCCEEDED" && r.metrics?.sizeBytes === 8 * GIB));
+    assert.deepEqual(results[0]!.metrics, { snapshotId: "snap-vol-0", sizeBytes: 8 * GIB });
+    const create = ec2.calls.find(
+      (c) => c.command === "CreateSnapshotCommand" && c.input.VolumeId === "vol-0",
+    )!;
+    assert.equal(create.input.Description, `drox-backup ${results[0]!.jobId}`);
+    const describes = ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand");
+    assert.ok(describes.every((c) => (c.input.SnapshotIds as string[]).length <= 200));
+    const described = new Set(describes.flatMap((c) => c.input.SnapshotIds as string[]));
+    assert.equal(described.size, 201);
+    assert.ok(
+      describes.some((c) => (c.input.SnapshotIds as string[]).length === 1),
+      "the 201st in a batch of its own",
+    );
+  });
+
+  it("must fail a malformed or missing volume by name, and pass on other errors with their code", async () => {
+    const errors: Record<string, Error> = {
+      "vol-bad": awsError("InvalidVolumeID.Malformed", "Invalid id: vol-bad"),
+      "vol-gone": awsError("InvalidVolume.NotFound", "The volume 'vol-gone' does not exist."),
+      "vol-limit": awsError("SnapshotLimitExceeded", "The maximum number of snapshots has been reached."),
+      "vol-net": new Error("  "),
+    };
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: (input) => {
+        throw errors[String(input.VolumeId)]!;
+      },
+    });
+    const results = await backupEbsVolumes(deps(ec2.client), Object.keys(errors), WAITS);
+    assert.deepEqual(
+      results.map((r) => [r.status, r.error]),
+      [
+        ["FAILED", { message: "Volume not found: vol-bad", code: "InvalidVolumeID.Malformed" }],
+        ["FAILED", { message: "Volume not found: vol-gone", code: "InvalidVolume.NotFound" }],
+        [
+          "FAILED",
+          { message: "The maximum number of snapshots has been reached.", code: "SnapshotLimitExceeded" },
+        ],
+        ["FAILED", { message: "unknown error" }],
+      ],
+    );
+    assert.equal(
+      ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand").length,
+      0,
+      "nothing to wait for",
+    );
+  });
+
+  it("must fail a snapshot CreateSnapshot did not name, and one EC2 no longer lists", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: (input) => (input.VolumeId === "vol-noid" ? {} : creating(input)),
+      DescribeSnapshotsCommand: () => ({ Snapshots: [] }),
+    });
+    const [noId, unlisted] = await backupEbsVolumes(deps(ec2.client), ["vol-noid", "vol-1"], WAITS);
+    assert.deepEqual(noId!.error, { message: "CreateSnapshot returned no snapshot id" });
+    assert.equal(noId!.metrics, undefined);
+    assert.equal(unlisted!.status, "FAILED");
+    assert.deepEqual(unlisted!.error, {
+      message: "Snapshot snap-vol-1 not completed within 2 s (state unknown)",
+      code: "SnapshotTimeout",
+    });
+    assert.deepEqual(unlisted!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+  });
+
+  it("must leave out the size when EC2 does not give the volume's, and say when a snapshot failed without a reason", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: (input) => ({ SnapshotId: `snap-${String(input.VolumeId)}` }),
+      DescribeSnapshotsCommand: describing("error"),
+    });
+    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS);
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1" });
+    assert.deepEqual(result!.error, {
+      message: "Snapshot snap-vol-1 failed: no reason given",
+      code: "SnapshotFailed",
+    });
+  });
+
+  it("must copy to the DR region and keep the copy's id; a failed copy is a WARNING with its code or CopyFailed", async () => {
+    const ec2 = () =>
+      stubEc2({ CreateSnapshotCommand: creating, DescribeSnapshotsCommand: describing("completed") });
+    const dr = stubEc2({
+      CopySnapshotCommand: (input) => ({ SnapshotId: `${String(input.SourceSnapshotId)}-dr` }),
+    });
+    const [copied] = await backupEbsVolumes(
+      deps(ec2().client, { DR_REGION: "us-west-2" }, dr.client),
+      ["vol-1"],
+      WAITS,
+    );
+    assert.equal(copied!.status, "SUCCEEDED");
+    assert.deepEqual(copied!.metrics, {
+      snapshotId: "snap-vol-1",
+      sizeBytes: 8 * GIB,
+      copySnapshotId: "snap-vol-1-dr",
+      copyRegion: "us-west-2",
+    });
+    assert.equal(dr.calls[0]!.input.SourceRegion, "us-east-1");
+    for (const [error, code] of [
+      [awsError("InvalidParameterValue", "KMS key is disabled"), "InvalidParameterValue"],
+      [new Error("socket hang up"), "CopyFailed"],
+    ] as const) {
+      const failing = stubEc2({
+        CopySnapshotCommand: () => {
+          throw error;
+        },
+      });
+      const [result] = await backupEbsVolumes(
+        deps(ec2().client, { DR_REGION: "us-west-2" }, failing.client),
+        ["vol-1"],
+        WAITS,
+      );
+      assert.equal(result!.status, "WARNING");
+      assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+      assert.deepEqual(result!.error, {
+        message: `Cross-region copy to us-west-2 failed: ${error.message}`,
+        code,
+      });
+    }
+  });
+
+  it("must not start a DR copy once the run is aborted, and say so on the completed snapshot", async () => {
+    const controller = new AbortController();
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: (input) => {
+        controller.abort(new Error("SIGTERM"));
+        return describing("completed")(input);
+      },
+    });
+    const dr = stubEc2({});
+    const [result] = await backupEbsVolumes(
+      deps(ec2.client, { DR_REGION: "us-west-2" }, dr.client),
+      ["vol-1"],
+      WAITS,
+      controller.signal,
+    );
+    assert.equal(result!.status, "WARNING");
+    assert.deepEqual(result!.error, {
+      message: "Cross-region copy to us-west-2 not started, the run was aborted: SIGTERM",
+      code: "Aborted",
+    });
+    assert.deepEqual(dr.calls, []);
+  });
+
+  it("must use the job id the run allocated for a volume", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: describing("completed"),
+    });
+    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS, undefined, (v) => `run-${v}`);
+    assert.equal(result!.jobId, "run-vol-1");
   });
 });
