@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
 import type { BackupResult } from "../runtime/contract/events";
 import { runBackups } from "../runtime/jobs";
+import { backupRdsInstances, snapshotIdentifier } from "../runtime/jobs/rds";
 import { GIB } from "../runtime/jobs/result";
 import {
   createKmsKey,
@@ -100,5 +101,215 @@ describe("RDS backup job", function () {
     const tags = tagMap(copy.TagList);
     assert.equal(tags["drox-backup:managed"], "true");
     assert.equal(tags["drox-backup:retention-days"], "30");
+  });
+});
+
+/** An AWS SDK error as the client throws it: its name is the error code, with $metadata. */
+function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+/** RDS answering by command name (the waiter polls DescribeDBSnapshots through the same send). */
+function stubRds(answers: Record<string, (input: Record<string, unknown>) => unknown>) {
+  const calls: { command: string; input: Record<string, unknown> }[] = [];
+  const client = {
+    config: { region: () => Promise.resolve("us-east-1") },
+    send: (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name;
+      calls.push({ command: name, input: command.input });
+      const answer = answers[name];
+      if (!answer) return Promise.reject(new Error(`unexpected ${name}`));
+      try {
+        return Promise.resolve(answer(command.input));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  } as unknown as RDSClient;
+  return { client, calls };
+}
+
+describe("RDS backup job against RDS's answers", () => {
+  const ENV = {
+    AWS_REGION: "us-east-1",
+    JOB_TIMEOUT_SECONDS: "2",
+    EVENTS_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t",
+    HISTORY_TABLE: "t",
+  };
+  const WAITS = { minDelaySeconds: 1, maxDelaySeconds: 1 };
+  const ARN = "arn:aws:rds:us-east-1:123456789012:snapshot:drox-db-1-run-db-1";
+
+  /** A DB snapshot of `status`, as DescribeDBSnapshots lists it. */
+  function rdsWith(status: string | undefined, extra: Record<string, unknown> = {}) {
+    return stubRds({
+      CreateDBSnapshotCommand: (input) => ({
+        DBSnapshot: { DBSnapshotIdentifier: input.DBSnapshotIdentifier, Status: "creating" },
+      }),
+      DescribeDBSnapshotsCommand: (input) => ({
+        DBSnapshots:
+          status === undefined
+            ? []
+            : [
+                {
+                  DBSnapshotIdentifier: input.DBSnapshotIdentifier,
+                  Status: status,
+                  AllocatedStorage: 20,
+                  DBSnapshotArn: ARN,
+                  ...extra,
+                },
+              ],
+      }),
+    });
+  }
+
+  function run(rds: RDSClient, env: Record<string, string> = {}, drRds?: RDSClient, signal?: AbortSignal) {
+    const deps = testDeps({ ...ENV, ...env }, { rds, ...(drRds ? { drRds } : {}) });
+    return backupRdsInstances(deps, ["db-1"], WAITS, signal, (id) => `run-${id}`);
+  }
+
+  it("must name the DB snapshot as RDS allows: lower case, single hyphens, the base cut to 200", () => {
+    assert.equal(snapshotIdentifier("DB_Prod..1", "01JCABC"), "drox-db-prod-1-01jcabc");
+    const long = snapshotIdentifier("d".repeat(300), "01JCABC");
+    assert.equal(long, `drox-${"d".repeat(195)}-01jcabc`);
+  });
+
+  it("must verify an available encrypted snapshot, sized in GiB, and warn on an unencrypted one", async () => {
+    const [ok] = await run(rdsWith("available", { Encrypted: true }).client);
+    assert.equal(ok!.status, "SUCCEEDED");
+    assert.deepEqual(ok!.metrics, { snapshotId: "drox-db-1-run-db-1", sizeBytes: 20 * GIB });
+    assert.deepEqual(ok!.verification, { dbVerified: true });
+    assert.equal(ok!.error, undefined);
+    const [plain] = await run(rdsWith("available").client);
+    assert.equal(plain!.status, "WARNING");
+    assert.deepEqual(plain!.verification, { dbVerified: false });
+    assert.deepEqual(plain!.error, {
+      message: "DB snapshot drox-db-1-run-db-1 is not encrypted",
+      code: "SnapshotNotEncrypted",
+    });
+  });
+
+  it("must fail a snapshot in a status it never leaves, one RDS no longer lists and one in another status", async () => {
+    const [failed] = await run(rdsWith("incompatible-parameters").client);
+    assert.deepEqual(failed!.error, {
+      message: "DB snapshot drox-db-1-run-db-1 failed (status incompatible-parameters)",
+      code: "SnapshotFailed",
+    });
+    assert.deepEqual(failed!.verification, { dbVerified: false });
+    const [gone] = await run(rdsWith(undefined).client);
+    assert.equal(gone!.status, "WARNING", "the created snapshot was still creating");
+    const unlisted = stubRds({
+      CreateDBSnapshotCommand: () => ({}),
+      DescribeDBSnapshotsCommand: () => ({ DBSnapshots: [] }),
+    });
+    const [unknown] = await run(unlisted.client);
+    assert.deepEqual(unknown!.error, {
+      message: "DB snapshot drox-db-1-run-db-1 not available within 2 s (status unknown)",
+      code: "SnapshotTimeout",
+    });
+    assert.deepEqual(unknown!.metrics, { snapshotId: "drox-db-1-run-db-1" });
+    const [other] = await run(rdsWith("modifying").client);
+    assert.equal(other!.status, "FAILED");
+    assert.deepEqual(other!.error, {
+      message: "DB snapshot drox-db-1-run-db-1 not available within 2 s (status modifying)",
+      code: "SnapshotTimeout",
+    });
+  });
+
+  it("must fail a missing instance with the seed's message, and pass on other errors with their code", async () => {
+    for (const [error, expected] of [
+      [
+        awsError("DBInstanceNotFoundFault", "DBInstance db-1 not found."),
+        { message: "Database instance not found", code: "DBInstanceNotFound" },
+      ],
+      [
+        awsError("DBInstanceNotFound", "not found"),
+        { message: "Database instance not found", code: "DBInstanceNotFound" },
+      ],
+      [
+        awsError("SnapshotQuotaExceeded", "Quota exceeded"),
+        { message: "Quota exceeded", code: "SnapshotQuotaExceeded" },
+      ],
+      [new Error("socket hang up"), { message: "socket hang up" }],
+    ] as const) {
+      const rds = stubRds({
+        CreateDBSnapshotCommand: () => {
+          throw error;
+        },
+      });
+      const [result] = await run(rds.client);
+      assert.equal(result!.status, "FAILED");
+      assert.deepEqual(result!.error, expected);
+      assert.equal(rds.calls.length, 1, "no wait for a snapshot that was not created");
+    }
+  });
+
+  it("must copy to the DR region keeping the verdict; a failed copy warns with its code or CopyFailed", async () => {
+    const dr = stubRds({
+      CopyDBSnapshotCommand: (input) => ({
+        DBSnapshot: { DBSnapshotIdentifier: input.TargetDBSnapshotIdentifier },
+      }),
+    });
+    const [copied] = await run(rdsWith("available").client, { DR_REGION: "us-west-2" }, dr.client);
+    assert.equal(copied!.status, "WARNING", "still not encrypted");
+    assert.equal(copied!.error?.code, "SnapshotNotEncrypted");
+    assert.deepEqual(copied!.metrics, {
+      snapshotId: "drox-db-1-run-db-1",
+      sizeBytes: 20 * GIB,
+      copySnapshotId: "drox-db-1-run-db-1",
+      copyRegion: "us-west-2",
+    });
+    assert.equal(dr.calls[0]!.input.SourceDBSnapshotIdentifier, ARN);
+    for (const [error, code] of [
+      [awsError("KMSKeyNotAccessibleFault", "key disabled"), "KMSKeyNotAccessibleFault"],
+      [new Error("socket hang up"), "CopyFailed"],
+    ] as const) {
+      const failing = stubRds({
+        CopyDBSnapshotCommand: () => {
+          throw error;
+        },
+      });
+      const [result] = await run(
+        rdsWith("available", { Encrypted: true }).client,
+        { DR_REGION: "us-west-2" },
+        failing.client,
+      );
+      assert.equal(result!.status, "WARNING");
+      assert.deepEqual(result!.verification, { dbVerified: true });
+      assert.deepEqual(result!.metrics, { snapshotId: "drox-db-1-run-db-1", sizeBytes: 20 * GIB });
+      assert.deepEqual(result!.error, {
+        message: `Cross-region copy to us-west-2 failed: ${error.message}`,
+        code,
+      });
+    }
+  });
+
+  it("must not copy a snapshot RDS gave no ARN for", async () => {
+    const dr = stubRds({});
+    const [result] = await run(
+      rdsWith("available", { Encrypted: true, DBSnapshotArn: undefined }).client,
+      { DR_REGION: "us-west-2" },
+      dr.client,
+    );
+    assert.equal(result!.status, "SUCCEEDED");
+    assert.deepEqual(dr.calls, []);
+  });
+
+  it("must not start the DR copy once the run is aborted, keeping the verdict", async () => {
+    const controller = new AbortController();
+    const rds = rdsWith("available", { Encrypted: true });
+    const send = rds.client.send.bind(rds.client);
+    (rds.client as { send: unknown }).send = (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === "DescribeDBSnapshotsCommand") controller.abort("SIGINT");
+      return send(command as never);
+    };
+    const dr = stubRds({});
+    const [result] = await run(rds.client, { DR_REGION: "us-west-2" }, dr.client, controller.signal);
+    assert.equal(result!.status, "WARNING");
+    assert.deepEqual(result!.verification, { dbVerified: true });
+    assert.deepEqual(result!.error, {
+      message: "Cross-region copy to us-west-2 not started, the run was aborted: SIGINT",
+      code: "Aborted",
+    });
+    assert.deepEqual(dr.calls, []);
   });
 });
