@@ -346,6 +346,21 @@ describe("EBS backup job against EC2's answers", () => {
       (c) => c.command === "CreateSnapshotCommand" && c.input.VolumeId === "vol-0",
     )!;
     assert.equal(create.input.Description, `drox-backup ${results[0]!.jobId}`);
+    assert.ok(results.every((r, i) => r.type === "EBS" && r.resource === `vol-${i}`));
+    // Retention and the integrity check act only on snapshots tagged as ours (runtime/jobs/tags.ts).
+    assert.deepEqual(create.input.TagSpecifications, [
+      {
+        ResourceType: "snapshot",
+        Tags: [
+          { Key: "Name", Value: "drox-backup-vol-0" },
+          { Key: "drox-backup:managed", Value: "true" },
+          { Key: "ManagedBy", Value: "drox-backup" },
+          { Key: "drox-backup:job-id", Value: results[0]!.jobId },
+          { Key: "drox-backup:source", Value: "vol-0" },
+          { Key: "drox-backup:retention-days", Value: "7" },
+        ],
+      },
+    ]);
     const describes = ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand");
     assert.ok(describes.every((c) => (c.input.SnapshotIds as string[]).length <= 200));
     const described = new Set(describes.flatMap((c) => c.input.SnapshotIds as string[]));
@@ -481,6 +496,84 @@ describe("EBS backup job against EC2's answers", () => {
       code: "Aborted",
     });
     assert.deepEqual(dr.calls, []);
+  });
+
+  it("must wait for a pending snapshot until JOB_TIMEOUT_SECONDS, then call it pending, not failed", async () => {
+    const ec2 = stubEc2({ CreateSnapshotCommand: creating, DescribeSnapshotsCommand: describing("pending") });
+    const started = Date.now();
+    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS);
+    const ms = Date.now() - started;
+    assert.ok(ms >= 1_000 && ms < 10_000, `waited ${ms} ms for a 2 s timeout`);
+    assert.ok(ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand").length >= 2, "polled again");
+    assert.equal(result!.type, "EBS");
+    assert.equal(result!.status, "WARNING");
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+    assert.deepEqual(result!.error, {
+      message:
+        "Snapshot snap-vol-1 still pending after 2 s; it was created and usually completes later. " +
+        "The integrity check will follow it up and report it if it is not done within 24 h.",
+      code: "SnapshotPending",
+    });
+  });
+
+  it("must start nothing once aborted, and end a snapshot still pending as Aborted while a failed one stays failed", async () => {
+    const before = new AbortController();
+    before.abort(new Error("shutting down"));
+    const idle = stubEc2({});
+    const [notStarted] = await backupEbsVolumes(deps(idle.client), ["vol-1"], WAITS, before.signal);
+    assert.equal(notStarted!.type, "EBS");
+    assert.deepEqual(notStarted!.error, {
+      message: "Backup aborted before its snapshot was started: shutting down",
+      code: "Aborted",
+    });
+    assert.deepEqual(idle.calls, []);
+    const cases = [
+      [
+        "pending",
+        {
+          message: "Backup aborted before snapshot snap-vol-1 completed (state pending): SIGTERM",
+          code: "Aborted",
+        },
+      ],
+      ["error", { message: "Snapshot snap-vol-1 failed: no reason given", code: "SnapshotFailed" }],
+    ] as const;
+    for (const [state, expected] of cases) {
+      const during = new AbortController();
+      const ec2 = stubEc2({
+        CreateSnapshotCommand: creating,
+        DescribeSnapshotsCommand: (input) => {
+          during.abort("SIGTERM");
+          return describing(state)(input);
+        },
+      });
+      const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS, during.signal);
+      assert.equal(result!.status, "FAILED");
+      assert.equal(result!.type, "EBS");
+      assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+      assert.deepEqual(result!.error, expected);
+    }
+  });
+
+  it("must copy from the configured region, or the client's own when none is configured", async () => {
+    const ec2 = () => {
+      const stub = stubEc2({
+        CreateSnapshotCommand: creating,
+        DescribeSnapshotsCommand: describing("completed"),
+      });
+      (stub.client as unknown as { config: unknown }).config = {
+        region: () => Promise.resolve("eu-central-1"),
+      };
+      return stub;
+    };
+    const dr = stubEc2({ CopySnapshotCommand: () => ({ SnapshotId: "snap-dr" }) });
+    await backupEbsVolumes(deps(ec2().client, { DR_REGION: "us-west-2" }, dr.client), ["vol-1"], WAITS);
+    const noRegion = { DR_REGION: "us-west-2", AWS_REGION: "", AWS_DEFAULT_REGION: "" };
+    const [result] = await backupEbsVolumes(deps(ec2().client, noRegion, dr.client), ["vol-1"], WAITS);
+    assert.equal(result!.type, "EBS");
+    assert.deepEqual(
+      dr.calls.map((c) => c.input.SourceRegion),
+      ["us-east-1", "eu-central-1"],
+    );
   });
 
   it("must use the job id the run allocated for a volume", async () => {
