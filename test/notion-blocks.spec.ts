@@ -9,11 +9,12 @@ import type {
   BackupResult,
   Drill,
   DrillSummary,
+  DroxEvent,
   MonthlyReport,
   RestoreEvent,
   WeeklyReport,
 } from "../runtime/contract/events";
-import { type Block, REPORT_DRILL_RESTORE_TIMES, pageBlocks } from "../runtime/notion/blocks";
+import { type Block, REPORT_DRILL_RESTORE_TIMES, idLabel, pageBlocks } from "../runtime/notion/blocks";
 import {
   SEED_CHECK_OK,
   SEED_CHECK_PROBLEM,
@@ -125,7 +126,7 @@ describe("Notion page bodies, line by line", () => {
     it("must show files copied without a total, a copy without its region, and an unverified DB", () => {
       const partial: BackupResult = {
         ...SEED_SUCCESS,
-        metrics: { copySnapshotId: "snap-0dr1", filesCopied: 5 },
+        metrics: { copySnapshotId: "snap-0dr1", filesCopied: 5, filesTotal: undefined },
         verification: { dbVerified: false, securityCheck: true },
       };
       assert.deepEqual(render(pageBlocks(partial)).slice(7), [
@@ -209,7 +210,13 @@ describe("Notion page bodies, line by line", () => {
     });
 
     it("must say when no drill ran in the period", () => {
-      const none: DrillSummary = { drills: 0, restoreTimes: [], failures: [] };
+      const none: DrillSummary = {
+        drills: 0,
+        lastDrillId: "01JDRILL0000000000000000CD",
+        lastDrillAt: "2024-11-09T14:00:00.000Z",
+        restoreTimes: [],
+        failures: [],
+      };
       const lines = render(pageBlocks({ ...SEED_REPORT, failedJobs: [], drills: none }));
       assert.deepEqual(lines.slice(HEAD.length), [
         "### 복구 테스트",
@@ -253,6 +260,9 @@ describe("Notion page bodies, line by line", () => {
       const lines = render(blocks);
       const times = lines.filter((l) => l.startsWith("• 복구 시간 EBS: 볼륨-"));
       assert.equal(times.length, REPORT_DRILL_RESTORE_TIMES);
+      const exactly = { ...drills, restoreTimes: drills.restoreTimes.slice(0, REPORT_DRILL_RESTORE_TIMES) };
+      const all = render(pageBlocks({ ...SEED_REPORT, failedJobs: [], drills: exactly }));
+      assert.equal(all.filter((l) => l.startsWith("P … 외")).length, 0, "20 restore times are all shown");
       assert.ok(
         times.every((l) => l.length === 2 + 500 && l.endsWith("…")),
         "each line cut to 500 characters",
@@ -320,6 +330,54 @@ describe("Notion page bodies, line by line", () => {
   });
 
   describe("an integrity check", () => {
+    // The idempotency lookup reads the first block back as `<label>: <id>` (runtime/notion/writer.ts).
+    it("must begin every kind of page with the line the lookup reads back", () => {
+      const month = { ...SEED_REPORT, schema: "backup.monthly-report.v1" } as unknown as DroxEvent;
+      const cases: [DroxEvent, string][] = [
+        [SEED_SUCCESS, "Job ID"],
+        [SEED_REPORT, "Report ID"],
+        [SEED_CHECK_OK, "Check ID"],
+        [{ schema: "backup.drill.v1", drillId: "d-1" } as unknown as DroxEvent, "Drill ID"],
+        [{ schema: "backup.restore.v1", restoreId: "r-1" } as unknown as DroxEvent, "Restore ID"],
+        [month, "Report ID"],
+      ];
+      for (const [event, label] of cases) assert.equal(idLabel(event), label, event.schema);
+    });
+
+    it("must fill the 100 children exactly, and count the rest only when there is a rest", () => {
+      const findings = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          severity: "WARNING" as const,
+          resource: `r${i}`,
+          message: "m",
+        }));
+      // Four head blocks and the heading leave 95 children for findings.
+      const full = render(pageBlocks({ ...SEED_CHECK_PROBLEM, findings: findings(95) }));
+      assert.equal(full.length, 100);
+      assert.equal(full.at(-1), "• [WARNING] r94: m");
+      const over = render(pageBlocks({ ...SEED_CHECK_PROBLEM, findings: findings(96) }));
+      assert.equal(over.length, 100);
+      assert.deepEqual(over.slice(-2), ["• [WARNING] r93: m", "P … 외 2건"]);
+    });
+
+    // A character JSON must escape (a control character: \u0007) is six bytes: 100 such lines of
+    // 500 would be 300 KB, so the byte budget, not the children limit, must end the list.
+    it("must stop the list at 200,000 bytes of JSON when every character needs escaping", () => {
+      const findings = Array.from({ length: 300 }, (_, i) => ({
+        severity: "CRITICAL" as const,
+        resource: `r${i}`,
+        message: "\u0007".repeat(600),
+      }));
+      const blocks = pageBlocks({ ...SEED_CHECK_PROBLEM, findings });
+      const bytes = Buffer.byteLength(JSON.stringify(blocks));
+      assert.ok(bytes <= 200_000, `${bytes} bytes`);
+      assert.ok(bytes > 190_000, `${bytes} bytes: the budget is used, not the children limit`);
+      assert.ok(blocks.length < 100);
+      const lines = render(blocks);
+      const shown = lines.filter((l) => l.startsWith("• [CRITICAL]")).length;
+      assert.equal(lines.at(-1), `P … 외 ${300 - shown}건`);
+    });
+
     it("must give the check, how many resources it looked at and each finding", () => {
       assert.deepEqual(render(pageBlocks(SEED_CHECK_PROBLEM)), [
         "P Check ID: check-2024-11-05",
@@ -507,6 +565,13 @@ describe("Notion page bodies, line by line", () => {
         "### 에러 메시지",
         "```plain text Volume limit exceeded",
       ]);
+      const { metrics: _none, ...withoutMetrics } = restore;
+      assert.equal(render(pageBlocks(withoutMetrics)).at(-1), "```plain text Volume limit exceeded");
+      const totalOnly = render(pageBlocks({ ...SEED_SUCCESS, metrics: { filesTotal: 10 } }));
+      assert.equal(
+        totalOnly.filter((l) => l.startsWith("• 파일 수") || l.startsWith("• 복사한 파일")).length,
+        0,
+      );
       const copied = render(
         pageBlocks({ ...restore, error: undefined, metrics: { filesTotal: 4, filesCopied: 3 } }),
       );

@@ -341,6 +341,7 @@ describe("Notion writer against the fake Notion API", function () {
       const db = notion.addDatabase();
       const writer = await open(db);
       await writer.log(SEED_REPORT);
+      await writer.log(SEED_SUCCESS); // a second id does not push the first out of a 10,000-id cache
       const before = notion.stats.total;
       assert.equal((await writer.log(SEED_REPORT)).created, false);
       assert.equal(notion.stats.total, before);
@@ -545,8 +546,9 @@ describe("Notion writer against the fake Notion API", function () {
 
     it("must talk to Notion's own API when NOTION_API_BASE_URL is blank, and to the given base otherwise", async () => {
       const db = notion.addDatabase();
-      const cases: [string, string][] = [
+      const cases: [string | undefined, string][] = [
         ["  ", "https://api.notion.com/v1/databases/"],
+        [undefined, "https://api.notion.com/v1/databases/"],
         // The SDK appends /v1/ itself: a base copied with /v1 or trailing slashes is the same base.
         ["https://notion-proxy.example/v1//", "https://notion-proxy.example/v1/databases/"],
         // Only a trailing /v1 is the API's: a path that merely starts with it stays.
@@ -564,7 +566,7 @@ describe("Notion writer against the fake Notion API", function () {
       }
       await assert.rejects(
         open(db, {}, { NOTION_API_BASE_URL: "not a url" }),
-        /^ConfigError: NOTION_API_BASE_URL must be an http\(s\) URL, e.g. http:\/\/127.0.0.1:8787$|NOTION_API_BASE_URL must be an http\(s\) URL/,
+        /NOTION_API_BASE_URL must be an http\(s\) URL, e.g. http:\/\/127.0.0.1:8787/,
       );
     });
 
@@ -651,8 +653,8 @@ describe("Notion writer against the fake Notion API", function () {
       const [page] = notion.pages(db.dataSourceId);
       assert.deepEqual(page!.properties.Slack_Log_Link, { url: permalink });
       assert.equal(page!.properties.Report_Link, undefined, "a cut URL is a broken link");
-      await writer.setLinks(pageId, { report: "https://example.com/r/1" });
-      assert.deepEqual(page!.properties.Report_Link, { url: "https://example.com/r/1" });
+      await writer.setLinks(pageId, { report: permalink });
+      assert.deepEqual(page!.properties.Report_Link, { url: permalink });
       assert.deepEqual(page!.properties.Slack_Log_Link, { url: permalink }, "the other link stays");
       assert.equal(page!.updates, 2);
     });

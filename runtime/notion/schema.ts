@@ -235,7 +235,9 @@ export function planSchema(
   const jobId = properties[PROPERTY.jobId];
   return {
     titleProperty,
+    // Stryker disable next-line OptionalChaining: checkSchema has required Summary and Status above
     summaryTextProperty: summary?.type === "rich_text" ? PROPERTY.summary : undefined,
+    // Stryker disable next-line OptionalChaining: checkSchema has required Summary and Status above
     statusType: status?.type === "select" ? "select" : "status",
     jobIdProperty: jobId?.type === "rich_text" ? PROPERTY.jobId : undefined,
   };
