@@ -283,6 +283,124 @@ describe("RDS backup job against RDS's answers", () => {
     }
   });
 
+  it("must ask RDS for the snapshot by its name, tagged as ours, and report every outcome as RDS", async () => {
+    const rds = rdsWith("available", { Encrypted: true });
+    const [result] = await run(rds.client);
+    assert.equal(result!.type, "RDS");
+    assert.equal(result!.resource, "db-1");
+    assert.equal(result!.jobId, "run-db-1");
+    assert.deepEqual(rds.calls[0], {
+      command: "CreateDBSnapshotCommand",
+      input: {
+        DBInstanceIdentifier: "db-1",
+        DBSnapshotIdentifier: "drox-db-1-run-db-1",
+        Tags: [
+          { Key: "Name", Value: "drox-backup-db-1" },
+          { Key: "drox-backup:managed", Value: "true" },
+          { Key: "ManagedBy", Value: "drox-backup" },
+          { Key: "drox-backup:job-id", Value: "run-db-1" },
+          { Key: "drox-backup:source", Value: "db-1" },
+          { Key: "drox-backup:retention-days", Value: "7" },
+        ],
+      },
+    });
+    assert.ok(
+      rds.calls
+        .slice(1)
+        .every(
+          (c) =>
+            c.command === "DescribeDBSnapshotsCommand" &&
+            c.input.DBSnapshotIdentifier === "drox-db-1-run-db-1",
+        ),
+    );
+    const deps = testDeps(ENV, { rds: rdsWith("available", { Encrypted: true }).client });
+    const [own] = await backupRdsInstances(deps, ["db-1"], WAITS);
+    assert.match(own!.jobId, /^[0-9A-HJKMNP-TV-Z]{26}$/, "a ULID of its own");
+  });
+
+  it("must fail at once in each status a DB snapshot never leaves for available", async () => {
+    for (const status of [
+      "failed",
+      "incompatible-restore",
+      "incompatible-parameters",
+      "deleted",
+      "deleting",
+    ]) {
+      const [result] = await run(rdsWith(status).client);
+      assert.equal(result!.type, "RDS");
+      assert.equal(result!.status, "FAILED", status);
+      assert.deepEqual(result!.verification, { dbVerified: false });
+      assert.deepEqual(result!.error, {
+        message: `DB snapshot drox-db-1-run-db-1 failed (status ${status})`,
+        code: "SnapshotFailed",
+      });
+    }
+  });
+
+  it("must call a snapshot still creating pending and unverified, and one in another status unverified", async () => {
+    const [pending] = await run(rdsWith("creating").client);
+    assert.equal(pending!.type, "RDS");
+    assert.equal(pending!.status, "WARNING");
+    assert.deepEqual(pending!.verification, { dbVerified: false });
+    assert.deepEqual(pending!.error, {
+      message:
+        "DB snapshot drox-db-1-run-db-1 still creating after 2 s; it was created and usually completes later. " +
+        "The integrity check will follow it up and report it if it is not done within 24 h.",
+      code: "SnapshotPending",
+    });
+    const [other] = await run(rdsWith("modifying").client);
+    assert.equal(other!.type, "RDS");
+    assert.deepEqual(other!.verification, { dbVerified: false });
+  });
+
+  it("must start nothing once aborted, and end a snapshot not yet available as Aborted", async () => {
+    const before = new AbortController();
+    before.abort(new Error("shutting down"));
+    const idle = stubRds({});
+    const [notStarted] = await run(idle.client, {}, undefined, before.signal);
+    assert.equal(notStarted!.type, "RDS");
+    assert.deepEqual(notStarted!.error, {
+      message: "Backup aborted before its DB snapshot was started: shutting down",
+      code: "Aborted",
+    });
+    assert.deepEqual(idle.calls, []);
+    const during = new AbortController();
+    const rds = rdsWith("creating");
+    const send = rds.client.send.bind(rds.client);
+    (rds.client as unknown as { send: unknown }).send = (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === "DescribeDBSnapshotsCommand") during.abort("SIGINT");
+      return send(command as never);
+    };
+    const [aborted] = await run(rds.client, {}, undefined, during.signal);
+    assert.equal(aborted!.type, "RDS");
+    assert.equal(aborted!.status, "FAILED");
+    assert.deepEqual(aborted!.verification, { dbVerified: false });
+    assert.deepEqual(aborted!.metrics, { snapshotId: "drox-db-1-run-db-1", sizeBytes: 20 * GIB });
+    assert.deepEqual(aborted!.error, {
+      message: "Backup aborted before DB snapshot drox-db-1-run-db-1 was available (status creating): SIGINT",
+      code: "Aborted",
+    });
+  });
+
+  it("must copy only with DR_REGION, whichever region the source client is in", async () => {
+    const dr = stubRds({
+      CopyDBSnapshotCommand: (input) => ({
+        DBSnapshot: { DBSnapshotIdentifier: input.TargetDBSnapshotIdentifier },
+      }),
+    });
+    const [noRegion] = await run(rdsWith("available", { Encrypted: true }).client, {}, dr.client);
+    assert.equal(noRegion!.metrics?.copyRegion, undefined);
+    assert.equal(dr.calls.length, 0, "a DR client alone is no DR region");
+    const own = rdsWith("available", { Encrypted: true });
+    (own.client as unknown as { config: unknown }).config = { region: () => Promise.resolve("eu-central-1") };
+    await run(own.client, { DR_REGION: "us-west-2", AWS_REGION: "", AWS_DEFAULT_REGION: "" }, dr.client);
+    await run(rdsWith("available", { Encrypted: true }).client, { DR_REGION: "us-west-2" }, dr.client);
+    assert.deepEqual(
+      dr.calls.map((c) => c.input.SourceDBSnapshotIdentifier),
+      [ARN, ARN],
+    );
+  });
+
   it("must not copy a snapshot RDS gave no ARN for", async () => {
     const dr = stubRds({});
     const [result] = await run(
