@@ -199,7 +199,7 @@ describe("RDS backup job against RDS's answers", () => {
     assert.equal(gone!.status, "WARNING", "the created snapshot was still creating");
     const unlisted = stubRds({
       CreateDBSnapshotCommand: () => ({}),
-      DescribeDBSnapshotsCommand: () => ({ DBSnapshots: [] }),
+      DescribeDBSnapshotsCommand: () => ({}),
     });
     const [unknown] = await run(unlisted.client);
     assert.deepEqual(unknown!.error, {
@@ -237,6 +237,7 @@ describe("RDS backup job against RDS's answers", () => {
         },
       });
       const [result] = await run(rds.client);
+      assert.equal(result!.type, "RDS");
       assert.equal(result!.status, "FAILED");
       assert.deepEqual(result!.error, expected);
       assert.equal(rds.calls.length, 1, "no wait for a snapshot that was not created");
@@ -338,7 +339,9 @@ describe("RDS backup job against RDS's answers", () => {
   });
 
   it("must call a snapshot still creating pending and unverified, and one in another status unverified", async () => {
+    const started = Date.now();
     const [pending] = await run(rdsWith("creating").client);
+    assert.ok(Date.now() - started >= 1_000, "waited for it before calling it pending");
     assert.equal(pending!.type, "RDS");
     assert.equal(pending!.status, "WARNING");
     assert.deepEqual(pending!.verification, { dbVerified: false });
