@@ -23,10 +23,50 @@ const AREAS = {
     mutate: ["runtime/jobs/**/*.ts"],
     spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts"],
   },
+  // The EBS/RDS snapshot jobs, their DR copies and follow-ups, and the run plumbing they share, by
+  // name so that `--mutate runtime/jobs/ebs.ts` picks these specs and not the S3 ones (`jobs` keeps
+  // the whole folder for the weekly workflow). jobs-check runs the follow-ups as the check does.
+  "jobs-snapshots": {
+    mutate: [
+      "abort",
+      "context",
+      "dr-copy",
+      "ebs",
+      "follow-up",
+      "index",
+      "pending",
+      "rds",
+      "record",
+      "result",
+      "run-ids",
+      "tags",
+      "targets",
+      "wait",
+    ].map((name) => `runtime/jobs/${name}.ts`),
+    spec: [
+      "abort",
+      "aws-clients",
+      "check",
+      "ebs",
+      "follow-up",
+      "rds",
+      "run-ids",
+      "settings",
+      "snapshot-waits",
+      "wait",
+    ].map((name) => `test/jobs-${name}.spec.ts`),
+  },
   slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
   notion: {
     mutate: ["runtime/notion/**/*.ts"],
-    spec: ["test/notion-*.spec.ts", "test/success-rate.spec.ts"],
+    // The drill, monthly report and restore specs pin those events' rows and bodies exactly.
+    spec: [
+      "test/notion-*.spec.ts",
+      "test/success-rate.spec.ts",
+      "test/drill-reporting.spec.ts",
+      "test/reports-monthly.spec.ts",
+      "test/restore-event.spec.ts",
+    ],
   },
   server: {
     mutate: ["runtime/server/auth.ts", "runtime/server/validation.ts", "runtime/server/routes/**/*.ts"],
@@ -121,9 +161,9 @@ export default {
   // Two cores shared on a laptop; the workflow raises it with --concurrency.
   concurrency: 1,
   // moto's virtualenv (test/support/moto.ts looks for it beside test/) is linked into the sandbox,
-  // not copied: it is hundreds of megabytes and must not be rebuilt for every run. `/reports` (the
-  // mutation reports) is anchored so that runtime/reports/ is still copied.
-  ignorePatterns: [".venv", "dist", ".bench", "/reports"],
+  // not copied: it is hundreds of megabytes and must not be rebuilt for every run. Anchored at the
+  // root (gitignore syntax): a bare "reports" also dropped runtime/reports/ from the sandbox.
+  ignorePatterns: ["/.venv", "/dist", "/.bench", "/reports"],
   ...(realVenv() ? { buildCommand: `ln -sfn ${realVenv()} .venv` } : {}),
   disableTypeChecks: "{runtime,policy,components,test}/**/*.ts",
   testRunnerNodeArgs: ["--require", MOCHA12_SHIM],

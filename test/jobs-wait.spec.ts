@@ -17,4 +17,25 @@ describe("waiter bounds within a run's deadline", () => {
       assert.ok(b.maxWaitTime <= Math.max(1, left / 1000), "never past the deadline (one second at least)");
     }
   });
+
+  it("must give the whole time left, polls at half of it at most, and the longest delay no later than the deadline", () => {
+    const b = waitBounds(Date.now() + 10_000, 15, 120);
+    assert.ok(b.maxWaitTime > 9.9 && b.maxWaitTime <= 10, `maxWaitTime ${b.maxWaitTime}`);
+    assert.equal(b.minDelay, b.maxWaitTime / 2);
+    assert.equal(b.maxDelay, b.maxWaitTime);
+  });
+
+  it("must wait one second at least once the deadline has passed: polls at 0.5 s, up to 1 s", () => {
+    assert.deepEqual(waitBounds(Date.now() - 60_000, 15, 120), {
+      maxWaitTime: 1,
+      minDelay: 0.5,
+      maxDelay: 1,
+    });
+  });
+
+  it("must never make the longest delay shorter than the shortest", () => {
+    const b = waitBounds(Date.now() + 100_000, 5, 2);
+    assert.equal(b.minDelay, 5);
+    assert.equal(b.maxDelay, 5);
+  });
 });

@@ -58,6 +58,36 @@ describe("Notion database id parsing", () => {
     assert.equal(requireNotionId(`https://www.notion.so/${HEX}?v=1`, "notionDatabaseId"), HEX);
   });
 
+  it("must take the id only where Notion puts it: the end of the last path segment of a notion host", () => {
+    assert.equal(
+      parseNotionId(`https://www.notion.so/workspace/Backup-Log-${HEX}/`),
+      HEX,
+      "a trailing slash",
+    );
+    assert.equal(parseNotionId(`https://notion.so/${HEX}`), HEX, "the bare notion.so host");
+    assert.equal(parseNotionId(`https://notion.so.evil.example/${HEX}`), undefined);
+    assert.equal(parseNotionId(`https://www.notion.so/workspace/Backup-Log-${HEX}-copy`), undefined);
+    assert.equal(parseNotionId(`https://www.notion.so/workspace/${DASHED}-copy`), undefined);
+    assert.equal(parseNotionId(`${DASHED}0`), undefined, "a UUID and one more character");
+    // Without a scheme, even when the query holds a URL of its own.
+    assert.equal(parseNotionId(`www.notion.so/workspace/Backup-Log-${HEX}?from=https://example.com`), HEX);
+  });
+
+  it("must tell a blank value from a wrong one, and show where the id is found", () => {
+    assert.throws(
+      () => requireNotionId("   ", "NOTION_DATABASE_ID"),
+      /NOTION_DATABASE_ID must be set to the Notion database id or its URL/,
+    );
+    assert.throws(
+      () => requireNotionId("nope", "NOTION_DATABASE_ID"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message ===
+          "NOTION_DATABASE_ID is not a Notion database id: expected 32 hex characters (with or without dashes) or the " +
+            'database URL from "Copy link to view", e.g. https://www.notion.so/workspace/Backup-Log-<32 hex>?v=…',
+    );
+  });
+
   it("must format the dashed form the API shows", () => {
     assert.equal(toDashedId(HEX), DASHED);
   });

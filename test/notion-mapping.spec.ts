@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
-import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+  WeeklyReport,
+} from "../runtime/contract/events";
 import { pageBlocks } from "../runtime/notion/blocks";
-import { bytesToGb, mapEvent, reportLevel, toProperties } from "../runtime/notion/mapping";
+import { bytesToGb, mapEvent, reportLevel, titleText, toProperties } from "../runtime/notion/mapping";
 import type { SchemaPlan } from "../runtime/notion/schema";
-import { richText, truncate } from "../runtime/notion/text";
+import { jsonBytes, plainText, richText, splitText, truncate } from "../runtime/notion/text";
 import {
   SEED_CHECK_OK,
   SEED_CHECK_PROBLEM,
@@ -118,6 +125,9 @@ describe("Notion mapping: the seed's example rows", () => {
     assert.deepEqual(report.Week, { select: { name: "1주차" } });
     assert.deepEqual(report.Category, { multi_select: [{ name: "보안 점검" }] });
     assert.equal(report.Backup_Size, undefined);
+    // A report verifies nothing itself (the integrity check and the drills do).
+    assert.deepEqual(report.DB_Verified, { checkbox: false });
+    assert.deepEqual(report.Security_Check, { checkbox: false });
   });
 });
 
@@ -170,11 +180,54 @@ describe("Notion mapping: every property", () => {
     });
   });
 
-  it("must leave out properties the event does not have", () => {
+  it("must leave out properties the event does not have, and leave the checkboxes unticked", () => {
     const props = toProperties(mapEvent(SEED_FAILURE), SEED_PLAN);
     for (const name of ["Backup_Size", "Slack_Log_Link", "Report_Link", "Improvement", "Job_ID"]) {
       assert.equal(name in props, false, name);
     }
+    // No `verification` in the event: nothing was verified.
+    assert.deepEqual(props, {
+      Name: { title: [{ type: "text", text: { content: "RDS 백업: db-instance-1" } }] },
+      Summary: { rich_text: [{ type: "text", text: { content: "RDS 백업: db-instance-1" } }] },
+      Date: { date: { start: "2024-11-04" } },
+      Status: { status: { name: "❌ 실패" } },
+      Category: { multi_select: [{ name: "RDS Dump" }] },
+      Week: { select: { name: "1주차" } },
+      System_Health: { select: { name: "이상" } },
+      DB_Verified: { checkbox: false },
+      Security_Check: { checkbox: false },
+    });
+  });
+
+  it("must leave out an empty Improvement", () => {
+    assert.equal(mapEvent({ ...SEED_SUCCESS, improvement: "" }).improvement, undefined);
+  });
+
+  // developers.notion.com/reference/request-limits: a URL property holds at most 2,000 characters.
+  it("must keep a 2,000-character link and leave out a longer one rather than cut it", () => {
+    const url = (n: number) => `https://drox.slack.com/${"a".repeat(n - "https://drox.slack.com/".length)}`;
+    const at = toProperties(
+      mapEvent({ ...SEED_SUCCESS, links: { slackLog: url(2000), report: url(2000) } }),
+      SEED_PLAN,
+    );
+    assert.deepEqual(at.Slack_Log_Link, { url: url(2000) });
+    assert.deepEqual(at.Report_Link, { url: url(2000) });
+    const over = toProperties(
+      mapEvent({ ...SEED_SUCCESS, links: { slackLog: url(2001), report: url(2001) } }),
+      SEED_PLAN,
+    );
+    assert.equal("Slack_Log_Link" in over, false);
+    assert.equal("Report_Link" in over, false);
+  });
+
+  it('must make the title one line: lines trimmed, blank lines dropped, joined with ": "', () => {
+    const row = {
+      ...mapEvent(SEED_REPORT),
+      summary: " 주간 백업 리포트 \r\n\r\n  총 42건 실행\u2028성공률 95%\n",
+    };
+    assert.deepEqual(titleText(row), [
+      { type: "text", text: { content: "주간 백업 리포트: 총 42건 실행: 성공률 95%" } },
+    ]);
   });
 
   it("must map integrity checks to 보안 점검 with the number of problems", () => {
@@ -183,6 +236,7 @@ describe("Notion mapping: every property", () => {
     assert.equal(ok.status, "✅ 완료");
     assert.deepEqual(ok.category, ["보안 점검"]);
     assert.equal(ok.securityCheck, true);
+    assert.equal(ok.dbVerified, false);
     const bad = mapEvent(SEED_CHECK_PROBLEM);
     assert.equal(bad.summary, "보안 점검: 문제 2건");
     assert.equal(bad.status, "❌ 실패");
@@ -208,6 +262,62 @@ describe("Notion mapping: every property", () => {
     assert.equal(row.status, "⚠️ 점검필요");
   });
 
+  it("must file a monthly report under 보안 점검, unticked, rated by the configured thresholds", () => {
+    const month: MonthlyReport = {
+      schema: "backup.monthly-report.v1",
+      reportId: "monthly-2024-11",
+      month: "2024-11",
+      periodStart: "2024-11-01T00:00:00+09:00",
+      periodEnd: "2024-12-01T00:00:00+09:00",
+      total: 10,
+      succeeded: 9,
+      warnings: 0,
+      failed: 1,
+      successRate: 0.9,
+      averageDurationSeconds: 60,
+      failedJobs: [],
+      byType: [],
+      weeks: [],
+      links: { slackLog: "https://drox.slack.com/archives/C3/p3", report: "https://example.com/m/11" },
+    };
+    const row = mapEvent(month);
+    assert.equal(row.status, "⚠️ 점검필요"); // 90 % is under the default 95 %
+    assert.equal(row.dbVerified, false);
+    assert.equal(row.securityCheck, false);
+    assert.equal(row.slackLog, "https://drox.slack.com/archives/C3/p3");
+    assert.equal(row.report, "https://example.com/m/11");
+    assert.equal(mapEvent(month, { thresholds: { ok: 0.9, warn: 0.5 } }).status, "✅ 완료");
+  });
+
+  it("must leave DB_Verified unticked for a drill without verification, and a restore without size", () => {
+    const drill: Drill = {
+      schema: "backup.drill.v1",
+      drillId: "01JDRILL0000000000000000AB",
+      startedAt: "2024-11-09T14:00:00.000Z",
+      finishedAt: "2024-11-09T14:20:00.000Z",
+      status: "SUCCEEDED",
+      resources: [],
+      findings: [],
+    };
+    assert.equal(mapEvent(drill).dbVerified, false);
+    const restore: RestoreEvent = {
+      schema: "backup.restore.v1",
+      restoreId: "01JCA0000000000000000RSTR1",
+      type: "EBS",
+      resource: "vol-123456",
+      from: "snap-789",
+      target: "vol-0abc",
+      requestedBy: "alice",
+      status: "SUCCEEDED",
+      startedAt: "2024-11-04T02:00:00+09:00",
+      finishedAt: "2024-11-04T02:01:05+09:00",
+      durationSeconds: 65,
+    };
+    assert.equal(mapEvent(restore).sizeGb, undefined);
+    assert.equal(mapEvent({ ...restore, metrics: { filesTotal: 3 } }).sizeGb, undefined);
+    assert.equal("Backup_Size" in toProperties(mapEvent(restore), SEED_PLAN), false);
+  });
+
   it("must adapt to the schema: Summary as the title, Status as select, Job_ID present", () => {
     const props = toProperties(mapEvent(SEED_SUCCESS), {
       titleProperty: "Summary",
@@ -228,6 +338,29 @@ describe("Notion limits: text and children", () => {
     assert.ok(items.every((i) => i.text.content.length <= 2000));
     assert.equal(items.map((i) => i.text.content).join(""), text);
     assert.equal(items[0]!.text.content.length, 1999);
+  });
+
+  it("must never leave half an emoji before the …, nor split one between two items", () => {
+    assert.equal(truncate("ab😀cd", 4), "ab…");
+    assert.deepEqual(splitText("ab😀cd", 3), ["ab", "😀c", "d"]);
+    // An emoji elsewhere does not move the cut.
+    assert.deepEqual(
+      splitText(`😀${"a".repeat(2000)}`).map((piece) => piece.length),
+      [2000, 2],
+    );
+  });
+
+  it("must give no item for an empty text (Notion takes [] for an empty rich text)", () => {
+    assert.deepEqual(richText(""), []);
+  });
+
+  it("must read rich text as Notion's plain_text, or the content sent, or nothing", () => {
+    assert.equal(plainText([{ plain_text: "가" }, { text: { content: "b" } }, {}]), "가b");
+  });
+
+  // developers.notion.com/reference/request-limits counts the payload's bytes: UTF-8 of the JSON.
+  it("must count a value's bytes as UTF-8 JSON", () => {
+    assert.equal(jsonBytes({ a: "가" }), 11);
   });
 
   it("must cut with … when over the budget", () => {

@@ -5,6 +5,7 @@ import {
   NotionSchemaError,
   type PropertyConfig,
   checkSchema,
+  describeProblem,
   planSchema,
 } from "../runtime/notion/schema";
 
@@ -130,6 +131,58 @@ describe("Notion schema check", () => {
     assert.deepEqual(
       checkSchema(props).map((p) => p.property),
       ["Backup_Size"],
+    );
+  });
+
+  it("must need a title property, and all three status options of a Status without any", () => {
+    const props: Record<string, PropertyConfig> = {
+      ...seed(),
+      Name: { type: "rich_text" },
+      Status: { type: "status" },
+    };
+    assert.deepEqual(checkSchema(props), [
+      {
+        property: "Status",
+        expected: ["status", "select"],
+        actual: "status",
+        missingOptions: ["✅ 완료", "⚠️ 점검필요", "❌ 실패"],
+      },
+      { property: "(title)", expected: ["title"] },
+    ]);
+  });
+
+  it("must word one problem, and several, as the user reads them", () => {
+    const props: Record<string, PropertyConfig> = { ...seed() };
+    delete props.Summary;
+    assert.throws(
+      () => planSchema(props),
+      (error: unknown) =>
+        error instanceof NotionSchemaError &&
+        error.message ===
+          "Notion database (unnamed) does not match the schema drox-backup writes (1 problem):\n" +
+            '  - Summary: missing — add a rich_text or title property named "Summary"',
+    );
+    delete props.Date;
+    assert.throws(
+      () => planSchema(props, '"백업 로그"'),
+      (error: unknown) =>
+        error instanceof NotionSchemaError &&
+        error.message ===
+          'Notion database "백업 로그" does not match the schema drox-backup writes (2 problems):\n' +
+            '  - Date: missing — add a date property named "Date"\n' +
+            '  - Summary: missing — add a rich_text or title property named "Summary"',
+    );
+  });
+
+  it("must ask for a type change, not options, when the type is wrong (an empty option list is no problem)", () => {
+    assert.equal(
+      describeProblem({
+        property: "Status",
+        expected: ["status", "select"],
+        actual: "rich_text",
+        missingOptions: [],
+      }),
+      "Status: expected status or select, found rich_text — change the property's type to status",
     );
   });
 });

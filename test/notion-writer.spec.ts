@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { inspect } from "node:util";
+import { Client } from "@notionhq/client";
 import { DroxError } from "../runtime/contract/errors";
-import type { DroxEvent } from "../runtime/contract/events";
+import type { BackupResult, DroxEvent } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import {
   type NotionClientTuning,
@@ -10,7 +11,8 @@ import {
   NotionSchemaError,
   createNotionLoggerFromEnv,
 } from "../runtime/notion";
-import type { NotionLogger } from "../runtime/notion/writer";
+import { type FetchLike, defaultFetch } from "../runtime/notion/pacing";
+import { type NotionLogger, NotionWriter } from "../runtime/notion/writer";
 import {
   type FakeDatabase,
   type FakeNotionServer,
@@ -339,6 +341,7 @@ describe("Notion writer against the fake Notion API", function () {
       const db = notion.addDatabase();
       const writer = await open(db);
       await writer.log(SEED_REPORT);
+      await writer.log(SEED_SUCCESS); // a second id does not push the first out of a 10,000-id cache
       const before = notion.stats.total;
       assert.equal((await writer.log(SEED_REPORT)).created, false);
       assert.equal(notion.stats.total, before);
@@ -530,6 +533,96 @@ describe("Notion writer against the fake Notion API", function () {
       );
     });
 
+    /** The URLs the client asks for, answered 404 without a network (the API is never reached). */
+    function capturing(): { fetch: FetchLike; urls: string[] } {
+      const urls: string[] = [];
+      const fetch: FetchLike = (url) => {
+        urls.push(url);
+        const body = { object: "error", status: 404, code: "object_not_found", message: "Not found." };
+        return Promise.resolve(new Response(JSON.stringify(body), { status: 404 }));
+      };
+      return { fetch, urls };
+    }
+
+    it("must talk to Notion's own API when NOTION_API_BASE_URL is blank, and to the given base otherwise", async () => {
+      const db = notion.addDatabase();
+      const cases: [string | undefined, string][] = [
+        ["  ", "https://api.notion.com/v1/databases/"],
+        [undefined, "https://api.notion.com/v1/databases/"],
+        // The SDK appends /v1/ itself: a base copied with /v1 or trailing slashes is the same base.
+        ["https://notion-proxy.example/v1//", "https://notion-proxy.example/v1/databases/"],
+        // Only a trailing /v1 is the API's: a path that merely starts with it stays.
+        ["https://notion-proxy.example/v1beta/v1", "https://notion-proxy.example/v1beta/v1/databases/"],
+      ];
+      for (const [base, expected] of cases) {
+        const api = capturing();
+        const writer = await open(db, { fetch: api.fetch, retry: false }, { NOTION_API_BASE_URL: base });
+        await assert.rejects(writer.log(SEED_SUCCESS), NotionApiError);
+        assert.deepEqual(
+          api.urls.map((u) => u.slice(0, expected.length)),
+          [expected],
+          base,
+        );
+      }
+      await assert.rejects(
+        open(db, {}, { NOTION_API_BASE_URL: "not a url" }),
+        /NOTION_API_BASE_URL must be an http\(s\) URL, e.g. http:\/\/127.0.0.1:8787/,
+      );
+    });
+
+    // developers.notion.com/reference/request-limits: an average of three requests per second.
+    it("must pace at Notion's three requests per second by default, so a fake that enforces it never answers 429", async function () {
+      this.timeout(20_000);
+      // A server of its own: nothing else of this spec may count against its window.
+      const limited = await startFakeNotion({ token: SENTINEL });
+      try {
+        const db = limited.addDatabase();
+        limited.setRateLimit({ requestsPerSecond: 3 });
+        const writer = await createNotionLoggerFromEnv(
+          {
+            NOTION_TOKEN: limited.token,
+            NOTION_DATABASE_ID: db.databaseId,
+            NOTION_API_BASE_URL: limited.url,
+          },
+          { logger: createLogger({ destination: sink() }) },
+        );
+        for (const event of [SEED_SUCCESS, SEED_RDS_SUCCESS, SEED_S3_WARNING]) await writer.log(event);
+        // The database, its data source, then a query and a create per event: 8 requests, 7 gaps of ≥ 1/3 s.
+        const requests = limited.requests;
+        assert.equal(requests.length, 8);
+        assert.equal(limited.stats.rateLimited, 0);
+        assert.ok(requests.at(-1)!.at - requests[0]!.at >= 7 * 333 - 7, "paced");
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it("must not let the SDK wait out a Retry-After over its own cap, nor retry at all when retries are off", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db); // maxRetryDelayMs 2000
+      notion.rateLimitNext(1, 5);
+      await assert.rejects(writer.log(SEED_SUCCESS), /Retry-After 5 s, more than the 2 s the client waits/);
+      notion.rateLimitNext(1, 1);
+      await assert.rejects(
+        (await open(db, { retry: false })).log(SEED_SUCCESS),
+        /Retry-After 1 s, more than the 0 s the client waits/,
+      );
+      assert.equal(notion.stats.rateLimited, 2);
+    });
+
+    it("must route the SDK's own warnings through the redacting logger", async () => {
+      const db = notion.addDatabase({ shared: false });
+      await assert.rejects((await open(db)).log(SEED_SUCCESS), NotionApiError);
+      const sdk = logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.sdk === "@notionhq/client");
+      assert.ok(sdk.length > 0, "the SDK logged nothing");
+      assert.deepEqual(
+        sdk.map((l) => [l.level, l.msg]),
+        sdk.map(() => [40, "request fail"]),
+      );
+    });
+
     it("must use DISPLAY_TIME_ZONE for Date and SUCCESS_RATE_OK for the report's Status", async () => {
       const db = notion.addDatabase();
       const writer = await open(db, {}, { DISPLAY_TIME_ZONE: "UTC", SUCCESS_RATE_OK: "0.99" });
@@ -547,6 +640,291 @@ describe("Notion writer against the fake Notion API", function () {
       assert.equal(page!.id, pageId);
       assert.equal(text(page!.properties.Name), "drox-backup 연동 테스트");
     });
+  });
+
+  describe("bot mode updates of a written page", () => {
+    it("must set Slack_Log_Link and Report_Link, keep a 2,000-character link and leave out a longer one", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db);
+      const { pageId } = await writer.log(SEED_FAILURE);
+      const permalink = `https://drox.slack.com/archives/C1/${"p".repeat(2000 - 35)}`;
+      assert.equal(permalink.length, 2000);
+      await writer.setLinks(pageId, { slackLog: permalink, report: `${permalink}x` });
+      const [page] = notion.pages(db.dataSourceId);
+      assert.deepEqual(page!.properties.Slack_Log_Link, { url: permalink });
+      assert.equal(page!.properties.Report_Link, undefined, "a cut URL is a broken link");
+      await writer.setLinks(pageId, { report: permalink });
+      assert.deepEqual(page!.properties.Report_Link, { url: permalink });
+      assert.deepEqual(page!.properties.Slack_Log_Link, { url: permalink }, "the other link stays");
+      assert.equal(page!.updates, 2);
+    });
+
+    it("must send nothing when there is no link to set", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db);
+      const { pageId } = await writer.log(SEED_FAILURE);
+      const before = notion.stats.total;
+      await writer.setLinks(pageId, {});
+      await writer.setLinks(pageId, { slackLog: `https://s.example/${"a".repeat(2000)}` });
+      assert.equal(notion.stats.total, before);
+    });
+
+    it("must follow a page up with the follow-up's Status, System_Health and Improvement only", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db);
+      const { pageId } = await writer.log(SEED_S3_WARNING);
+      const followUp: DroxEvent = {
+        ...SEED_S3_WARNING,
+        jobId: `${SEED_S3_WARNING.jobId}.done`,
+        status: "SUCCEEDED",
+        resource: "bucket-other",
+        finishedAt: "2024-11-20T03:05:00+09:00",
+        improvement: "무결성 검사에서 스냅샷 완료 확인",
+        followUpOf: SEED_S3_WARNING.jobId,
+      };
+      await writer.followUp(pageId, followUp);
+      const [page, ...others] = notion.pages(db.dataSourceId);
+      assert.equal(others.length, 0, "a follow-up is no page of its own");
+      assert.deepEqual(page!.properties.Status, { status: { name: "✅ 완료" } });
+      assert.deepEqual(page!.properties.System_Health, { select: { name: "정상" } });
+      assert.equal(text(page!.properties.Improvement), "무결성 검사에서 스냅샷 완료 확인");
+      // The original run's row stays what it was: its date, resource and size.
+      assert.equal(text(page!.properties.Name), "S3 백업: bucket-prod");
+      assert.deepEqual(page!.properties.Date, { date: { start: "2024-11-04" } });
+      assert.deepEqual(page!.properties.Week, { select: { name: "1주차" } });
+      assert.equal(page!.updates, 1);
+    });
+  });
+
+  describe("what a failing call says it was doing", () => {
+    async function failure(run: () => Promise<unknown>): Promise<string> {
+      const error = await run().then(
+        () => assert.fail("must reject"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof NotionApiError);
+      return error.message;
+    }
+
+    it("must name each step of a delivery in its error", async () => {
+      const db = notion.addDatabase();
+      const noRetry = { retry: false } as const;
+      notion.failNext({ status: 400, method: "GET", path: /\/v1\/databases\// });
+      assert.match(
+        await failure(async () => (await open(db, noRetry)).log(SEED_SUCCESS)),
+        /^Notion: reading the database failed: /,
+      );
+      notion.failNext({ status: 400, method: "GET", path: /\/v1\/data_sources\// });
+      assert.match(
+        await failure(async () => (await open(db, noRetry)).log(SEED_SUCCESS)),
+        /^Notion: reading the database schema failed: /,
+      );
+      notion.failNext({ status: 400, method: "POST", path: /\/query$/ });
+      assert.match(
+        await failure(async () => (await open(db, noRetry)).log(SEED_SUCCESS)),
+        /^Notion: looking up existing pages failed: /,
+      );
+      await (await open(db)).log(SEED_SUCCESS);
+      notion.failNext({ status: 400, method: "GET", path: /\/v1\/blocks\// });
+      assert.match(
+        await failure(async () => (await open(db, noRetry)).log(SEED_SUCCESS)),
+        /^Notion: reading a candidate page failed: /,
+      );
+      notion.failNext({ status: 400, method: "POST", path: /\/v1\/pages$/ });
+      assert.match(
+        await failure(async () => (await open(db, noRetry)).log(SEED_FAILURE)),
+        /^Notion: creating the page failed: /,
+      );
+      const writer = await open(db, noRetry);
+      const { pageId } = await writer.log(SEED_SUCCESS);
+      notion.failNext({ status: 400, method: "PATCH" });
+      assert.match(
+        await failure(() => writer.setLinks(pageId, { report: "https://example.com/r" })),
+        /^Notion: linking the page failed: /,
+      );
+      notion.failNext({ status: 400, method: "PATCH" });
+      assert.match(
+        await failure(() => writer.followUp(pageId, SEED_SUCCESS)),
+        /^Notion: updating the followed-up page failed: /,
+      );
+      notion.failNext({ status: 400, method: "POST", path: /\/v1\/pages$/ });
+      assert.match(await failure(() => writer.writeTestPage()), /^Notion: writing the test page failed: /);
+      const withJobId = notion.addDatabase({ schema: seedProperties({ withJobId: true }) });
+      notion.failNext({ status: 400, method: "POST", path: /\/query$/ });
+      assert.match(
+        await failure(async () => (await open(withJobId, noRetry)).log(SEED_SUCCESS)),
+        /^Notion: looking up the job id failed: /,
+      );
+    });
+  });
+
+  describe("the database as read at a cold start", () => {
+    /** The fake's answers, with the JSON of GET `path` rewritten. */
+    function rewriting(path: RegExp, rewrite: (body: Record<string, unknown>) => unknown): FetchLike {
+      return async (url, init) => {
+        const response = await defaultFetch(url, init);
+        if ((init?.method ?? "GET") !== "GET" || !path.test(new URL(url).pathname)) return response;
+        const body = rewrite(JSON.parse(await response.text()) as Record<string, unknown>);
+        return new Response(JSON.stringify(body), { status: response.status });
+      };
+    }
+
+    it("must refuse a partial database object, a database without a data source and a partial data source", async () => {
+      const db = notion.addDatabase();
+      const cases: [RegExp, (body: Record<string, unknown>) => unknown, RegExp][] = [
+        // Notion answers `{ object, id }` only where the integration may not read the object.
+        [
+          /^\/v1\/databases\//,
+          (b) => ({ object: "database", id: b.id }),
+          /returned a partial object; is the id a database's\?/,
+        ],
+        [
+          /^\/v1\/databases\//,
+          (b) => ({ ...b, data_sources: [] }),
+          /^Notion: the database "백업 로그" has no data source \(table\) to write to$/,
+        ],
+        [
+          /^\/v1\/data_sources\//,
+          (b) => ({ object: "data_source", id: b.id }),
+          /^Notion: reading the database schema returned a partial object$/,
+        ],
+      ];
+      for (const [path, rewrite, message] of cases) {
+        const writer = await open(db, { fetch: rewriting(path, rewrite) });
+        await assert.rejects(writer.log(SEED_SUCCESS), (error: unknown) => {
+          assert.ok(error instanceof NotionApiError);
+          assert.equal(error.retryable, false);
+          assert.match(error.message, message);
+          return true;
+        });
+      }
+      assert.equal(notion.pages().length, 0);
+    });
+
+    it("must read the database again after a failed read, in the same process", async () => {
+      const db = notion.addDatabase({ shared: false });
+      const writer = await open(db);
+      await assert.rejects(writer.log(SEED_SUCCESS), NotionApiError);
+      notion.databases.get(db.databaseId)!.shared = true; // the user connects the integration
+      assert.equal((await writer.log(SEED_SUCCESS)).created, true);
+    });
+
+    it("must log the schema it read, the pages it created and the duplicates it skipped, with their ids", async () => {
+      const db = notion.addDatabase();
+      const { pageId } = await (await open(db)).log(SEED_SUCCESS);
+      await (await open(db)).log(SEED_SUCCESS);
+      const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const read = lines.filter((l) => l.msg === "notion schema read");
+      assert.equal(read.length, 2);
+      assert.equal(read[0]!.dataSource, db.dataSourceId);
+      assert.deepEqual(read[0]!.plan, {
+        titleProperty: "Name",
+        summaryTextProperty: "Summary",
+        statusType: "status",
+      });
+      const created = lines.filter((l) => l.msg === "notion page created");
+      assert.deepEqual(
+        created.map((l) => [l.id, l.pageId]),
+        [[SEED_SUCCESS.jobId, pageId]],
+      );
+      const skipped = lines.filter((l) => l.msg === "notion page exists; duplicate delivery skipped");
+      assert.deepEqual(
+        skipped.map((l) => [l.id, l.pageId]),
+        [[SEED_SUCCESS.jobId, pageId]],
+      );
+    });
+  });
+
+  describe("the idempotency lookup's requests", () => {
+    it("must decide with one Job_ID query and read no page when the database has Job_ID", async () => {
+      const db = notion.addDatabase({ schema: seedProperties({ withJobId: true }) });
+      await (await open(db)).log(SEED_SUCCESS);
+      notion.requests.length = 0; // the log only: the pages stay
+      assert.equal((await (await open(db)).log(SEED_SUCCESS)).created, false);
+      assert.deepEqual(
+        notion.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{32,36}/g, ":id")}`),
+        ["GET /v1/databases/:id", "GET /v1/data_sources/:id", "POST /v1/data_sources/:id/query"],
+      );
+    });
+
+    it("must read only the pages whose date and title match", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db);
+      await writer.log(SEED_SUCCESS);
+      await writer.log(SEED_RDS_SUCCESS); // same date, another title
+      await writer.log({ ...SEED_S3_WARNING, finishedAt: "2024-11-05T03:05:00+09:00" }); // same title, another date
+      notion.requests.length = 0; // the log only: the pages stay
+      assert.equal((await (await open(db)).log(SEED_S3_WARNING)).created, true);
+      assert.equal(notion.requests.filter((r) => r.path.startsWith("/v1/blocks/")).length, 0);
+    });
+
+    it("must remember a page it found, so the next redelivery costs no request", async () => {
+      const db = notion.addDatabase();
+      await (await open(db)).log(SEED_SUCCESS);
+      const writer = await open(db);
+      assert.equal((await writer.log(SEED_SUCCESS)).created, false);
+      const before = notion.stats.total;
+      assert.equal((await writer.log(SEED_SUCCESS)).created, false);
+      assert.equal(notion.stats.total, before);
+    });
+
+    // Notion's query returns at most page_size results and a cursor (developers.notion.com/reference/query-a-data-source).
+    it("must page through more than 25 candidates, and give up after 100 with a warning and a new page", async () => {
+      const db = notion.addDatabase();
+      const writer = await open(db);
+      const run = (i: number): BackupResult => ({
+        ...SEED_SUCCESS,
+        jobId: `01JC9Z${String(i).padStart(20, "0")}`,
+      });
+      for (let i = 0; i < 101; i++) await writer.log(run(i));
+      // Newest first: run 60 is the 41st candidate, on the second result page of 25.
+      notion.requests.length = 0;
+      assert.equal((await (await open(db)).log(run(60))).created, false);
+      assert.equal(notion.requests.filter((r) => r.path.endsWith("/query")).length, 2);
+      // Run 0 is the 101st: four pages of 25 are read, then a new page is written.
+      notion.requests.length = 0;
+      logs = [];
+      assert.equal((await (await open(db)).log(run(0))).created, true);
+      assert.equal(notion.requests.filter((r) => r.path.endsWith("/query")).length, 4);
+      const warned = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40); // pino: 40 is warn
+      assert.deepEqual(
+        warned.map((l) => [l.msg, l.id]),
+        [["more than 100 pages share this date and summary; created a new page", run(0).jobId]],
+      );
+    });
+
+    it("must forget the oldest id beyond its cache size, and ask Notion for it again", async () => {
+      const db = notion.addDatabase();
+      const client = new Client({ auth: notion.token, baseUrl: notion.url });
+      // The dashed id as the API shows it is the same database.
+      const dashed = db.databaseId.replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+      const writer = new NotionWriter({ client, databaseId: dashed, cacheSize: 1 });
+      await writer.log(SEED_SUCCESS);
+      let before = notion.stats.total;
+      assert.equal((await writer.log(SEED_SUCCESS)).created, false);
+      assert.equal(notion.stats.total, before, "the last id is remembered");
+      await writer.log(SEED_RDS_SUCCESS);
+      before = notion.stats.total;
+      assert.equal((await writer.log(SEED_SUCCESS)).created, false);
+      assert.ok(notion.stats.total > before, "the evicted id is looked up");
+      assert.equal(notion.pages(db.dataSourceId).length, 2);
+    });
+  });
+
+  it("must write the test page: a 연동 테스트 row, unticked, with its Test ID and a note in the body", async () => {
+    const db = notion.addDatabase();
+    const before = Date.now();
+    await (await open(db)).writeTestPage();
+    const [page] = notion.pages(db.dataSourceId);
+    assert.deepEqual(page!.properties.Category, { multi_select: [] });
+    assert.deepEqual(page!.properties.DB_Verified, { checkbox: false });
+    assert.deepEqual(page!.properties.Security_Check, { checkbox: false });
+    assert.deepEqual(page!.properties.Status, { status: { name: "✅ 완료" } });
+    const [id, note, ...rest] = blockTexts(page!);
+    assert.deepEqual(rest, []);
+    const at = Number(/^Test ID: test-(\d+)$/.exec(id ?? "")?.[1]);
+    assert.ok(at >= before && at <= Date.now(), id);
+    assert.equal(note, "drox-backup이 Notion 연동을 확인하려고 만든 페이지입니다. 지워도 됩니다.");
   });
 
   it("must key pages on eventId for every event kind", async () => {

@@ -89,6 +89,7 @@ export async function followUpDrCopies(deps: JobDeps, copies: readonly SnapshotO
     if (failure === undefined && !outcomes.every((o) => o.done)) continue;
     const original = await deps.history.get(jobId);
     if (!original || original.status === "FAILED" || original.followUpOf !== undefined) continue;
+    // Stryker disable next-line BooleanLiteral: followUpOf reads only `failure`; `done` completes the outcome's type
     const followUp = followUpOf(original, { done: true, failure }, deps.now(), {
       suffix: DR_FOLLOW_UP_SUFFIX,
       improvement: DR_FOLLOW_UP_IMPROVEMENT,

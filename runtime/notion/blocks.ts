@@ -84,6 +84,7 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
       table_width: head.length,
       has_column_header: true,
       has_row_header: false,
+      // Stryker disable next-line ArithmeticOperator: TABLE_ROWS_MAX (50) is below CHILDREN_LIMIT ± 1 either way
       children: [head, ...rows.slice(0, Math.min(TABLE_ROWS_MAX, CHILDREN_LIMIT - 1))].map(row),
     },
   };
@@ -279,6 +280,12 @@ function checkBlocks(event: IntegrityCheck, timeZone: string): Block[] {
 
 /** Failures listed in the report's drill section before the rest are counted. */
 const REPORT_DRILL_FAILURES = 10;
+/**
+ * Restore times listed there before the rest are counted: they are every resource of the last
+ * drill, which can be every target (hundreds of volumes), and the section comes before the failed
+ * jobs in one children array of at most 100.
+ */
+export const REPORT_DRILL_RESTORE_TIMES = 20;
 
 /** The weekly report's "복구 테스트" section: last drill, time to restore per resource, failures. */
 function drillSummaryBlocks(summary: DrillSummary, timeZone: string): Block[] {
@@ -291,10 +298,13 @@ function drillSummaryBlocks(summary: DrillSummary, timeZone: string): Block[] {
     bullet(
       `마지막 테스트: ${formatDateTime(summary.lastDrillAt, timeZone)} (${summary.lastStatus ?? "-"}, Drill ID: ${summary.lastDrillId})`,
     ),
-    ...summary.restoreTimes.map((t) =>
-      bullet(`복구 시간 ${t.type}: ${t.resource} — ${formatDuration(t.seconds)}`),
-    ),
   );
+  const times = summary.restoreTimes.map((t) =>
+    bullet(`복구 시간 ${t.type}: ${t.resource} — ${formatDuration(t.seconds)}`, LIST_ITEM_MAX),
+  );
+  blocks.push(...times.slice(0, REPORT_DRILL_RESTORE_TIMES));
+  if (times.length > REPORT_DRILL_RESTORE_TIMES)
+    blocks.push(paragraph(`… 외 ${times.length - REPORT_DRILL_RESTORE_TIMES}건`));
   const failures = summary.failures.map((f) =>
     bullet(`실패 ${f.type}: ${f.resource} — ${f.message} (Drill ID: ${f.drillId})`),
   );
@@ -365,7 +375,8 @@ function restoreBlocks(event: RestoreEvent, timeZone: string): Block[] {
   if (m?.filesRefused) lines.push(`덮어쓰지 않은 파일: ${m.filesRefused}`);
   if (m?.filesFailed) lines.push(`실패한 파일: ${m.filesFailed}`);
   if (m?.sizeBytes !== undefined) lines.push(`크기: ${bytesToGb(m.sizeBytes)} GB (${m.sizeBytes} bytes)`);
-  if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map(bullet));
+  // Not `lines.map(bullet)`: map passes the index as bullet's `max`, which cut every line to its index.
+  if (lines.length > 0) blocks.push(heading("메트릭"), ...lines.map((line) => bullet(line)));
   return blocks;
 }
 

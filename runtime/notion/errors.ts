@@ -41,6 +41,7 @@ export interface ErrorContext {
 function parsedBody(error: APIResponseError | UnknownHTTPResponseError): unknown {
   try {
     return JSON.parse(redactText(error.body)) as unknown;
+    // Stryker disable next-line BlockStatement: falling out of the function returns undefined too
   } catch {
     return undefined;
   }

@@ -77,10 +77,16 @@ function baseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return raw.replace(/\/+$/, "").replace(/\/v1$/, "");
 }
 
+// The client is built with logLevel WARN, so the SDK never calls the logger with DEBUG or INFO, and
+// it has no ERROR log (@notionhq/client 5: "request fail" and "unknown parameters" are WARN); the
+// table stays complete for its type.
 const SDK_LEVELS: Record<LogLevel, "debug" | "info" | "warn" | "error"> = {
+  // Stryker disable next-line StringLiteral: never called at DEBUG (logLevel WARN)
   [LogLevel.DEBUG]: "debug",
+  // Stryker disable next-line StringLiteral: never called at INFO (logLevel WARN)
   [LogLevel.INFO]: "info",
   [LogLevel.WARN]: "warn",
+  // Stryker disable next-line StringLiteral: the SDK logs nothing at ERROR
   [LogLevel.ERROR]: "error",
 };
 

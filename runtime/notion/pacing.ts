@@ -55,8 +55,8 @@ export function createPacer(requestsPerSecond: number, marginMs = 10, now: () =>
       const t = now();
       const slot = Math.max(t, next);
       next = slot + interval;
-      const delay = slot - t;
-      return delay <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, delay));
+      // A free slot (delay 0) goes out on the next timer tick: the spacing is what matters.
+      return new Promise((resolve) => setTimeout(resolve, slot - t));
     },
     pause(ms) {
       next = Math.max(next, now() + ms);
@@ -85,9 +85,9 @@ export function pacedFetch(
 ): FetchLike {
   const now = options.now ?? Date.now;
   return async (url, init) => {
-    const deadline = options.deadline?.();
+    const latest = (options.deadline?.() ?? Number.POSITIVE_INFINITY) - DEADLINE_HEADROOM_MS;
     const delay = pacer.delay();
-    if (deadline !== undefined && delay > 0 && now() + delay > deadline - DEADLINE_HEADROOM_MS) {
+    if (delay > 0 && now() + delay > latest) {
       throw new NotionApiError(
         `Notion: the next request may start in ${seconds(delay)} (pacing, or Notion's Retry-After), ` +
           "after the time this invocation has left; not sent: the event goes back for redelivery.",

@@ -70,33 +70,70 @@ export const PROPERTY = {
 } as const;
 
 export const EXPECTED_SCHEMA: Readonly<Record<string, PropertySpec>> = {
-  [PROPERTY.date]: { types: ["date"], description: "백업 실행 날짜 (finish date, display time zone)" },
+  [PROPERTY.date]: {
+    types: ["date"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "백업 실행 날짜 (finish date, display time zone)",
+  },
   [PROPERTY.summary]: {
     types: ["rich_text", "title"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
     description: "백업 요약; the title property gets it too",
   },
   [PROPERTY.status]: {
     types: ["status", "select"],
     options: Object.values(STATUS_OPTIONS),
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
     description: "✅ 완료 / ⚠️ 점검필요 / ❌ 실패",
   },
   [PROPERTY.category]: {
     types: ["multi_select"],
     options: Object.values(CATEGORY_OPTIONS),
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
     description: "AWS Snapshot, RDS Dump, S3 Sync, Local HDD Backup, 보안 점검",
   },
-  [PROPERTY.week]: { types: ["select"], options: WEEK_OPTIONS, description: "N주차 (1–5)" },
+  [PROPERTY.week]: {
+    types: ["select"],
+    options: WEEK_OPTIONS,
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "N주차 (1–5)",
+  },
   [PROPERTY.health]: {
     types: ["select"],
     options: Object.values(HEALTH_OPTIONS),
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
     description: "정상 / 주의 / 이상",
   },
-  [PROPERTY.size]: { types: ["number"], description: "백업 크기 (GB, 1 GB = 1024³ bytes)" },
-  [PROPERTY.dbVerified]: { types: ["checkbox"], description: "DB 검증 완료" },
-  [PROPERTY.securityCheck]: { types: ["checkbox"], description: "보안 점검 완료" },
-  [PROPERTY.slackLog]: { types: ["url"], description: "Slack 로그 링크" },
-  [PROPERTY.report]: { types: ["url"], description: "리포트 링크" },
-  [PROPERTY.improvement]: { types: ["rich_text"], description: "개선사항 (people fill it in later)" },
+  [PROPERTY.size]: {
+    types: ["number"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "백업 크기 (GB, 1 GB = 1024³ bytes)",
+  },
+  [PROPERTY.dbVerified]: {
+    types: ["checkbox"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "DB 검증 완료",
+  },
+  [PROPERTY.securityCheck]: {
+    types: ["checkbox"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "보안 점검 완료",
+  },
+  [PROPERTY.slackLog]: {
+    types: ["url"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "Slack 로그 링크",
+  },
+  [PROPERTY.report]: {
+    types: ["url"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "리포트 링크",
+  },
+  [PROPERTY.improvement]: {
+    types: ["rich_text"],
+    // Stryker disable next-line StringLiteral: prose for people reading the schema; no code reads it
+    description: "개선사항 (people fill it in later)",
+  },
   [PROPERTY.jobId]: {
     types: ["rich_text"],
     optional: true,
@@ -198,7 +235,9 @@ export function planSchema(
   const jobId = properties[PROPERTY.jobId];
   return {
     titleProperty,
+    // Stryker disable next-line OptionalChaining: checkSchema has required Summary and Status above
     summaryTextProperty: summary?.type === "rich_text" ? PROPERTY.summary : undefined,
+    // Stryker disable next-line OptionalChaining: checkSchema has required Summary and Status above
     statusType: status?.type === "select" ? "select" : "status",
     jobIdProperty: jobId?.type === "rich_text" ? PROPERTY.jobId : undefined,
   };

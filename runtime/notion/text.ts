@@ -40,8 +40,8 @@ export function jsonBytes(value: unknown): number {
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   let end = max - ELLIPSIS.length;
-  // Never leave half of a surrogate pair (an emoji) before the ellipsis.
-  if (end > 0 && /[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+  // Never leave half of a surrogate pair (an emoji) before the ellipsis (charAt(-1) is "").
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
   return text.slice(0, end) + ELLIPSIS;
 }
 
