@@ -80,7 +80,7 @@ function bundledSources() {
     tsconfig: path.join(root, "tsconfig.json"),
     sourcemap: "linked",
     sourcesContent: false,
-    logLevel: "error",
+    logLevel: "silent",
   });
   // The map keeps the name the bundle was written under; point it at the final one.
   const text = fs
@@ -99,8 +99,13 @@ function bundledSources() {
 function entry() {
   if (!fs.existsSync(source)) return compiled;
   if (process.env.DROX_BACKUP_TSX !== "1") {
-    const bundle = bundledSources();
-    if (bundle) return bundle;
+    try {
+      const bundle = bundledSources();
+      if (bundle) return bundle;
+    } catch {
+      // Whatever stops the bundle — a read-only or full node_modules, an error in the sources —
+      // costs the speed, not the command: tsx runs the sources (and reports an error in them).
+    }
   }
   try {
     require("tsx/cjs");

@@ -134,6 +134,19 @@ describe("drox-backup right after install (no build)", function () {
     assert.doesNotMatch((await cli("--help")).stdout, /verify-edited/);
   });
 
+  it("must name the file of an error in the sources, bundled or not", async () => {
+    const file = path.join(clone, "runtime", "commands", "check.ts");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, `${text}\nexport const broken = ;\n`);
+    try {
+      const { code, stderr } = await cli("--help");
+      assert.notEqual(code, 0);
+      assert.match(stderr, /commands\/check\.ts/);
+    } finally {
+      fs.writeFileSync(file, text);
+    }
+  });
+
   it("must run the sources through tsx with DROX_BACKUP_TSX=1, mapping errors the same way", async () => {
     for (const bundle of bundles()) fs.rmSync(path.join(cacheDir, bundle));
     const { code, stderr } = await cliWith({ DROX_BACKUP_TSX: "1" }, "history", "--type", "ec2");
