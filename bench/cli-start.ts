@@ -113,9 +113,11 @@ function once(v: Variant, command: readonly string[], env: Record<string, string
     env: { PATH: process.env.PATH ?? "", HOME: os.homedir(), ...env, ...v.env },
     encoding: "utf8",
     timeout: STALL_MS,
+    // The CLI answers SIGTERM by recording what it has, which waits on the same stalled moto.
+    killSignal: "SIGKILL",
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (run.signal === "SIGTERM" && seconds * 1000 >= STALL_MS) return undefined;
+  if (run.signal === "SIGKILL" && seconds * 1000 >= STALL_MS) return undefined;
   if (run.status !== 0 && run.status !== 3)
     throw new Error(`${v.name} ${command.join(" ")} exited ${run.status}: ${run.stderr.slice(0, 500)}`);
   return seconds;

@@ -5,7 +5,7 @@
  * dependency, already installed; the packages stay outside the bundle, as `require`s) into
  * node_modules/.cache/drox-backup/, named by a fingerprint of every source file's path, size and
  * modification time, and reuses that bundle while the sources are unchanged. An edit changes the
- * fingerprint, so the next start bundles again (about a third of a second, once). Why not tsx on
+ * fingerprint, so the next start bundles again (well under a second, once). Why not tsx on
  * every start: transforming and resolving each file through its hooks costs more than the whole
  * bundle (docs/performance.md). Without esbuild it falls back to tsx; where there are no sources —
  * the container image ships only the compiled dist/ and production dependencies, and runs
