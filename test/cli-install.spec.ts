@@ -55,18 +55,14 @@ describe("drox-backup right after install (no build)", function () {
 
   /** The bundles the bin keeps for this clone (node_modules is the checkout's, linked). */
   const cacheDir = path.join(ROOT, "node_modules", ".cache", "drox-backup");
-  const bundles = (): string[] => {
+  const cached = (): string[] => {
     const prefix = `cli-${createHash("sha256").update(clone).digest("hex").slice(0, 8)}-`;
-    return fs.existsSync(cacheDir)
-      ? fs.readdirSync(cacheDir).filter((f) => f.startsWith(prefix) && f.endsWith(".cjs"))
-      : [];
+    return fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => f.startsWith(prefix)) : [];
   };
+  const bundles = (): string[] => cached().filter((f) => f.endsWith(".cjs"));
 
   after(() => {
-    for (const bundle of bundles()) {
-      fs.rmSync(path.join(cacheDir, bundle), { force: true });
-      fs.rmSync(path.join(cacheDir, `${bundle}.map`), { force: true });
-    }
+    for (const file of cached()) fs.rmSync(path.join(cacheDir, file), { force: true });
     fs.rmSync(clone, { recursive: true, force: true });
   });
 
@@ -148,7 +144,7 @@ describe("drox-backup right after install (no build)", function () {
   });
 
   it("must run the sources through tsx with DROX_BACKUP_TSX=1, mapping errors the same way", async () => {
-    for (const bundle of bundles()) fs.rmSync(path.join(cacheDir, bundle));
+    for (const file of cached()) fs.rmSync(path.join(cacheDir, file));
     const { code, stderr } = await cliWith({ DROX_BACKUP_TSX: "1" }, "history", "--type", "ec2");
     assert.equal(code, 2);
     assert.match(stderr, /Allowed choices are ebs, rds, s3, local_hdd/);
