@@ -12,7 +12,6 @@
  */
 import { Command, CommanderError } from "commander";
 import { DroxError, ConfigError, ValidationError } from "./contract/errors";
-import { DeliveryError } from "./jobs/record";
 import { redactText } from "./logging/redact";
 import { registerCheckCommand } from "./commands/check";
 import { EXIT, type CliIo } from "./commands/io";
@@ -141,6 +140,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       io.err(`error: ${redactText(error.message)}`);
       return EXIT.USAGE;
     }
+    // Loaded only on this path: the jobs' records (and the ids they mint) are no part of the start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS, see the header
+    const { DeliveryError } = require("./jobs/record") as typeof import("./jobs/record.js");
     if (error instanceof DeliveryError) {
       for (const r of error.results) io.out(describeResult(r));
       io.err(`error: ${redactText(error.message)}`);

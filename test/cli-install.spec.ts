@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,11 +25,18 @@ describe("drox-backup right after install (no build)", function () {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as Manifest;
 
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return cliWith({}, ...args);
+  }
+
+  async function cliWith(
+    env: Record<string, string>,
+    ...args: string[]
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     const bin = path.join(clone, manifest.bin["drox-backup"] ?? "");
     try {
       const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
         cwd: clone,
-        env: { PATH: process.env.PATH ?? "", HOME: clone },
+        env: { PATH: process.env.PATH ?? "", HOME: clone, ...env },
         encoding: "utf8",
       });
       return { code: 0, stdout, stderr };
@@ -45,7 +53,18 @@ describe("drox-backup right after install (no build)", function () {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"));
   });
 
-  after(() => fs.rmSync(clone, { recursive: true, force: true }));
+  /** The bundles the bin keeps for this clone (node_modules is the checkout's, linked). */
+  const cacheDir = path.join(ROOT, "node_modules", ".cache", "drox-backup");
+  const cached = (): string[] => {
+    const prefix = `cli-${createHash("sha256").update(clone).digest("hex").slice(0, 8)}-`;
+    return fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => f.startsWith(prefix)) : [];
+  };
+  const bundles = (): string[] => cached().filter((f) => f.endsWith(".cjs"));
+
+  after(() => {
+    for (const file of cached()) fs.rmSync(path.join(cacheDir, file), { force: true });
+    fs.rmSync(clone, { recursive: true, force: true });
+  });
 
   it("must point the bin at a node script that exists without a build, and start from it", () => {
     const bin = manifest.bin["drox-backup"] ?? "";
@@ -79,6 +98,57 @@ describe("drox-backup right after install (no build)", function () {
     const { code, stderr } = await cli("history", "--type", "ec2");
     assert.equal(code, 2);
     assert.match(stderr, /Allowed choices are ebs, rds, s3, local_hdd/);
+  });
+
+  it("must reuse one bundle of the sources while they are unchanged", async () => {
+    assert.equal((await cli("--help")).code, 0);
+    const [bundle, ...others] = bundles();
+    assert.ok(bundle, "the first start bundles the sources");
+    assert.deepEqual(others, []);
+    const built = fs.statSync(path.join(cacheDir, bundle));
+    assert.equal((await cli("--help")).code, 0);
+    assert.deepEqual(bundles(), [bundle]);
+    assert.equal(fs.statSync(path.join(cacheDir, bundle)).mtimeMs, built.mtimeMs, "not rebuilt");
+  });
+
+  it("must run what is in runtime/ after an edit, replacing the old bundle", async () => {
+    assert.equal((await cli("--help")).code, 0);
+    const [before] = bundles();
+    const file = path.join(clone, "runtime", "commands", "check.ts");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(
+      file,
+      text.replace('.command("check")', '.command("check")\n    .alias("verify-edited")'),
+    );
+    const { code, stdout } = await cli("--help");
+    assert.equal(code, 0);
+    assert.match(stdout, /^ {2}check\|verify-edited\b/m);
+    const after = bundles();
+    assert.equal(after.length, 1);
+    assert.notEqual(after[0], before, "a new bundle for the edited sources");
+    fs.writeFileSync(file, text);
+    assert.doesNotMatch((await cli("--help")).stdout, /verify-edited/);
+  });
+
+  it("must name the file of an error in the sources, bundled or not", async () => {
+    const file = path.join(clone, "runtime", "commands", "check.ts");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, `${text}\nexport const broken = ;\n`);
+    try {
+      const { code, stderr } = await cli("--help");
+      assert.notEqual(code, 0);
+      assert.match(stderr, /commands\/check\.ts/);
+    } finally {
+      fs.writeFileSync(file, text);
+    }
+  });
+
+  it("must run the sources through tsx with DROX_BACKUP_TSX=1, mapping errors the same way", async () => {
+    for (const file of cached()) fs.rmSync(path.join(cacheDir, file));
+    const { code, stderr } = await cliWith({ DROX_BACKUP_TSX: "1" }, "history", "--type", "ec2");
+    assert.equal(code, 2);
+    assert.match(stderr, /Allowed choices are ebs, rds, s3, local_hdd/);
+    assert.deepEqual(bundles(), [], "nothing bundled");
   });
 
   it("must keep build tooling out of the production dependencies the image installs", () => {

@@ -1,7 +1,46 @@
 import assert from "node:assert/strict";
-import { S3Client } from "@aws-sdk/client-s3";
-import { joinListings, listObjects, type ListedObject } from "../runtime/jobs/s3-listing";
+import {
+  S3Client,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
+} from "@aws-sdk/client-s3";
+import fc from "fast-check";
+import { compareKeys, joinListings, listObjects, type ListedObject } from "../runtime/jobs/s3-listing";
 import { fakeListings } from "./support/s3-requests";
+
+/**
+ * ListObjectsV2 answering the given pages as they are, empty ones included: S3 may return a
+ * truncated page with no keys (ListObjectsV2 documents that a response can hold fewer keys than
+ * MaxKeys, even none, with IsTruncated true; https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+ */
+function pagedListings(s3: S3Client, buckets: Record<string, readonly (readonly string[])[]>): void {
+  s3.middlewareStack.add(
+    () => async (args) => {
+      const input = args.input as ListObjectsV2CommandInput;
+      const pages = buckets[input.Bucket ?? ""] ?? [];
+      const at = Number(input.ContinuationToken ?? "0");
+      const truncated = at + 1 < pages.length;
+      const output: ListObjectsV2CommandOutput = {
+        $metadata: { httpStatusCode: 200 },
+        Contents: (pages[at] ?? []).map((Key) => ({ Key, Size: 1, ETag: `"${Key}"` })),
+        IsTruncated: truncated,
+        ...(truncated ? { NextContinuationToken: String(at + 1) } : {}),
+      };
+      return { output, response: {} };
+    },
+    { step: "initialize", name: "pagedListings" },
+  );
+}
+
+/** Keys split into pages at the given cut points (repeated cuts make empty pages). */
+function split(keys: readonly string[], cuts: readonly number[]): string[][] {
+  const at = [0, ...cuts.map((c) => c % (keys.length + 1)).sort((a, b) => a - b), keys.length];
+  return at.slice(1).map((end, i) => keys.slice(at[i], end));
+}
+
+async function* oneByOne(keys: readonly string[]): AsyncGenerator<ListedObject> {
+  for (const key of keys) yield { key, size: 1, etag: `"${key}"` };
+}
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -81,6 +120,65 @@ describe("S3 listings", () => {
       fake.requests.map((r) => r.token),
       [undefined, ...keys("", 10).map((_, i) => String((i + 1) * 1000))],
       "each page asked for once, in order",
+    );
+  });
+
+  it("must order any two keys as S3 does, by their UTF-8 bytes", () => {
+    // Every code point, surrogate pairs included (S3 keys are valid UTF-8: no lone surrogates).
+    const key = fc.string({ unit: "binary", maxLength: 6 });
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        const expected = Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+        assert.equal(Math.sign(compareKeys(a, b)), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      }),
+      { numRuns: 5000 },
+    );
+    // The cases UTF-16 gets wrong, and a prefix: beyond U+FFFF sorts after U+E000–U+FFFF.
+    assert.ok(compareKeys("\u{1F600}", "\uE000") > 0);
+    assert.ok(compareKeys("\uFFFF", "\u{10000}") < 0);
+    assert.ok(compareKeys("\u{10000}", "\u{10001}") < 0);
+    assert.ok(compareKeys("\uD7FF", "\u{10000}") < 0);
+    assert.ok(compareKeys("백업/a", "백업") > 0);
+    assert.ok(compareKeys("a", "b") < 0 && compareKeys("b", "a") > 0);
+  });
+
+  it("must join listings read a page at a time, empty pages included, exactly as object by object", async () => {
+    const key = fc.string({ unit: "binary", minLength: 1, maxLength: 3 });
+    const cuts = fc.array(fc.nat(), { maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(key), fc.uniqueArray(key), cuts, cuts, async (src, bak, sc, bc) => {
+        const s = [...src].sort(compareKeys);
+        const b = [...bak].sort(compareKeys);
+        const s3 = new S3Client({ region: "us-east-1" });
+        pagedListings(s3, { src: split(s, sc), bak: split(b, bc) });
+        const pagedOnly: string[] = [];
+        const paged = await collect(
+          joinListings(
+            listObjects({ s3, bucket: "src", role: "source" }),
+            listObjects({ s3, bucket: "bak", role: "backup" }),
+            (o) => pagedOnly.push(o.key),
+          ),
+        );
+        const plainOnly: string[] = [];
+        const plain = await collect(joinListings(oneByOne(s), oneByOne(b), (o) => plainOnly.push(o.key)));
+        const inBackup = new Set(b);
+        const expected = s.map((k) => [k, inBackup.has(k) ? k : undefined]);
+        assert.deepEqual(
+          paged.map((j) => [j.source.key, j.backup?.key]),
+          expected,
+        );
+        assert.deepEqual(
+          plain.map((j) => [j.source.key, j.backup?.key]),
+          expected,
+        );
+        const inSource = new Set(s);
+        assert.deepEqual(
+          pagedOnly,
+          b.filter((k) => !inSource.has(k)),
+        );
+        assert.deepEqual(plainOnly, pagedOnly);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -10,7 +10,7 @@
 import { Argument, type Command } from "commander";
 import type { Drill, DrillResource } from "../contract/events";
 import { formatDuration } from "../contract/time";
-import { DrillBusyError, DrillDeliveryError, runDrill, type DrillRunType } from "../drills";
+import type { DrillRunType } from "../drills";
 import { cliLogger, EXIT, exitCodeFor, type CliIo } from "./io";
 
 export const DRILL_CLI_TYPES = ["ebs", "rds", "s3", "all"] as const;
@@ -45,6 +45,10 @@ export function registerDrillCommand(program: Command, io: CliIo): void {
     )
     .option("--json", "print the drill event as JSON")
     .action(async (type: (typeof DRILL_CLI_TYPES)[number], opts: { resource?: string[]; json?: boolean }) => {
+      // The drills and their AWS SDK clients load when a drill runs, not with the CLI.
+      const { DrillBusyError, DrillDeliveryError, runDrill } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+        require("../drills") as typeof import("../drills/index.js");
       const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         io.err(`${signal} received: aborting the drill, its scratch resources are being deleted`);

@@ -5,12 +5,21 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Option, InvalidArgumentError, type Command } from "commander";
-import { BACKUP_TYPES, STATUSES, type BackupType, type Status } from "../contract/events";
-import { createDynamoDbClient } from "../aws/clients";
-import { DynamoDbHistoryStore } from "../history/dynamodb";
-import { formatHistoryTable, parseSince, readHistory } from "../ops/history";
-import { readJobSettings, required } from "../settings/jobs";
+import { BACKUP_TYPES, STATUSES } from "../contract/enums";
+import type { BackupType, Status } from "../contract/events";
 import type { CliIo } from "./io";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts) */
+/** The history store and its DynamoDB client, loaded when the command runs. */
+function historyModules() {
+  return {
+    clients: require("../aws/clients") as typeof import("../aws/clients.js"),
+    store: require("../history/dynamodb") as typeof import("../history/dynamodb.js"),
+    ops: require("../ops/history") as typeof import("../ops/history.js"),
+    settings: require("../settings/jobs") as typeof import("../settings/jobs.js"),
+  };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const lower = (values: readonly string[]) => values.map((v) => v.toLowerCase());
 
@@ -41,17 +50,18 @@ export function registerHistoryCommand(program: Command, io: CliIo, deps: Histor
     .option("--json", "print the records as JSON")
     .action(
       async (opts: { since: string; type?: string; status?: string; limit?: number; json?: boolean }) => {
-        const settings = readJobSettings(io.env);
+        const { clients, store: dynamodb, ops, settings: jobSettings } = historyModules();
+        const settings = jobSettings.readJobSettings(io.env);
         const zone = settings.displayTimeZone;
-        const from = parseSince(opts.since, now(), zone);
-        const store = new DynamoDbHistoryStore({
-          client: deps.dynamodb ?? createDynamoDbClient({ region: settings.region }),
-          tableName: required(settings, "historyTable", "HISTORY_TABLE"),
+        const from = ops.parseSince(opts.since, now(), zone);
+        const store = new dynamodb.DynamoDbHistoryStore({
+          client: deps.dynamodb ?? clients.createDynamoDbClient({ region: settings.region }),
+          tableName: jobSettings.required(settings, "historyTable", "HISTORY_TABLE"),
           retentionDays: settings.historyRetentionDays,
           now,
         });
         const limit = opts.limit ?? DEFAULT_HISTORY_LIMIT;
-        const { items, more } = await readHistory(store, {
+        const { items, more } = await ops.readHistory(store, {
           from,
           limit,
           ...(opts.type ? { type: opts.type.toUpperCase() as BackupType } : {}),
@@ -65,7 +75,7 @@ export function registerHistoryCommand(program: Command, io: CliIo, deps: Histor
           io.out(`No recorded runs since ${opts.since} (${from}) with these filters.`);
           return;
         }
-        for (const line of formatHistoryTable(items, zone)) io.out(line);
+        for (const line of ops.formatHistoryTable(items, zone)) io.out(line);
         io.out(
           more
             ? `${items.length} runs shown, more recorded: raise --limit or narrow --since.`

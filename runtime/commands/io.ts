@@ -6,7 +6,7 @@
  *   4 runtime error (AWS unreachable, results not recorded or published)
  */
 import type { Status } from "../contract/events";
-import { createLogger, type Logger } from "../logging/logger";
+import type { Logger } from "../logging/logger";
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, WARNING: 3, RUNTIME: 4 } as const;
 
@@ -28,5 +28,8 @@ export function exitCodeFor(statuses: readonly Status[]): number {
 
 /** Job logs (JSON lines) go to stderr so stdout carries only results, e.g. for `--json`. */
 export function cliLogger(): Logger {
+  // The logger (pino, and the settings it reads) loads when a command logs, not with the CLI.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+  const { createLogger } = require("../logging/logger") as typeof import("../logging/logger.js");
   return createLogger({ name: "drox-backup", destination: process.stderr });
 }

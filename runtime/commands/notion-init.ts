@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { formatCheck } from "../setup/doctor/check";
-import { DATABASE_TITLE, initNotionDatabase } from "../setup/notion-init";
+import { DATABASE_TITLE } from "../setup/notion-init/title";
 import { EXIT, type CliIo } from "./io";
 
 export function registerNotionInitCommand(program: Command, io: CliIo): void {
@@ -28,6 +28,9 @@ export function registerNotionInitCommand(program: Command, io: CliIo): void {
       const { createSetupNotionClient } =
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
         require("../setup/notion-client") as typeof import("../setup/notion-client.js");
+      const { initNotionDatabase } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts)
+        require("../setup/notion-init") as typeof import("../setup/notion-init/index.js");
       const client = await createSetupNotionClient(io.env);
       const result = await initNotionDatabase(client, {
         parent: opts.parent,

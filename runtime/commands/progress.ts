@@ -2,7 +2,6 @@
  * S3 sync progress for the CLI: a cli-progress bar when attached to a terminal, plain log lines
  * (at most one every few seconds per bucket) otherwise, so ECS logs stay readable.
  */
-import cliProgress from "cli-progress";
 import type { S3ProgressEvent } from "../jobs";
 import type { CliIo } from "./io";
 
@@ -26,6 +25,9 @@ export interface ProgressOptions {
 export function createProgress(io: CliIo, options: ProgressOptions = {}): ProgressSink {
   const now = options.now ?? Date.now;
   if (io.isTTY) {
+    // The bar's library loads when a bar is drawn, not with the CLI (CommonJS, see cli.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+    const cliProgress = require("cli-progress") as typeof import("cli-progress");
     const bar = new cliProgress.SingleBar(
       {
         ...(options.stream ? { stream: options.stream } : {}),

@@ -6,23 +6,25 @@
  * NOTION_DLQ_URL and SCHEDULES_DLQ_URL (stack outputs), the topic from EVENTS_TOPIC_ARN.
  * Exit 0 when every message was sent (or would be, with --dry-run), 1 when any was left.
  */
-import { ECSClient } from "@aws-sdk/client-ecs";
-import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { Option, InvalidArgumentError, type Command } from "commander";
-import { clientConfig, createSnsClient } from "../aws/clients";
-import { readJobSettings } from "../settings/jobs";
-import { EcsJobLauncher } from "../ops/relaunch";
-import {
-  DEFAULT_MAX,
-  QUEUE_URL_VARIABLES,
-  QUEUES,
-  queuesFromEnv,
-  redrive,
-  type LetterOutcome,
-  type QueueName,
-} from "../ops/redrive";
+import { DEFAULT_MAX, QUEUE_URL_VARIABLES, QUEUES, type QueueName } from "../ops/queues";
+import type { LetterOutcome } from "../ops/redrive";
 import { EXIT, type CliIo } from "./io";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded when the command runs (CommonJS, see cli.ts) */
+/** What a redrive runs with — the SQS, SNS, Scheduler and ECS clients — loaded when it runs. */
+function redriveModules() {
+  return {
+    ecs: require("@aws-sdk/client-ecs") as typeof import("@aws-sdk/client-ecs"),
+    scheduler: require("@aws-sdk/client-scheduler") as typeof import("@aws-sdk/client-scheduler"),
+    sqs: require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs"),
+    clients: require("../aws/clients") as typeof import("../aws/clients.js"),
+    settings: require("../settings/jobs") as typeof import("../settings/jobs.js"),
+    relaunch: require("../ops/relaunch") as typeof import("../ops/relaunch.js"),
+    redrive: require("../ops/redrive") as typeof import("../ops/redrive.js"),
+  };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function parseMax(value: string): number {
   const n = Number(value);
@@ -55,13 +57,14 @@ export function registerRedriveCommand(program: Command, io: CliIo): void {
     .option("--max <n>", `messages to handle per queue (default ${DEFAULT_MAX})`, parseMax)
     .option("--json", "print the outcomes as JSON")
     .action(async (opts: { queue: QueueName | "all"; dryRun?: boolean; max?: number; json?: boolean }) => {
-      const settings = readJobSettings(io.env);
-      const queues = queuesFromEnv(opts.queue, io.env);
+      const { ecs, scheduler, sqs, clients, settings: jobSettings, relaunch, redrive } = redriveModules();
+      const settings = jobSettings.readJobSettings(io.env);
+      const queues = redrive.queuesFromEnv(opts.queue, io.env);
       for (const name of QUEUES)
         if (opts.queue === "all" && !queues.some((q) => q.name === name))
           io.err(`${QUEUE_URL_VARIABLES[name]} is not set: the ${name} queue is skipped`);
-      const config = clientConfig({ region: settings.region });
-      const outcomes = await redrive(
+      const config = clients.clientConfig({ region: settings.region });
+      const outcomes = await redrive.redrive(
         {
           queues,
           dryRun: opts.dryRun,
@@ -69,10 +72,13 @@ export function registerRedriveCommand(program: Command, io: CliIo): void {
           timeZone: settings.displayTimeZone,
         },
         {
-          sqs: new SQSClient(config),
-          sns: createSnsClient({ region: settings.region }),
+          sqs: new sqs.SQSClient(config),
+          sns: clients.createSnsClient({ region: settings.region }),
           eventsTopicArn: settings.eventsTopicArn,
-          launcher: new EcsJobLauncher(new SchedulerClient(config), new ECSClient(config)),
+          launcher: new relaunch.EcsJobLauncher(
+            new scheduler.SchedulerClient(config),
+            new ecs.ECSClient(config),
+          ),
           onOutcome: opts.json ? undefined : (o) => io.out(describeOutcome(o)),
         },
       );

@@ -11,10 +11,8 @@ import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { MonthlyReport, WeeklyReport } from "../contract/events";
 import type { JobDeps } from "../jobs/context";
-import { startOfDay } from "../jobs/report";
 import type { Built } from "../reports";
 import { monthLabel } from "../reports/labels";
-import { readSetting } from "../settings/read";
 import { cliLogger, type CliIo } from "./io";
 
 /** The jobs, loaded when a report is built (CommonJS, see cli.ts). */
@@ -27,6 +25,11 @@ const reports = () => require("../reports") as typeof import("../reports/index.j
 const uploads = () => require("../reports/upload") as typeof import("../reports/upload.js");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
 const jobContext = () => require("../jobs/context") as typeof import("../jobs/context.js");
+/** The settings declaration (zod) and the week arithmetic, loaded when a report is built. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const settings = () => require("../settings/read") as typeof import("../settings/read.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the command runs
+const weeks = () => require("../jobs/report") as typeof import("../jobs/report.js");
 
 function parseDate(value: string): string {
   if (
@@ -53,7 +56,7 @@ interface CommonOptions {
 
 /** DISPLAY_TIME_ZONE through the settings declaration (checked there, named in its error). */
 function displayZone(io: CliIo): string {
-  return readSetting(io.env, "displayTimeZone");
+  return settings().readSetting(io.env, "displayTimeZone");
 }
 
 /** Writes the chart if asked, publishes unless --dry-run, and returns the report as published. */
@@ -98,7 +101,7 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     .action(async (opts: CommonOptions & { week?: string }) => {
       const zone = displayZone(io);
       const deps = jobContext().createJobDeps({ logger: cliLogger() }, io.env);
-      const at = opts.week ? startOfDay(opts.week, zone) : undefined;
+      const at = opts.week ? weeks().startOfDay(opts.week, zone) : undefined;
       const built = await jobs().buildWeeklyWithDrills({ at }, deps);
       print(await finish(built, deps, opts, io), opts, io);
     });

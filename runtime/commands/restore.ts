@@ -6,7 +6,6 @@
  * anything happened (snapshot not found, in progress, not drox-backup's, target exists).
  */
 import { Command, InvalidArgumentError } from "commander";
-import cliProgress from "cli-progress";
 import type { Tag } from "@aws-sdk/client-ec2";
 import type { RestoreEvent } from "../contract/events";
 import { formatDuration } from "../contract/time";
@@ -87,6 +86,8 @@ function waitProgress(io: CliIo, label: string, timeoutSeconds: number): () => v
   const started = Date.now();
   const elapsed = () => Math.round((Date.now() - started) / 1000);
   if (io.isTTY) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when a bar is drawn (CommonJS, see cli.ts)
+    const cliProgress = require("cli-progress") as typeof import("cli-progress");
     const bar = new cliProgress.SingleBar(
       { format: `${label} [{bar}] {value}/{total} s`, hideCursor: true },
       cliProgress.Presets.shades_classic,

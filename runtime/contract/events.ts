@@ -3,10 +3,10 @@
  * the HTTP API and the Lambda handlers. Types are inferred from the schemas so they cannot drift.
  */
 import { z } from "zod";
+import { BACKUP_TYPES, STATUSES } from "./enums";
 import { ValidationError, type FieldIssue } from "./errors";
 
-export const BACKUP_TYPES = ["EBS", "RDS", "S3", "LOCAL_HDD"] as const;
-export const STATUSES = ["SUCCEEDED", "WARNING", "FAILED"] as const;
+export { BACKUP_TYPES, STATUSES } from "./enums";
 export const SEVERITIES = ["INFO", "WARNING", "CRITICAL"] as const;
 
 export const RESULT_SCHEMA = "backup.result.v1";

@@ -40,11 +40,26 @@ interface Page {
   readonly next?: string;
 }
 
+/** Where a listing from listObjects keeps its pages, for joinListings to read a page at a time. */
+const PAGES = Symbol("pages");
+
+/** A listing that can also be read a page at a time (what listObjects returns). */
+type Paged = AsyncIterable<ListedObject> & { readonly [PAGES]?: AsyncGenerator<readonly ListedObject[]> };
+
 /**
  * Yields every object, fetching up to `prefetchPages` pages ahead while the caller works through
- * the current one. A bucket that cannot be listed throws a DroxError naming it.
+ * the current one. A bucket that cannot be listed throws a DroxError naming it. A listing is read
+ * once: by the caller object by object, or by joinListings page by page.
  */
-export async function* listObjects(options: ListOptions): AsyncGenerator<ListedObject> {
+export function listObjects(options: ListOptions): AsyncGenerator<ListedObject> {
+  const pages = listPages(options);
+  async function* objects(): AsyncGenerator<ListedObject> {
+    for await (const page of pages) yield* page;
+  }
+  return Object.assign(objects(), { [PAGES]: pages });
+}
+
+async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedObject[]> {
   const prefix = options.prefix ?? "";
   const depth = Math.max(1, options.prefetchPages ?? DEFAULT_PREFETCH_PAGES);
   const fetchPage = async (token: string | undefined): Promise<Page> => {
@@ -97,21 +112,89 @@ export async function* listObjects(options: ListOptions): AsyncGenerator<ListedO
         request(token);
       }
       options.onPage?.(page.objects.length);
-      yield* page.objects;
+      yield page.objects;
     }
   } finally {
     closed = true;
   }
 }
 
+/**
+ * S3's order: ascending UTF-8 bytes, which is code point order. UTF-16 units (JavaScript's `<`)
+ * agree with it except between a surrogate (half of a character beyond U+FFFF) and U+E000–U+FFFF,
+ * where the surrogate's character is the larger; the first differing unit decides, shifted so that
+ * surrogates rank above U+E000–U+FFFF (the fix-up of ICU's u_strCompare in code point order).
+ * Called for every key of both listings, so it compares in place instead of encoding both keys.
+ * S3 keys are valid UTF-8, so they hold no lone surrogates.
+ */
 export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return x >= 0xd800 && y >= 0xd800 ? codePointRank(x) - codePointRank(y) : x - y;
+  }
+  return a.length - b.length;
+}
+
+/** A unit at or above U+D800, ranked in code point order: U+E000–U+FFFF below the surrogates. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
 }
 
 export interface JoinedEntry {
   readonly source: ListedObject;
   /** The backup's object under the same key, if there is one. */
   readonly backup?: ListedObject;
+}
+
+/**
+ * One side of the join: the object it is at, and the next. Inside a page moving on is synchronous;
+ * only a page boundary waits (a listing from listObjects is read a page at a time, any other
+ * iterable object by object), so the join spends no promise per key on its inputs.
+ */
+class Cursor {
+  private page: readonly ListedObject[] = [];
+  private at = 0;
+  private ended = false;
+  private readonly pages: AsyncIterator<readonly ListedObject[]>;
+
+  constructor(listing: Paged) {
+    this.pages = listing[PAGES] ?? onePerPage(listing);
+  }
+
+  /** The object the cursor is at; undefined once the listing has ended. */
+  get value(): ListedObject | undefined {
+    return this.page[this.at];
+  }
+
+  /** Moves to the next object: undefined when it was in the page, else a promise of the next page. */
+  next(): Promise<void> | undefined {
+    this.at += 1;
+    return this.at < this.page.length ? undefined : this.fill();
+  }
+
+  /** Reads pages until one has an object (S3 may answer a page with none) or the listing ends. */
+  async fill(): Promise<void> {
+    while (this.at >= this.page.length && !this.ended) {
+      const result = await this.pages.next();
+      if (result.done) {
+        this.ended = true;
+        this.page = [];
+      } else {
+        this.page = result.value;
+      }
+      this.at = 0;
+    }
+  }
+
+  close(): Promise<unknown> | undefined {
+    return this.pages.return?.(undefined);
+  }
+}
+
+async function* onePerPage(listing: AsyncIterable<ListedObject>): AsyncGenerator<readonly ListedObject[]> {
+  for await (const object of listing) yield [object];
 }
 
 /**
@@ -123,32 +206,38 @@ export async function* joinListings(
   backup: AsyncIterable<ListedObject>,
   onBackupOnly?: (entry: ListedObject) => void,
 ): AsyncGenerator<JoinedEntry> {
-  const sourceIt = source[Symbol.asyncIterator]();
-  const backupIt = backup[Symbol.asyncIterator]();
+  const s = new Cursor(source);
+  const b = new Cursor(backup);
   try {
     // Both first pages at once: neither listing waits for the other's first round trip.
-    let [s, b] = await Promise.all([sourceIt.next(), backupIt.next()]);
-    while (!s.done) {
-      while (!b.done && compareKeys(b.value.key, s.value.key) < 0) {
-        onBackupOnly?.(b.value);
-        b = await backupIt.next();
+    await Promise.all([s.fill(), b.fill()]);
+    for (let src = s.value; src !== undefined; src = s.value) {
+      for (let bak = b.value; bak !== undefined && compareKeys(bak.key, src.key) < 0; bak = b.value) {
+        onBackupOnly?.(bak);
+        const more = b.next();
+        if (more !== undefined) await more;
       }
-      if (!b.done && b.value.key === s.value.key) {
-        yield { source: s.value, backup: b.value };
-        [s, b] = await Promise.all([sourceIt.next(), backupIt.next()]);
+      const bak = b.value;
+      if (bak !== undefined && bak.key === src.key) {
+        yield { source: src, backup: bak };
+        const sourcePage = s.next();
+        const backupPage = b.next();
+        if (sourcePage !== undefined || backupPage !== undefined) await Promise.all([sourcePage, backupPage]);
       } else {
-        yield { source: s.value };
-        s = await sourceIt.next();
+        yield { source: src };
+        const more = s.next();
+        if (more !== undefined) await more;
       }
     }
-    while (!b.done) {
-      onBackupOnly?.(b.value);
-      b = await backupIt.next();
+    for (let bak = b.value; bak !== undefined; bak = b.value) {
+      onBackupOnly?.(bak);
+      const more = b.next();
+      if (more !== undefined) await more;
     }
   } finally {
     // A join stopped early (a failed run) closes both listings, so no prefetch is chained further.
     // Not awaited: a listing still waiting for a page closes once that page arrives.
-    void Promise.allSettled([sourceIt.return?.(), backupIt.return?.()]);
+    void Promise.allSettled([s.close(), b.close()]);
   }
 }
 

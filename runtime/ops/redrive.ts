@@ -22,18 +22,11 @@ import { formatDate } from "../contract/time";
 import { redactText } from "../logging/redact";
 import { attributesOf, subjectOf } from "../publishing/sns";
 import { readDeadLetter, type LetterShape, type ScheduledJobLetter } from "./dead-letters";
+import { DEFAULT_MAX, QUEUES, QUEUE_URL_VARIABLES, type QueueName } from "./queues";
 import type { JobLauncher } from "./relaunch";
 import { REDRIVE_ATTRIBUTE, type Subscriber } from "./routing";
 
-export const QUEUES = ["slack", "notion", "schedules"] as const;
-export type QueueName = (typeof QUEUES)[number];
-
-/** Where each queue's URL comes from (stack outputs slackDlqUrl, notionDlqUrl, schedulesDlqUrl). */
-export const QUEUE_URL_VARIABLES: Readonly<Record<QueueName, string>> = {
-  slack: "SLACK_DLQ_URL",
-  notion: "NOTION_DLQ_URL",
-  schedules: "SCHEDULES_DLQ_URL",
-};
+export { DEFAULT_MAX, QUEUES, QUEUE_URL_VARIABLES, type QueueName } from "./queues";
 
 /** The subscriber a queue's events are redriven to; the schedules queue holds jobs. */
 const SUBSCRIBER_OF: Readonly<Record<QueueName, Subscriber | undefined>> = {
@@ -77,8 +70,6 @@ export interface RedriveDeps {
   /** Called once per message as soon as it is handled. */
   readonly onOutcome?: (outcome: LetterOutcome) => void;
 }
-
-export const DEFAULT_MAX = 100;
 
 /** The queues `--queue` names, each with its URL from the environment; names the missing variable. */
 export function queuesFromEnv(

@@ -6,7 +6,7 @@
 import type { CreateDatabaseParameters } from "@notionhq/client";
 import { EXPECTED_SCHEMA, PROPERTY, type NotionPropertyType, type OptionSpec } from "../../notion";
 
-export const DATABASE_TITLE = "백업 로그";
+export { DATABASE_TITLE } from "./title";
 export const TITLE_PROPERTY = "Name";
 
 type InitialProperties = NonNullable<
