@@ -121,8 +121,9 @@ export default {
   // Two cores shared on a laptop; the workflow raises it with --concurrency.
   concurrency: 1,
   // moto's virtualenv (test/support/moto.ts looks for it beside test/) is linked into the sandbox,
-  // not copied: it is hundreds of megabytes and must not be rebuilt for every run.
-  ignorePatterns: [".venv", "dist", ".bench", "reports"],
+  // not copied: it is hundreds of megabytes and must not be rebuilt for every run. The patterns are
+  // anchored (gitignore syntax): a bare "reports" also left runtime/reports/ out of the sandbox.
+  ignorePatterns: ["/.venv", "/dist", "/.bench", "/reports"],
   ...(realVenv() ? { buildCommand: `ln -sfn ${realVenv()} .venv` } : {}),
   disableTypeChecks: "{runtime,policy,components,test}/**/*.ts",
   testRunnerNodeArgs: ["--require", MOCHA12_SHIM],
