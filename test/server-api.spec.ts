@@ -5,12 +5,17 @@
  * real Slack/Notion/AWS modules, the fakes and moto are in server-integration.spec.ts.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
 import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
+import { bearerToken } from "../runtime/server/auth";
+import { HttpError, mapError } from "../runtime/server/errors";
+import { parseOr400 } from "../runtime/server/validation";
 import { createServiceDepsFromEnv } from "../runtime/server/wiring";
 import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
@@ -233,6 +238,101 @@ describe("HTTP API (in-process dependencies)", () => {
         start({ apiToken: "short-token" }),
         (error: unknown) => error instanceof ConfigError && /at least 16 characters/.test(error.message),
       );
+    });
+
+    it("must refuse a header that is not exactly the Bearer scheme and one token (RFC 6750 section 2.1)", async () => {
+      // credentials = "Bearer" 1*SP b64token: nothing before the scheme, nothing after the token.
+      for (const authorization of [
+        `xBearer ${TOKEN}`,
+        `Basic Bearer ${TOKEN}`,
+        `Bearer ${TOKEN} ${TOKEN}`,
+        `Bearer ${TOKEN} extra`,
+        `Bearer${TOKEN}`,
+      ]) {
+        const answer = await call(h.base, "/api/backups/jobs", { headers: { authorization } });
+        assert.equal(answer.status, 401, authorization.replace(TOKEN, "<token>"));
+      }
+      assert.equal(h.history.queries.length, 0);
+    });
+
+    it("must accept the token after more than one space or a tab, as RFC 6750's 1*SP allows", async () => {
+      for (const authorization of [`Bearer  ${TOKEN}`, `Bearer \t ${TOKEN}`, `Bearer\t${TOKEN}`]) {
+        const answer = await call(h.base, "/api/backups/jobs", { headers: { authorization } });
+        assert.equal(answer.status, 200, answer.text);
+      }
+    });
+
+    it("must take the token alone from a header with trailing whitespace", () => {
+      // HTTP parsers strip it before the service sees the header; the function must not depend on that.
+      assert.equal(bearerToken("Bearer abc.def \t "), "abc.def");
+      assert.equal(bearerToken("Bearer abc.def"), "abc.def");
+      assert.equal(bearerToken(undefined), undefined);
+      assert.equal(bearerToken("Bearer "), undefined);
+    });
+
+    it("must tell a missing token from a wrong one, in the answer and in the log", async () => {
+      const missing = await call(h.base, "/api/backups/jobs");
+      // The docs: every /api/* route needs `Authorization: Bearer <apiToken>`.
+      assert.match(errorOf(missing).message, /Authorization: Bearer </);
+      const wrong = await call(h.base, "/api/backups/jobs", {
+        headers: { authorization: `Bearer ${TOKEN}x` },
+      });
+      assert.match(errorOf(wrong).message, /does not match/);
+      assert.doesNotMatch(errorOf(wrong).message, /Authorization: Bearer/);
+      const rejected = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; reason?: string; level?: number })
+        .filter((entry) => entry.msg === "rejected request without a valid bearer token")
+        .map((entry) => [entry.reason, entry.level]);
+      // pino's level 40 is warn: a rejected token is worth a look, not a page.
+      assert.deepEqual(rejected, [
+        ["missing", 40],
+        ["mismatch", 40],
+      ]);
+    });
+
+    it("must accept a token of exactly 16 characters, the documented minimum", async () => {
+      const exact = "Sentinel0Exact16";
+      assert.equal(exact.length, 16);
+      const app = await start({ apiToken: exact });
+      try {
+        const answer = await call(app.base, "/api/backups/jobs", {
+          headers: { authorization: `Bearer ${exact}` },
+        });
+        assert.equal(answer.status, 200, answer.text);
+      } finally {
+        await app.app.close();
+      }
+    });
+
+    it("must say how to generate a token when the configured one is too short", async () => {
+      await assert.rejects(start({ apiToken: "short-token" }), {
+        name: "ConfigError",
+        message:
+          "the API token (API_TOKEN or API_TOKEN_SECRET_ARN) must be at least 16 characters; " +
+          "generate one with `openssl rand -hex 32`",
+      });
+    });
+
+    it("must mask the API token wherever it would appear in an answer", async () => {
+      // A token no other test uses, so only the service's own registration can mask it.
+      const token = `sentinel-unique-${randomUUID()}`;
+      const app = await start({ apiToken: token });
+      try {
+        app.behaviour.slack = async () => {
+          throw new DroxError(`upstream echoed ${token} back`, { retryable: false, statusCode: 400 });
+        };
+        const answer = await post(app.base, "/api/test/slack", undefined, {
+          authorization: `Bearer ${token}`,
+        });
+        assert.equal(answer.status, 502, answer.text);
+        assert.equal(
+          errorOf(answer).message,
+          "Slack test failed (HTTP 400): upstream echoed [REDACTED] back",
+        );
+        assert.ok(!app.logs.some((line) => line.includes(token)), "the token reached the log");
+      } finally {
+        await app.app.close();
+      }
     });
   });
 
@@ -574,6 +674,45 @@ describe("HTTP API (in-process dependencies)", () => {
         assert.deepEqual(errorOf(answer).issues, issues);
       }
       assert.equal(h.runs.length, 0);
+    });
+
+    it("must answer 400 VALIDATION_FAILED with a message naming every field and problem, as events do", async () => {
+      const answer = await post(h.base, "/api/backups/run", { type: "TAPE", force: true, dryRun: 1 });
+      assert.equal(answer.status, 400, answer.text);
+      assert.deepEqual(answer.body, {
+        error: {
+          code: "VALIDATION_FAILED",
+          message:
+            "invalid run request: type must be one of EBS, RDS, S3, ALL; " +
+            "(run request) unknown field(s): force, dryRun",
+          issues: [
+            { field: "type", problem: "must be one of EBS, RDS, S3, ALL" },
+            { field: "(run request)", problem: "unknown field(s): force, dryRun" },
+          ],
+        },
+      });
+      assert.equal(h.runs.length, 0);
+    });
+
+    it("must name a nested field by its dotted path, as the event issues do", () => {
+      const schema = z.strictObject({ target: z.strictObject({ id: z.string() }) });
+      assert.throws(
+        () => parseOr400(schema, { target: { id: 7 } }, "request"),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpError);
+          assert.deepEqual(mapError(error), {
+            status: 400,
+            body: {
+              error: {
+                code: "VALIDATION_FAILED",
+                message: "invalid request: target.id Invalid input: expected string, received number",
+                issues: [{ field: "target.id", problem: "Invalid input: expected string, received number" }],
+              },
+            },
+          });
+          return true;
+        },
+      );
     });
 
     it("must answer 503 naming the missing setting, and start nothing, when results could not be recorded", async () => {
