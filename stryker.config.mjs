@@ -30,7 +30,8 @@ const AREAS = {
   },
   server: {
     mutate: ["runtime/server/auth.ts", "runtime/server/validation.ts", "runtime/server/routes/**/*.ts"],
-    spec: ["test/server-*.spec.ts"],
+    // The monthly report and drill routes have their own specs beside their features.
+    spec: ["test/server-*.spec.ts", "test/reports-http.spec.ts", "test/drill-http.spec.ts"],
   },
   "success-rate": { mutate: ["runtime/settings/success-rate.ts"], spec: ["test/success-rate.spec.ts"] },
   time: { mutate: ["runtime/contract/time.ts"], spec: ["test/time.spec.ts"] },

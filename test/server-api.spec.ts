@@ -10,7 +10,7 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
-import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/contract/events";
+import type { BackupResult, DroxEvent, MonthlyReport, WeeklyReport } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
 import { bearerToken } from "../runtime/server/auth";
@@ -176,6 +176,16 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(answer.status, 200);
       assert.deepEqual(answer.body, { status: "ok" });
       assert.equal(h.calls.slack + h.calls.notion, 0);
+    });
+
+    it("must keep the ALB's health polls out of the info log that other requests reach", async () => {
+      await call(h.base, "/health");
+      await call(h.base, "/api/backups/jobs", { headers: AUTH });
+      const completed = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; url?: string })
+        .filter((entry) => entry.msg === "request completed")
+        .map((entry) => entry.url);
+      assert.deepEqual(completed, ["/api/backups/jobs"]);
     });
 
     it("must return the caller's x-request-id and log it, and make one up when it is absent or unsafe", async () => {
@@ -390,7 +400,51 @@ describe("HTTP API (in-process dependencies)", () => {
       const answer = await post(h.base, "/api/test/slack");
       assert.equal(answer.status, 200);
       assert.equal(answer.body.ok, true);
+      // The docs: the test message goes to the main webhook.
+      assert.match(String(answer.body.message), /sent to the main Slack webhook/);
       assert.equal(h.calls.slack, 1);
+    });
+
+    it("must name the upstream HTTP status only when a typed upstream error carries one", async () => {
+      const failures: [Error, string][] = [
+        [
+          new DroxError("Slack did not answer", { retryable: true }),
+          "Slack test failed: Slack did not answer",
+        ],
+        // Not one of our typed errors: its statusCode is nobody's answer to report.
+        [Object.assign(new Error("socket closed"), { statusCode: 500 }), "Slack test failed: socket closed"],
+        [
+          new DroxError("Slack refused it", { retryable: false, statusCode: 403 }),
+          "Slack test failed (HTTP 403): Slack refused it",
+        ],
+      ];
+      for (const [error, message] of failures) {
+        h.behaviour.slack = async () => {
+          throw error;
+        };
+        const answer = await post(h.base, "/api/test/slack");
+        assert.equal(answer.status, 502, answer.text);
+        assert.equal(errorOf(answer).message, message);
+      }
+    });
+
+    it("must log a failed Slack or Notion test as a warning with the error", async () => {
+      h.behaviour.slack = async () => {
+        throw new DroxError("Slack refused it", { retryable: false, statusCode: 403 });
+      };
+      h.behaviour.notion = async () => {
+        throw new DroxError("Notion refused it", { retryable: false, statusCode: 401 });
+      };
+      await post(h.base, "/api/test/slack");
+      await post(h.base, "/api/test/notion");
+      const warnings = h.logs
+        .map((line) => JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } })
+        .filter((entry) => entry.level === 40)
+        .map((entry) => [entry.msg, entry.err?.message]);
+      assert.deepEqual(warnings, [
+        ["Slack test message failed", "Slack refused it"],
+        ["Notion test page failed", "Notion refused it"],
+      ]);
     });
 
     it("must accept an empty JSON body as PowerShell's Invoke-RestMethod sends it", async () => {
@@ -433,6 +487,8 @@ describe("HTTP API (in-process dependencies)", () => {
     it("must write a test page and return its id", async () => {
       const answer = await post(h.base, "/api/test/notion");
       assert.equal(answer.status, 200);
+      assert.equal(answer.body.ok, true);
+      assert.match(String(answer.body.message), /test page was written to the Notion database/);
       assert.equal(answer.body.pageId, "page-0001");
       assert.equal(h.calls.notion, 1);
     });
@@ -816,6 +872,71 @@ describe("HTTP API (in-process dependencies)", () => {
       }
       assert.equal(h.calls.reportDates.length, 0);
     });
+  });
+});
+
+describe("POST /api/reports/monthly (in-process dependencies)", () => {
+  const MONTHLY: MonthlyReport = {
+    schema: "backup.monthly-report.v1",
+    reportId: "monthly-2024-11",
+    month: "2024-11",
+    periodStart: "2024-11-01T00:00:00+09:00",
+    periodEnd: "2024-12-01T00:00:00+09:00",
+    total: 0,
+    succeeded: 0,
+    warnings: 0,
+    failed: 0,
+    successRate: 0,
+    averageDurationSeconds: 0,
+    failedJobs: [],
+    byType: [],
+    weeks: [],
+  };
+
+  it("must not exist on a service whose reports cannot build a monthly one", async () => {
+    const h = await start();
+    try {
+      const answer = await post(h.base, "/api/reports/monthly", { month: "2024-11" });
+      assert.equal(answer.status, 404, answer.text);
+      assert.equal(errorOf(answer).code, "NOT_FOUND");
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must take exactly YYYY-MM with a month 01 to 12, log the report sent and return it", async () => {
+    const months: (string | undefined)[] = [];
+    const h = await start({
+      reports: {
+        send: async () => SEED_REPORT as WeeklyReport,
+        sendMonthly: async ({ month }) => {
+          months.push(month);
+          return MONTHLY;
+        },
+      },
+    });
+    try {
+      for (const month of ["2024-01", "2024-09", "2024-10", "2024-12"]) {
+        const answer = await post(h.base, "/api/reports/monthly", { month });
+        assert.equal(answer.status, 200, `${month}: ${answer.text}`);
+        assert.deepEqual(answer.body, { ok: true, report: MONTHLY });
+      }
+      for (const month of ["x2024-11", "2024-11x", "24-11", "2024-00", "2024-13", "2024-1a"]) {
+        const answer = await post(h.base, "/api/reports/monthly", { month });
+        assert.equal(answer.status, 400, month);
+        assert.deepEqual(errorOf(answer).issues, [
+          { field: "month", problem: "must be a month YYYY-MM, e.g. 2024-11" },
+        ]);
+      }
+      assert.deepEqual(months, ["2024-01", "2024-09", "2024-10", "2024-12"]);
+      const sent = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; reportId?: string; total?: number })
+        .filter((entry) => entry.msg === "monthly report sent")
+        .map((entry) => [entry.reportId, entry.total]);
+      assert.deepEqual(sent, Array(4).fill(["monthly-2024-11", 0]));
+    } finally {
+      await h.app.close();
+    }
   });
 });
 
