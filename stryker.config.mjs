@@ -23,7 +23,18 @@ const AREAS = {
     mutate: ["runtime/jobs/**/*.ts"],
     spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts"],
   },
-  slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
+  slack: {
+    mutate: ["runtime/slack/**/*.ts"],
+    // Drills, restores and the monthly report are specified beside their features, Slack texts included.
+    spec: [
+      "test/slack-*.spec.ts",
+      "test/success-rate.spec.ts",
+      "test/drill-reporting.spec.ts",
+      "test/restore-event.spec.ts",
+      "test/reports-monthly.spec.ts",
+      "test/reports-upload.spec.ts",
+    ],
+  },
   notion: {
     mutate: ["runtime/notion/**/*.ts"],
     spec: ["test/notion-*.spec.ts", "test/success-rate.spec.ts"],

@@ -21,6 +21,7 @@ import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/d
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 import { MemoryHistory } from "./support/memory-history";
+import type { HistoryPage, HistoryQuery } from "../runtime/history/store";
 
 const TOKEN = "sentinel-api-token-3f9a1c7e5b2d4a6f";
 const WEBHOOK = "https://hooks.slack.com/services/T0SENTINEL/B0SENTINEL/sentinelWebhookSecret42";
@@ -553,6 +554,38 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(h.history.records.size, 1);
     });
 
+    it("must publish once when reports of one job overlap while the first is still publishing", async () => {
+      h.behaviour.publish = async (event) => {
+        await new Promise((r) => setTimeout(r, 150));
+        h.published.push(event);
+        return `msg-${h.published.length}`;
+      };
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => post(h.base, "/api/backups/report", SEED_FAILURE)),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 201]);
+      assert.deepEqual(
+        answers.filter((a) => a.status === 200).map((a) => a.body),
+        Array(3).fill({ jobId: SEED_FAILURE.jobId, duplicate: true }),
+      );
+      assert.equal(h.published.length, 1);
+      const reported = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; jobId?: string; duplicate?: boolean })
+        .filter((entry) => entry.msg === "external result reported")
+        .map((entry) => [entry.jobId, entry.duplicate]);
+      assert.deepEqual(reported, [[SEED_FAILURE.jobId, false]]);
+    });
+
+    it("must judge a later report by the history alone once the first has finished", async () => {
+      const first = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(first.status, 201);
+      // The history forgot the job (its TTL ran out): a new report is a new record, not a duplicate.
+      h.history.records.delete(SEED_SUCCESS.jobId);
+      const again = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(again.status, 201, again.text);
+      assert.equal(h.published.length, 2);
+    });
+
     it("must record nothing when publishing fails, so the client's retry still notifies", async () => {
       h.behaviour.publish = async () => {
         throw new DroxError("SNS Publish failed (Throttling)", { retryable: true });
@@ -676,6 +709,45 @@ describe("HTTP API (in-process dependencies)", () => {
       ]);
     });
 
+    it("must page through the history for a run's results, in job order, and stop after 20 pages", async () => {
+      const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+      /** Two records a page, the cursor the next record's index; `endless` never ends the listing. */
+      class PagedHistory extends MemoryHistory {
+        endless = false;
+        override async list(query: HistoryQuery): Promise<HistoryPage> {
+          this.queries.push(query);
+          const all = [...this.records.values()].filter((r) => r.jobId.startsWith(query.jobIdPrefix ?? ""));
+          const from = query.cursor === undefined ? 0 : Number(query.cursor);
+          const next = from + 2;
+          return {
+            items: all.slice(from, next),
+            ...(this.endless || next < all.length ? { nextCursor: String(next) } : {}),
+          };
+        }
+      }
+      const history = new PagedHistory();
+      for (const n of [3, 1, 5, 2, 4]) await history.put({ ...SEED_SUCCESS, jobId: `${runId}-${n}` });
+      await h.app.close();
+      h = await start({ history });
+      const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        (answer.body.results as { jobId: string }[]).map((r) => r.jobId),
+        [1, 2, 3, 4, 5].map((n) => `${runId}-${n}`),
+      );
+      assert.deepEqual(
+        history.queries.map((q) => q.cursor),
+        [undefined, "2", "4"],
+      );
+
+      history.queries.length = 0;
+      history.endless = true;
+      const cut = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(cut.status, 200, cut.text);
+      // A run with more results than 20 pages of 100 is cut off rather than read without end.
+      assert.equal(history.queries.length, 20);
+    });
+
     it("must find a run's results with GET /api/backups/jobs?runId=", async () => {
       const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
       await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1` });
@@ -712,6 +784,40 @@ describe("HTTP API (in-process dependencies)", () => {
       const state = await call(h.base, `/api/backups/runs/${String(answer.body.runId)}`, { headers: AUTH });
       assert.equal(state.body.status, "FAILED");
       assert.equal(state.body.error, "nothing to back up for EBS; webhook [REDACTED]");
+    });
+
+    it("must trim the resource, refuse a blank or over-long one, and leave the targets to the runner without one", async () => {
+      const trimmed = await post(h.base, "/api/backups/run", { type: "EBS", resource: "  vol-1 " });
+      assert.equal(trimmed.status, 202, trimmed.text);
+      assert.deepEqual(trimmed.body.resources, ["vol-1"]);
+      for (const resource of ["   ", "v".repeat(1025)]) {
+        const answer = await post(h.base, "/api/backups/run", { type: "EBS", resource });
+        assert.equal(answer.status, 400, answer.text);
+        assert.deepEqual(
+          (errorOf(answer).issues as { field: string }[]).map((i) => i.field),
+          ["resource"],
+        );
+      }
+      const blank = await post(h.base, "/api/backups/run", { type: "EBS", resource: "" });
+      assert.deepEqual(errorOf(blank).issues, [{ field: "resource", problem: "must not be empty" }]);
+      const longest = await post(h.base, "/api/backups/run", { type: "EBS", resource: "v".repeat(1024) });
+      assert.equal(longest.status, 202, longest.text);
+      const all = await post(h.base, "/api/backups/run", { type: "ALL" });
+      assert.equal(all.status, 202, all.text);
+      // No resource means every configured target; an empty list would mean none.
+      assert.deepEqual(
+        h.runs.map((r) => r.options.resources),
+        [["vol-1"], ["v".repeat(1024)], undefined],
+      );
+      const started = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; runId?: string; type?: string })
+        .filter((entry) => entry.msg === "backup run started")
+        .map((entry) => [entry.runId, entry.type]);
+      assert.deepEqual(started, [
+        [trimmed.body.runId, "EBS"],
+        [longest.body.runId, "EBS"],
+        [all.body.runId, "ALL"],
+      ]);
     });
 
     it("must reject an unknown type, a resource with ALL and unknown fields, naming each", async () => {
@@ -802,7 +908,26 @@ describe("HTTP API (in-process dependencies)", () => {
         const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
         assert.equal(answer.status, 404, runId);
         assert.equal(errorOf(answer).code, "NOT_FOUND");
+        assert.match(errorOf(answer).message, /^no such run/);
       }
+      // "bad id" cannot be a run id: answered without reading the history.
+      assert.deepEqual(
+        h.history.queries.map((q) => q.jobIdPrefix),
+        ["nope-", "01JC9Z3Q8W6T4Y2K1M0N7P5R3T-"],
+      );
+    });
+
+    it("must not mix in the results of a run whose id extends this one's", async () => {
+      const runId = "nightly";
+      await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1` });
+      // Run "nightly-1" has the job "nightly-1-1": it starts with "nightly-" too.
+      await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1-1`, resource: "vol-other-run" });
+      const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        (answer.body.results as { jobId: string }[]).map((r) => r.jobId),
+        [`${runId}-1`],
+      );
     });
   });
 
@@ -848,6 +973,56 @@ describe("HTTP API (in-process dependencies)", () => {
       );
       assert.deepEqual(errorOf(backwards).issues, [{ field: "to", problem: "must be after from" }]);
       assert.equal(h.history.queries.length, 1);
+    });
+  });
+
+  describe("GET /api/backups/jobs parameters", () => {
+    const issuesOf = async (query: string) => {
+      const answer = await call(h.base, `/api/backups/jobs?${query}`, { headers: AUTH });
+      assert.equal(answer.status, 400, `${query}: ${answer.text}`);
+      return errorOf(answer).issues as { field: string; problem: string }[];
+    };
+
+    it("must take a page size from 1 to 100, as the docs say, and name what is wrong with others", async () => {
+      for (const limit of ["1", "100"]) {
+        const answer = await call(h.base, `/api/backups/jobs?limit=${limit}`, { headers: AUTH });
+        assert.equal(answer.status, 200, answer.text);
+      }
+      assert.deepEqual(
+        h.history.queries.map((q) => q.limit),
+        [1, 100],
+      );
+      assert.deepEqual(await issuesOf("limit=ten"), [{ field: "limit", problem: "must be a number" }]);
+      assert.deepEqual(await issuesOf("limit=2.5"), [{ field: "limit", problem: "must be a whole number" }]);
+      assert.deepEqual(await issuesOf("limit=0"), [{ field: "limit", problem: "must be at least 1" }]);
+    });
+
+    it("must want a date-time with an offset and a to after from", async () => {
+      const problem = "must be an ISO 8601 date-time, e.g. 2024-11-04T00:00:00+09:00";
+      assert.deepEqual(await issuesOf("from=2024-11-04"), [{ field: "from", problem }]);
+      assert.deepEqual(await issuesOf("to=yesterday"), [{ field: "to", problem }]);
+      // An empty window is not "after from".
+      assert.deepEqual(await issuesOf("from=2024-11-04T00:00:00Z&to=2024-11-04T09:00:00%2B09:00"), [
+        { field: "to", problem: "must be after from" },
+      ]);
+      const later = await call(
+        h.base,
+        "/api/backups/jobs?from=2024-11-04T00:00:00Z&to=2024-11-04T00:00:01Z",
+        {
+          headers: AUTH,
+        },
+      );
+      assert.equal(later.status, 200, later.text);
+    });
+
+    it("must refuse an empty cursor and take a run id only as the run route gave it", async () => {
+      assert.deepEqual(
+        (await issuesOf("cursor=")).map((i) => i.field),
+        ["cursor"],
+      );
+      assert.equal((await issuesOf(`runId=${"A".repeat(101)}`)).length, 1);
+      const longest = await call(h.base, `/api/backups/jobs?runId=${"A".repeat(100)}`, { headers: AUTH });
+      assert.equal(longest.status, 200, longest.text);
     });
   });
 
