@@ -1103,6 +1103,11 @@ describe("POST /api/reports/monthly (in-process dependencies)", () => {
           { field: "month", problem: "must be a month YYYY-MM, e.g. 2024-11" },
         ]);
       }
+      const wrong = await post(h.base, "/api/reports/monthly", { month: "2024-13" });
+      assert.equal(
+        errorOf(wrong).message,
+        "invalid report request: month must be a month YYYY-MM, e.g. 2024-11",
+      );
       assert.deepEqual(months, ["2024-01", "2024-09", "2024-10", "2024-12"]);
       const sent = h.logs
         .map((line) => JSON.parse(line) as { msg?: string; reportId?: string; total?: number })

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildPayload } from "../runtime/slack/blocks";
-import { INVITE_COMMAND, SlackApiError, SlackWebApi } from "../runtime/slack/web-api";
+import { apiAdvice, INVITE_COMMAND, SlackApiError, SlackWebApi } from "../runtime/slack/web-api";
 import { FAKE_BOT_TOKEN, FakeSlack } from "./fakes/slack-server";
 import { SEED_FAILURE, SEED_SUCCESS } from "./fixtures/events";
 
@@ -159,5 +159,108 @@ describe("Slack Web API client (bot token mode) against the fake", function () {
       api().uploadFile({ channel: main, filename: "a.png", data: Buffer.from("x") }),
     );
     assert.equal(scope.slackError, "missing_scope");
+  });
+
+  describe("errors as Slack's methods document them", () => {
+    it("must say what to do for each error the bot can fix, naming the channel when known", () => {
+      // https://docs.slack.dev/reference/methods/chat.postMessage "Errors".
+      assert.equal(
+        apiAdvice("not_in_channel", "#devops-alerts"),
+        `the bot is not in the channel (#devops-alerts): type ${INVITE_COMMAND} in it`,
+      );
+      assert.match(
+        apiAdvice("channel_not_found", "#x"),
+        /^the channel \(#x\) does not exist or the bot cannot see it/,
+      );
+      assert.match(apiAdvice("channel_not_found"), /^the channel does not exist/);
+      assert.equal(
+        apiAdvice("is_archived", "#old"),
+        "the channel (#old) is archived: unarchive it or configure another one",
+      );
+      for (const code of [
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+      ]) {
+        assert.match(
+          apiAdvice(code),
+          /^Slack does not accept the bot token: copy the Bot User OAuth Token/,
+          code,
+        );
+      }
+      assert.match(apiAdvice("missing_scope"), /add chat:write, files:write, channels:read under OAuth/);
+      assert.equal(apiAdvice("fatal_error"), "see the Slack error above");
+    });
+
+    it("must call an unknown Slack error retryable, with the code and advice in the message", async () => {
+      slack.api.fail("chat.postMessage", "fatal_error", 1);
+      const error = await apiError(api().postMessage(main, { text: "x" }));
+      assert.deepEqual(
+        [error.message, error.slackError, error.retryable, error.method],
+        [
+          "Slack chat.postMessage: fatal_error — see the Slack error above",
+          "fatal_error",
+          true,
+          "chat.postMessage",
+        ],
+      );
+    });
+
+    it("must call an archived channel, a missing message and a bad argument final", async () => {
+      for (const code of [
+        "is_archived",
+        "message_not_found",
+        "invalid_arguments",
+        "msg_too_long",
+        "no_text",
+      ]) {
+        slack.api.fail("chat.postMessage", code, 1);
+        const error = await apiError(api().postMessage(main, { text: "x" }));
+        assert.deepEqual([error.slackError, error.retryable], [code, false], code);
+      }
+    });
+
+    it("must call Slack's 5xx outage retryable with the HTTP status, after the client's own retries", async () => {
+      slack.api.outage(503);
+      const error = await apiError(api().postMessage(main, { text: "x" }));
+      assert.deepEqual(
+        [error.message, error.statusCode, error.retryable, error.slackError],
+        ["Slack chat.postMessage: HTTP 503", 503, true, undefined],
+      );
+      assert.equal(slack.api.calls("chat.postMessage").length, 3, "the first request and 2 retries");
+    });
+
+    it("must call an unreachable Slack retryable, without the token", async () => {
+      const client = new SlackWebApi({
+        token: FAKE_BOT_TOKEN,
+        apiUrl: "http://127.0.0.1:1/api/",
+        retry: { retries: 0 },
+        timeoutMs: 500,
+      });
+      const error = await apiError(client.authTest());
+      assert.equal(error.retryable, true);
+      assert.match(error.message, /^Slack auth\.test: /);
+      assert.ok(!error.message.includes(FAKE_BOT_TOKEN));
+    });
+  });
+
+  it("must report auth.test's user and workspace URL, and an archived channel", async () => {
+    const auth = await api().authTest();
+    assert.deepEqual([auth.user, auth.url], ["drox_devops_backup", "https://drox.slack.com/"]);
+    const archived = slack.api.addChannel("devops-old", { archived: true });
+    const info = await api().channelInfo(archived);
+    assert.deepEqual(info, { id: archived, name: "devops-old", isMember: true, isArchived: true });
+  });
+
+  it("must upload to the channel itself without a thread, titled by the file name, with a comment", async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    await api().uploadFile({ channel: main, filename: "weekly.png", data: png, initialComment: "최근 8주" });
+    const [upload] = slack.api.uploads();
+    assert.deepEqual(
+      [upload?.channel, upload?.threadTs, upload?.title, upload?.initialComment],
+      [main, undefined, "weekly.png", "최근 8주"],
+    );
   });
 });
