@@ -10,14 +10,14 @@ import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
-import type { BackupResult, DroxEvent, MonthlyReport, WeeklyReport } from "../runtime/contract/events";
+import type { BackupResult, Drill, DroxEvent, MonthlyReport, WeeklyReport } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
 import { bearerToken } from "../runtime/server/auth";
 import { HttpError, mapError } from "../runtime/server/errors";
 import { parseOr400 } from "../runtime/server/validation";
 import { createServiceDepsFromEnv } from "../runtime/server/wiring";
-import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
+import type { BackupRunOptions, DrillRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 import { MemoryHistory } from "./support/memory-history";
@@ -576,6 +576,23 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.deepEqual(reported, [[SEED_FAILURE.jobId, false]]);
     });
 
+    it("must let an overlapping report record the job itself when the first attempt failed", async () => {
+      let calls = 0;
+      h.behaviour.publish = async (event) => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, 150));
+        if (calls === 1) throw new DroxError("SNS Publish failed (Throttling)", { retryable: true });
+        h.published.push(event);
+        return "msg-second";
+      };
+      const first = post(h.base, "/api/backups/report", SEED_SUCCESS);
+      await new Promise((r) => setTimeout(r, 50));
+      const second = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal((await first).status, 503);
+      assert.equal(second.status, 201, second.text);
+      assert.deepEqual(second.body, { jobId: SEED_SUCCESS.jobId, duplicate: false, messageId: "msg-second" });
+    });
+
     it("must judge a later report by the history alone once the first has finished", async () => {
       const first = await post(h.base, "/api/backups/report", SEED_SUCCESS);
       assert.equal(first.status, 201);
@@ -1114,6 +1131,88 @@ describe("POST /api/reports/monthly (in-process dependencies)", () => {
         .filter((entry) => entry.msg === "monthly report sent")
         .map((entry) => [entry.reportId, entry.total]);
       assert.deepEqual(sent, Array(4).fill(["monthly-2024-11", 0]));
+    } finally {
+      await h.app.close();
+    }
+  });
+});
+
+describe("POST /api/backups/drill (in-process dependencies)", () => {
+  const drillOf = (type: RunType, options: DrillRunOptions): Drill => ({
+    schema: "backup.drill.v1",
+    drillId: options.drillId,
+    startedAt: "2026-11-28T14:00:00.000Z",
+    finishedAt: "2026-11-28T14:12:04.000Z",
+    status: "SUCCEEDED",
+    resources: [],
+    findings: [],
+  });
+
+  it("must not exist on a service without restore drills", async () => {
+    const h = await start();
+    try {
+      const answer = await post(h.base, "/api/backups/drill", { type: "EBS" });
+      assert.equal(answer.status, 404, answer.text);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must start a drill without asking a runner that has no refusal, pass no resources unless named, and log it", async () => {
+    const calls: { type: RunType; options: DrillRunOptions }[] = [];
+    const h = await start({
+      drills: {
+        run: async (type, options) => {
+          calls.push({ type, options });
+          return drillOf(type, options);
+        },
+      },
+    });
+    try {
+      const all = await post(h.base, "/api/backups/drill", {});
+      assert.equal(all.status, 202, all.text);
+      const one = await post(h.base, "/api/backups/drill", { type: "RDS", resource: "db-1" });
+      assert.equal(one.status, 202, one.text);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        calls.map((c) => [c.type, "resources" in c.options ? c.options.resources : "(none)"]),
+        [
+          ["ALL", "(none)"],
+          ["RDS", ["db-1"]],
+        ],
+      );
+      const started = h.logs
+        .map(
+          (line) =>
+            JSON.parse(line) as { msg?: string; drillId?: string; type?: string; resources?: string[] },
+        )
+        .filter((entry) => entry.msg === "restore drill started")
+        .map((entry) => [entry.drillId, entry.type, entry.resources]);
+      assert.deepEqual(started, [
+        [all.body.drillId, "ALL", []],
+        [one.body.drillId, "RDS", ["db-1"]],
+      ]);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must answer a bad drill request with every problem, as the run route does", async () => {
+    const h = await start({ drills: { run: async (type, options) => drillOf(type, options) } });
+    try {
+      const cases: [unknown, string][] = [
+        [{ type: "TAPE" }, "invalid drill request: type must be one of EBS, RDS, S3, ALL"],
+        [{ type: "EBS", resource: "" }, "invalid drill request: resource must not be empty"],
+        [
+          { type: "ALL", resource: "vol-1" },
+          "invalid drill request: resource needs a single type (EBS, RDS or S3), not ALL",
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const answer = await post(h.base, "/api/backups/drill", body);
+        assert.equal(answer.status, 400, answer.text);
+        assert.equal(errorOf(answer).message, message);
+      }
     } finally {
       await h.app.close();
     }
