@@ -1171,7 +1171,7 @@ describe("POST /api/backups/drill (in-process dependencies)", () => {
     try {
       const all = await post(h.base, "/api/backups/drill", {});
       assert.equal(all.status, 202, all.text);
-      const one = await post(h.base, "/api/backups/drill", { type: "RDS", resource: "db-1" });
+      const one = await post(h.base, "/api/backups/drill", { type: "RDS", resource: " db-1 " });
       assert.equal(one.status, 202, one.text);
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(
