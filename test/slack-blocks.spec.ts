@@ -292,4 +292,133 @@ describe("Slack Block Kit payloads", () => {
     assert.ok(!/&(a|am|l|g)?…$/.test(payload.text));
     assert.deepEqual(await post(payload), { status: 200, body: "ok" });
   });
+
+  describe("every block, as Block Kit defines it, carrying the seed's labels", () => {
+    // https://docs.slack.dev/reference/block-kit/blocks: header (plain_text), section (mrkdwn text or
+    // fields), context (mrkdwn elements); each label is the seed's own text label, in bold.
+    const fieldsOf = (pairs: [string, string][]) =>
+      pairs.map(([label, value]) => ({ type: "mrkdwn", text: `*${label}*\n${value}` }));
+    const header = (text: string) => ({ type: "header", text: { type: "plain_text", text, emoji: true } });
+    const context = (...lines: string[]) => ({
+      type: "context",
+      elements: lines.map((text) => ({ type: "mrkdwn", text })),
+    });
+
+    it("must render the seed's failure as header, fields, the error in a code block and the urgent line", () => {
+      assert.deepEqual(buildPayload(SEED_FAILURE).blocks, [
+        header("❌ 백업 작업 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "RDS"],
+            ["리소스", "db-instance-1"],
+            ["Job ID", SEED_FAILURE.jobId],
+            ["시각", "2024-11-04 02:00:00"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*에러 메시지*\n```Database instance not found```" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+    });
+
+    it("must render a WARNING result with its time, size in MB below 0.1 GB, the warning, metrics, review line and links", () => {
+      const event: BackupResult = {
+        ...SEED_S3_WARNING,
+        metrics: { filesCopied: 998, filesTotal: 1000, filesFailed: 2, sizeBytes: 5 * 1024 ** 2 },
+        links: { report: "https://example.com/r", slackLog: "https://example.com/s" },
+      };
+      assert.deepEqual(buildPayload(event).blocks, [
+        header("⚠️ 백업 작업 경고"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "S3"],
+            ["리소스", "bucket-prod"],
+            ["실행 시간", "5분"],
+            ["Job ID", SEED_S3_WARNING.jobId],
+            ["시각", "2024-11-04 03:00:00"],
+            ["크기", "5.0 MB"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*경고 내용*\n```2 objects could not be copied```" },
+        },
+        { type: "section", text: { type: "mrkdwn", text: "*메트릭*\n파일 수: 998/1000\n실패한 파일: 2" } },
+        context(
+          "⚠️ 점검이 필요합니다.",
+          "리포트: https://example.com/r",
+          "Slack 로그: https://example.com/s",
+        ),
+      ]);
+    });
+
+    it("must render the seed's weekly report as header, tallies, period and the failed jobs", () => {
+      assert.deepEqual(buildPayload(SEED_REPORT).blocks, [
+        header("📊 1주차 백업 리포트"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["총 실행", "42건"],
+            ["성공", "40건"],
+            ["실패", "2건"],
+            ["성공률", "✅ 95.2%"],
+            ["평균 실행 시간", "38초"],
+          ]),
+        },
+        context("기간: 2024-10-27 ~ 2024-11-03"),
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*실패한 작업*\n• EBS: vol-old-123\n• RDS: db-test-456" },
+        },
+      ]);
+    });
+
+    it("must render an integrity check with problems: fields, the findings list, then the urgent line", () => {
+      assert.deepEqual(buildPayload(SEED_CHECK_PROBLEM).blocks, [
+        header("🚨 보안 점검 이상 발견"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["점검 ID", "check-2024-11-05"],
+            ["시각", "2024-11-05 04:00:00"],
+            ["점검 대상", "12개"],
+            ["발견 사항", "2건"],
+          ]),
+        },
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "*발견 사항 목록*\n• [심각] snap-0abc: snapshot is not encrypted\n• [경고] drox-backup-bucket: versioning is suspended",
+          },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+      const ok = buildPayload(SEED_CHECK_OK).blocks;
+      assert.deepEqual(ok.slice(1), [
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["점검 ID", "check-2024-11-04"],
+            ["시각", "2024-11-04 04:00:00"],
+            ["점검 대상", "12개"],
+            ["결과", "이상 없음"],
+          ]),
+        },
+      ]);
+    });
+
+    it("must render the test message with the time and its zone", () => {
+      const now = new Date("2024-11-03T17:00:00Z");
+      assert.deepEqual(buildTestPayload({ now }).blocks, [
+        header("🔔 DROX DevOps Backup 테스트 메시지"),
+        { type: "section", text: { type: "mrkdwn", text: "Slack 연동이 정상적으로 설정되었습니다." } },
+        context("시각: 2024-11-04 02:00:00 (Asia/Seoul)"),
+      ]);
+    });
+  });
 });
