@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DroxEvent,
+  IntegrityCheck,
+  RestoreEvent,
+  WeeklyReport,
+} from "../runtime/contract/events";
 import {
   buildPayload,
   buildTestPayload,
@@ -409,6 +416,93 @@ describe("Slack Block Kit payloads", () => {
             ["결과", "이상 없음"],
           ]),
         },
+      ]);
+    });
+
+    it("must render a failed restore with its source, region, time, error, metrics and urgent line", () => {
+      const restore: RestoreEvent = {
+        schema: "backup.restore.v1",
+        restoreId: "01JCA0000000000000000RSTR2",
+        type: "S3",
+        resource: "logs",
+        from: "s3://drox-backup-store/logs/2024/",
+        at: "2024-11-03T15:00:00Z",
+        target: "s3://logs-restored/",
+        region: "ap-northeast-3",
+        requestedBy: "bob",
+        status: "FAILED",
+        startedAt: "2024-11-04T02:00:00+09:00",
+        finishedAt: "2024-11-04T02:00:09+09:00",
+        durationSeconds: 9,
+        metrics: { filesTotal: 10, filesCopied: 0, filesRefused: 2, filesFailed: 10 },
+        error: { message: "Cannot list the destination bucket" },
+      };
+      assert.deepEqual(buildPayload(restore).blocks, [
+        header("♻️ 복구 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "S3"],
+            ["원본", "s3://drox-backup-store/logs/2024/ (2024-11-04 00:00:00 시점) · logs"],
+            ["복구 대상", "s3://logs-restored/"],
+            ["소요 시간", "9초"],
+            ["실행자", "bob"],
+            ["Restore ID", "01JCA0000000000000000RSTR2"],
+            ["리전", "ap-northeast-3"],
+            ["시각", "2024-11-04 02:00:00"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*에러 메시지*\n```Cannot list the destination bucket```" },
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*메트릭*\n파일 수: 0/10\n덮어쓰지 않은 파일: 2\n실패한 파일: 10" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+    });
+
+    it("must render a failed drill: fields, the resources, the findings, then the urgent line", () => {
+      const drill: Drill = {
+        schema: "backup.drill.v1",
+        drillId: "01JDRILL0000000000000000CD",
+        startedAt: "2024-11-09T14:00:00.000Z",
+        finishedAt: "2024-11-09T14:20:00.000Z",
+        status: "FAILED",
+        resources: [
+          {
+            type: "EBS",
+            resource: "vol-1",
+            snapshotId: "snap-2",
+            status: "FAILED",
+            secondsToRestore: 724,
+            findings: [{ severity: "CRITICAL", resource: "vol-1", message: "restored volume is empty" }],
+          },
+        ],
+        findings: [],
+      };
+      assert.deepEqual(buildPayload(drill).blocks, [
+        header("🧪 복구 테스트 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["Drill ID", "01JDRILL0000000000000000CD"],
+            ["시각", "2024-11-09 23:00:00"],
+            ["복구 대상", "1개"],
+            ["발견 사항", "1건"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*복구 결과*\n• ❌ EBS: vol-1 (snap-2) — 복구 시간 12분 4초" },
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*발견 사항 목록*\n• [심각] vol-1: restored volume is empty" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
       ]);
     });
 
