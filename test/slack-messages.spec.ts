@@ -331,6 +331,22 @@ describe("Slack message texts", () => {
       );
     });
 
+    it("must show a WARNING without a reason as its time and the review line, and a drill resource's time and sample together", () => {
+      const { error: _error, ...bare } = SEED_S3_WARNING;
+      const text = lines(formatMessage({ ...bare, metrics: undefined }));
+      assert.deepEqual(text.slice(-3), ["시각: 2024-11-04 03:00:00", "", "⚠️ 점검이 필요합니다."]);
+      const both = {
+        type: "S3" as const,
+        resource: "app-data",
+        status: "SUCCEEDED" as const,
+        secondsToRestore: 65,
+        sample: { objects: 100, bytes: 5_000_000, sourceObjects: 12_000 },
+        findings: [],
+      };
+      const drill = lines(formatMessage({ ...DRILL, status: "SUCCEEDED", resources: [both] }));
+      assert.equal(drill[6], "• ✅ S3: app-data — 복구 시간 1분 5초, 표본 100/12000개 비교");
+    });
+
     it("must say (없음) for a failure that carries no error", () => {
       const { error: _error, ...bare } = SEED_FAILURE;
       assert.deepEqual(lines(formatMessage(bare)).slice(6, 9), ["", "에러 메시지:", "(없음)"]);
