@@ -56,7 +56,18 @@ const AREAS = {
       "wait",
     ].map((name) => `test/jobs-${name}.spec.ts`),
   },
-  slack: { mutate: ["runtime/slack/**/*.ts"], spec: ["test/slack-*.spec.ts", "test/success-rate.spec.ts"] },
+  slack: {
+    mutate: ["runtime/slack/**/*.ts"],
+    // Drills, restores and the monthly report are specified beside their features, Slack texts included.
+    spec: [
+      "test/slack-*.spec.ts",
+      "test/success-rate.spec.ts",
+      "test/drill-reporting.spec.ts",
+      "test/restore-event.spec.ts",
+      "test/reports-monthly.spec.ts",
+      "test/reports-upload.spec.ts",
+    ],
+  },
   notion: {
     mutate: ["runtime/notion/**/*.ts"],
     // The drill, monthly report and restore specs pin those events' rows and bodies exactly.
@@ -70,7 +81,8 @@ const AREAS = {
   },
   server: {
     mutate: ["runtime/server/auth.ts", "runtime/server/validation.ts", "runtime/server/routes/**/*.ts"],
-    spec: ["test/server-*.spec.ts"],
+    // The monthly report and drill routes have their own specs beside their features.
+    spec: ["test/server-*.spec.ts", "test/reports-http.spec.ts", "test/drill-http.spec.ts"],
   },
   "success-rate": { mutate: ["runtime/settings/success-rate.ts"], spec: ["test/success-rate.spec.ts"] },
   time: { mutate: ["runtime/contract/time.ts"], spec: ["test/time.spec.ts"] },

@@ -5,17 +5,23 @@
  * real Slack/Notion/AWS modules, the fakes and moto are in server-integration.spec.ts.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { ConfigError, DroxError } from "../runtime/contract/errors";
-import type { BackupResult, DroxEvent, WeeklyReport } from "../runtime/contract/events";
+import type { BackupResult, Drill, DroxEvent, MonthlyReport, WeeklyReport } from "../runtime/contract/events";
 import { createLogger } from "../runtime/logging/logger";
 import { buildServer, DEFAULT_BODY_LIMIT } from "../runtime/server/app";
+import { bearerToken } from "../runtime/server/auth";
+import { HttpError, mapError } from "../runtime/server/errors";
+import { parseOr400 } from "../runtime/server/validation";
 import { createServiceDepsFromEnv } from "../runtime/server/wiring";
-import type { BackupRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
+import type { BackupRunOptions, DrillRunOptions, RunType, ServiceDeps } from "../runtime/server/deps";
 import { NOTION_CHECKS, SLACK_CHECKS } from "../runtime/server/troubleshooting";
 import { SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 import { MemoryHistory } from "./support/memory-history";
+import type { HistoryPage, HistoryQuery } from "../runtime/history/store";
 
 const TOKEN = "sentinel-api-token-3f9a1c7e5b2d4a6f";
 const WEBHOOK = "https://hooks.slack.com/services/T0SENTINEL/B0SENTINEL/sentinelWebhookSecret42";
@@ -173,6 +179,16 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(h.calls.slack + h.calls.notion, 0);
     });
 
+    it("must keep the ALB's health polls out of the info log that other requests reach", async () => {
+      await call(h.base, "/health");
+      await call(h.base, "/api/backups/jobs", { headers: AUTH });
+      const completed = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; url?: string })
+        .filter((entry) => entry.msg === "request completed")
+        .map((entry) => entry.url);
+      assert.deepEqual(completed, ["/api/backups/jobs"]);
+    });
+
     it("must return the caller's x-request-id and log it, and make one up when it is absent or unsafe", async () => {
       const given = await call(h.base, "/api/backups/jobs", {
         headers: { ...AUTH, "x-request-id": "trace-42.a" },
@@ -234,6 +250,101 @@ describe("HTTP API (in-process dependencies)", () => {
         (error: unknown) => error instanceof ConfigError && /at least 16 characters/.test(error.message),
       );
     });
+
+    it("must refuse a header that is not exactly the Bearer scheme and one token (RFC 6750 section 2.1)", async () => {
+      // credentials = "Bearer" 1*SP b64token: nothing before the scheme, nothing after the token.
+      for (const authorization of [
+        `xBearer ${TOKEN}`,
+        `Basic Bearer ${TOKEN}`,
+        `Bearer ${TOKEN} ${TOKEN}`,
+        `Bearer ${TOKEN} extra`,
+        `Bearer${TOKEN}`,
+      ]) {
+        const answer = await call(h.base, "/api/backups/jobs", { headers: { authorization } });
+        assert.equal(answer.status, 401, authorization.replace(TOKEN, "<token>"));
+      }
+      assert.equal(h.history.queries.length, 0);
+    });
+
+    it("must accept the token after more than one space or a tab, as RFC 6750's 1*SP allows", async () => {
+      for (const authorization of [`Bearer  ${TOKEN}`, `Bearer \t ${TOKEN}`, `Bearer\t${TOKEN}`]) {
+        const answer = await call(h.base, "/api/backups/jobs", { headers: { authorization } });
+        assert.equal(answer.status, 200, answer.text);
+      }
+    });
+
+    it("must take the token alone from a header with trailing whitespace", () => {
+      // HTTP parsers strip it before the service sees the header; the function must not depend on that.
+      assert.equal(bearerToken("Bearer abc.def \t "), "abc.def");
+      assert.equal(bearerToken("Bearer abc.def"), "abc.def");
+      assert.equal(bearerToken(undefined), undefined);
+      assert.equal(bearerToken("Bearer "), undefined);
+    });
+
+    it("must tell a missing token from a wrong one, in the answer and in the log", async () => {
+      const missing = await call(h.base, "/api/backups/jobs");
+      // The docs: every /api/* route needs `Authorization: Bearer <apiToken>`.
+      assert.match(errorOf(missing).message, /Authorization: Bearer </);
+      const wrong = await call(h.base, "/api/backups/jobs", {
+        headers: { authorization: `Bearer ${TOKEN}x` },
+      });
+      assert.match(errorOf(wrong).message, /does not match/);
+      assert.doesNotMatch(errorOf(wrong).message, /Authorization: Bearer/);
+      const rejected = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; reason?: string; level?: number })
+        .filter((entry) => entry.msg === "rejected request without a valid bearer token")
+        .map((entry) => [entry.reason, entry.level]);
+      // pino's level 40 is warn: a rejected token is worth a look, not a page.
+      assert.deepEqual(rejected, [
+        ["missing", 40],
+        ["mismatch", 40],
+      ]);
+    });
+
+    it("must accept a token of exactly 16 characters, the documented minimum", async () => {
+      const exact = "Sentinel0Exact16";
+      assert.equal(exact.length, 16);
+      const app = await start({ apiToken: exact });
+      try {
+        const answer = await call(app.base, "/api/backups/jobs", {
+          headers: { authorization: `Bearer ${exact}` },
+        });
+        assert.equal(answer.status, 200, answer.text);
+      } finally {
+        await app.app.close();
+      }
+    });
+
+    it("must say how to generate a token when the configured one is too short", async () => {
+      await assert.rejects(start({ apiToken: "short-token" }), {
+        name: "ConfigError",
+        message:
+          "the API token (API_TOKEN or API_TOKEN_SECRET_ARN) must be at least 16 characters; " +
+          "generate one with `openssl rand -hex 32`",
+      });
+    });
+
+    it("must mask the API token wherever it would appear in an answer", async () => {
+      // A token no other test uses, so only the service's own registration can mask it.
+      const token = `sentinel-unique-${randomUUID()}`;
+      const app = await start({ apiToken: token });
+      try {
+        app.behaviour.slack = async () => {
+          throw new DroxError(`upstream echoed ${token} back`, { retryable: false, statusCode: 400 });
+        };
+        const answer = await post(app.base, "/api/test/slack", undefined, {
+          authorization: `Bearer ${token}`,
+        });
+        assert.equal(answer.status, 502, answer.text);
+        assert.equal(
+          errorOf(answer).message,
+          "Slack test failed (HTTP 400): upstream echoed [REDACTED] back",
+        );
+        assert.ok(!app.logs.some((line) => line.includes(token)), "the token reached the log");
+      } finally {
+        await app.app.close();
+      }
+    });
   });
 
   describe("request bodies", () => {
@@ -290,7 +401,51 @@ describe("HTTP API (in-process dependencies)", () => {
       const answer = await post(h.base, "/api/test/slack");
       assert.equal(answer.status, 200);
       assert.equal(answer.body.ok, true);
+      // The docs: the test message goes to the main webhook.
+      assert.match(String(answer.body.message), /sent to the main Slack webhook/);
       assert.equal(h.calls.slack, 1);
+    });
+
+    it("must name the upstream HTTP status only when a typed upstream error carries one", async () => {
+      const failures: [Error, string][] = [
+        [
+          new DroxError("Slack did not answer", { retryable: true }),
+          "Slack test failed: Slack did not answer",
+        ],
+        // Not one of our typed errors: its statusCode is nobody's answer to report.
+        [Object.assign(new Error("socket closed"), { statusCode: 500 }), "Slack test failed: socket closed"],
+        [
+          new DroxError("Slack refused it", { retryable: false, statusCode: 403 }),
+          "Slack test failed (HTTP 403): Slack refused it",
+        ],
+      ];
+      for (const [error, message] of failures) {
+        h.behaviour.slack = async () => {
+          throw error;
+        };
+        const answer = await post(h.base, "/api/test/slack");
+        assert.equal(answer.status, 502, answer.text);
+        assert.equal(errorOf(answer).message, message);
+      }
+    });
+
+    it("must log a failed Slack or Notion test as a warning with the error", async () => {
+      h.behaviour.slack = async () => {
+        throw new DroxError("Slack refused it", { retryable: false, statusCode: 403 });
+      };
+      h.behaviour.notion = async () => {
+        throw new DroxError("Notion refused it", { retryable: false, statusCode: 401 });
+      };
+      await post(h.base, "/api/test/slack");
+      await post(h.base, "/api/test/notion");
+      const warnings = h.logs
+        .map((line) => JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } })
+        .filter((entry) => entry.level === 40)
+        .map((entry) => [entry.msg, entry.err?.message]);
+      assert.deepEqual(warnings, [
+        ["Slack test message failed", "Slack refused it"],
+        ["Notion test page failed", "Notion refused it"],
+      ]);
     });
 
     it("must accept an empty JSON body as PowerShell's Invoke-RestMethod sends it", async () => {
@@ -333,6 +488,8 @@ describe("HTTP API (in-process dependencies)", () => {
     it("must write a test page and return its id", async () => {
       const answer = await post(h.base, "/api/test/notion");
       assert.equal(answer.status, 200);
+      assert.equal(answer.body.ok, true);
+      assert.match(String(answer.body.message), /test page was written to the Notion database/);
       assert.equal(answer.body.pageId, "page-0001");
       assert.equal(h.calls.notion, 1);
     });
@@ -395,6 +552,55 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201]);
       assert.equal(h.published.length, 1);
       assert.equal(h.history.records.size, 1);
+    });
+
+    it("must publish once when reports of one job overlap while the first is still publishing", async () => {
+      h.behaviour.publish = async (event) => {
+        await new Promise((r) => setTimeout(r, 150));
+        h.published.push(event);
+        return `msg-${h.published.length}`;
+      };
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => post(h.base, "/api/backups/report", SEED_FAILURE)),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 201]);
+      assert.deepEqual(
+        answers.filter((a) => a.status === 200).map((a) => a.body),
+        Array(3).fill({ jobId: SEED_FAILURE.jobId, duplicate: true }),
+      );
+      assert.equal(h.published.length, 1);
+      const reported = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; jobId?: string; duplicate?: boolean })
+        .filter((entry) => entry.msg === "external result reported")
+        .map((entry) => [entry.jobId, entry.duplicate]);
+      assert.deepEqual(reported, [[SEED_FAILURE.jobId, false]]);
+    });
+
+    it("must let an overlapping report record the job itself when the first attempt failed", async () => {
+      let calls = 0;
+      h.behaviour.publish = async (event) => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, 150));
+        if (calls === 1) throw new DroxError("SNS Publish failed (Throttling)", { retryable: true });
+        h.published.push(event);
+        return "msg-second";
+      };
+      const first = post(h.base, "/api/backups/report", SEED_SUCCESS);
+      await new Promise((r) => setTimeout(r, 50));
+      const second = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal((await first).status, 503);
+      assert.equal(second.status, 201, second.text);
+      assert.deepEqual(second.body, { jobId: SEED_SUCCESS.jobId, duplicate: false, messageId: "msg-second" });
+    });
+
+    it("must judge a later report by the history alone once the first has finished", async () => {
+      const first = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(first.status, 201);
+      // The history forgot the job (its TTL ran out): a new report is a new record, not a duplicate.
+      h.history.records.delete(SEED_SUCCESS.jobId);
+      const again = await post(h.base, "/api/backups/report", SEED_SUCCESS);
+      assert.equal(again.status, 201, again.text);
+      assert.equal(h.published.length, 2);
     });
 
     it("must record nothing when publishing fails, so the client's retry still notifies", async () => {
@@ -520,6 +726,45 @@ describe("HTTP API (in-process dependencies)", () => {
       ]);
     });
 
+    it("must page through the history for a run's results, in job order, and stop after 20 pages", async () => {
+      const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
+      /** Two records a page, the cursor the next record's index; `endless` never ends the listing. */
+      class PagedHistory extends MemoryHistory {
+        endless = false;
+        override async list(query: HistoryQuery): Promise<HistoryPage> {
+          this.queries.push(query);
+          const all = [...this.records.values()].filter((r) => r.jobId.startsWith(query.jobIdPrefix ?? ""));
+          const from = query.cursor === undefined ? 0 : Number(query.cursor);
+          const next = from + 2;
+          return {
+            items: all.slice(from, next),
+            ...(this.endless || next < all.length ? { nextCursor: String(next) } : {}),
+          };
+        }
+      }
+      const history = new PagedHistory();
+      for (const n of [3, 1, 5, 2, 4]) await history.put({ ...SEED_SUCCESS, jobId: `${runId}-${n}` });
+      await h.app.close();
+      h = await start({ history });
+      const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        (answer.body.results as { jobId: string }[]).map((r) => r.jobId),
+        [1, 2, 3, 4, 5].map((n) => `${runId}-${n}`),
+      );
+      assert.deepEqual(
+        history.queries.map((q) => q.cursor),
+        [undefined, "2", "4"],
+      );
+
+      history.queries.length = 0;
+      history.endless = true;
+      const cut = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(cut.status, 200, cut.text);
+      // A run with more results than 20 pages of 100 is cut off rather than read without end.
+      assert.equal(history.queries.length, 20);
+    });
+
     it("must find a run's results with GET /api/backups/jobs?runId=", async () => {
       const runId = "01JC9Z3Q8W6T4Y2K1M0N7P5R3S";
       await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1` });
@@ -558,6 +803,40 @@ describe("HTTP API (in-process dependencies)", () => {
       assert.equal(state.body.error, "nothing to back up for EBS; webhook [REDACTED]");
     });
 
+    it("must trim the resource, refuse a blank or over-long one, and leave the targets to the runner without one", async () => {
+      const trimmed = await post(h.base, "/api/backups/run", { type: "EBS", resource: "  vol-1 " });
+      assert.equal(trimmed.status, 202, trimmed.text);
+      assert.deepEqual(trimmed.body.resources, ["vol-1"]);
+      for (const resource of ["   ", "v".repeat(1025)]) {
+        const answer = await post(h.base, "/api/backups/run", { type: "EBS", resource });
+        assert.equal(answer.status, 400, answer.text);
+        assert.deepEqual(
+          (errorOf(answer).issues as { field: string }[]).map((i) => i.field),
+          ["resource"],
+        );
+      }
+      const blank = await post(h.base, "/api/backups/run", { type: "EBS", resource: "" });
+      assert.deepEqual(errorOf(blank).issues, [{ field: "resource", problem: "must not be empty" }]);
+      const longest = await post(h.base, "/api/backups/run", { type: "EBS", resource: "v".repeat(1024) });
+      assert.equal(longest.status, 202, longest.text);
+      const all = await post(h.base, "/api/backups/run", { type: "ALL" });
+      assert.equal(all.status, 202, all.text);
+      // No resource means every configured target; an empty list would mean none.
+      assert.deepEqual(
+        h.runs.map((r) => r.options.resources),
+        [["vol-1"], ["v".repeat(1024)], undefined],
+      );
+      const started = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; runId?: string; type?: string })
+        .filter((entry) => entry.msg === "backup run started")
+        .map((entry) => [entry.runId, entry.type]);
+      assert.deepEqual(started, [
+        [trimmed.body.runId, "EBS"],
+        [longest.body.runId, "EBS"],
+        [all.body.runId, "ALL"],
+      ]);
+    });
+
     it("must reject an unknown type, a resource with ALL and unknown fields, naming each", async () => {
       const cases: [unknown, { field: string; problem: string }[]][] = [
         [{ type: "TAPE" }, [{ field: "type", problem: "must be one of EBS, RDS, S3, ALL" }]],
@@ -574,6 +853,45 @@ describe("HTTP API (in-process dependencies)", () => {
         assert.deepEqual(errorOf(answer).issues, issues);
       }
       assert.equal(h.runs.length, 0);
+    });
+
+    it("must answer 400 VALIDATION_FAILED with a message naming every field and problem, as events do", async () => {
+      const answer = await post(h.base, "/api/backups/run", { type: "TAPE", force: true, dryRun: 1 });
+      assert.equal(answer.status, 400, answer.text);
+      assert.deepEqual(answer.body, {
+        error: {
+          code: "VALIDATION_FAILED",
+          message:
+            "invalid run request: type must be one of EBS, RDS, S3, ALL; " +
+            "(run request) unknown field(s): force, dryRun",
+          issues: [
+            { field: "type", problem: "must be one of EBS, RDS, S3, ALL" },
+            { field: "(run request)", problem: "unknown field(s): force, dryRun" },
+          ],
+        },
+      });
+      assert.equal(h.runs.length, 0);
+    });
+
+    it("must name a nested field by its dotted path, as the event issues do", () => {
+      const schema = z.strictObject({ target: z.strictObject({ id: z.string() }) });
+      assert.throws(
+        () => parseOr400(schema, { target: { id: 7 } }, "request"),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpError);
+          assert.deepEqual(mapError(error), {
+            status: 400,
+            body: {
+              error: {
+                code: "VALIDATION_FAILED",
+                message: "invalid request: target.id Invalid input: expected string, received number",
+                issues: [{ field: "target.id", problem: "Invalid input: expected string, received number" }],
+              },
+            },
+          });
+          return true;
+        },
+      );
     });
 
     it("must answer 503 naming the missing setting, and start nothing, when results could not be recorded", async () => {
@@ -607,7 +925,26 @@ describe("HTTP API (in-process dependencies)", () => {
         const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
         assert.equal(answer.status, 404, runId);
         assert.equal(errorOf(answer).code, "NOT_FOUND");
+        assert.match(errorOf(answer).message, /^no such run/);
       }
+      // "bad id" cannot be a run id: answered without reading the history.
+      assert.deepEqual(
+        h.history.queries.map((q) => q.jobIdPrefix),
+        ["nope-", "01JC9Z3Q8W6T4Y2K1M0N7P5R3T-"],
+      );
+    });
+
+    it("must not mix in the results of a run whose id extends this one's", async () => {
+      const runId = "nightly";
+      await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1` });
+      // Run "nightly-1" has the job "nightly-1-1": it starts with "nightly-" too.
+      await h.history.put({ ...SEED_SUCCESS, jobId: `${runId}-1-1`, resource: "vol-other-run" });
+      const answer = await call(h.base, `/api/backups/runs/${runId}`, { headers: AUTH });
+      assert.equal(answer.status, 200, answer.text);
+      assert.deepEqual(
+        (answer.body.results as { jobId: string }[]).map((r) => r.jobId),
+        [`${runId}-1`],
+      );
     });
   });
 
@@ -656,6 +993,56 @@ describe("HTTP API (in-process dependencies)", () => {
     });
   });
 
+  describe("GET /api/backups/jobs parameters", () => {
+    const issuesOf = async (query: string) => {
+      const answer = await call(h.base, `/api/backups/jobs?${query}`, { headers: AUTH });
+      assert.equal(answer.status, 400, `${query}: ${answer.text}`);
+      return errorOf(answer).issues as { field: string; problem: string }[];
+    };
+
+    it("must take a page size from 1 to 100, as the docs say, and name what is wrong with others", async () => {
+      for (const limit of ["1", "100"]) {
+        const answer = await call(h.base, `/api/backups/jobs?limit=${limit}`, { headers: AUTH });
+        assert.equal(answer.status, 200, answer.text);
+      }
+      assert.deepEqual(
+        h.history.queries.map((q) => q.limit),
+        [1, 100],
+      );
+      assert.deepEqual(await issuesOf("limit=ten"), [{ field: "limit", problem: "must be a number" }]);
+      assert.deepEqual(await issuesOf("limit=2.5"), [{ field: "limit", problem: "must be a whole number" }]);
+      assert.deepEqual(await issuesOf("limit=0"), [{ field: "limit", problem: "must be at least 1" }]);
+    });
+
+    it("must want a date-time with an offset and a to after from", async () => {
+      const problem = "must be an ISO 8601 date-time, e.g. 2024-11-04T00:00:00+09:00";
+      assert.deepEqual(await issuesOf("from=2024-11-04"), [{ field: "from", problem }]);
+      assert.deepEqual(await issuesOf("to=yesterday"), [{ field: "to", problem }]);
+      // An empty window is not "after from".
+      assert.deepEqual(await issuesOf("from=2024-11-04T00:00:00Z&to=2024-11-04T09:00:00%2B09:00"), [
+        { field: "to", problem: "must be after from" },
+      ]);
+      const later = await call(
+        h.base,
+        "/api/backups/jobs?from=2024-11-04T00:00:00Z&to=2024-11-04T00:00:01Z",
+        {
+          headers: AUTH,
+        },
+      );
+      assert.equal(later.status, 200, later.text);
+    });
+
+    it("must refuse an empty cursor and take a run id only as the run route gave it", async () => {
+      assert.deepEqual(
+        (await issuesOf("cursor=")).map((i) => i.field),
+        ["cursor"],
+      );
+      assert.equal((await issuesOf(`runId=${"A".repeat(101)}`)).length, 1);
+      const longest = await call(h.base, `/api/backups/jobs?runId=${"A".repeat(100)}`, { headers: AUTH });
+      assert.equal(longest.status, 200, longest.text);
+    });
+  });
+
   describe("POST /api/reports/weekly", () => {
     it("must send the report for the given week and return it", async () => {
       const answer = await post(h.base, "/api/reports/weekly", { week: "2024-11-04" });
@@ -677,6 +1064,158 @@ describe("HTTP API (in-process dependencies)", () => {
       }
       assert.equal(h.calls.reportDates.length, 0);
     });
+  });
+});
+
+describe("POST /api/reports/monthly (in-process dependencies)", () => {
+  const MONTHLY: MonthlyReport = {
+    schema: "backup.monthly-report.v1",
+    reportId: "monthly-2024-11",
+    month: "2024-11",
+    periodStart: "2024-11-01T00:00:00+09:00",
+    periodEnd: "2024-12-01T00:00:00+09:00",
+    total: 0,
+    succeeded: 0,
+    warnings: 0,
+    failed: 0,
+    successRate: 0,
+    averageDurationSeconds: 0,
+    failedJobs: [],
+    byType: [],
+    weeks: [],
+  };
+
+  it("must not exist on a service whose reports cannot build a monthly one", async () => {
+    const h = await start();
+    try {
+      const answer = await post(h.base, "/api/reports/monthly", { month: "2024-11" });
+      assert.equal(answer.status, 404, answer.text);
+      assert.equal(errorOf(answer).code, "NOT_FOUND");
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must take exactly YYYY-MM with a month 01 to 12, log the report sent and return it", async () => {
+    const months: (string | undefined)[] = [];
+    const h = await start({
+      reports: {
+        send: async () => SEED_REPORT as WeeklyReport,
+        sendMonthly: async ({ month }) => {
+          months.push(month);
+          return MONTHLY;
+        },
+      },
+    });
+    try {
+      for (const month of ["2024-01", "2024-09", "2024-10", "2024-12"]) {
+        const answer = await post(h.base, "/api/reports/monthly", { month });
+        assert.equal(answer.status, 200, `${month}: ${answer.text}`);
+        assert.deepEqual(answer.body, { ok: true, report: MONTHLY });
+      }
+      for (const month of ["x2024-11", "2024-11x", "24-11", "2024-00", "2024-13", "2024-1a"]) {
+        const answer = await post(h.base, "/api/reports/monthly", { month });
+        assert.equal(answer.status, 400, month);
+        assert.deepEqual(errorOf(answer).issues, [
+          { field: "month", problem: "must be a month YYYY-MM, e.g. 2024-11" },
+        ]);
+      }
+      const wrong = await post(h.base, "/api/reports/monthly", { month: "2024-13" });
+      assert.equal(
+        errorOf(wrong).message,
+        "invalid report request: month must be a month YYYY-MM, e.g. 2024-11",
+      );
+      assert.deepEqual(months, ["2024-01", "2024-09", "2024-10", "2024-12"]);
+      const sent = h.logs
+        .map((line) => JSON.parse(line) as { msg?: string; reportId?: string; total?: number })
+        .filter((entry) => entry.msg === "monthly report sent")
+        .map((entry) => [entry.reportId, entry.total]);
+      assert.deepEqual(sent, Array(4).fill(["monthly-2024-11", 0]));
+    } finally {
+      await h.app.close();
+    }
+  });
+});
+
+describe("POST /api/backups/drill (in-process dependencies)", () => {
+  const drillOf = (type: RunType, options: DrillRunOptions): Drill => ({
+    schema: "backup.drill.v1",
+    drillId: options.drillId,
+    startedAt: "2026-11-28T14:00:00.000Z",
+    finishedAt: "2026-11-28T14:12:04.000Z",
+    status: "SUCCEEDED",
+    resources: [],
+    findings: [],
+  });
+
+  it("must not exist on a service without restore drills", async () => {
+    const h = await start();
+    try {
+      const answer = await post(h.base, "/api/backups/drill", { type: "EBS" });
+      assert.equal(answer.status, 404, answer.text);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must start a drill without asking a runner that has no refusal, pass no resources unless named, and log it", async () => {
+    const calls: { type: RunType; options: DrillRunOptions }[] = [];
+    const h = await start({
+      drills: {
+        run: async (type, options) => {
+          calls.push({ type, options });
+          return drillOf(type, options);
+        },
+      },
+    });
+    try {
+      const all = await post(h.base, "/api/backups/drill", {});
+      assert.equal(all.status, 202, all.text);
+      const one = await post(h.base, "/api/backups/drill", { type: "RDS", resource: " db-1 " });
+      assert.equal(one.status, 202, one.text);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        calls.map((c) => [c.type, "resources" in c.options ? c.options.resources : "(none)"]),
+        [
+          ["ALL", "(none)"],
+          ["RDS", ["db-1"]],
+        ],
+      );
+      const started = h.logs
+        .map(
+          (line) =>
+            JSON.parse(line) as { msg?: string; drillId?: string; type?: string; resources?: string[] },
+        )
+        .filter((entry) => entry.msg === "restore drill started")
+        .map((entry) => [entry.drillId, entry.type, entry.resources]);
+      assert.deepEqual(started, [
+        [all.body.drillId, "ALL", []],
+        [one.body.drillId, "RDS", ["db-1"]],
+      ]);
+    } finally {
+      await h.app.close();
+    }
+  });
+
+  it("must answer a bad drill request with every problem, as the run route does", async () => {
+    const h = await start({ drills: { run: async (type, options) => drillOf(type, options) } });
+    try {
+      const cases: [unknown, string][] = [
+        [{ type: "TAPE" }, "invalid drill request: type must be one of EBS, RDS, S3, ALL"],
+        [{ type: "EBS", resource: "" }, "invalid drill request: resource must not be empty"],
+        [
+          { type: "ALL", resource: "vol-1" },
+          "invalid drill request: resource needs a single type (EBS, RDS or S3), not ALL",
+        ],
+      ];
+      for (const [body, message] of cases) {
+        const answer = await post(h.base, "/api/backups/drill", body);
+        assert.equal(answer.status, 400, answer.text);
+        assert.equal(errorOf(answer).message, message);
+      }
+    } finally {
+      await h.app.close();
+    }
   });
 });
 

