@@ -21,7 +21,7 @@ const AREAS = {
   retention: { mutate: ["runtime/jobs/retention.ts"], spec: ["test/jobs-retention.spec.ts"] },
   jobs: {
     mutate: ["runtime/jobs/**/*.ts"],
-    spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts"],
+    spec: ["test/jobs-*.spec.ts", "test/s3-sync*.spec.ts", "test/s3-listing.spec.ts"],
   },
   // The EBS/RDS snapshot jobs, their DR copies and follow-ups, and the run plumbing they share, by
   // name so that `--mutate runtime/jobs/ebs.ts` picks these specs and not the S3 ones (`jobs` keeps

@@ -337,6 +337,12 @@ export function stackConfigWithSecrets(
 }
 
 const runs = new Map<string, Promise<ProgramRun>>();
+
+/** The mutant Stryker has active in this process (its default `__stryker__` namespace), if any. */
+function activeMutant(): string | undefined {
+  const stryker = (globalThis as { __stryker__?: { activeMutant?: unknown } }).__stryker__;
+  return typeof stryker?.activeMutant === "string" ? stryker.activeMutant : undefined;
+}
 /** One evaluation per distinct (stack, config) per process: specs share it read-only. */
 export function cachedRun(
   stack: string,
@@ -344,7 +350,9 @@ export function cachedRun(
   omit: readonly string[] = [],
 ): Promise<ProgramRun> {
   const config = stackConfigWithSecrets(stack, overrides, omit);
-  const key = JSON.stringify([stack, config]);
+  // Under mutation testing (Stryker's mutation switching) each mutant is activated in the same
+  // process: a run made with another mutant active must not be reused.
+  const key = JSON.stringify([stack, config, activeMutant()]);
   let run = runs.get(key);
   if (!run) {
     // Evaluations share Pulumi's global runtime state: run them one after another.
