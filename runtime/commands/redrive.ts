@@ -15,10 +15,7 @@ import { EXIT, type CliIo } from "./io";
 /** What a redrive runs with — the SQS, SNS, Scheduler and ECS clients — loaded when it runs. */
 function redriveModules() {
   return {
-    ecs: require("@aws-sdk/client-ecs") as typeof import("@aws-sdk/client-ecs"),
-    scheduler: require("@aws-sdk/client-scheduler") as typeof import("@aws-sdk/client-scheduler"),
-    sqs: require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs"),
-    clients: require("../aws/clients") as typeof import("../aws/clients.js"),
+    clients: require("../ops/clients") as typeof import("../ops/clients.js"),
     settings: require("../settings/jobs") as typeof import("../settings/jobs.js"),
     relaunch: require("../ops/relaunch") as typeof import("../ops/relaunch.js"),
     redrive: require("../ops/redrive") as typeof import("../ops/redrive.js"),
@@ -57,13 +54,13 @@ export function registerRedriveCommand(program: Command, io: CliIo): void {
     .option("--max <n>", `messages to handle per queue (default ${DEFAULT_MAX})`, parseMax)
     .option("--json", "print the outcomes as JSON")
     .action(async (opts: { queue: QueueName | "all"; dryRun?: boolean; max?: number; json?: boolean }) => {
-      const { ecs, scheduler, sqs, clients, settings: jobSettings, relaunch, redrive } = redriveModules();
+      const { clients, settings: jobSettings, relaunch, redrive } = redriveModules();
       const settings = jobSettings.readJobSettings(io.env);
       const queues = redrive.queuesFromEnv(opts.queue, io.env);
       for (const name of QUEUES)
         if (opts.queue === "all" && !queues.some((q) => q.name === name))
           io.err(`${QUEUE_URL_VARIABLES[name]} is not set: the ${name} queue is skipped`);
-      const config = clients.clientConfig({ region: settings.region });
+      const aws = clients.createRedriveClients(settings.region);
       const outcomes = await redrive.redrive(
         {
           queues,
@@ -72,13 +69,10 @@ export function registerRedriveCommand(program: Command, io: CliIo): void {
           timeZone: settings.displayTimeZone,
         },
         {
-          sqs: new sqs.SQSClient(config),
-          sns: clients.createSnsClient({ region: settings.region }),
+          sqs: aws.sqs,
+          sns: aws.sns,
           eventsTopicArn: settings.eventsTopicArn,
-          launcher: new relaunch.EcsJobLauncher(
-            new scheduler.SchedulerClient(config),
-            new ecs.ECSClient(config),
-          ),
+          launcher: new relaunch.EcsJobLauncher(aws.scheduler, aws.ecs),
           onOutcome: opts.json ? undefined : (o) => io.out(describeOutcome(o)),
         },
       );
