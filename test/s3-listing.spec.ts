@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -490,6 +491,21 @@ describe("S3 listings", () => {
         );
       } finally {
         await failing.close();
+      }
+    });
+
+    it("must leave no listener of its own on the run's signal once the pages are in", async () => {
+      const server = await listingServer(fivePages);
+      const controller = new AbortController();
+      try {
+        const listed = await collect(
+          listObjects({ s3: server.s3, bucket: "src", role: "source", signal: controller.signal }),
+        );
+        assert.equal(listed.length, all.length);
+        // A run lists for hours: a listener per page left on its signal would hold every page.
+        assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+      } finally {
+        await server.close();
       }
     });
 

@@ -123,8 +123,12 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
   let closed = false;
   const start = (token: string | undefined, speculative: boolean): Link => {
     held += 1;
+    // Its own signal, which the listing's aborts too: a listener removed once the page settles
+    // rather than AbortSignal.any, which would tie a signal per page to the run's long-lived one.
     const controller = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const forward = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", forward);
+    if (options.signal?.aborted) forward();
     let dropped = false;
     const link: Link = {
       token: token ?? "",
@@ -140,7 +144,7 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     const onScanned = (next: string): void => {
       if (link.ahead === undefined && !dropped && !closed && held < depth) link.ahead = start(next, true);
     };
-    const attempt = () => fetchPage(token, signal, onScanned);
+    const attempt = () => fetchPage(token, controller.signal, onScanned);
     // A speculative request that fails is asked again as the normal one would be: its error, if
     // any, is the second attempt's, met by the caller at that page.
     const page = speculative
@@ -149,8 +153,9 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
           return attempt();
         })
       : attempt();
-    // A dropped or not yet confirmed request's failure is nobody's: no unhandled rejection.
-    page.catch(() => undefined);
+    // Also keeps a dropped or not yet confirmed request's failure (nobody's) from being unhandled.
+    const release = () => options.signal?.removeEventListener("abort", forward);
+    page.then(release, release);
     return Object.assign(link, { page });
   };
   // A link joins the queue once its predecessor's parsed token confirms it, so pages stay in
@@ -159,7 +164,9 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     queue.push(link.page);
     link.page.then(
       (p) => {
+        // Consumed here: a confirmed link holding its successor would keep every page it led to.
         const ahead = link.ahead;
+        link.ahead = undefined;
         if (p.next === undefined || closed) return ahead?.drop();
         if (ahead !== undefined && ahead.token === p.next) return confirm(ahead);
         ahead?.drop();
