@@ -83,7 +83,7 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
   const fetchPage = async (
     token: string | undefined,
     signal: AbortSignal,
-    onScanned: (next: string) => void,
+    onScanned: (next: string) => boolean,
   ): Promise<Page> => {
     try {
       const command = new ListObjectsV2Command({
@@ -97,7 +97,10 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
           const result = await next(args);
           const body = await bufferBody(result.response as { statusCode?: number; body?: unknown });
           const scanned = body === undefined ? undefined : scanNextToken(body);
-          if (scanned !== undefined) onScanned(scanned);
+          if (scanned !== undefined && onScanned(scanned)) {
+            // The parse is one long synchronous stretch: let the next request reach its socket first.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
           return result;
         },
         { step: "deserialize", priority: "low", name: "droxListingScan" },
@@ -141,8 +144,11 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
         link.ahead?.drop();
       },
     };
-    const onScanned = (next: string): void => {
-      if (link.ahead === undefined && !dropped && !closed && held < depth) link.ahead = start(next, true);
+    /** Starts the successor's request from the scanned token if the bound allows; says whether it did. */
+    const onScanned = (next: string): boolean => {
+      if (link.ahead !== undefined || dropped || closed || held >= depth) return false;
+      link.ahead = start(next, true);
+      return true;
     };
     const attempt = () => fetchPage(token, controller.signal, onScanned);
     // A speculative request that fails is asked again as the normal one would be: its error, if
