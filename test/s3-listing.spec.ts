@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   S3Client,
   type ListObjectsV2CommandInput,
@@ -53,6 +56,125 @@ function keys(prefix: string, count: number): string[] {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ServedRequest {
+  readonly token?: string;
+  /** True when the client hung up before the answer (an aborted request). */
+  aborted: boolean;
+}
+
+/** XML text with the five predefined entities (https://www.w3.org/TR/xml/#sec-predefined-ent). */
+const escapeXml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c] ?? c,
+  );
+
+/**
+ * ListObjectsV2 over real HTTP on loopback, so the SDK deserialises real XML (the listing reads a
+ * page's raw body before the SDK parses it). Page i is `pages[i]`; its successor's token is
+ * `tokens[i + 1]` (default the index), written by `token` (default escaped as S3 writes it). `fail`
+ * answers a request with S3's 500 InternalError instead, once per call returning true.
+ */
+async function listingServer(
+  pages: readonly (readonly string[])[],
+  options: {
+    latencyMs?: number;
+    tokens?: readonly string[];
+    token?: (next: string) => string;
+    fail?: (token: string | undefined) => boolean;
+  } = {},
+): Promise<{
+  s3: S3Client;
+  requests: ServedRequest[];
+  maxInFlight: () => number;
+  close: () => Promise<void>;
+}> {
+  const tokens = options.tokens ?? pages.map((_, i) => String(i));
+  const requests: ServedRequest[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const server: Server = createServer((req, res) => {
+    const token =
+      new URL(req.url ?? "/", "http://localhost").searchParams.get("continuation-token") ?? undefined;
+    const request: ServedRequest = { token, aborted: false };
+    requests.push(request);
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    let open = true;
+    const done = () => {
+      if (open) inFlight -= 1;
+      open = false;
+    };
+    res.on("close", () => {
+      request.aborted = !res.writableFinished;
+      done();
+    });
+    const at = token === undefined ? 0 : tokens.indexOf(token);
+    setTimeout(() => {
+      if (options.fail?.(token)) {
+        res.writeHead(500, { "content-type": "application/xml" });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>`,
+        );
+        return;
+      }
+      const truncated = at + 1 < pages.length;
+      const next = truncated
+        ? (
+            options.token ?? ((t: string) => `<NextContinuationToken>${escapeXml(t)}</NextContinuationToken>`)
+          )(tokens[at + 1]!)
+        : "";
+      const contents = (pages[at] ?? [])
+        .map(
+          (key) =>
+            `<Contents><Key>${escapeXml(key)}</Key><ETag>&quot;${key.length}&quot;</ETag><Size>1</Size></Contents>`,
+        )
+        .join("");
+      res.writeHead(200, { "content-type": "application/xml" });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+          `<Name>src</Name><Prefix></Prefix><IsTruncated>${truncated}</IsTruncated>${next}${contents}</ListBucketResult>`,
+      );
+    }, options.latencyMs ?? 5);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const s3 = new S3Client({
+    region: "us-east-1",
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    // One attempt: a failure reaches the listing instead of the SDK's retry.
+    maxAttempts: 1,
+  });
+  return {
+    s3,
+    requests,
+    maxInFlight: () => peak,
+    close: async () => {
+      s3.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** When each page's send started and when its answer was parsed, per token, at the client. */
+function sendTimes(s3: S3Client): { started: Map<string, number>; parsed: Map<string, number> } {
+  const started = new Map<string, number>();
+  const parsed = new Map<string, number>();
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      const token = (args.input as ListObjectsV2CommandInput).ContinuationToken ?? "";
+      started.set(token, performance.now());
+      const result = await next(args);
+      parsed.set(token, performance.now());
+      return result;
+    },
+    { step: "initialize", name: "sendTimes" },
+  );
+  return { started, parsed };
+}
 
 describe("S3 listings", () => {
   it("must ask for both buckets' first pages before either answers", async () => {
@@ -196,5 +318,252 @@ describe("S3 listings", () => {
       gaps.every((gap) => gap < latency / 2),
       `each page is requested as its predecessor arrives, not when the reader reaches it: gaps ${gaps.join(", ")} ms`,
     );
+  });
+
+  describe("the next page asked for from the raw page, before the SDK parses it", () => {
+    const fivePages = [keys("a", 1000), keys("b", 1000), keys("c", 1000), keys("d", 1000), keys("e", 10)];
+    const all = fivePages.flat();
+
+    it("must ask for each page once, with the scanned token, before its predecessor is parsed", async () => {
+      const server = await listingServer(fivePages, { latencyMs: 20 });
+      const times = sendTimes(server.s3);
+      try {
+        const listed = await collect(
+          listObjects({ s3: server.s3, bucket: "src", role: "source", prefetchPages: 4 }),
+        );
+        assert.deepEqual(
+          listed.map((o) => o.key),
+          all,
+        );
+        assert.deepEqual(
+          server.requests.map((r) => [r.token, r.aborted]),
+          [
+            [undefined, false],
+            ["1", false],
+            ["2", false],
+            ["3", false],
+            ["4", false],
+          ],
+        );
+        for (const [before, after] of [
+          ["", "1"],
+          ["1", "2"],
+          ["2", "3"],
+          ["3", "4"],
+        ] as const) {
+          assert.ok(
+            times.started.get(after)! < times.parsed.get(before)!,
+            `page ${after} asked for before page ${before || "0"} was parsed`,
+          );
+        }
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must decode the five XML entities of a scanned token and use the request it started", async () => {
+      const tokens = ["", `a&b<c>"d'e`, "x&amp;y", "ÿ/π"];
+      const server = await listingServer(fivePages.slice(0, 4), { tokens });
+      const times = sendTimes(server.s3);
+      try {
+        const listed = await collect(listObjects({ s3: server.s3, bucket: "src", role: "source" }));
+        assert.equal(listed.length, 4000);
+        assert.deepEqual(
+          server.requests.map((r) => [r.token, r.aborted]),
+          [
+            [undefined, false],
+            [`a&b<c>"d'e`, false],
+            ["x&amp;y", false],
+            ["ÿ/π", false],
+          ],
+        );
+        assert.ok(
+          times.started.get(`a&b<c>"d'e`)! < times.parsed.get("")!,
+          "the escaped token was speculated on",
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
+    for (const [name, write] of [
+      [
+        "a comment",
+        (t: string) =>
+          `<!-- <NextContinuationToken>9</NextContinuationToken> --><NextContinuationToken>${t}</NextContinuationToken>`,
+      ],
+      ["CDATA", (t: string) => `<NextContinuationToken><![CDATA[${t}]]></NextContinuationToken>`],
+      [
+        "a character reference",
+        (t: string) => `<NextContinuationToken>&#${t.charCodeAt(0)};</NextContinuationToken>`,
+      ],
+      [
+        "two tags",
+        (t: string) =>
+          `<NextContinuationToken>${t}</NextContinuationToken><Foo><NextContinuationToken>9</NextContinuationToken></Foo>`,
+      ],
+    ] as const) {
+      it(`must not speculate on a page whose token comes with ${name}, and list it exactly`, async () => {
+        const server = await listingServer(fivePages, { token: write });
+        const times = sendTimes(server.s3);
+        try {
+          const listed = await collect(listObjects({ s3: server.s3, bucket: "src", role: "source" }));
+          assert.deepEqual(
+            listed.map((o) => o.key),
+            all,
+          );
+          assert.deepEqual(
+            server.requests.map((r) => r.token),
+            [undefined, "1", "2", "3", "4"],
+          );
+          assert.ok(times.started.get("1")! >= times.parsed.get("")!, "page 1 waited for page 0's parse");
+        } finally {
+          await server.close();
+        }
+      });
+    }
+
+    it("must drop a request started from a scanned token the parse contradicts and ask with the parsed one", async () => {
+      // The scan reads only `<NextContinuationToken>` with nothing inside the tag: here it finds
+      // the one in an element the SDK ignores, while the SDK reads the real one, which has an attribute.
+      const server = await listingServer(fivePages, {
+        latencyMs: 30,
+        token: (t) =>
+          `<Foo><NextContinuationToken>bogus${t}</NextContinuationToken></Foo><NextContinuationToken a="1">${t}</NextContinuationToken>`,
+      });
+      try {
+        const listed = await collect(listObjects({ s3: server.s3, bucket: "src", role: "source" }));
+        assert.deepEqual(
+          listed.map((o) => o.key),
+          all,
+        );
+        const asked = server.requests.map((r) => [r.token, r.aborted]);
+        assert.deepEqual(
+          asked.filter(([token]) => !String(token).startsWith("bogus")),
+          [
+            [undefined, false],
+            ["1", false],
+            ["2", false],
+            ["3", false],
+            ["4", false],
+          ],
+        );
+        assert.deepEqual(
+          asked.filter(([token]) => String(token).startsWith("bogus")),
+          [
+            ["bogus1", true],
+            ["bogus2", true],
+            ["bogus3", true],
+            ["bogus4", true],
+          ],
+          "each wrong guess aborted",
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must ask again for a page whose speculative request failed, and meet a second failure", async () => {
+      let failures = 0;
+      const server = await listingServer(fivePages, { fail: (t) => t === "2" && (failures += 1) === 1 });
+      try {
+        const listed = await collect(listObjects({ s3: server.s3, bucket: "src", role: "source" }));
+        assert.deepEqual(
+          listed.map((o) => o.key),
+          all,
+        );
+        assert.deepEqual(
+          server.requests.map((r) => r.token),
+          [undefined, "1", "2", "2", "3", "4"],
+        );
+      } finally {
+        await server.close();
+      }
+      const failing = await listingServer(fivePages, { fail: (t) => t === "2" });
+      try {
+        await assert.rejects(
+          collect(listObjects({ s3: failing.s3, bucket: "src", role: "source" })),
+          (error: Error) => /src/.test(error.message) && /list/.test(error.message),
+        );
+        assert.deepEqual(
+          failing.requests.map((r) => r.token),
+          [undefined, "1", "2", "2"],
+        );
+      } finally {
+        await failing.close();
+      }
+    });
+
+    it("must leave no listener of its own on the run's signal once the pages are in", async () => {
+      const server = await listingServer(fivePages);
+      const controller = new AbortController();
+      try {
+        const listed = await collect(
+          listObjects({ s3: server.s3, bucket: "src", role: "source", signal: controller.signal }),
+        );
+        assert.equal(listed.length, all.length);
+        // A run lists for hours: a listener per page left on its signal would hold every page.
+        assert.equal(getEventListeners(controller.signal, "abort").length, 0);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must abort a speculative request with the listing's signal", async () => {
+      const server = await listingServer(fivePages, { latencyMs: 60 });
+      const controller = new AbortController();
+      const times = sendTimes(server.s3);
+      try {
+        const it = listObjects({ s3: server.s3, bucket: "src", role: "source", signal: controller.signal });
+        const first = await it.next();
+        assert.equal((first.value as ListedObject).key, "a000000");
+        // Page 1 was asked for from page 0's raw body; page 2 from page 1's, 60 ms later.
+        assert.ok(times.started.has("1"));
+        controller.abort();
+        await assert.rejects(async () => {
+          while (!(await it.next()).done);
+        });
+        await sleep(20);
+        assert.ok(server.requests.length < 5, "no page after the abort");
+        assert.ok(
+          server.requests.filter((r) => r.token !== undefined).every((r) => r.aborted),
+          "the pages in flight were aborted",
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must start nothing after the last page, nor more than prefetchPages ahead", async () => {
+      const server = await listingServer(
+        [
+          keys("a", 1000),
+          keys("b", 1000),
+          keys("c", 1000),
+          keys("d", 1000),
+          keys("e", 1000),
+          keys("f", 1000),
+        ],
+        { latencyMs: 10 },
+      );
+      try {
+        const it = listObjects({ s3: server.s3, bucket: "src", role: "source", prefetchPages: 2 })[
+          Symbol.asyncIterator
+        ]();
+        await it.next();
+        await sleep(150);
+        // The page being read plus two ahead, speculative requests included.
+        assert.equal(server.requests.length, 3);
+        while (!(await it.next()).done);
+        await sleep(50);
+        assert.deepEqual(
+          server.requests.map((r) => r.token),
+          [undefined, "1", "2", "3", "4", "5"],
+        );
+        assert.ok(server.maxInFlight() <= 2);
+      } finally {
+        await server.close();
+      }
+    });
   });
 });

@@ -4,11 +4,17 @@
  * size. A listing is a chain (each page's continuation token asks for the next), so one listing
  * cannot go faster than one page per round trip; what the join can do is never wait for one: both
  * listings start at once, and each fetches up to `prefetchPages` pages ahead of the page the join
- * is reading, so a pause of the join (copies catching up) does not stall the round trips. S3 returns keys in ascending UTF-8 byte order; the join compares the same way
+ * is reading, so a pause of the join (copies catching up) does not stall the round trips. A page's
+ * continuation token is known only once the SDK has parsed the page, which is most of a page's CPU
+ * and would sit in the chain: the next page is asked for as soon as the raw page has arrived, from
+ * the token scanned in it (s3-listing-scan.ts), and that request is kept only if the parsed token
+ * is the same, so the listing never rests on the scan (the speculative request counts as a page in
+ * flight). S3 returns keys in ascending UTF-8 byte order; the join compares the same way
  * (JavaScript's `<` compares UTF-16 units, which disagrees for characters beyond U+FFFF).
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { bucketError } from "./s3-errors";
+import { bufferBody, scanNextToken } from "./s3-listing-scan";
 
 export interface ListedObject {
   /** Key relative to the listing's prefix. */
@@ -59,19 +65,47 @@ export function listObjects(options: ListOptions): AsyncGenerator<ListedObject> 
   return Object.assign(objects(), { [PAGES]: pages });
 }
 
+/**
+ * One page's request. `ahead` is the request for its successor started from the token scanned in
+ * this page's raw body, before the SDK parsed it; it counts as a page in flight and is used only if
+ * the parsed token is the same (dropped, aborted, otherwise).
+ */
+interface Link {
+  readonly token: string;
+  readonly page: Promise<Page>;
+  ahead?: Link;
+  drop(): void;
+}
+
 async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedObject[]> {
   const prefix = options.prefix ?? "";
   const depth = Math.max(1, options.prefetchPages ?? DEFAULT_PREFETCH_PAGES);
-  const fetchPage = async (token: string | undefined): Promise<Page> => {
+  const fetchPage = async (
+    token: string | undefined,
+    signal: AbortSignal,
+    onScanned: (next: string) => boolean,
+  ): Promise<Page> => {
     try {
-      const out = await options.s3.send(
-        new ListObjectsV2Command({
-          Bucket: options.bucket,
-          Prefix: prefix === "" ? undefined : prefix,
-          ContinuationToken: token,
-        }),
-        { abortSignal: options.signal },
+      const command = new ListObjectsV2Command({
+        Bucket: options.bucket,
+        Prefix: prefix === "" ? undefined : prefix,
+        ContinuationToken: token,
+      });
+      // Inside the SDK's deserializer (same step, lower priority): the raw page, before its parse.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const body = await bufferBody(result.response as { statusCode?: number; body?: unknown });
+          const scanned = body === undefined ? undefined : scanNextToken(body);
+          if (scanned !== undefined && onScanned(scanned)) {
+            // The parse is one long synchronous stretch: let the next request reach its socket first.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return result;
+        },
+        { step: "deserialize", priority: "low", name: "droxListingScan" },
       );
+      const out = await options.s3.send(command, { abortSignal: signal });
       const objects = (out.Contents ?? []).flatMap((o) =>
         o.Key === undefined
           ? []
@@ -83,33 +117,80 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
       throw bucketError(options.role, options.bucket, "list", error);
     }
   };
-  // Pages requested and not yet taken by the caller, in order; `deferred` is the token of the next
-  // page when the queue was full as its predecessor arrived (requested once the caller takes one).
+  // Pages requested and taken in order by the caller; `held` counts the requests started and not
+  // yet taken, speculative ones included (the bound); `deferred` is the token of the next page when
+  // the bound was reached as its predecessor arrived (requested once the caller takes one).
   const queue: Promise<Page>[] = [];
+  let held = 0;
   let deferred: string | undefined;
   let closed = false;
-  const request = (token: string | undefined): void => {
-    const page = fetchPage(token);
-    queue.push(page);
-    // The rejection handler also keeps a prefetch that fails while the caller is busy from being
-    // an unhandled rejection: the caller meets the error when it reaches that page.
-    page.then(
+  const start = (token: string | undefined, speculative: boolean): Link => {
+    held += 1;
+    // Its own signal, which the listing's aborts too: a listener removed once the page settles
+    // rather than AbortSignal.any, which would tie a signal per page to the run's long-lived one.
+    const controller = new AbortController();
+    const forward = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", forward);
+    if (options.signal?.aborted) forward();
+    let dropped = false;
+    const link: Link = {
+      token: token ?? "",
+      page: Promise.resolve({ objects: [] }),
+      drop: () => {
+        if (dropped) return;
+        dropped = true;
+        held -= 1;
+        controller.abort();
+        link.ahead?.drop();
+      },
+    };
+    /** Starts the successor's request from the scanned token if the bound allows; says whether it did. */
+    const onScanned = (next: string): boolean => {
+      if (link.ahead !== undefined || dropped || closed || held >= depth) return false;
+      link.ahead = start(next, true);
+      return true;
+    };
+    const attempt = () => fetchPage(token, controller.signal, onScanned);
+    // A speculative request that fails is asked again as the normal one would be: its error, if
+    // any, is the second attempt's, met by the caller at that page.
+    const page = speculative
+      ? attempt().catch((error: unknown) => {
+          if (dropped || options.signal?.aborted) throw error;
+          return attempt();
+        })
+      : attempt();
+    // Also keeps a dropped or not yet confirmed request's failure (nobody's) from being unhandled.
+    const release = () => options.signal?.removeEventListener("abort", forward);
+    page.then(release, release);
+    return Object.assign(link, { page });
+  };
+  // A link joins the queue once its predecessor's parsed token confirms it, so pages stay in
+  // order; from then on its own successor follows from its parse.
+  const confirm = (link: Link): void => {
+    queue.push(link.page);
+    link.page.then(
       (p) => {
-        if (p.next === undefined || closed) return;
-        if (queue.length < depth) request(p.next);
+        // Consumed here: a confirmed link holding its successor would keep every page it led to.
+        const ahead = link.ahead;
+        link.ahead = undefined;
+        if (p.next === undefined || closed) return ahead?.drop();
+        if (ahead !== undefined && ahead.token === p.next) return confirm(ahead);
+        ahead?.drop();
+        if (held < depth) confirm(start(p.next, false));
         else deferred = p.next;
       },
-      () => undefined,
+      () => link.ahead?.drop(),
     );
   };
-  request(undefined);
+  confirm(start(undefined, false));
   try {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      held -= 1;
       const page = await next;
       if (deferred !== undefined) {
         const token = deferred;
         deferred = undefined;
-        request(token);
+        confirm(start(token, false));
       }
       options.onPage?.(page.objects.length);
       yield page.objects;
