@@ -448,7 +448,8 @@ function restoreBlocks(event: RestoreEvent, timeZone: string): SlackBlock[] {
   if (event.status === "FAILED") footer.unshift(URGENT_LINE);
   if (event.status === "WARNING") footer.unshift(REVIEW_LINE);
   if (footer.length > 0) blocks.push(context(...footer));
-  return blocks;
+  // Three fields of up to 2,048 characters, the error and two links add up to ~13,000: over Slack's total.
+  return fitText(blocks, MAX_BLOCKS_TEXT);
 }
 
 function wireText(text: string): string {
