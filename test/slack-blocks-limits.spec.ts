@@ -47,6 +47,8 @@ describe("Slack blocks at their limits", () => {
       // 😀 is two UTF-16 units; half of it is not text Slack can show.
       assert.equal(escapeMrkdwn("a😀b", 4), "a😀b");
       assert.equal(escapeMrkdwn("a😀b", 3), "a…");
+      // Only an entity at the very end is dropped whole.
+      assert.equal(escapeMrkdwn("&abc", 7), "&amp;a…");
       // U+FFFF is one unit: dropping it must not take the character before it too.
       assert.equal(escapeMrkdwn("\uffffab", 2), "\uffff…");
     });
@@ -301,6 +303,28 @@ describe("Slack blocks at their limits", () => {
         section(`*에러 메시지*\n\`\`\`${"E".repeat(184)}…\`\`\``),
         context("⚠️ 즉시 확인이 필요합니다.", ...linkLines),
       ]);
+      assert.equal(blocksTextLength(blocks), 9000);
+    });
+
+    it("must cut a link that merely ends in three backticks as plain text, not as a code block", () => {
+      // 원본 and 복구 대상 hold 1,999 characters, the links 2,000: after the error, the report link is
+      // the longest text, and 13,099 − 9,000 − 2,800 = 1,299 characters come off it.
+      const event = restore({
+        from: "f".repeat(1987),
+        target: "t".repeat(1991),
+        requestedBy: "&".repeat(512),
+        links: { report: `https://example.com/${x(1972)}\`\`\``, slackLog: `https://example.com/${x(1970)}` },
+      });
+      assert.deepEqual(parseEvent(event), event);
+      const blocks = buildPayload(event).blocks;
+      assert.deepEqual(
+        blocks.at(-1),
+        context(
+          "⚠️ 즉시 확인이 필요합니다.",
+          `리포트: https://example.com/${x(675)}…`,
+          `Slack 로그: https://example.com/${x(1970)}`,
+        ),
+      );
       assert.equal(blocksTextLength(blocks), 9000);
     });
   });
