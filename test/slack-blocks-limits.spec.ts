@@ -85,6 +85,8 @@ describe("Slack blocks at their limits", () => {
       // After the first line, 9 are left: "… 외 9건" (6); before it, 10: "… 외 10건" (7).
       assert.deepEqual(listBlocks("t", lines, 50, 11), [section("*t*\na"), context("… 외 9건")]);
       assert.deepEqual(listBlocks("t", lines, 50, 10), [section("*t*"), context("… 외 10건")]);
+      // The second line reserves for the 8 after it (6), not more: 13 shows two.
+      assert.deepEqual(listBlocks("t", lines, 50, 13), [section("*t*\na\na"), context("… 외 8건")]);
     });
 
     it("must cut a line longer than 500 characters with `…` and keep one of 500", () => {
@@ -220,6 +222,19 @@ describe("Slack blocks at their limits", () => {
       // Three backticks inside the message would close the code block early.
       const fenced = buildPayload({ ...SEED_FAILURE, error: { message: "a```b" } });
       assert.deepEqual(fenced.blocks[2], section("*에러 메시지*\n```a'''b```"));
+    });
+
+    it("must cut a code block that is only a few characters over, fence and all", () => {
+      // The Slack log link 87 characters shorter than above: 9,003 characters, 3 over.
+      const result: BackupResult = {
+        ...SEED_FAILURE,
+        resource: "&".repeat(1024),
+        error: { message: "E".repeat(10_000) },
+        links: { ...longLinks, slackLog: `https://example.com/${x(1883)}` },
+      };
+      const blocks = buildPayload(result).blocks;
+      assert.deepEqual(blocks[2], section(`*에러 메시지*\n\`\`\`${"E".repeat(2981)}…\`\`\``));
+      assert.equal(blocksTextLength(blocks), 9000);
     });
 
     it("must leave a result within 9,000 characters as it is", () => {
