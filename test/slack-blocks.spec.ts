@@ -506,8 +506,186 @@ describe("Slack Block Kit payloads", () => {
       ]);
     });
 
+    it("must render the seed's success without a time field and with its size, metrics and no footer", () => {
+      assert.deepEqual(buildPayload(SEED_SUCCESS).blocks, [
+        header("✅ 백업 작업 성공"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["타입", "EBS"],
+            ["리소스", "vol-123456"],
+            ["실행 시간", "45초"],
+            ["Job ID", SEED_SUCCESS.jobId],
+            ["크기", "100.0 GB"],
+          ]),
+        },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*메트릭*\n스냅샷 ID: snap-789\n파일 수: 1000/1000" },
+        },
+      ]);
+    });
+
+    it("must render a weekly report with warnings with its 경고 field", () => {
+      const report: WeeklyReport = { ...SEED_REPORT, succeeded: 38, warnings: 2, successRate: 38 / 42 };
+      assert.deepEqual(buildPayload(report).blocks[1], {
+        type: "section",
+        fields: fieldsOf([
+          ["총 실행", "42건"],
+          ["성공", "38건"],
+          ["경고", "2건"],
+          ["실패", "2건"],
+          ["성공률", "⚠️ 90.5%"],
+          ["평균 실행 시간", "38초"],
+        ]),
+      });
+    });
+
+    it("must render a WARNING check without a count of checked resources: findings, then the review line", () => {
+      const check: IntegrityCheck = {
+        ...SEED_CHECK_PROBLEM,
+        status: "WARNING",
+        checkedResources: undefined,
+        findings: [SEED_CHECK_PROBLEM.findings[1]!],
+      };
+      assert.deepEqual(buildPayload(check).blocks, [
+        header("⚠️ 보안 점검 주의 필요"),
+        {
+          type: "section",
+          fields: fieldsOf([
+            ["점검 ID", "check-2024-11-05"],
+            ["시각", "2024-11-05 04:00:00"],
+            ["발견 사항", "1건"],
+          ]),
+        },
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "*발견 사항 목록*\n• [경고] drox-backup-bucket: versioning is suspended",
+          },
+        },
+        context("⚠️ 점검이 필요합니다."),
+      ]);
+    });
+
+    const drill = (status: Drill["status"], withFinding: boolean): Drill => ({
+      schema: "backup.drill.v1",
+      drillId: "01JDRILL0000000000000000CD",
+      startedAt: "2024-11-09T14:00:00.000Z",
+      finishedAt: "2024-11-09T14:20:00.000Z",
+      status,
+      resources: [
+        { type: "EBS", resource: "vol-1", snapshotId: "snap-2", status: "SUCCEEDED", findings: [] },
+      ],
+      findings: withFinding ? [{ severity: "WARNING", resource: "vol-0old", message: "left behind" }] : [],
+    });
+
+    it("must render a clean drill with 결과 이상 없음 and no footer, and a WARNING one with the review line", () => {
+      const fieldsWith = (last: [string, string]) => ({
+        type: "section",
+        fields: fieldsOf([
+          ["Drill ID", "01JDRILL0000000000000000CD"],
+          ["시각", "2024-11-09 23:00:00"],
+          ["복구 대상", "1개"],
+          last,
+        ]),
+      });
+      const resources = {
+        type: "section",
+        text: { type: "mrkdwn", text: "*복구 결과*\n• ✅ EBS: vol-1 (snap-2)" },
+      };
+      assert.deepEqual(buildPayload(drill("SUCCEEDED", false)).blocks, [
+        header("🧪 복구 테스트 완료"),
+        fieldsWith(["결과", "이상 없음"]),
+        resources,
+      ]);
+      assert.deepEqual(buildPayload(drill("WARNING", true)).blocks, [
+        header("🧪 복구 테스트 주의 필요"),
+        fieldsWith(["발견 사항", "1건"]),
+        resources,
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "*발견 사항 목록*\n• [경고] vol-0old: left behind" },
+        },
+        context("⚠️ 점검이 필요합니다."),
+      ]);
+    });
+
+    it("must share a drill's room between its resources and findings: half each when both are long, all of it otherwise", () => {
+      const resources = Array.from({ length: 200 }, (_, i) => ({
+        type: "EBS" as const,
+        resource: `vol-${String(i).padStart(4, "0")}-${"r".repeat(80)}`,
+        status: "SUCCEEDED" as const,
+        findings: [],
+      }));
+      const findings = Array.from({ length: 200 }, (_, i) => ({
+        severity: "WARNING" as const,
+        resource: `vol-${i}`,
+        message: "f".repeat(80),
+      }));
+      const lineCount = (blocks: SlackBlock[], prefix: string) =>
+        texts(blocks)
+          .join("\n")
+          .split("\n")
+          .filter((l) => l.startsWith(prefix)).length;
+      const alone = buildPayload({ ...drill("SUCCEEDED", false), resources }).blocks;
+      const both = buildPayload({ ...drill("WARNING", false), resources, findings }).blocks;
+      for (const blocks of [alone, both]) assertWithinLimits({ text: "", blocks });
+      // ~95 characters a resource line: alone they take (nearly) all of 9,000, beside findings half.
+      const shownAlone = lineCount(alone, "• ✅ EBS: vol-");
+      const shownBoth = lineCount(both, "• ✅ EBS: vol-");
+      assert.ok(shownAlone >= 85, `${shownAlone}`);
+      assert.ok(shownBoth <= 45 && shownBoth >= 40, `${shownBoth}`);
+      assert.ok(lineCount(both, "• [경고] vol-") >= 40, "the findings get the other half");
+    });
+
+    it("must render a succeeded restore without time, error or footer, and a warning one with its 경고 내용 and review line", () => {
+      const restore: RestoreEvent = {
+        schema: "backup.restore.v1",
+        restoreId: "01JCA0000000000000000RSTR1",
+        type: "EBS",
+        resource: "vol-1",
+        from: "snap-1",
+        target: "vol-9",
+        requestedBy: "bob",
+        status: "SUCCEEDED",
+        startedAt: "2024-11-04T02:00:00+09:00",
+        finishedAt: "2024-11-04T02:00:09+09:00",
+        durationSeconds: 9,
+      };
+      const restoreFields = (...extra: [string, string][]) => ({
+        type: "section",
+        fields: fieldsOf([
+          ["타입", "EBS"],
+          ["원본", "snap-1 · vol-1"],
+          ["복구 대상", "vol-9"],
+          ["소요 시간", "9초"],
+          ["실행자", "bob"],
+          ["Restore ID", "01JCA0000000000000000RSTR1"],
+          ...extra,
+        ]),
+      });
+      assert.deepEqual(buildPayload(restore).blocks, [header("♻️ 복구 완료"), restoreFields()]);
+      const warning: RestoreEvent = {
+        ...restore,
+        status: "WARNING",
+        error: { message: "2 objects skipped" },
+      };
+      assert.deepEqual(buildPayload(warning).blocks, [
+        header("♻️ 복구 경고"),
+        restoreFields(["시각", "2024-11-04 02:00:00"]),
+        { type: "section", text: { type: "mrkdwn", text: "*경고 내용*\n```2 objects skipped```" } },
+        context("⚠️ 점검이 필요합니다."),
+      ]);
+    });
+
     it("must render the test message with the time and its zone", () => {
       const now = new Date("2024-11-03T17:00:00Z");
+      assert.equal(
+        buildTestPayload({ now, timeZone: "UTC" }).text,
+        "🔔 DROX DevOps Backup 테스트 메시지\n\nSlack 연동이 정상적으로 설정되었습니다.\n시각: 2024-11-03 17:00:00",
+      );
       assert.deepEqual(buildTestPayload({ now }).blocks, [
         header("🔔 DROX DevOps Backup 테스트 메시지"),
         { type: "section", text: { type: "mrkdwn", text: "Slack 연동이 정상적으로 설정되었습니다." } },
