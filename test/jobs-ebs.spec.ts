@@ -505,6 +505,8 @@ describe("EBS backup job against EC2's answers", () => {
       DescribeSnapshotsCommand: () => ({ Snapshots: [] }),
     });
     const [noId, unlisted] = await backupEbsVolumes(deps(ec2.client), ["vol-noid", "vol-1"], WAITS);
+    assert.equal(noId!.type, "EBS");
+    assert.equal(noId!.status, "FAILED");
     assert.deepEqual(noId!.error, { message: "CreateSnapshot returned no snapshot id" });
     assert.equal(noId!.metrics, undefined);
     assert.equal(unlisted!.status, "FAILED");
@@ -561,6 +563,7 @@ describe("EBS backup job against EC2's answers", () => {
         ["vol-1"],
         WAITS,
       );
+      assert.equal(result!.type, "EBS");
       assert.equal(result!.status, "WARNING");
       assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
       assert.deepEqual(result!.error, {
@@ -586,11 +589,24 @@ describe("EBS backup job against EC2's answers", () => {
       WAITS,
       controller.signal,
     );
+    assert.equal(result!.type, "EBS");
     assert.equal(result!.status, "WARNING");
     assert.deepEqual(result!.error, {
       message: "Cross-region copy to us-west-2 not started, the run was aborted: SIGTERM",
       code: "Aborted",
     });
+    assert.deepEqual(dr.calls, []);
+  });
+
+  it("must copy nothing without DR_REGION, even with a DR client at hand", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: describing("completed"),
+    });
+    const dr = stubEc2({ CopySnapshotCommand: () => ({ SnapshotId: "snap-dr" }) });
+    const [result] = await backupEbsVolumes(deps(ec2.client, {}, dr.client), ["vol-1"], WAITS);
+    assert.equal(result!.status, "SUCCEEDED");
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
     assert.deepEqual(dr.calls, []);
   });
 
@@ -655,6 +671,25 @@ describe("EBS backup job against EC2's answers", () => {
       assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
       assert.deepEqual(result!.error, expected);
     }
+  });
+
+  it("must end a snapshot EC2 does not list yet as Aborted in state unknown when the run is aborted", async () => {
+    // DescribeSnapshots is eventually consistent: a snapshot just created may not be listed yet.
+    const controller = new AbortController();
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: () => {
+        controller.abort("SIGTERM");
+        return { Snapshots: [] };
+      },
+    });
+    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS, controller.signal);
+    assert.equal(result!.status, "FAILED");
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+    assert.deepEqual(result!.error, {
+      message: "Backup aborted before snapshot snap-vol-1 completed (state unknown): SIGTERM",
+      code: "Aborted",
+    });
   });
 
   it("must copy from the configured region, or the client's own when none is configured", async () => {
