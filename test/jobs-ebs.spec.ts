@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import type { RDSClient } from "@aws-sdk/client-rds";
+import { Writable } from "node:stream";
 import type { BackupResult } from "../runtime/contract/events";
 import { DeliveryError, runBackups } from "../runtime/jobs";
 import { copyEbsSnapshot, copyRdsSnapshot } from "../runtime/jobs/dr-copy";
 import { backupEbsVolumes } from "../runtime/jobs/ebs";
 import { recordResult } from "../runtime/jobs/record";
 import { GIB } from "../runtime/jobs/result";
+import { createLogger } from "../runtime/logging/logger";
 import {
   createTestVolume,
   DR_REGION,
@@ -332,6 +334,38 @@ describe("EBS backup job against EC2's answers", () => {
     return testDeps({ ...ENV, ...env }, { ec2, ...(drEc2 ? { drEc2 } : {}) });
   }
 
+  /** The JSON lines the job logged at warn level and above. */
+  function loggingDeps(ec2: EC2Client): { deps: ReturnType<typeof deps>; lines: Record<string, unknown>[] } {
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ destination, level: "warn" });
+    return { deps: testDeps(ENV, { ec2, logger }), lines };
+  }
+
+  /**
+   * Runs `fn` with every timer firing at once, and returns the delays asked for: the SDK's waiter
+   * sleeps with setTimeout between polls (@smithy/core util-waiter), so these are its poll delays.
+   * Mocha keeps its own reference to setTimeout, so its test timeout is unaffected.
+   */
+  async function withInstantTimers<T>(fn: () => Promise<T>): Promise<{ value: T; delays: number[] }> {
+    const original = globalThis.setTimeout;
+    const delays: number[] = [];
+    globalThis.setTimeout = ((handler: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return original(handler, 0);
+    }) as typeof setTimeout;
+    try {
+      return { value: await fn(), delays };
+    } finally {
+      globalThis.setTimeout = original;
+    }
+  }
+
   it("must snapshot with its description and tags, size the volume in GiB and wait in batches of 200", async () => {
     const ec2 = stubEc2({
       CreateSnapshotCommand: creating,
@@ -369,6 +403,68 @@ describe("EBS backup job against EC2's answers", () => {
       describes.some((c) => (c.input.SnapshotIds as string[]).length === 1),
       "the 201st in a batch of its own",
     );
+  });
+
+  it("must never describe an empty batch when the volumes fill whole batches of 200", async () => {
+    // DescribeSnapshots without ids lists every snapshot the account may use, public ones included:
+    // "If no options are specified, Amazon EC2 returns all snapshots for which you have create
+    // volume permissions" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html).
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: describing("completed"),
+    });
+    const volumes = Array.from({ length: 200 }, (_, i) => `vol-${i}`);
+    const results = await backupEbsVolumes(deps(ec2.client), volumes, WAITS);
+    assert.ok(results.every((r) => r.status === "SUCCEEDED"));
+    const snapshots = volumes.map((v) => `snap-${v}`);
+    // One waiter poll (all completed at once), then one read of the final states.
+    assert.deepEqual(
+      ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand").map((c) => c.input),
+      [{ SnapshotIds: snapshots }, { SnapshotIds: snapshots }],
+    );
+  });
+
+  it("must not wait for the next batch of 200 once the run is aborted", async () => {
+    const controller = new AbortController();
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: (input) => {
+        controller.abort(new Error("SIGTERM"));
+        return describing("completed")(input);
+      },
+    });
+    const volumes = Array.from({ length: 201 }, (_, i) => `vol-${i}`);
+    await backupEbsVolumes(deps(ec2.client), volumes, WAITS, controller.signal);
+    // The first batch's waiter, then the final read of both batches: no waiter for the 201st.
+    assert.deepEqual(
+      ec2.calls
+        .filter((c) => c.command === "DescribeSnapshotsCommand")
+        .map((c) => (c.input.SnapshotIds as string[]).length),
+      [200, 200, 1],
+    );
+  });
+
+  it("must poll every 5 s at first, backing off to every 60 s, when no poll bounds are given", async () => {
+    // EbsOptions documents the defaults (5 / 60 s). The SDK's waiter sleeps minDelay before its
+    // second poll, then a random delay between minDelay and minDelay × 2^(attempt - 1), and maxDelay
+    // once that passes maxDelay: https://smithy.io/2.0/additional-specs/waiters.html#waiter-retries
+    let polls = 0;
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: (input) => describing(++polls <= 6 ? "pending" : "completed")(input),
+    });
+    const { value, delays } = await withInstantTimers(() =>
+      backupEbsVolumes(testDeps({ ...ENV, JOB_TIMEOUT_SECONDS: "3600" }, { ec2: ec2.client }), ["vol-1"]),
+    );
+    assert.equal(value[0]!.status, "SUCCEEDED");
+    assert.equal(polls, 8, "7 waiter polls, then the final read");
+    assert.equal(delays.length, 6);
+    assert.equal(delays[0], 5_000);
+    for (const [i, ceiling] of [10_000, 20_000, 40_000].entries()) {
+      const delay = delays[i + 1]!;
+      assert.ok(delay >= 5_000 && delay <= ceiling, `poll ${i + 3} after ${delay} ms`);
+    }
+    assert.deepEqual(delays.slice(4), [60_000, 60_000]);
   });
 
   it("must fail a malformed or missing volume by name, and pass on other errors with their code", async () => {
@@ -409,6 +505,8 @@ describe("EBS backup job against EC2's answers", () => {
       DescribeSnapshotsCommand: () => ({ Snapshots: [] }),
     });
     const [noId, unlisted] = await backupEbsVolumes(deps(ec2.client), ["vol-noid", "vol-1"], WAITS);
+    assert.equal(noId!.type, "EBS");
+    assert.equal(noId!.status, "FAILED");
     assert.deepEqual(noId!.error, { message: "CreateSnapshot returned no snapshot id" });
     assert.equal(noId!.metrics, undefined);
     assert.equal(unlisted!.status, "FAILED");
@@ -465,6 +563,7 @@ describe("EBS backup job against EC2's answers", () => {
         ["vol-1"],
         WAITS,
       );
+      assert.equal(result!.type, "EBS");
       assert.equal(result!.status, "WARNING");
       assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
       assert.deepEqual(result!.error, {
@@ -490,6 +589,7 @@ describe("EBS backup job against EC2's answers", () => {
       WAITS,
       controller.signal,
     );
+    assert.equal(result!.type, "EBS");
     assert.equal(result!.status, "WARNING");
     assert.deepEqual(result!.error, {
       message: "Cross-region copy to us-west-2 not started, the run was aborted: SIGTERM",
@@ -498,10 +598,23 @@ describe("EBS backup job against EC2's answers", () => {
     assert.deepEqual(dr.calls, []);
   });
 
+  it("must copy nothing without DR_REGION, even with a DR client at hand", async () => {
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: describing("completed"),
+    });
+    const dr = stubEc2({ CopySnapshotCommand: () => ({ SnapshotId: "snap-dr" }) });
+    const [result] = await backupEbsVolumes(deps(ec2.client, {}, dr.client), ["vol-1"], WAITS);
+    assert.equal(result!.status, "SUCCEEDED");
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+    assert.deepEqual(dr.calls, []);
+  });
+
   it("must wait for a pending snapshot until JOB_TIMEOUT_SECONDS, then call it pending, not failed", async () => {
     const ec2 = stubEc2({ CreateSnapshotCommand: creating, DescribeSnapshotsCommand: describing("pending") });
+    const logged = loggingDeps(ec2.client);
     const started = Date.now();
-    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS);
+    const [result] = await backupEbsVolumes(logged.deps, ["vol-1"], WAITS);
     const ms = Date.now() - started;
     assert.ok(ms >= 1_000 && ms < 10_000, `waited ${ms} ms for a 2 s timeout`);
     assert.ok(ec2.calls.filter((c) => c.command === "DescribeSnapshotsCommand").length >= 2, "polled again");
@@ -514,6 +627,12 @@ describe("EBS backup job against EC2's answers", () => {
         "The integrity check will follow it up and report it if it is not done within 24 h.",
       code: "SnapshotPending",
     });
+    // Why the wait ended is logged: the SDK's TimeoutError, whose message is the waiter's result.
+    assert.deepEqual(
+      logged.lines.map((l) => [l.level, l.msg]),
+      [[40, "snapshot waiter ended without success"]],
+    );
+    assert.match(String(logged.lines[0]!.err), /"state":"TIMEOUT"/);
   });
 
   it("must start nothing once aborted, and end a snapshot still pending as Aborted while a failed one stays failed", async () => {
@@ -552,6 +671,25 @@ describe("EBS backup job against EC2's answers", () => {
       assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
       assert.deepEqual(result!.error, expected);
     }
+  });
+
+  it("must end a snapshot EC2 does not list yet as Aborted in state unknown when the run is aborted", async () => {
+    // DescribeSnapshots is eventually consistent: a snapshot just created may not be listed yet.
+    const controller = new AbortController();
+    const ec2 = stubEc2({
+      CreateSnapshotCommand: creating,
+      DescribeSnapshotsCommand: () => {
+        controller.abort("SIGTERM");
+        return { Snapshots: [] };
+      },
+    });
+    const [result] = await backupEbsVolumes(deps(ec2.client), ["vol-1"], WAITS, controller.signal);
+    assert.equal(result!.status, "FAILED");
+    assert.deepEqual(result!.metrics, { snapshotId: "snap-vol-1", sizeBytes: 8 * GIB });
+    assert.deepEqual(result!.error, {
+      message: "Backup aborted before snapshot snap-vol-1 completed (state unknown): SIGTERM",
+      code: "Aborted",
+    });
   });
 
   it("must copy from the configured region, or the client's own when none is configured", async () => {
