@@ -14,6 +14,7 @@ import { ConfigError } from "./runtime/contract/errors";
 import { MIN_TOKEN_LENGTH } from "./runtime/server/auth";
 import { webhookUrlProblem } from "./runtime/slack/webhook-url";
 import {
+  BOT_CHANNEL_KEYS,
   LOG_RETENTION_DAYS,
   MAX_SHUTDOWN_GRACE_SECONDS,
   RULES,
@@ -245,9 +246,6 @@ export function parseSettings(get: Lookup, stack: string, secretIsSet: SecretLoo
     tags: { project: "drox-backup", owner: v.owner, environment: v.environment ?? stack },
   };
 }
-
-/** The bot mode channels, which only a Slack bot token puts to use. */
-const BOT_CHANNEL_KEYS = ["slackBackupChannel", "slackAlertsChannel", "slackReportsChannel"] as const;
 
 /**
  * What the preview should warn about in a valid configuration: a stack that names no backup target

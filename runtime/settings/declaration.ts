@@ -124,6 +124,9 @@ const bot = {
     "Bot mode: the reports channel (#devops-reports) for weekly reports",
   ),
 } as const satisfies Specs;
+/** The bot mode channels, which only a Slack bot token puts to use (preview and doctor warn otherwise). */
+export const BOT_CHANNEL_KEYS = ["slackBackupChannel", "slackAlertsChannel", "slackReportsChannel"] as const;
+
 // isSet sees a secret key as set when it has a value; its value never reaches a rule.
 const botNeedsChannel = rule(bot, (c) =>
   c.isSet("slackBotToken") && !c.isSet("slackBackupChannel")

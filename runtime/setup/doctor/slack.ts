@@ -5,6 +5,7 @@
  * (auth.test), its scopes, its membership of each channel (not a member → the exact /invite to
  * type), and with `send` a test post whose permalink is printed.
  */
+import { BOT_CHANNEL_KEYS } from "../../settings/declaration";
 import { envName, readSetting } from "../../settings/read";
 import { readOptionalSecret, SECRETS, type SecretSpec } from "../../settings/secrets";
 import { buildTestPayload, createSlackNotifierFromEnv, webhookUrlProblem } from "../../slack";
@@ -160,11 +161,9 @@ async function checkBot(bot: BotSettings, options: SlackCheckOptions): Promise<C
   return checks;
 }
 
-const BOT_CHANNELS = ["slackBackupChannel", "slackAlertsChannel", "slackReportsChannel"] as const;
-
 /** Channels set without a bot token go unused (the webhooks post): almost always a forgotten token. */
 function unusedChannels(env: NodeJS.ProcessEnv): Check | undefined {
-  const set = BOT_CHANNELS.filter((key) => readSetting(env, key) !== undefined).map(envName);
+  const set = BOT_CHANNEL_KEYS.filter((key) => readSetting(env, key) !== undefined).map(envName);
   if (set.length === 0) return undefined;
   return warn(
     `Slack bot channels (${set.join(", ")})`,
