@@ -95,7 +95,10 @@ export function copySource(bucket: string, key: string, versionId?: string): str
 }
 
 /** Where `source` lives in the source bucket: its key under sourcePrefix, and its version. */
-function sourceKey(ctx: CopyContext, source: ListedObject): { Key: string; VersionId?: string } {
+function sourceKey(
+  ctx: Pick<CopyContext, "sourcePrefix">,
+  source: ListedObject,
+): { Key: string; VersionId?: string } {
   const Key = (ctx.sourcePrefix ?? "") + source.key;
   return source.versionId === undefined ? { Key } : { Key, VersionId: source.versionId };
 }
@@ -145,15 +148,9 @@ async function provenStale(
   if (where === undefined || !PLAIN_MD5.test(sourceEtag)) return false;
   // The copy read may have been replaced since its listing, by one of the listed source.
   if (!etagIsContentMd5(backupHead) || normalizeEtag(backupHead.ETag) === sourceEtag) return false;
-  // A source that cannot be read proves nothing (and is not the backup's fault).
-  const head = await where.sourceS3
-    .send(
-      new HeadObjectCommand({ Bucket: where.sourceBucket, Key: (where.sourcePrefix ?? "") + source.key }),
-      {
-        abortSignal: ctx.signal,
-      },
-    )
-    .catch(() => undefined);
+  // A source that cannot be read, or changed since its listing, proves nothing (and is not the
+  // backup's fault).
+  const head = await headSource({ ...where, signal: ctx.signal }, source).catch(() => undefined);
   return head !== undefined && etagIsContentMd5(head) && normalizeEtag(head.ETag) === sourceEtag;
 }
 
@@ -265,7 +262,11 @@ async function copy(
   return out.CopyObjectResult?.ETag;
 }
 
-async function headSource(ctx: CopyContext, source: ListedObject): Promise<HeadObjectCommandOutput> {
+/** The listed version of the source, or 412 PreconditionFailed when it changed since its listing. */
+async function headSource(
+  ctx: Pick<CopyContext, "sourceS3" | "sourceBucket" | "sourcePrefix" | "signal">,
+  source: ListedObject,
+): Promise<HeadObjectCommandOutput> {
   return ctx.sourceS3.send(
     new HeadObjectCommand({ Bucket: ctx.sourceBucket, ...sourceKey(ctx, source), IfMatch: source.etag }),
     {
