@@ -133,18 +133,10 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     options.signal?.addEventListener("abort", forward);
     if (options.signal?.aborted) forward();
     let dropped = false;
-    const link: Link = {
-      token: token ?? "",
-      page: Promise.resolve({ objects: [] }),
-      drop: () => {
-        if (dropped) return;
-        dropped = true;
-        held -= 1;
-        controller.abort();
-        link.ahead?.drop();
-      },
-    };
-    /** Starts the successor's request from the scanned token if the bound allows; says whether it did. */
+    /**
+     * Starts the successor's request from the scanned token if the bound allows; says whether it did.
+     * Called once the page's body has arrived, so `link` below is defined by then.
+     */
     const onScanned = (next: string): boolean => {
       if (link.ahead !== undefined || dropped || closed || held >= depth) return false;
       link.ahead = start(next, true);
@@ -162,7 +154,18 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     // Also keeps a dropped or not yet confirmed request's failure (nobody's) from being unhandled.
     const release = () => options.signal?.removeEventListener("abort", forward);
     page.then(release, release);
-    return Object.assign(link, { page });
+    const link: Link = {
+      token: token ?? "",
+      page,
+      drop: () => {
+        if (dropped) return;
+        dropped = true;
+        held -= 1;
+        controller.abort();
+        link.ahead?.drop();
+      },
+    };
+    return link;
   };
   // A link joins the queue once its predecessor's parsed token confirms it, so pages stay in
   // order; from then on its own successor follows from its parse.
