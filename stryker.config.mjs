@@ -56,6 +56,28 @@ const AREAS = {
       "wait",
     ].map((name) => `test/jobs-${name}.spec.ts`),
   },
+  // The S3 backup path and the integrity check, against moto and the S3 fakes: `--mutate
+  // runtime/jobs/s3-copy.ts` picks these specs only, not every job's (`jobs` keeps the whole folder).
+  s3: {
+    mutate: [
+      "check",
+      "s3",
+      "s3-batch",
+      "s3-batch-files",
+      "s3-copy",
+      "s3-errors",
+      "s3-etag-pairs",
+      "s3-listing",
+      "s3-listing-scan",
+      "s3-sync",
+    ].map((name) => `runtime/jobs/${name}.ts`),
+    spec: [
+      "test/jobs-s3*.spec.ts",
+      "test/s3-sync*.spec.ts",
+      "test/s3-listing.spec.ts",
+      "test/jobs-check.spec.ts",
+    ],
+  },
   slack: {
     mutate: ["runtime/slack/**/*.ts"],
     // Drills, restores and the monthly report are specified beside their features, Slack texts included.
@@ -94,15 +116,20 @@ const AREAS = {
     spec: ["test/policy-*.spec.ts"],
   },
   iam: {
-    // The documents and the files that build them (task, Lambda, scheduler, store roles and policies).
+    // The documents and the files that build them: the task role (task-permissions.ts, pure) and its
+    // execution role (task-definition.ts), the Lambda, scheduler, Chatbot, S3 Batch and store
+    // roles and policies, and the shared builders in iam.ts.
     mutate: [
-      "components/iam.ts",
-      "components/service.ts",
-      "components/notifications.ts",
-      "components/schedules.ts",
-      "components/store.ts",
-    ],
-    spec: ["test/infra-*.spec.ts"],
+      "alerting",
+      "iam",
+      "notifications",
+      "s3-batch-role",
+      "schedules",
+      "store",
+      "task-definition",
+      "task-permissions",
+    ].map((name) => `components/${name}.ts`),
+    spec: ["test/infra-*.spec.ts", "test/s3-batch-role.spec.ts", "test/iam-policies.spec.ts"],
   },
 };
 
