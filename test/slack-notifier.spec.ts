@@ -5,7 +5,7 @@ import { ConfigError } from "../runtime/contract/errors";
 import { clearSecretCache } from "../runtime/settings/secrets";
 import { createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
 import { readSlackSettings } from "../runtime/slack/settings";
-import { isSlackWebhookUrl, validateWebhookUrl } from "../runtime/slack/webhook-url";
+import { isSlackWebhookUrl, validateWebhookUrl, webhookUrlProblem } from "../runtime/slack/webhook-url";
 import { FakeSlack } from "./fakes/slack-server";
 import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 import { useMoto } from "./support/moto";
@@ -319,6 +319,82 @@ describe("Slack notifier from the environment", function () {
           /^slackWebhookUrl must be on hooks\.slack\.com/.test(error.message) &&
           !error.message.includes(SECRET_TOKEN),
       );
+    });
+
+    // Slack's format: https://hooks.slack.com/services/T<team>/B<integration>/<token>, ids in upper case.
+    it("must accept the path Slack issues, with a trailing slash, and a paste with spaces around", () => {
+      for (const good of [
+        "https://hooks.slack.com/services/T0ABC123/B0DEF456/aBcD1234eFgH5678",
+        "https://hooks.slack.com/services/T0ABC123/B0DEF456/aBcD1234eFgH5678/",
+        "https://hooks.slack.com:443/services/T0ABC123/B0DEF456/aBcD1234eFgH5678",
+        " https://hooks.slack.com/services/T0ABC123/B0DEF456/aBcD1234eFgH5678\n",
+        "\u00a0https://hooks.slack.com/services/T0ABC123/B0DEF456/aBcD1234eFgH5678\u00a0",
+      ]) {
+        assert.equal(webhookUrlProblem(good), undefined, JSON.stringify(good));
+      }
+    });
+
+    it("must say what is wrong, one problem at a time, without the value", () => {
+      const cases: [string, string][] = [
+        [`not a url ${SECRET_TOKEN}`, "is not a URL"],
+        [`ftp://hooks.slack.com/services/T0/B0/${SECRET_TOKEN}`, "must use https"],
+        [`https://hooks.slack.com.example.org/services/T0/B0/${SECRET_TOKEN}`, "must be on hooks.slack.com"],
+        [`https://hooks.slack.com:8443/services/T0/B0/${SECRET_TOKEN}`, "must be on hooks.slack.com"],
+        [`https://bot@hooks.slack.com/services/T0/B0/${SECRET_TOKEN}`, "must not contain credentials"],
+        [`https://:pw@hooks.slack.com/services/T0/B0/${SECRET_TOKEN}`, "must not contain credentials"],
+        [
+          `https://hooks.slack.com/services/T0/B0/${SECRET_TOKEN}#x`,
+          "must not have a query string or fragment",
+        ],
+        [
+          `https://hooks.slack.com/services/T0/B0/${SECRET_TOKEN}?a=1`,
+          "must not have a query string or fragment",
+        ],
+        [`https://hooks.slack.com/services/t0/B0/${SECRET_TOKEN}`, "must have the path /services/T…/B…/…"],
+        [`https://hooks.slack.com/services/T0/b0/${SECRET_TOKEN}`, "must have the path /services/T…/B…/…"],
+        [`https://hooks.slack.com/services/T0/B0`, "must have the path /services/T…/B…/…"],
+        [`https://hooks.slack.com/services/T/B0/${SECRET_TOKEN}`, "must have the path /services/T…/B…/…"],
+        [`https://hooks.slack.com/services/T0/B/${SECRET_TOKEN}`, "must have the path /services/T…/B…/…"],
+        [
+          `https://hooks.slack.com/services/T0/B0/${SECRET_TOKEN}/extra`,
+          "must have the path /services/T…/B…/…",
+        ],
+        [`https://hooks.slack.com/services/T0/B0/tok-en`, "must have the path /services/T…/B…/…"],
+        [`https://hooks.slack.com/x/services/T0/B0/${SECRET_TOKEN}`, "must have the path /services/T…/B…/…"],
+      ];
+      for (const [url, problem] of cases) assert.equal(webhookUrlProblem(url), problem, url);
+    });
+
+    it("must accept the local fake on every loopback name over http only, and only when allowed", () => {
+      for (const host of ["127.0.0.1:9999", "localhost:9999", "[::1]:9999"]) {
+        const url = `http://${host}/any/path`;
+        assert.equal(webhookUrlProblem(url, { allowLoopback: true }), undefined, url);
+        assert.equal(webhookUrlProblem(url), "must use https", url);
+      }
+      assert.equal(
+        webhookUrlProblem("https://127.0.0.1:9999/services/T0/B0/abc", { allowLoopback: true }),
+        "must be on hooks.slack.com",
+      );
+      assert.equal(
+        webhookUrlProblem("ftp://localhost/services/T0/B0/abc", { allowLoopback: true }),
+        "must use https",
+      );
+      assert.equal(
+        webhookUrlProblem("http://192.168.0.1:9999/services/T0/B0/abc", { allowLoopback: true }),
+        "must use https",
+      );
+    });
+
+    it("must name the setting generically when no name is given, and say where the URL comes from", () => {
+      assert.throws(
+        () => validateWebhookUrl("http://hooks.slack.com/services/T0/B0/abc"),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message ===
+            "the Slack webhook URL must use https: it must be a Slack Incoming Webhook URL (https, host " +
+              "hooks.slack.com, path /services/T…/B…/…), copied from the Slack app's Incoming Webhooks page",
+      );
+      assert.doesNotThrow(() => validateWebhookUrl("https://hooks.slack.com/services/T0/B0/abc"));
     });
   });
 

@@ -78,6 +78,7 @@ const PAYLOAD_ERRORS = new Set([
 
 /** Whether Slack refused the message's content (not the webhook, the channel or the rate). */
 export function isPayloadError(slackError: string | undefined): boolean {
+  // Stryker disable next-line ConditionalExpression: the Set holds strings only, so has(undefined) is false without the guard (which the type checker needs)
   return slackError !== undefined && PAYLOAD_ERRORS.has(slackError);
 }
 
@@ -153,9 +154,9 @@ export function scrubbedCause(error: unknown, url: string): Error {
     chain.push(current);
     current = current.cause;
   }
-  if (chain.length === 0) chain.push(new Error(String(error)));
+  const [outer = new Error(String(error)), ...rest] = chain;
   // The SDK's wrapper only restates its inner error; the inner ones say what happened.
-  const inner = chain.length > 1 ? chain.slice(1) : chain;
+  const inner = rest.length > 0 ? rest : [outer];
   const timeout = inner.find((e) => e.name === "TimeoutError");
   const code = inner
     .map((e) => (e as { code?: unknown }).code)
@@ -163,7 +164,7 @@ export function scrubbedCause(error: unknown, url: string): Error {
   const messages = [...new Set(inner.map((e) => e.message).filter((m) => m !== ""))];
   const message = redactText(messages.join(": ").split(url).join("[REDACTED]"));
   const scrubbed = new Error(code === undefined ? message : `${message} (${code})`);
-  scrubbed.name = timeout?.name ?? inner[0]?.name ?? "Error";
+  scrubbed.name = (timeout ?? inner[0] ?? outer).name;
   // Our own stack says where we were; the original's would add nothing but the SDK's frames.
   return scrubbed;
 }

@@ -34,7 +34,9 @@ export function webhookUrlProblem(url: string, options: WebhookUrlOptions = {}):
     return undefined;
   }
   if (parsed.protocol !== "https:") return "must use https";
-  if (parsed.hostname !== SLACK_HOST) return `must be on ${SLACK_HOST}`;
+  // host, not hostname: Slack serves webhooks on 443 only, and https drops ":443" when parsing, so
+  // another port (which could only time out at every delivery) is refused here.
+  if (parsed.host !== SLACK_HOST) return `must be on ${SLACK_HOST}`;
   if (parsed.username || parsed.password) return "must not contain credentials";
   if (parsed.search || parsed.hash) return "must not have a query string or fragment";
   if (!SERVICES_PATH.test(parsed.pathname)) return "must have the path /services/T…/B…/…";
