@@ -128,12 +128,15 @@ export function adviceFor(webhook: WebhookName, statusCode: number, slackError: 
   return `check that the webhook URL in ${setting} is correct and that the Slack app is not disabled`;
 }
 
-/** Slack's short error strings are safe to show; anything longer or odd is scrubbed and cut. */
+/**
+ * Slack's error string: the body of a webhook's answer (`channel_not_found`), or the `error` of a
+ * Web API style JSON answer. Anything else is scrubbed and cut to 120 characters; a plain error
+ * string goes through the same scrubbing unchanged.
+ */
 export function slackErrorCode(body: string | undefined): string | undefined {
   if (body === undefined) return undefined;
   const trimmed = body.trim();
   if (trimmed === "") return undefined;
-  if (/^[a-z_]{2,64}$/.test(trimmed)) return trimmed;
   try {
     const parsed = JSON.parse(trimmed) as { error?: unknown };
     if (typeof parsed.error === "string" && /^[a-z_]{2,64}$/.test(parsed.error)) return parsed.error;
