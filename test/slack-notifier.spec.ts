@@ -1,12 +1,21 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
+import pino from "pino";
+import type { BackupResult, IntegrityCheck, WeeklyReport } from "../runtime/contract/events";
 import { ConfigError } from "../runtime/contract/errors";
 import { clearSecretCache } from "../runtime/settings/secrets";
-import { createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
-import { readSlackSettings } from "../runtime/slack/settings";
+import { buildTestPayload, createSlackNotifierFromEnv, SlackDeliveryError } from "../runtime/slack";
+import { createSlackNotifier } from "../runtime/slack/notifier";
+import {
+  DEFAULT_RETRY,
+  DEFAULT_THRESHOLDS,
+  readBotSettings,
+  readSlackSettings,
+  type SlackSettings,
+} from "../runtime/slack/settings";
 import { isSlackWebhookUrl, validateWebhookUrl, webhookUrlProblem } from "../runtime/slack/webhook-url";
-import { FakeSlack } from "./fakes/slack-server";
+import { FAKE_BOT_TOKEN, FakeSlack } from "./fakes/slack-server";
 import { SEED_CHECK_PROBLEM, SEED_FAILURE, SEED_REPORT, SEED_SUCCESS } from "./fixtures/events";
 import { useMoto } from "./support/moto";
 
@@ -19,6 +28,49 @@ function blockTexts(value: unknown): string[] {
   return Object.entries(value).flatMap(([key, v]) =>
     key === "text" && typeof v === "string" ? [v] : blockTexts(v),
   );
+}
+
+/** Webhook URLs of the right shape for a notifier whose requests a fake `fetch` answers. */
+const HOOK = {
+  main: "https://hooks.slack.com/services/T0NOTIFY/B0MAIN/mainSentinel",
+  alerts: "https://hooks.slack.com/services/T0NOTIFY/B0ALERTS/alertsSentinel",
+};
+
+/** A `fetch` answering each webhook URL the way `answer` says, counting the requests. */
+function fakeFetch(answer: (url: string) => Response | Promise<Response>) {
+  const calls: string[] = [];
+  const fetch = async (input: string | URL | Request) => {
+    const url = input instanceof Request ? input.url : String(input);
+    calls.push(url);
+    return answer(url);
+  };
+  return { fetch, calls };
+}
+
+const slackAnswer = (status: number, body: string) => new Response(body, { status });
+
+function notifierSettings(extra: Partial<SlackSettings> = {}): SlackSettings {
+  return {
+    webhooks: { main: HOOK.main, alerts: HOOK.alerts },
+    timeZone: "UTC",
+    thresholds: DEFAULT_THRESHOLDS,
+    retry: { ...DEFAULT_RETRY, maxAttempts: 2, budgetMs: 5_000, baseDelayMs: 200, maxDelayMs: 200 },
+    ...extra,
+  };
+}
+
+function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      raw.push(chunk.toString());
+      done();
+    },
+  });
+  return {
+    logger: pino({ level: "info" }, destination),
+    lines: () => raw.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
 }
 
 async function configError(promise: Promise<unknown>): Promise<ConfigError> {
@@ -209,6 +261,136 @@ describe("Slack notifier from the environment", function () {
     }
   });
 
+  describe("delivery outcomes", () => {
+    it("must rethrow one webhook's failure as it is, its scrubbed cause included", async () => {
+      const { fetch } = fakeFetch(() => {
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+      });
+      const notifier = createSlackNotifier(notifierSettings({ webhooks: { main: HOOK.main } }), {
+        sender: { fetch },
+      });
+      await assert.rejects(notifier.notify(SEED_SUCCESS), (error: unknown) => {
+        assert.ok(error instanceof SlackDeliveryError);
+        assert.deepEqual([error.webhook, error.retryable, error.attempts], ["main", true, 2]);
+        assert.ok(error.cause instanceof Error, "the sender's cause is kept");
+        assert.match(error.cause.message, /ECONNREFUSED/);
+        return true;
+      });
+    });
+
+    it("must sum up failures of several webhooks: retryable if any is, the most attempts and the longest time", async () => {
+      // main: 404 no_service at once; alerts: 503 on both attempts, 100–200 ms of backoff between.
+      const { fetch, calls } = fakeFetch((url) =>
+        url === HOOK.main ? slackAnswer(404, "no_service") : slackAnswer(503, "service_unavailable"),
+      );
+      const notifier = createSlackNotifier(notifierSettings(), { sender: { fetch } });
+      await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => {
+        assert.ok(error instanceof SlackDeliveryError);
+        assert.deepEqual(
+          [error.webhook, error.retryable, error.statusCode, error.slackError, error.attempts],
+          ["main", true, 404, "no_service", 2],
+        );
+        assert.ok(error.elapsedMs >= 100, `the alerts webhook's time, not main's: ${error.elapsedMs} ms`);
+        assert.match(
+          error.message,
+          /^Slack refused the message to the main webhook .* \| Slack did not accept the message to the alerts webhook after 2 attempt/,
+        );
+        return true;
+      });
+      assert.equal(calls.length, 3);
+    });
+
+    it("must rethrow a failure that is not Slack's as it is, rather than sum it up with Slack's", async () => {
+      // main answers 503, and the backoff's random source breaks: a bug, not a refusal from Slack.
+      const bug = new Error("random source broken");
+      const { fetch } = fakeFetch((url) =>
+        url === HOOK.main ? slackAnswer(503, "service_unavailable") : slackAnswer(404, "channel_not_found"),
+      );
+      const random = () => {
+        throw bug;
+      };
+      const notifier = createSlackNotifier(notifierSettings(), { sender: { fetch, random } });
+      await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => error === bug);
+    });
+
+    it("must log each event's webhooks, how many it skipped as already delivered, and how many failed", async () => {
+      let down = true;
+      const { fetch } = fakeFetch((url) =>
+        url === HOOK.alerts && down ? slackAnswer(404, "channel_not_found") : slackAnswer(200, "ok"),
+      );
+      const { logger, lines } = capture();
+      const notifier = createSlackNotifier(notifierSettings(), { sender: { fetch }, logger });
+      await assert.rejects(notifier.notify(SEED_FAILURE));
+      down = false;
+      await notifier.notify(SEED_FAILURE);
+      await notifier.notify(SEED_FAILURE);
+      const logged = lines().map(({ eventId, schema, webhooks, skipped, failed, msg, level }) => ({
+        eventId,
+        schema,
+        webhooks,
+        skipped,
+        failed,
+        msg,
+        level,
+      }));
+      const line = {
+        eventId: SEED_FAILURE.jobId,
+        schema: "backup.result.v1",
+        webhooks: ["main", "alerts"],
+        level: 30,
+      };
+      assert.deepEqual(logged, [
+        { ...line, skipped: 0, failed: 1, msg: "Slack notification failed" },
+        { ...line, skipped: 1, failed: 0, msg: "Slack notification delivered" },
+        { ...line, skipped: 2, failed: 0, msg: "Slack notification delivered" },
+      ]);
+    });
+
+    it("must remember the last 2,000 deliveries of a warm container, forgetting the oldest first", async function () {
+      this.timeout(60_000);
+      const { fetch, calls } = fakeFetch(() => slackAnswer(200, "ok"));
+      const notifier = createSlackNotifier(notifierSettings({ webhooks: { main: HOOK.main } }), {
+        sender: { fetch },
+      });
+      const event = (i: number): BackupResult => ({ ...SEED_SUCCESS, jobId: `remembered-${i}` });
+      for (let i = 0; i <= 2_000; i++) await notifier.notify(event(i));
+      assert.equal(calls.length, 2_001);
+      await notifier.notify(event(1));
+      assert.equal(calls.length, 2_001, "the second oldest is still remembered");
+      await notifier.notify(event(0));
+      assert.equal(calls.length, 2_002, "the oldest was forgotten: posted again");
+    });
+
+    it("must send the test message to main in the display time zone, at the injected time", async () => {
+      const { fetch } = fakeFetch(() => slackAnswer(200, "ok"));
+      const bodies: unknown[] = [];
+      const now = new Date("2024-11-04T00:30:00Z");
+      const notifier = createSlackNotifier(notifierSettings({ timeZone: "America/New_York" }), {
+        now: () => now,
+        sender: {
+          fetch: async (input, init) => {
+            bodies.push(JSON.parse(String(init?.body)));
+            return fetch(input);
+          },
+        },
+      });
+      await notifier.sendTest();
+      assert.deepEqual(bodies, [buildTestPayload({ timeZone: "America/New_York", now })]);
+      assert.match(JSON.stringify(bodies[0]), /2024-11-03 .*\(America\/New_York\)/);
+    });
+
+    it("must name the main webhook when Slack refuses the test message", async () => {
+      const { fetch } = fakeFetch(() => slackAnswer(404, "no_service"));
+      const notifier = createSlackNotifier(notifierSettings(), { sender: { fetch } });
+      await assert.rejects(notifier.sendTest(), (error: unknown) => {
+        assert.ok(error instanceof SlackDeliveryError);
+        assert.equal(error.webhook, "main");
+        assert.match(error.message, /SLACK_WEBHOOK_URL \/ SLACK_WEBHOOK_SECRET_ARN/);
+        return true;
+      });
+    });
+  });
+
   describe("settings errors", () => {
     it("must name both variables when the main webhook is missing", async () => {
       const error = await configError(createSlackNotifierFromEnv({}));
@@ -289,6 +471,59 @@ describe("Slack notifier from the environment", function () {
       assert.equal(settings.retry.maxAttempts, 4);
       assert.equal(settings.retry.budgetMs, 20_000);
       assert.equal(settings.webhooks.alerts, undefined);
+    });
+  });
+
+  describe("bot settings", () => {
+    const BOT_ENV = { SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_BACKUP_CHANNEL: "devops-backup" };
+
+    it("must leave bot mode off without a bot token", async () => {
+      assert.equal(await readBotSettings(env({ SLACK_BACKUP_CHANNEL: "devops-backup" })), undefined);
+    });
+
+    it("must read the token, the channels without their #, the API URL and the shared settings", async () => {
+      const settings = await readBotSettings({
+        SLACK_BOT_TOKEN: ` ${FAKE_BOT_TOKEN} `,
+        SLACK_BACKUP_CHANNEL: "#devops-backup",
+        SLACK_ALERTS_CHANNEL: "C0123ABCD",
+        SLACK_API_URL: " http://127.0.0.1:9/api/ ",
+        DISPLAY_TIME_ZONE: "UTC",
+        SUCCESS_RATE_OK: "0.99",
+        SUCCESS_RATE_WARN: "0.9",
+        SLACK_TIMEOUT_SECONDS: "2",
+      });
+      assert.deepEqual(settings, {
+        token: FAKE_BOT_TOKEN,
+        channels: { main: "devops-backup", alerts: "C0123ABCD", reports: undefined },
+        apiUrl: "http://127.0.0.1:9/api/",
+        timeZone: "UTC",
+        thresholds: { ok: 0.99, warn: 0.9 },
+        retry: { ...DEFAULT_RETRY, timeoutMs: 2_000 },
+      });
+    });
+
+    it("must use Slack's own API URL when SLACK_API_URL is unset or blank", async () => {
+      assert.equal((await readBotSettings(BOT_ENV))?.apiUrl, undefined);
+      assert.equal((await readBotSettings({ ...BOT_ENV, SLACK_API_URL: "  " }))?.apiUrl, undefined);
+    });
+
+    it("must refuse a token that is not a bot token, naming the variable and never the value", async () => {
+      const error = await configError(
+        readBotSettings({ ...BOT_ENV, SLACK_BOT_TOKEN: `xoxp-1-2-${SECRET_TOKEN}` }),
+      );
+      assert.match(
+        error.message,
+        /^SLACK_BOT_TOKEN must be a Slack bot token \(xoxb-…, "Bot User OAuth Token"/,
+      );
+      assert.ok(!error.message.includes(SECRET_TOKEN), error.message);
+    });
+
+    it("must require the main channel with a bot token", async () => {
+      const error = await configError(readBotSettings({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN }));
+      assert.equal(
+        error.message,
+        "SLACK_BACKUP_CHANNEL must be set with a Slack bot token (e.g. devops-backup)",
+      );
     });
   });
 
@@ -424,6 +659,30 @@ describe("Slack notifier from the environment", function () {
       const error = await configError(createSlackNotifierFromEnv({ SLACK_WEBHOOK_SECRET_ARN: created.ARN }));
       assert.match(error.message, /^the secret in SLACK_WEBHOOK_SECRET_ARN is not a URL/);
       assert.ok(!error.message.includes(SECRET_TOKEN));
+    });
+
+    it("must name the ARN variable when a blank value variable left the secret to it", async function () {
+      this.timeout(300_000);
+      await useMoto();
+      const sm = new SecretsManagerClient({});
+      const secret = async (name: string, value: string) =>
+        (await sm.send(new CreateSecretCommand({ Name: `${name}-${Date.now()}`, SecretString: value }))).ARN;
+      const webhook = await configError(
+        readSlackSettings({
+          SLACK_WEBHOOK_URL: "  ",
+          SLACK_WEBHOOK_SECRET_ARN: await secret("slack-blank", `https://example.com/${SECRET_TOKEN}`),
+        }),
+      );
+      assert.match(webhook.message, /^the secret in SLACK_WEBHOOK_SECRET_ARN must be on hooks\.slack\.com/);
+      const bot = await configError(
+        readBotSettings({
+          SLACK_BOT_TOKEN: " ",
+          SLACK_BOT_TOKEN_SECRET_ARN: await secret("slack-bot-blank", `xoxp-1-2-${SECRET_TOKEN}`),
+          SLACK_BACKUP_CHANNEL: "devops-backup",
+        }),
+      );
+      assert.match(bot.message, /^the secret in SLACK_BOT_TOKEN_SECRET_ARN must be a Slack bot token/);
+      for (const error of [webhook, bot]) assert.ok(!error.message.includes(SECRET_TOKEN), error.message);
     });
   });
 });
