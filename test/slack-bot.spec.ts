@@ -143,6 +143,16 @@ describe("Slack bot notifier (bot token mode)", function () {
     );
   });
 
+  it("must post the test message at the current time without an injected clock", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    await new BotNotifier(settings({ main: "devops-backup" })).sendTest();
+    const after = Math.floor(Date.now() / 1000);
+    const [post] = slack.api.posts(main);
+    const seconds = Array.from({ length: after - before + 1 }, (_, i) => (before + i) * 1000);
+    const texts = seconds.map((ms) => buildTestPayload({ timeZone: "UTC", now: new Date(ms) }).text);
+    assert.ok(texts.includes(post?.text ?? ""), `${post?.text} not in ${texts.join(" / ")}`);
+  });
+
   it("must be what createSlackNotifierFromEnv returns once a bot token is set, with the injected clock", async () => {
     const now = new Date("2024-11-04T00:30:00Z");
     const notifier = await createSlackNotifierFromEnv(

@@ -65,8 +65,9 @@ describe("Slack delivery errors", () => {
 
   describe("isPayloadError", () => {
     // Refusals of the message itself: invalid_payload and user_not_found (Slack's 2016-05-17
-    // changelog for incoming webhooks), too_many_attachments (the incoming webhooks page), the Block
-    // Kit and length refusals chat.postMessage documents under the same names.
+    // changelog for incoming webhooks), missing_text_or_fallback_or_attachments (what a webhook
+    // answers an empty payload, slackapi/slack-github-action#117), and the Block Kit, attachment and
+    // length refusals chat.postMessage documents under the same names.
     const payloadErrors = [
       "invalid_payload",
       "user_not_found",

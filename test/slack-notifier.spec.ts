@@ -682,7 +682,16 @@ describe("Slack notifier from the environment", function () {
         }),
       );
       assert.match(bot.message, /^the secret in SLACK_BOT_TOKEN_SECRET_ARN must be a Slack bot token/);
-      for (const error of [webhook, bot]) assert.ok(!error.message.includes(SECRET_TOKEN), error.message);
+      const arnOnly = await configError(
+        readBotSettings({
+          SLACK_BOT_TOKEN_SECRET_ARN: await secret("slack-bot-arn", `xoxp-1-2-${SECRET_TOKEN}`),
+          SLACK_BACKUP_CHANNEL: "devops-backup",
+        }),
+      );
+      assert.match(arnOnly.message, /^the secret in SLACK_BOT_TOKEN_SECRET_ARN must be a Slack bot token/);
+      for (const error of [webhook, bot, arnOnly]) {
+        assert.ok(!error.message.includes(SECRET_TOKEN), error.message);
+      }
     });
   });
 });

@@ -34,9 +34,9 @@ export function notionLinkBlock(url: string): SlackBlock {
 /** The event's payload, with the Notion link as a last block when the page is known. */
 export function withNotionLink(payload: SlackPayload, notionUrl: string | undefined): SlackPayload {
   if (notionUrl === undefined) return payload;
-  // Within Slack's 50 blocks: the link replaces the last block only if the message is full.
-  const blocks =
-    payload.blocks.length >= MAX_BLOCKS ? payload.blocks.slice(0, MAX_BLOCKS - 1) : payload.blocks;
+  // Within Slack's 50 blocks: the link replaces the last block only if the message is full (the
+  // slice leaves a shorter message whole).
+  const blocks = payload.blocks.slice(0, MAX_BLOCKS - 1);
   return { text: payload.text, blocks: [...blocks, notionLinkBlock(notionUrl)] };
 }
 
