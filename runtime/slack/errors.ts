@@ -63,7 +63,7 @@ export function settingOf(webhook: WebhookName): string {
  * https://github.com/slackapi/slack-github-action/issues/117). The sender answers these by posting
  * the plain `text` once instead of losing the alert.
  */
-const PAYLOAD_ERRORS = new Set([
+const PAYLOAD_ERRORS: ReadonlySet<string | undefined> = new Set([
   "invalid_payload",
   "no_text",
   "missing_text_or_fallback_or_attachments",
@@ -78,8 +78,7 @@ const PAYLOAD_ERRORS = new Set([
 
 /** Whether Slack refused the message's content (not the webhook, the channel or the rate). */
 export function isPayloadError(slackError: string | undefined): boolean {
-  // Stryker disable next-line ConditionalExpression: the Set holds strings only, so has(undefined) is false without the guard (which the type checker needs)
-  return slackError !== undefined && PAYLOAD_ERRORS.has(slackError);
+  return PAYLOAD_ERRORS.has(slackError);
 }
 
 /** What the user should check for a non-retryable answer from Slack. */

@@ -38,9 +38,11 @@ export function createSlackNotifier(settings: SlackSettings, deps: NotifierDeps 
   const remember = (key: string) => {
     delivered.add(key);
     if (delivered.size > REMEMBERED) {
-      const oldest = delivered.values().next().value;
-      // Stryker disable next-line ConditionalExpression: past 2,000 entries the Set has a first value; the guard is for the type checker
-      if (oldest !== undefined) delivered.delete(oldest);
+      // A Set iterates in insertion order: its first key is the oldest delivery.
+      for (const oldest of delivered) {
+        delivered.delete(oldest);
+        break;
+      }
     }
   };
 
