@@ -8,7 +8,9 @@ import {
   type ListObjectsV2CommandOutput,
 } from "@aws-sdk/client-s3";
 import fc from "fast-check";
+import { Readable } from "node:stream";
 import { compareKeys, joinListings, listObjects, type ListedObject } from "../runtime/jobs/s3-listing";
+import { bufferBody, scanNextToken } from "../runtime/jobs/s3-listing-scan";
 import { fakeListings } from "./support/s3-requests";
 
 /**
@@ -79,7 +81,8 @@ const escapeXml = (text: string) =>
 async function listingServer(
   pages: readonly (readonly string[])[],
   options: {
-    latencyMs?: number;
+    /** Milliseconds before an answer, for every request or per continuation token. */
+    latencyMs?: number | ((token: string | undefined) => number);
     tokens?: readonly string[];
     token?: (next: string) => string;
     fail?: (token: string | undefined) => boolean;
@@ -91,6 +94,8 @@ async function listingServer(
   close: () => Promise<void>;
 }> {
   const tokens = options.tokens ?? pages.map((_, i) => String(i));
+  const latencyOf = (token: string | undefined) =>
+    typeof options.latencyMs === "function" ? options.latencyMs(token) : (options.latencyMs ?? 5);
   const requests: ServedRequest[] = [];
   let inFlight = 0;
   let peak = 0;
@@ -136,7 +141,7 @@ async function listingServer(
         `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
           `<Name>src</Name><Prefix></Prefix><IsTruncated>${truncated}</IsTruncated>${next}${contents}</ListBucketResult>`,
       );
-    }, options.latencyMs ?? 5);
+    }, latencyOf(token));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const s3 = new S3Client({
@@ -426,8 +431,9 @@ describe("S3 listings", () => {
     it("must drop a request started from a scanned token the parse contradicts and ask with the parsed one", async () => {
       // The scan reads only `<NextContinuationToken>` with nothing inside the tag: here it finds
       // the one in an element the SDK ignores, while the SDK reads the real one, which has an attribute.
+      // A wrong guess is answered late, so its abort is seen however long the parse takes.
       const server = await listingServer(fivePages, {
-        latencyMs: 30,
+        latencyMs: (token) => (token?.startsWith("bogus") ? 5_000 : 30),
         token: (t) =>
           `<Foo><NextContinuationToken>bogus${t}</NextContinuationToken></Foo><NextContinuationToken a="1">${t}</NextContinuationToken>`,
       });
@@ -563,6 +569,155 @@ describe("S3 listings", () => {
         assert.ok(server.maxInFlight() <= 2);
       } finally {
         await server.close();
+      }
+    });
+  });
+
+  describe("the scan of a raw ListObjectsV2 page", () => {
+    /**
+     * A page as S3 writes it (the ListObjectsV2 response syntax and example,
+     * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html): the XML declaration,
+     * then ListBucketResult with IsTruncated, NextContinuationToken when truncated, and the keys.
+     */
+    const page = (inner: string) =>
+      Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+          `<Name>bucket</Name><Prefix></Prefix>${inner}<KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>` +
+          `<Contents><Key>my-image.jpg</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>` +
+          `<ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag><Size>434234</Size>` +
+          `<StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>`,
+      );
+    const token = "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=";
+    const truncated = `<IsTruncated>true</IsTruncated><NextContinuationToken>${token}</NextContinuationToken>`;
+
+    it("must read the next token of a truncated page, wherever the two elements are", () => {
+      assert.equal(scanNextToken(page(truncated)), token);
+      // The order of the elements is S3's to choose, and the scan needs no declaration before them.
+      assert.equal(
+        scanNextToken(
+          page(`<NextContinuationToken>${token}</NextContinuationToken><IsTruncated>true</IsTruncated>`),
+        ),
+        token,
+      );
+      assert.equal(
+        scanNextToken(
+          Buffer.from(` <IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken>`),
+        ),
+        "t",
+      );
+      assert.equal(
+        scanNextToken(
+          Buffer.from(` <NextContinuationToken>t</NextContinuationToken><IsTruncated>true</IsTruncated>`),
+        ),
+        "t",
+      );
+    });
+
+    it("must guess nothing for the last page, or a page that does not say it is truncated", () => {
+      assert.equal(scanNextToken(page("<IsTruncated>false</IsTruncated>")), undefined);
+      // Even with a token: only IsTruncated true says there is a next page.
+      assert.equal(
+        scanNextToken(
+          page(`<IsTruncated>false</IsTruncated><NextContinuationToken>t</NextContinuationToken>`),
+        ),
+        undefined,
+      );
+      assert.equal(scanNextToken(page(`<NextContinuationToken>t</NextContinuationToken>`)), undefined);
+      assert.equal(scanNextToken(page("<IsTruncated>true</IsTruncated>")), undefined);
+    });
+
+    it("must decode the five predefined entities, and refuse any other reference", () => {
+      const scanned = (text: string) =>
+        scanNextToken(
+          page(`<IsTruncated>true</IsTruncated><NextContinuationToken>${text}</NextContinuationToken>`),
+        );
+      assert.equal(scanned("a&amp;b&lt;c&gt;d&quot;e&apos;f"), `a&b<c>d"e'f`);
+      assert.equal(scanned("&amp;amp;"), "&amp;");
+      assert.equal(scanned("&#65;"), undefined);
+      assert.equal(scanned("&#x41;"), undefined);
+      assert.equal(scanned("&nbsp;"), undefined);
+      // A bare `&` is not well-formed XML: no guess rather than a wrong one.
+      assert.equal(scanned("a&ampb"), undefined);
+      assert.equal(scanned("a&amp"), undefined);
+      assert.equal(scanned("a & b"), undefined);
+    });
+
+    it("must guess nothing from a token it cannot read as plain text", () => {
+      const scanned = (inner: string) => scanNextToken(page(`<IsTruncated>true</IsTruncated>${inner}`));
+      assert.equal(scanned("<NextContinuationToken></NextContinuationToken>"), undefined);
+      assert.equal(scanned("<NextContinuationToken/>"), undefined);
+      assert.equal(scanned("<NextContinuationToken>ab<b>c</b></NextContinuationToken>"), undefined);
+      // A tag with an attribute is not the plain tag the scan looks for, whatever follows it.
+      assert.equal(
+        scanNextToken(
+          Buffer.from(
+            `<ListBucketResult><NextContinuationToken a="1">t</NextContinuationToken><IsTruncated>true</IsTruncated></ListBucketResult>`,
+          ),
+        ),
+        undefined,
+      );
+      // A body cut short inside the token.
+      assert.equal(
+        scanNextToken(
+          Buffer.from(`<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>abc`),
+        ),
+        undefined,
+      );
+    });
+
+    it("must guess nothing from a page with a comment, CDATA, a DOCTYPE or a processing instruction", () => {
+      assert.equal(scanNextToken(page(`<!-- a note -->${truncated}`)), undefined);
+      assert.equal(scanNextToken(page(`${truncated}<![CDATA[x]]>`)), undefined);
+      assert.equal(
+        scanNextToken(Buffer.from(`<!DOCTYPE ListBucketResult>${page(truncated).toString()}`)),
+        undefined,
+      );
+      assert.equal(scanNextToken(page(`<?drox pi?>${truncated}`)), undefined);
+      // Only the XML declaration may start with `<?`, and only at the very start.
+      assert.equal(scanNextToken(page(truncated).subarray(page(truncated).indexOf("\n"))), token);
+    });
+
+    it("must guess nothing when IsTruncated or NextContinuationToken appears twice", () => {
+      assert.equal(scanNextToken(page(`${truncated}<IsTruncated>true</IsTruncated>`)), undefined);
+      assert.equal(scanNextToken(page(`<IsTruncated>true</IsTruncated>${truncated}`)), undefined);
+      assert.equal(
+        scanNextToken(page(`${truncated}<Foo><NextContinuationToken>${token}</NextContinuationToken></Foo>`)),
+        undefined,
+      );
+      assert.equal(scanNextToken(page(`${truncated}<IsTruncated>false</IsTruncated>`)), undefined);
+    });
+
+    it("must read a successful answer's streamed body once and put the bytes in its place", async () => {
+      const xml = page(truncated);
+      const response: { statusCode: number; body: unknown } = {
+        statusCode: 200,
+        body: Readable.from([xml.subarray(0, 10), new Uint8Array(xml.subarray(10, 50)), xml.subarray(50)]),
+      };
+      const bytes = await bufferBody(response);
+      assert.ok(bytes !== undefined && bytes.equals(xml));
+      assert.equal(response.body, bytes, "the SDK parses the buffered bytes");
+    });
+
+    it("must leave an error answer's body, and a body already read, to the SDK", async () => {
+      for (const statusCode of [301, 404, 500, 503, 204, undefined]) {
+        const stream = Readable.from([Buffer.from("<Error><Code>NoSuchBucket</Code></Error>")]);
+        const response = { statusCode, body: stream };
+        assert.equal(await bufferBody(response), undefined, String(statusCode));
+        assert.equal(response.body, stream);
+        assert.equal(stream.readableDidRead, false, "the stream was not read");
+      }
+      for (const body of [
+        new Uint8Array([60, 97, 62]),
+        Buffer.from("<a>"),
+        "<a>",
+        undefined,
+        null,
+        {},
+        [60],
+      ]) {
+        const response = { statusCode: 200, body };
+        assert.equal(await bufferBody(response), undefined, String(body));
+        assert.equal(response.body, body);
       }
     });
   });
