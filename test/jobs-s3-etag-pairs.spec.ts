@@ -275,7 +275,12 @@ describe("S3 pairs of ETags", () => {
       const e0 = fake.putText(BUCKET, slotKey(0), pairsFile([["c2", "s2b"]]));
       const e1 = fake.putText(BUCKET, slotKey(1), pairsFile([["c3", "s3"]]));
       fake.putText(BUCKET, slotKey(3), pairsFile([["c4", "s4"]]));
-      const pairs = await loadEtagPairs(s3, BUCKET, PREFIX);
+      const controller = new AbortController();
+      const pairs = await loadEtagPairs(s3, BUCKET, PREFIX, controller.signal);
+      assert.ok(
+        fake.requests.every((r) => r.signal === controller.signal),
+        "every read can be aborted with the run",
+      );
       assert.equal(pairs.sourceOf("c1"), "s1");
       assert.equal(pairs.sourceOf("c2"), "s2b", "a checkpoint is newer than the file");
       assert.equal(pairs.sourceOf("c3"), "s3");

@@ -8,8 +8,11 @@
  *   in one part without SSE-C or SSE-KMS, API_Object.html);
  * - GetObject of a missing key fails with NoSuchKey (404); with If-None-Match equal to the object's
  *   ETag it fails with 304 Not Modified; otherwise it answers the body as a stream that can also be
- *   read whole (`transformToString`), as the SDK's body can.
- * `fail` makes a request fail as S3 would (AccessDenied, SlowDown…) before it is served.
+ *   read whole (`transformToString`), as the SDK's body can;
+ * - ListObjectsV2 answers the keys under Prefix in ascending UTF-8 byte order, up to 1,000 a page,
+ *   with Size and ETag, IsTruncated and an opaque NextContinuationToken (API_ListObjectsV2.html).
+ * `fail` makes a request fail as S3 would (AccessDenied, SlowDown…) before it is served; a request
+ * whose abortSignal has fired fails with an AbortError, as the SDK's HTTP handler fails it.
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
@@ -20,6 +23,8 @@ export interface ObjectRequest {
   readonly bucket: string;
   readonly key: string;
   readonly input: Readonly<Record<string, unknown>>;
+  /** The abortSignal the request was sent with. */
+  readonly signal?: AbortSignal;
 }
 
 export interface StoredObject {
@@ -66,34 +71,53 @@ export class FakeS3Objects {
     s3.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName ?? "";
-        if (command !== "PutObjectCommand" && command !== "GetObjectCommand") return next(args);
+        if (!["PutObjectCommand", "GetObjectCommand", "ListObjectsV2Command"].includes(command))
+          return next(args);
         const input = args.input as Record<string, unknown> & { Bucket?: string; Key?: string };
-        const request: ObjectRequest = { command, bucket: input.Bucket ?? "", key: input.Key ?? "", input };
+        // Where the SDK passes send()'s abortSignal on to the request handler (@smithy/core's Command).
+        const signal = (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context
+          ?.abortSignal;
+        const request: ObjectRequest = {
+          command,
+          bucket: input.Bucket ?? "",
+          key: input.Key ?? "",
+          input,
+          signal,
+        };
         this.requests.push(request);
+        // As the SDK's HTTP handler does for a request whose signal has fired.
+        if (signal?.aborted) throw Object.assign(new Error("Request aborted"), { name: "AbortError" });
         const failure = this.fail(request);
         if (failure !== undefined) throw failure;
         const output =
-          command === "PutObjectCommand" ? await this.put(request, input.Body) : this.get(request);
+          command === "PutObjectCommand"
+            ? await this.put(request, input.Body)
+            : command === "GetObjectCommand"
+              ? this.get(request)
+              : this.list(request);
         return { output: { $metadata: { httpStatusCode: 200 }, ...output }, response: {} };
       },
       { step: "initialize", name: "fakeS3Objects" },
     );
   }
 
-  /** Stores an object as a PUT would (for a spec's starting state). */
-  putText(bucket: string, key: string, text: string): string {
+  /**
+   * Stores an object as a PUT would (for a spec's starting state); `etag` stands for an ETag that is
+   * not the MD5 (an SSE-KMS bucket's, or a multipart upload's).
+   */
+  putText(bucket: string, key: string, text: string, etag?: string): string {
     const body = Buffer.from(text, "utf8");
-    const etag = `"${createHash("md5").update(body).digest("hex")}"`;
-    this.objects.set(`${bucket}/${key}`, { body, etag });
-    return etag;
+    const stored = etag ?? `"${createHash("md5").update(body).digest("hex")}"`;
+    this.objects.set(`${bucket}/${key}`, { body, etag: stored });
+    return stored;
   }
 
   text(bucket: string, key: string): string | undefined {
     return this.objects.get(`${bucket}/${key}`)?.body.toString("utf8");
   }
 
-  /** The requests of one command (`PutObject`, `GetObject`), in order. */
-  sent(command: "PutObject" | "GetObject"): ObjectRequest[] {
+  /** The requests of one command, in order. */
+  sent(command: "PutObject" | "GetObject" | "ListObjectsV2"): ObjectRequest[] {
     return this.requests.filter((r) => r.command === `${command}Command`);
   }
 
@@ -117,6 +141,31 @@ export class FakeS3Objects {
       ETag: object.etag,
       ContentLength: object.body.length,
       ...(object.contentType === undefined ? {} : { ContentType: object.contentType }),
+    };
+  }
+
+  private list(request: ObjectRequest): object {
+    const prefix = typeof request.input.Prefix === "string" ? request.input.Prefix : "";
+    const token = typeof request.input.ContinuationToken === "string" ? request.input.ContinuationToken : "";
+    const after = Buffer.from(token, "base64url");
+    const keys = [...this.objects.keys()]
+      .filter((k) => k.startsWith(`${request.bucket}/`))
+      .map((k) => k.slice(request.bucket.length + 1))
+      .filter((k) => k.startsWith(prefix) && (token === "" || Buffer.compare(Buffer.from(k), after) > 0))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const page = keys.slice(0, 1000);
+    const truncated = keys.length > page.length;
+    return {
+      Name: request.bucket,
+      Prefix: prefix,
+      KeyCount: page.length,
+      MaxKeys: 1000,
+      Contents: page.map((key) => {
+        const object = this.objects.get(`${request.bucket}/${key}`)!;
+        return { Key: key, Size: object.body.length, ETag: object.etag, StorageClass: "STANDARD" };
+      }),
+      IsTruncated: truncated,
+      ...(truncated ? { NextContinuationToken: Buffer.from(page.at(-1)!).toString("base64url") } : {}),
     };
   }
 }
