@@ -3,7 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { JobStatus } from "@aws-sdk/client-s3-control";
+import type { JobStatus, ServiceInputTypes, ServiceOutputTypes } from "@aws-sdk/client-s3-control";
+import type { InitializeMiddleware } from "@smithy/types";
 import { BatchManifest } from "../runtime/jobs/s3-batch-files";
 import {
   MAX_FAILED_TASKS_KEPT,
@@ -58,6 +59,19 @@ async function started(
   } finally {
     await manifest.discard();
   }
+}
+
+/** A middleware of the spec's own, between the client and the fake's answer. */
+function beforeFakeControl(
+  f: ReturnType<typeof fakes>,
+  name: string,
+  middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes>,
+): void {
+  f.control.client.middlewareStack.addRelativeTo(middleware, {
+    relation: "before",
+    toMiddleware: "droxFakeS3Control",
+    name,
+  });
 }
 
 function onlyJob(control: FakeS3Control): FakeJob {
@@ -215,14 +229,11 @@ describe("S3 Batch Operations job", () => {
 
     it("must fail without recording a job when CreateJob names none", async () => {
       const f = fakes();
-      f.control.client.middlewareStack.addRelativeTo(
-        (next) => async (args) => {
-          const result = await next(args);
-          delete (result.output as { JobId?: string }).JobId;
-          return result;
-        },
-        { relation: "before", toMiddleware: "droxFakeS3Control", name: "noJobId" },
-      );
+      beforeFakeControl(f, "noJobId", (next) => async (args) => {
+        const result = await next(args);
+        delete (result.output as { JobId?: string }).JobId;
+        return result;
+      });
       await assert.rejects(started(f, ["a"]), /CreateJob returned no JobId/);
       assert.equal(f.objects.text(BACKUP, RECORD_KEY), undefined);
     });
@@ -230,14 +241,11 @@ describe("S3 Batch Operations job", () => {
     it("must hand the run's abort to CreateJob", async () => {
       const f = fakes();
       let seen: AbortSignal | undefined;
-      f.control.client.middlewareStack.addRelativeTo(
-        (next, context) => async (args) => {
-          seen = (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context
-            ?.abortSignal;
-          return next(args);
-        },
-        { relation: "before", toMiddleware: "droxFakeS3Control", name: "seeSignal" },
-      );
+      beforeFakeControl(f, "seeSignal", (next, context) => async (args) => {
+        seen = (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context
+          ?.abortSignal;
+        return next(args);
+      });
       const controller = new AbortController();
       await started(f, ["a"], { signal: controller.signal });
       assert.equal(seen, controller.signal);
@@ -304,14 +312,11 @@ describe("S3 Batch Operations job", () => {
     it("must report a job DescribeJob shows without a status or progress as running", async () => {
       const f = fakes();
       const record = await started(f, ["a"]);
-      f.control.client.middlewareStack.addRelativeTo(
-        (next) => async (args) => {
-          const result = await next(args);
-          (result.output as { Job?: unknown }).Job = undefined;
-          return result;
-        },
-        { relation: "before", toMiddleware: "droxFakeS3Control", name: "noJob" },
-      );
+      beforeFakeControl(f, "noJob", (next) => async (args) => {
+        const result = await next(args);
+        (result.output as { Job?: unknown }).Job = undefined;
+        return result;
+      });
       assert.deepEqual(await followUp(f), { state: "running", record, status: "Unknown", done: 0 });
     });
 
@@ -395,15 +400,12 @@ describe("S3 Batch Operations job", () => {
       const record = await started(f, ["a", "b"]);
       const job = onlyJob(f.control);
       end(job, "Complete", 1, 1);
-      f.control.client.middlewareStack.addRelativeTo(
-        (next) => async (args) => {
-          const result = await next(args);
-          const out = result.output as { Job?: { ProgressSummary?: { TotalNumberOfTasks?: number } } };
-          delete out.Job?.ProgressSummary?.TotalNumberOfTasks;
-          return result;
-        },
-        { relation: "before", toMiddleware: "droxFakeS3Control", name: "noTotal" },
-      );
+      beforeFakeControl(f, "noTotal", (next) => async (args) => {
+        const result = await next(args);
+        const out = result.output as { Job?: { ProgressSummary?: { TotalNumberOfTasks?: number } } };
+        delete out.Job?.ProgressSummary?.TotalNumberOfTasks;
+        return result;
+      });
       const result = await followUp(f);
       assert.equal(result.state, "ended");
       assert.equal(result.state === "ended" && result.total, record.objects);

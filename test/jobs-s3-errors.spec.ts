@@ -201,6 +201,24 @@ describe("S3 errors", () => {
       assert.equal(error.cause, redirect);
     });
 
+    it("must name the region of an opt-in region's bucket the request could not reach", () => {
+      // A bucket in a Region not enabled for the account: S3 answers 400 IllegalLocationConstraintException.
+      const optIn = s3Error(
+        "IllegalLocationConstraintException",
+        "The eu-south-2 location constraint is not valid",
+        400,
+        {
+          $response: { statusCode: 400, headers: { "x-amz-bucket-region": "eu-south-2" } },
+        },
+      );
+      assert.equal(
+        bucketError("source", "madrid-data", "list", optIn).message,
+        'Cannot list S3 source bucket "madrid-data": the bucket is in region eu-south-2, which the request ' +
+          "could not be redirected to; enable that region for the account or back the bucket up from a stack there " +
+          "(IllegalLocationConstraintException)",
+      );
+    });
+
     it("must describe a redirect or a location error that names no region as S3 worded it", () => {
       for (const response of [undefined, {}, { headers: {} }]) {
         const redirect = s3Error("PermanentRedirect", "Use the bucket's endpoint.", 301, {
@@ -243,6 +261,12 @@ describe("S3 errors", () => {
       assert.equal(error.retryable, true);
       assert.equal(error.statusCode, 503);
       assert.equal(error.cause, slow);
+      for (const thrown of [null, undefined]) {
+        assert.equal(
+          bucketError("source", "photos", "list", thrown).message,
+          `Cannot list S3 source bucket "photos": Error: ${String(thrown)}`,
+        );
+      }
       const offline = bucketError("backup", "vault", "list", "socket hang up");
       assert.equal(offline.message, 'Cannot list S3 backup bucket "vault": Error: socket hang up');
       assert.equal(offline.retryable, false);

@@ -311,7 +311,8 @@ describe("S3 listings", () => {
 
   it("must keep listing while the reader works, at one round trip a page", async () => {
     const s3 = new S3Client({ region: "us-east-1" });
-    const latency = 40;
+    // Long enough that a loaded machine's timer drift stays well below latency / 2.
+    const latency = 80;
     const fake = fakeListings(s3, { src: keys("k", 8000) }, latency);
     for await (const o of listObjects({ s3, bucket: "src", role: "source" })) {
       // The reader spends as long on a page as a round trip takes.
@@ -334,7 +335,8 @@ describe("S3 listings", () => {
       const times = sendTimes(server.s3);
       try {
         const listed = await collect(
-          listObjects({ s3: server.s3, bucket: "src", role: "source", prefetchPages: 4 }),
+          // Room for every page: the bound (specified below) never holds a request back here.
+          listObjects({ s3: server.s3, bucket: "src", role: "source", prefetchPages: 5 }),
         );
         assert.deepEqual(
           listed.map((o) => o.key),
@@ -557,7 +559,9 @@ describe("S3 listings", () => {
           Symbol.asyncIterator
         ]();
         await it.next();
-        await sleep(150);
+        // However slow the machine: wait for the third request, then give a fourth time to show.
+        for (let waited = 0; server.requests.length < 3 && waited < 3000; waited += 10) await sleep(10);
+        await sleep(100);
         // The page being read plus two ahead, speculative requests included.
         assert.equal(server.requests.length, 3);
         while (!(await it.next()).done);
