@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,10 +152,22 @@ describe("S3 Batch Operations files", () => {
       await manifest.add({ key: "a", size: 1, etag: '"e"' });
       assert.equal(await manifest.upload(s3, BUCKET, { manifest: "m.csv", etags: "e.csv" }), "");
       await manifest.discard();
+      assert.deepEqual(await readdir(tmp), []);
+    });
+
+    it("must close and remove an unfinished manifest's files, and may be discarded twice", async () => {
+      // The process's open files (Linux): a discarded manifest keeps none.
+      const openFiles = () => readdirSync("/proc/self/fd").length;
+      const before = openFiles();
       const unfinished = await BatchManifest.create("src");
       await unfinished.add({ key: "a", size: 1, etag: '"e"' });
       await unfinished.discard();
+      for (let waited = 0; openFiles() > before && waited < 2000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(openFiles(), before);
       assert.deepEqual(await readdir(tmp), []);
+      await unfinished.discard();
     });
   });
 
@@ -238,6 +251,8 @@ describe("S3 Batch Operations files", () => {
     it("must label only an all-digit field as the status", () => {
       assert.equal(parseReportRow("bk,k,,failed,Error2,409,m").message, "Error2: HTTP 409: m");
       assert.equal(parseReportRow("bk,k,,failed,2xx,409,m").message, "2xx: HTTP 409: m");
+      assert.equal(parseReportRow("bk,k,,failed,Code,v2,m").message, "Code: v2: m");
+      assert.equal(parseReportRow("bk,k,,failed,Code,2v,m").message, "Code: 2v: m");
       // Without a status, the code is not called one, whichever field holds it.
       assert.equal(parseReportRow("bk,k,,failed,,PermanentFailure,m").message, "PermanentFailure: m");
       assert.equal(parseReportRow("bk,k,,failed,PermanentFailure,,m").message, "PermanentFailure: m");

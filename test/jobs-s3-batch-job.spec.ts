@@ -268,6 +268,14 @@ describe("S3 Batch Operations job", () => {
       }
     });
 
+    it("must answer none when the record's GET is a bare 404", async () => {
+      const f = fakes();
+      await started(f, ["a"]);
+      // A 404 whose body the SDK could not read is named NotFound, as a HEAD's is.
+      f.objects.fail = () => s3Failure("NotFound", 404, "");
+      assert.deepEqual(await followUp(f), { state: "none" });
+    });
+
     it("must throw when the job's record cannot be read", async () => {
       const f = fakes();
       const denied = s3Failure("AccessDenied", 403, "Access Denied");
@@ -280,6 +288,13 @@ describe("S3 Batch Operations job", () => {
       const record = await started(f, ["a", "b", "c"]);
       const job = onlyJob(f.control);
       const controller = new AbortController();
+      const signals: (AbortSignal | undefined)[] = [];
+      beforeFakeControl(f, "seeSignal", (next, context) => async (args) => {
+        signals.push(
+          (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context?.abortSignal,
+        );
+        return next(args);
+      });
       for (const status of [
         "New",
         "Preparing",
@@ -307,6 +322,10 @@ describe("S3 Batch Operations job", () => {
           .every((r) => r.signal === controller.signal),
       );
       assert.equal(JSON.parse(f.objects.text(BACKUP, RECORD_KEY)!).reportedAt, undefined, "not reported yet");
+      assert.ok(
+        signals.length === 9 && signals.every((s) => s === controller.signal),
+        "DescribeJob can be aborted with the run",
+      );
     });
 
     it("must report a job DescribeJob shows without a status or progress as running", async () => {
@@ -410,7 +429,30 @@ describe("S3 Batch Operations job", () => {
       assert.equal(result.state, "ended");
       assert.equal(result.state === "ended" && result.total, record.objects);
       assert.deepEqual(result.state === "ended" && result.failures, [], "the report is missing");
+      assert.deepEqual(result.state === "ended" && result.reasons, [], "DescribeJob named no failure reason");
       assert.ok(JSON.parse(f.objects.text(BACKUP, RECORD_KEY)!).reportedAt);
+    });
+
+    it("must take the manifest's count and no task done for an ended job DescribeJob shows without progress", async () => {
+      const f = fakes();
+      const record = await started(f, ["a", "b"]);
+      end(onlyJob(f.control), "Complete", 2, 0);
+      beforeFakeControl(f, "noProgress", (next) => async (args) => {
+        const result = await next(args);
+        const out = result.output as { Job?: { ProgressSummary?: unknown } };
+        delete out.Job?.ProgressSummary;
+        return result;
+      });
+      assert.deepEqual(await followUp(f), {
+        state: "ended",
+        record,
+        status: "Complete",
+        total: 2,
+        succeeded: 0,
+        failed: 0,
+        failures: [],
+        reasons: [],
+      });
     });
 
     it("must store the pairs of ETags of the job's copies, only for copies of the listed size", async () => {

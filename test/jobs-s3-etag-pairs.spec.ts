@@ -346,11 +346,55 @@ describe("S3 pairs of ETags", () => {
       assert.equal(pairs.sourceOf("c2"), undefined);
       assert.equal(pairs.sourceOf("c3"), undefined);
       assert.equal(pairs.sourceOf("4"), undefined);
+      assert.equal(pairs.sourceOf("c"), undefined, "a string is no pair");
+      pairs.record("c7", "s7");
+      assert.deepEqual(sorted(pairs.toStore(false)), [
+        ["c1", "s1"],
+        ["c6", "s6"],
+        ["c7", "s7"],
+      ]);
       assert.deepEqual(
         fake.requests.map((r) => r.input.IfNoneMatch),
         [undefined, undefined],
         "a folded list that is no object names no slot",
       );
+    });
+
+    it("must take a folded list that is null as naming no slot", async () => {
+      const { s3, fake } = store();
+      fake.putText(BUCKET, FILE, JSON.stringify({ version: 1, pairs: [["c1", "s1"]], folded: null }));
+      fake.putText(BUCKET, slotKey(0), pairsFile([["c2", "s2"]]));
+      const pairs = await loadEtagPairs(s3, BUCKET, PREFIX);
+      assert.equal(pairs.unreadable, undefined);
+      assert.equal(pairs.sourceOf("c2"), "s2");
+      assert.equal(pairs.slot(slotKey(0))?.folded, false);
+    });
+
+    it("must take an answer without a body as no pairs, and a bare 404 as no object", async () => {
+      const { s3, fake } = store();
+      fake.putText(BUCKET, FILE, pairsFile([["c1", "s1"]]));
+      fake.putText(BUCKET, slotKey(0), pairsFile([["c2", "s2"]]));
+      s3.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          delete (result.output as { Body?: unknown }).Body;
+          return result;
+        },
+        { step: "initialize", name: "noBody", priority: "high" },
+      );
+      const empty = await loadEtagPairs(s3, BUCKET, PREFIX);
+      assert.equal(empty.unreadable, undefined);
+      assert.equal(empty.sourceOf("c1"), undefined);
+      assert.equal(empty.sourceOf("c2"), undefined);
+      assert.equal(empty.slot(slotKey(0))?.folded, false, "slot 00 exists all the same");
+
+      // A 404 whose body the SDK could not read is named NotFound, as a HEAD's is.
+      const bare = store();
+      bare.fake.putText(BUCKET, slotKey(1), pairsFile([["c3", "s3"]]));
+      bare.fake.fail = (r) => (r.key === slotKey(1) ? undefined : s3Failure("NotFound", 404, ""));
+      const none = await loadEtagPairs(bare.s3, BUCKET, PREFIX);
+      assert.equal(none.unreadable, undefined);
+      assert.equal(bare.fake.requests.length, 2, "slot 00 missing: slot 01 is not read");
     });
 
     it("must say why stored pairs could not be read, keeping those that could", async () => {
@@ -415,6 +459,15 @@ describe("S3 pairs of ETags", () => {
         ],
       });
       assert.equal(fake.objects.get(`${BUCKET}/${FILE}`)?.contentType, "application/json");
+      const keys = ["e5", "a1", "d4", "b2", "f6", "c3"];
+      for (const order of [keys, [...keys].reverse(), [...keys].sort(), [...keys].sort().reverse()]) {
+        await storeEtagPairs(s3, BUCKET, PREFIX, new Map(order.map((k): [string, string] => [k, `s-${k}`])));
+        assert.deepEqual(
+          JSON.parse(fake.text(BUCKET, FILE)!).pairs.map(([k]: [string]) => k),
+          ["a1", "b2", "c3", "d4", "e5", "f6"],
+          order.join(),
+        );
+      }
       await storeEtagPairs(s3, BUCKET, PREFIX, new Map([["c", "s"]]), { [slotKey(0)]: "e0" });
       assert.deepEqual(JSON.parse(fake.text(BUCKET, FILE)!), {
         version: 1,
@@ -689,6 +742,28 @@ describe("S3 pairs of ETags", () => {
       pairs.record("c2", "s2");
       await sleep(50);
       assert.equal(fake.requests.length, 2, "no tick after stop");
+    });
+
+    it("must checkpoint every CHECKPOINT_EVERY_PAIRS pairs by default, not on a short timer", async () => {
+      const { s3, fake } = store();
+      const pairs = new EtagPairs();
+      const checkpoints = startCheckpoints({ s3, backupBucket: BUCKET, prefix: PREFIX }, pairs);
+      pairs.record("c0", "s0");
+      checkpoints.afterRecord();
+      await sleep(50);
+      assert.equal(fake.requests.length, 0, "one pair waits for 30 s or 999 more");
+      for (let i = 1; i < 999; i++) pairs.record(`c${i}`, `s${i}`);
+      checkpoints.afterRecord();
+      await sleep(10);
+      assert.equal(fake.requests.length, 0, "999 pairs are not due");
+      pairs.record("c999", "s999");
+      checkpoints.afterRecord();
+      await checkpoints.stop();
+      assert.deepEqual(
+        fake.sent("PutObject").map((r) => r.key),
+        [slotKey(0)],
+      );
+      assert.equal(JSON.parse(fake.text(BUCKET, slotKey(0))!).pairs.length, 1000);
     });
 
     it("must keep no timer that holds a finished process alive", async () => {

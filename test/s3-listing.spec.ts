@@ -9,7 +9,14 @@ import {
 } from "@aws-sdk/client-s3";
 import fc from "fast-check";
 import { Readable } from "node:stream";
-import { compareKeys, joinListings, listObjects, type ListedObject } from "../runtime/jobs/s3-listing";
+import { DroxError } from "../runtime/contract/errors";
+import {
+  compareKeys,
+  joinListings,
+  listObjects,
+  normalizeEtag,
+  type ListedObject,
+} from "../runtime/jobs/s3-listing";
 import { bufferBody, scanNextToken } from "../runtime/jobs/s3-listing-scan";
 import { fakeListings } from "./support/s3-requests";
 
@@ -86,6 +93,8 @@ async function listingServer(
     tokens?: readonly string[];
     token?: (next: string) => string;
     fail?: (token: string | undefined) => boolean;
+    /** Text after the page's ListBucketResult (an error S3 appends to a 200 answer). */
+    append?: (token: string | undefined) => string;
   } = {},
 ): Promise<{
   s3: S3Client;
@@ -139,7 +148,8 @@ async function listingServer(
       res.writeHead(200, { "content-type": "application/xml" });
       res.end(
         `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-          `<Name>src</Name><Prefix></Prefix><IsTruncated>${truncated}</IsTruncated>${next}${contents}</ListBucketResult>`,
+          `<Name>src</Name><Prefix></Prefix><IsTruncated>${truncated}</IsTruncated>${next}${contents}</ListBucketResult>` +
+          (options.append?.(token) ?? ""),
       );
     }, latencyOf(token));
   });
@@ -179,6 +189,33 @@ function sendTimes(s3: S3Client): { started: Map<string, number>; parsed: Map<st
     { step: "initialize", name: "sendTimes" },
   );
   return { started, parsed };
+}
+
+/** Runs `body` and fails if any promise rejection was left unhandled meanwhile (or just after). */
+async function withoutUnhandledRejections(body: () => Promise<void>): Promise<void> {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", record);
+  try {
+    await body();
+    await sleep(50);
+  } finally {
+    process.off("unhandledRejection", record);
+  }
+  assert.deepEqual(unhandled, [], "no failure left unhandled");
+}
+
+/** The Prefix of every ListObjectsV2 request, as sent. */
+function sentPrefixes(s3: S3Client): (string | undefined)[] {
+  const prefixes: (string | undefined)[] = [];
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      prefixes.push((args.input as ListObjectsV2CommandInput).Prefix);
+      return next(args);
+    },
+    { step: "initialize", priority: "high", name: "sentPrefixes" },
+  );
+  return prefixes;
 }
 
 describe("S3 listings", () => {
@@ -272,39 +309,49 @@ describe("S3 listings", () => {
   it("must join listings read a page at a time, empty pages included, exactly as object by object", async () => {
     const key = fc.string({ unit: "binary", minLength: 1, maxLength: 3 });
     const cuts = fc.array(fc.nat(), { maxLength: 6 });
+    // Which source keys the backup holds too: random keys alone would almost never be shared.
+    const shared = fc.array(fc.boolean(), { minLength: 1, maxLength: 8 });
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(key), fc.uniqueArray(key), cuts, cuts, async (src, bak, sc, bc) => {
-        const s = [...src].sort(compareKeys);
-        const b = [...bak].sort(compareKeys);
-        const s3 = new S3Client({ region: "us-east-1" });
-        pagedListings(s3, { src: split(s, sc), bak: split(b, bc) });
-        const pagedOnly: string[] = [];
-        const paged = await collect(
-          joinListings(
-            listObjects({ s3, bucket: "src", role: "source" }),
-            listObjects({ s3, bucket: "bak", role: "backup" }),
-            (o) => pagedOnly.push(o.key),
-          ),
-        );
-        const plainOnly: string[] = [];
-        const plain = await collect(joinListings(oneByOne(s), oneByOne(b), (o) => plainOnly.push(o.key)));
-        const inBackup = new Set(b);
-        const expected = s.map((k) => [k, inBackup.has(k) ? k : undefined]);
-        assert.deepEqual(
-          paged.map((j) => [j.source.key, j.backup?.key]),
-          expected,
-        );
-        assert.deepEqual(
-          plain.map((j) => [j.source.key, j.backup?.key]),
-          expected,
-        );
-        const inSource = new Set(s);
-        assert.deepEqual(
-          pagedOnly,
-          b.filter((k) => !inSource.has(k)),
-        );
-        assert.deepEqual(plainOnly, pagedOnly);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(key),
+        fc.uniqueArray(key),
+        shared,
+        cuts,
+        cuts,
+        async (src, own, pick, sc, bc) => {
+          const bak = [...new Set([...own, ...src.filter((_, i) => pick[i % pick.length])])];
+          const s = [...src].sort(compareKeys);
+          const b = [...bak].sort(compareKeys);
+          const s3 = new S3Client({ region: "us-east-1" });
+          pagedListings(s3, { src: split(s, sc), bak: split(b, bc) });
+          const pagedOnly: string[] = [];
+          const paged = await collect(
+            joinListings(
+              listObjects({ s3, bucket: "src", role: "source" }),
+              listObjects({ s3, bucket: "bak", role: "backup" }),
+              (o) => pagedOnly.push(o.key),
+            ),
+          );
+          const plainOnly: string[] = [];
+          const plain = await collect(joinListings(oneByOne(s), oneByOne(b), (o) => plainOnly.push(o.key)));
+          const inBackup = new Set(b);
+          const expected = s.map((k) => [k, inBackup.has(k) ? k : undefined]);
+          assert.deepEqual(
+            paged.map((j) => [j.source.key, j.backup?.key]),
+            expected,
+          );
+          assert.deepEqual(
+            plain.map((j) => [j.source.key, j.backup?.key]),
+            expected,
+          );
+          const inSource = new Set(s);
+          assert.deepEqual(
+            pagedOnly,
+            b.filter((k) => !inSource.has(k)),
+          );
+          assert.deepEqual(plainOnly, pagedOnly);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -324,6 +371,136 @@ describe("S3 listings", () => {
       gaps.every((gap) => gap < latency / 2),
       `each page is requested as its predecessor arrives, not when the reader reaches it: gaps ${gaps.join(", ")} ms`,
     );
+  });
+
+  it("must send no Prefix for a whole bucket, and list only the keys under a prefix, without it", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    const prefixes = sentPrefixes(s3);
+    fakeListings(s3, { bak: ["other/x", "src/a", "src/b", "srcx"] }, 1);
+    const whole = await collect(listObjects({ s3, bucket: "bak", role: "backup" }));
+    assert.deepEqual(
+      whole.map((o) => o.key),
+      ["other/x", "src/a", "src/b", "srcx"],
+    );
+    const under = await collect(listObjects({ s3, bucket: "bak", role: "backup", prefix: "src/" }));
+    assert.deepEqual(
+      under.map((o) => o.key),
+      ["a", "b"],
+    );
+    assert.deepEqual(prefixes, [undefined, "src/"]);
+  });
+
+  it("must read each listed object's size and ETag, and skip an entry without a key", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    s3.middlewareStack.add(
+      () => async (args) => {
+        const token = (args.input as ListObjectsV2CommandInput).ContinuationToken;
+        // A page with an entry lacking its size and ETag and one lacking its key, then an empty
+        // last page without Contents (KeyCount 0); its stray token is no next page.
+        const output: ListObjectsV2CommandOutput =
+          token === undefined
+            ? {
+                $metadata: { httpStatusCode: 200 },
+                Contents: [{ Key: "a", Size: 5, ETag: '"e-a"' }, { Key: "b" }, { Size: 3, ETag: '"e-c"' }],
+                IsTruncated: true,
+                NextContinuationToken: "t1",
+              }
+            : {
+                $metadata: { httpStatusCode: 200 },
+                KeyCount: 0,
+                IsTruncated: false,
+                NextContinuationToken: "t2",
+              };
+        return { output, response: {} };
+      },
+      { step: "initialize", name: "oddPages" },
+    );
+    const pages: number[] = [];
+    const listed = await collect(
+      listObjects({ s3, bucket: "src", role: "source", onPage: (n) => pages.push(n) }),
+    );
+    assert.deepEqual(listed, [
+      { key: "a", size: 5, etag: '"e-a"' },
+      { key: "b", size: 0, etag: "" },
+    ]);
+    assert.deepEqual(pages, [2, 0]);
+  });
+
+  it("must compare keys across the surrogate and private-use boundaries as their UTF-8 bytes do", () => {
+    const units = ["A", "\uC000", "\uD7FF", "\uE000", "\uFFFF", "\u{10000}", "\u{10FFFF}", "\u{1F600}"];
+    for (const a of units) {
+      for (const b of units) {
+        const expected = Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+        assert.equal(Math.sign(compareKeys(a, b)), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+        assert.equal(Math.sign(compareKeys(`k${a}x`, `k${b}`)), a === b ? 1 : expected);
+      }
+    }
+  });
+
+  it("must join a key whose backup starts the backup's next page while the source's page goes on", async () => {
+    // Source a, b in one page; backup a | b in two: after a, only the backup waits for a page.
+    for (const [src, bak] of [
+      [[["a", "b", "c"]], [["a"], ["b"], ["c"]]],
+      [[["a"], ["b"], ["c"]], [["a", "b", "c"]]],
+      [
+        [["a"], [], ["b", "c"]],
+        [["a", "b"], [], ["c"]],
+      ],
+    ] as const) {
+      const s3 = new S3Client({ region: "us-east-1" });
+      pagedListings(s3, { src: src.map((p) => [...p]), bak: bak.map((p) => [...p]) });
+      const joined = await collect(
+        joinListings(
+          listObjects({ s3, bucket: "src", role: "source" }),
+          listObjects({ s3, bucket: "bak", role: "backup" }),
+        ),
+      );
+      assert.deepEqual(
+        joined.map((j) => [j.source.key, j.backup?.key]),
+        [
+          ["a", "a"],
+          ["b", "b"],
+          ["c", "c"],
+        ],
+        JSON.stringify([src, bak]),
+      );
+    }
+  });
+
+  it("must stop listing once its reader stops, with no request after the pages in flight", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    const fake = fakeListings(s3, { src: keys("k", 10_000) }, 20);
+    const it = listObjects({ s3, bucket: "src", role: "source", prefetchPages: 2 })[Symbol.asyncIterator]();
+    // Past the first page, so its successors are under way.
+    for (let i = 0; i <= 1000; i++) await it.next();
+    await it.return(undefined);
+    const asked = fake.requests.length;
+    await sleep(100);
+    assert.equal(fake.requests.length, asked);
+    assert.ok(asked < 10);
+  });
+
+  it("must stop both listings when a join stops early", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    const fake = fakeListings(s3, { src: keys("k", 10_000), bak: keys("k", 10_000) }, 20);
+    const it = joinListings(
+      listObjects({ s3, bucket: "src", role: "source" }),
+      listObjects({ s3, bucket: "bak", role: "backup" }),
+    )[Symbol.asyncIterator]();
+    for (let i = 0; i <= 1000; i++) await it.next();
+    await it.return(undefined);
+    await sleep(50);
+    const asked = fake.requests.length;
+    await sleep(100);
+    assert.equal(fake.requests.length, asked);
+    assert.ok(asked < 20);
+  });
+
+  it("must compare ETags without their quotes", () => {
+    assert.equal(normalizeEtag('"9b2cf535f27731c974343645a3985328"'), "9b2cf535f27731c974343645a3985328");
+    assert.equal(normalizeEtag('"d41d8cd98f00b204e9800998ecf8427e-2"'), "d41d8cd98f00b204e9800998ecf8427e-2");
+    assert.equal(normalizeEtag("plain"), "plain");
+    assert.equal(normalizeEtag(undefined), "");
   });
 
   describe("the next page asked for from the raw page, before the SDK parses it", () => {
@@ -491,7 +668,9 @@ describe("S3 listings", () => {
       try {
         await assert.rejects(
           collect(listObjects({ s3: failing.s3, bucket: "src", role: "source" })),
-          (error: Error) => /src/.test(error.message) && /list/.test(error.message),
+          (error: Error) =>
+            error.message ===
+            'Cannot list S3 source bucket "src": InternalError: We encountered an internal error. Please try again.',
         );
         assert.deepEqual(
           failing.requests.map((r) => r.token),
@@ -528,14 +707,121 @@ describe("S3 listings", () => {
         // Page 1 was asked for from page 0's raw body; page 2 from page 1's, 60 ms later.
         assert.ok(times.started.has("1"));
         controller.abort();
-        await assert.rejects(async () => {
-          while (!(await it.next()).done);
-        });
+        await assert.rejects(
+          async () => {
+            while (!(await it.next()).done);
+          },
+          (error: Error) => error.name === "AbortError" && !(error instanceof DroxError),
+          "an abort is the run's, not a bucket that cannot be listed",
+        );
         await sleep(20);
         assert.ok(server.requests.length < 5, "no page after the abort");
         assert.ok(
           server.requests.filter((r) => r.token !== undefined).every((r) => r.aborted),
           "the pages in flight were aborted",
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must list nothing with a signal already aborted", async () => {
+      const server = await listingServer(fivePages);
+      const controller = new AbortController();
+      controller.abort();
+      try {
+        await assert.rejects(
+          collect(listObjects({ s3: server.s3, bucket: "src", role: "source", signal: controller.signal })),
+          { name: "AbortError" },
+        );
+        assert.equal(server.requests.length, 0);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must drop the request started from a page that then fails, and leave no failure unhandled", async () => {
+      // Page 1 arrives with its token, then an error: S3 can answer 200 with an error in the body,
+      // which the SDK throws once the body has been read (after the scan started page 2).
+      const server = await listingServer(fivePages, {
+        latencyMs: (token) => (token === "2" ? 5_000 : 5),
+        append: (token) =>
+          token === "1"
+            ? "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+            : "",
+      });
+      try {
+        await withoutUnhandledRejections(async () => {
+          await assert.rejects(collect(listObjects({ s3: server.s3, bucket: "src", role: "source" })));
+          // The abort reaches the server a moment after the client hangs up.
+          for (
+            let waited = 0;
+            !server.requests.some((r) => r.token === "2" && r.aborted) && waited < 2000;
+            waited += 10
+          )
+            await sleep(10);
+          assert.deepEqual(
+            server.requests.map((r) => [r.token, r.aborted]),
+            [
+              [undefined, false],
+              ["1", false],
+              ["2", true],
+              ["1", false],
+            ],
+            "page 2 aborted; page 1 asked again as a speculative page is",
+          );
+        });
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("must not ask again for a page asked for without speculation, and leave no failure unhandled", async () => {
+      const comment = (t: string) => `<!-- x --><NextContinuationToken>${t}</NextContinuationToken>`;
+      for (const failing of [undefined, "2"]) {
+        let failures = 0;
+        const server = await listingServer(fivePages, {
+          token: comment,
+          fail: (t) => t === failing && (failures += 1) === 1,
+        });
+        try {
+          await withoutUnhandledRejections(async () => {
+            await assert.rejects(
+              collect(listObjects({ s3: server.s3, bucket: "src", role: "source" })),
+              /InternalError/,
+            );
+          });
+          assert.deepEqual(
+            server.requests.map((r) => r.token),
+            failing === undefined ? [undefined] : [undefined, "1", "2"],
+          );
+        } finally {
+          await server.close();
+        }
+      }
+    });
+
+    it("must not ask again for a page a paused reader deferred", async () => {
+      let failures = 0;
+      const server = await listingServer(fivePages, {
+        token: (t) => `<!-- x --><NextContinuationToken>${t}</NextContinuationToken>`,
+        fail: (t) => t === "2" && (failures += 1) === 1,
+      });
+      try {
+        const it = listObjects({ s3: server.s3, bucket: "src", role: "source", prefetchPages: 1 })[
+          Symbol.asyncIterator
+        ]();
+        await it.next();
+        // Page 1 arrives while the reader pauses in page 0: page 2 waits for the reader.
+        for (let waited = 0; server.requests.length < 2 && waited < 3000; waited += 10) await sleep(10);
+        await sleep(100);
+        assert.equal(server.requests.length, 2);
+        await assert.rejects(async () => {
+          while (!(await it.next()).done);
+        }, /InternalError/);
+        assert.deepEqual(
+          server.requests.map((r) => r.token),
+          [undefined, "1", "2"],
         );
       } finally {
         await server.close();
