@@ -158,10 +158,13 @@ export function parseReportRow(line: string): { key: string; status: string; mes
   }
   fields.push(rest);
   const [, key = "", , status = "", a = "", b = "", text = ""] = fields;
-  const code = /^\d+$/.test(a) ? b : a;
-  const httpStatus = /^\d+$/.test(a) ? a : b;
+  const statusFirst = /^\d+$/.test(a);
+  const code = statusFirst ? b : a;
+  const other = statusFirst ? a : b;
+  // Only a number is labelled a status: a row without one keeps its other field as it is.
+  const httpStatus = /^\d+$/.test(other) ? `HTTP ${other}` : other;
   const unquoted = text.startsWith('"') && text.endsWith('"') ? text.slice(1, -1).replace(/""/g, '"') : text;
-  const message = [code, httpStatus && `HTTP ${httpStatus}`, unquoted].filter((s) => s !== "").join(": ");
+  const message = [code, httpStatus, unquoted].filter((s) => s !== "").join(": ");
   return { key: decodeManifestKey(key), status, message };
 }
 

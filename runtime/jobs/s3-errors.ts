@@ -45,7 +45,8 @@ export function describeS3Error(error: unknown): S3ErrorInfo {
   const retryable =
     shape.$retryable !== undefined ||
     RETRYABLE_CODES.has(code) ||
-    (statusCode !== undefined && (statusCode >= 500 || statusCode === 429));
+    (statusCode ?? 0) >= 500 ||
+    statusCode === 429;
   return { code, message: rawMessage, statusCode, retryable };
 }
 
@@ -70,8 +71,8 @@ export function isAbortError(error: unknown): boolean {
 
 /** The region S3 names in a redirect (`x-amz-bucket-region`), if it named one. */
 function regionOf(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
-  const response = error.$response as { headers?: Record<string, string | undefined> } | undefined;
+  if (typeof error !== "object" || error === null) return undefined;
+  const response = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response;
   return response?.headers?.["x-amz-bucket-region"];
 }
 

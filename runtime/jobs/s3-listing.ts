@@ -62,6 +62,7 @@ export function listObjects(options: ListOptions): AsyncGenerator<ListedObject> 
   async function* objects(): AsyncGenerator<ListedObject> {
     for await (const page of pages) yield* page;
   }
+  // Stryker disable next-line ObjectLiteral: without it the join reads the same listing object by object (onePerPage): same entries, a promise per key
   return Object.assign(objects(), { [PAGES]: pages });
 }
 
@@ -71,7 +72,8 @@ export function listObjects(options: ListOptions): AsyncGenerator<ListedObject> 
  * the parsed token is the same (dropped, aborted, otherwise).
  */
 interface Link {
-  readonly token: string;
+  /** Undefined for the first page. */
+  readonly token: string | undefined;
   readonly page: Promise<Page>;
   ahead?: Link;
   drop(): void;
@@ -97,12 +99,14 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
           const result = await next(args);
           const body = await bufferBody(result.response as { statusCode?: number; body?: unknown });
           const scanned = body === undefined ? undefined : scanNextToken(body);
+          // Stryker disable next-line BlockStatement: the yield only lets the next request reach its socket before the parse; same requests, same pages
           if (scanned !== undefined && onScanned(scanned)) {
             // The parse is one long synchronous stretch: let the next request reach its socket first.
             await new Promise((resolve) => setImmediate(resolve));
           }
           return result;
         },
+        // Stryker disable next-line StringLiteral: the SDK's stack keeps an entry of an unknown step or priority where it was added, innermost, as these place it; the name is unique per command anyway
         { step: "deserialize", priority: "low", name: "droxListingScan" },
       );
       const out = await options.s3.send(command, { abortSignal: signal });
@@ -129,6 +133,7 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     // Its own signal, which the listing's aborts too: a listener removed once the page settles
     // rather than AbortSignal.any, which would tie a signal per page to the run's long-lived one.
     const controller = new AbortController();
+    // Stryker disable next-line OptionalChaining: forward runs only on the signal's abort or once it is aborted, so the signal exists
     const forward = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", forward);
     if (options.signal?.aborted) forward();
@@ -140,6 +145,7 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     const onScanned = (next: string): boolean => {
       if (link.ahead !== undefined || dropped || closed || held >= depth) return false;
       link.ahead = start(next, true);
+      // Stryker disable next-line BooleanLiteral: true only makes the scan yield once (the BlockStatement above): same requests, same pages
       return true;
     };
     const attempt = () => fetchPage(token, controller.signal, onScanned);
@@ -155,7 +161,7 @@ async function* listPages(options: ListOptions): AsyncGenerator<readonly ListedO
     const release = () => options.signal?.removeEventListener("abort", forward);
     page.then(release, release);
     const link: Link = {
-      token: token ?? "",
+      token,
       page,
       drop: () => {
         if (dropped) return;
@@ -273,6 +279,7 @@ class Cursor {
   }
 
   close(): Promise<unknown> | undefined {
+    // Stryker disable next-line OptionalChaining: both page sources are async generators, which always have return
     return this.pages.return?.(undefined);
   }
 }
