@@ -155,6 +155,18 @@ describe("S3 copy: the backup's state of one object (scripted S3 answers)", () =
     await assert.rejects(backupState(stateContext(s3), listed(V1), listed(COPY)), (e) => e === denied);
   });
 
+  it("must read the copy under the run's signal, so an aborted run stops instead of deciding", async () => {
+    const { s3, sent } = scriptedS3({ HeadObjectCommand: () => ({ ETag: q(COPY) }) });
+    const controller = new AbortController();
+    controller.abort(new Error("job timeout"));
+    const ctx = { ...stateContext(s3), signal: controller.signal };
+    await assert.rejects(backupState(ctx, listed(V1), listed(COPY)), { name: "AbortError" });
+    assert.deepEqual(
+      sent.map((s) => s.command),
+      ["HeadObjectCommand"],
+    );
+  });
+
   describe("proving a copy without a record stale (the integrity check)", () => {
     const where = { sourceBucket: SOURCE_BUCKET, sourcePrefix: "" };
 
@@ -238,6 +250,23 @@ describe("S3 copy: the backup's state of one object (scripted S3 answers)", () =
         const { state, sourceReads } = await judge(backupHead, sourceHead);
         assert.deepEqual([name, state, sourceReads.length], [name, "unverified", 1]);
       }
+    });
+
+    it("must not prove anything once the check is aborted: the source is read under its signal", async () => {
+      const controller = new AbortController();
+      const backup = scriptedS3({
+        HeadObjectCommand: () => {
+          controller.abort(new Error("check timeout"));
+          return { ETag: q(V1) };
+        },
+      });
+      const origin = scriptedS3({ HeadObjectCommand: () => ({ ETag: q(V2) }) });
+      const ctx = {
+        ...stateContext(backup.s3, new EtagPairs(), { sourceS3: origin.s3, sourceBucket: SOURCE_BUCKET }),
+        signal: controller.signal,
+      };
+      assert.equal(await backupState(ctx, listed(V2), listed(V1)), "unverified");
+      assert.equal(origin.sent.length, 1);
     });
 
     it("must not prove anything when the check gave no source to read", async () => {
@@ -459,6 +488,94 @@ describe("S3 copy: one object's copy (scripted S3 answers)", () => {
       assert.deepEqual(summary(sent), [
         ["HeadObjectCommand", q(V1)],
         ["CopyObjectCommand", "REPLACE"],
+      ]);
+    });
+  });
+
+  describe("aborted", () => {
+    const ANSWERS: Record<string, Answer> = {
+      HeadObjectCommand: () => HEAD,
+      GetObjectTaggingCommand: () => ({ TagSet: [{ Key: "team", Value: "devops" }] }),
+      CreateMultipartUploadCommand: () => ({ UploadId: "up-1" }),
+      UploadPartCopyCommand: () => ({ CopyPartResult: { ETag: q(OTHER) } }),
+      CompleteMultipartUploadCommand: () => ({ ETag: q(MULTIPART) }),
+      AbortMultipartUploadCommand: () => ({}),
+    };
+
+    /**
+     * Runs `copy` with the run's signal firing once `answered` requests have been answered: the next
+     * request must be the last one sent, and fail as aborted.
+     */
+    async function abortAfter(
+      answered: number,
+      extra: Partial<CopyContext>,
+      source: ListedObject,
+      options: { withSourceEtag?: boolean } = {},
+      copyAnswer: Answer = () => ({ CopyObjectResult: { ETag: q(COPY) } }),
+    ): Promise<string[]> {
+      const controller = new AbortController();
+      let count = 0;
+      const counted =
+        (answer: Answer): Answer =>
+        (input) => {
+          const out = answer(input);
+          count += 1;
+          if (count === answered) controller.abort(new Error("job timeout"));
+          return out;
+        };
+      const answers = Object.fromEntries(
+        Object.entries({ ...ANSWERS, CopyObjectCommand: copyAnswer }).map(([k, a]) => [k, counted(a)]),
+      );
+      const { s3, sent } = scriptedS3(answers);
+      if (answered === 0) controller.abort(new Error("job timeout"));
+      const ctx = copyContext(s3, { ...extra, signal: controller.signal });
+      await assert.rejects(copyObject(ctx, source, options), { name: "AbortError" });
+      return sent.map((s) => s.command);
+    }
+
+    it("must send each request of a copy under the run's signal, whichever way it copies", async () => {
+      const pairs = { provenance: "pairs" } as const;
+      assert.deepEqual(await abortAfter(0, pairs, listed(V1)), ["CopyObjectCommand"]);
+      assert.deepEqual(await abortAfter(0, pairs, listed(V1), { withSourceEtag: true }), [
+        "HeadObjectCommand",
+      ]);
+      assert.deepEqual(await abortAfter(1, pairs, listed(V1), { withSourceEtag: true }), [
+        "HeadObjectCommand",
+        "CopyObjectCommand",
+      ]);
+      const otherEtag = () => ({ CopyObjectResult: { ETag: q(OTHER) } });
+      assert.deepEqual(await abortAfter(0, {}, listed(V1), {}, otherEtag), ["CopyObjectCommand"]);
+      assert.deepEqual(await abortAfter(1, {}, listed(V1), {}, otherEtag), [
+        "CopyObjectCommand",
+        "HeadObjectCommand",
+      ]);
+      assert.deepEqual(await abortAfter(2, {}, listed(V1), {}, otherEtag), [
+        "CopyObjectCommand",
+        "HeadObjectCommand",
+        "CopyObjectCommand",
+      ]);
+    });
+
+    it("must send each request of a copy in parts under the run's signal, and still abort the upload it started", async () => {
+      const big = listed(V1, { size: 101 });
+      assert.deepEqual(await abortAfter(0, {}, big), ["HeadObjectCommand"]);
+      assert.deepEqual(await abortAfter(1, {}, big), ["HeadObjectCommand", "GetObjectTaggingCommand"]);
+      assert.deepEqual(await abortAfter(2, {}, big), [
+        "HeadObjectCommand",
+        "GetObjectTaggingCommand",
+        "CreateMultipartUploadCommand",
+      ]);
+      const started = ["HeadObjectCommand", "GetObjectTaggingCommand", "CreateMultipartUploadCommand"];
+      assert.deepEqual(await abortAfter(3, {}, big), [
+        ...started,
+        "UploadPartCopyCommand",
+        "AbortMultipartUploadCommand",
+      ]);
+      assert.deepEqual(await abortAfter(4, {}, big), [
+        ...started,
+        "UploadPartCopyCommand",
+        "CompleteMultipartUploadCommand",
+        "AbortMultipartUploadCommand",
       ]);
     });
   });
