@@ -12,6 +12,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  S3ServiceException,
   UploadPartCommand,
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
@@ -19,6 +20,7 @@ import pLimit from "p-limit";
 import { DroxError } from "../runtime/contract/errors";
 import { etagPairsKey } from "../runtime/jobs/s3-etag-pairs";
 import {
+  MAX_FAILURES_KEPT,
   MAX_KEYS_LISTED,
   SOURCE_ETAG_METADATA,
   compareBackup,
@@ -27,6 +29,7 @@ import {
 } from "../runtime/jobs/s3-sync";
 import { useMoto, type Moto } from "./support/moto";
 import { countCommands } from "./support/s3-requests";
+import { fail, OFFLINE, script, type Answer } from "./support/scripted-aws";
 
 const SRC = "drox-src";
 const BACKUP = "drox-backup-store";
@@ -93,6 +96,173 @@ async function putMultipartObject(s3: S3Client, bucket: string, key: string, met
   );
   return Buffer.concat(parts);
 }
+
+/**
+ * syncBucket's own decisions, against S3 answers scripted at the client (no moto, milliseconds):
+ * the settings it refuses, what it keeps of many failures, a bucket vanishing in the middle of a
+ * run, and which objects it hands to S3 Batch Operations.
+ */
+describe("S3 sync (scripted S3 answers)", () => {
+  type Row = [key: string, size: number, etag: string];
+  const etag = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+  const noSuch = (name: string) =>
+    new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode: 404 }, message: name });
+
+  /** A source and a backup listed from `source` and `backup` (keys relative to the prefix). */
+  function buckets(source: Row[], backup: Row[] = [], answers: Record<string, Answer> = {}) {
+    const s3 = new S3Client(OFFLINE);
+    const sent = script(s3, {
+      GetObjectCommand: fail(noSuch("NoSuchKey")),
+      PutObjectCommand: () => ({ ETag: etag(0) }),
+      ListObjectsV2Command: (input) => {
+        const rows = input.Bucket === SRC ? source : backup.map(([k, n, e]): Row => [`${SRC}/${k}`, n, e]);
+        return { Contents: rows.map(([Key, Size, ETag]) => ({ Key, Size, ETag })), IsTruncated: false };
+      },
+      CopyObjectCommand: (input) => {
+        const key = String(input.Key).slice(SRC.length + 1);
+        return { CopyObjectResult: { ETag: source.find(([k]) => k === key)?.[2] } };
+      },
+      ...answers,
+    });
+    return { s3, sent };
+  }
+
+  it("must refuse a concurrency that is not a positive integer, for a sync and a comparison", async () => {
+    const { s3 } = buckets([]);
+    for (const concurrency of [0, -1, 1.5, Number.NaN]) {
+      const message = `S3 sync concurrency must be a positive integer, got ${concurrency}`;
+      await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency }), {
+        name: "ConfigError",
+        message,
+      });
+      await assert.rejects(compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency }), {
+        name: "ConfigError",
+        message,
+      });
+    }
+    const one = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(one.filesTotal, 0);
+  });
+
+  it(`must keep the first ${MAX_FAILURES_KEPT} failures in the order they happened and count them all`, async () => {
+    const rows = Array.from({ length: MAX_FAILURES_KEPT + 2 }, (_, i): Row => [
+      `k${String(i).padStart(5, "0")}`,
+      1,
+      etag(i),
+    ]);
+    const denied = new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+    const { s3 } = buckets(rows, [], { CopyObjectCommand: fail(denied) });
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(result.filesFailed, MAX_FAILURES_KEPT + 2);
+    assert.equal(result.failures.length, MAX_FAILURES_KEPT);
+    assert.deepEqual(result.failures[0], { key: "k00000", message: "AccessDenied: Access Denied" });
+    assert.equal(result.failures.at(-1)?.key, rows[MAX_FAILURES_KEPT - 1]![0]);
+  });
+
+  it("must end the run naming the backup bucket when it vanishes mid-run, and go on when both buckets still answer", async () => {
+    const rows: Row[] = [
+      ["a", 1, etag(1)],
+      ["b", 1, etag(2)],
+      ["c", 1, etag(3)],
+    ];
+    const gone = buckets(rows, [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: (input) => {
+        if (input.Bucket === BACKUP) throw noSuch("NotFound");
+        return {};
+      },
+    });
+    await assert.rejects(
+      syncBucket({ s3: gone.s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 }),
+      {
+        name: "DroxError",
+        message: `Cannot copy into S3 backup bucket "${BACKUP}": the bucket does not exist (NotFound)`,
+      },
+    );
+    assert.deepEqual(
+      gone.sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC, BACKUP],
+      "each bucket looked at once",
+    );
+    assert.equal(gone.sent.filter((s) => s.command === "CopyObjectCommand").length, 1, "no copy after it");
+
+    const there = buckets(rows, [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: () => ({}),
+    });
+    const result = await syncBucket({
+      s3: there.s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 1,
+    });
+    assert.equal(result.filesFailed, 3);
+    assert.deepEqual(
+      result.failures.map((f) => f.key),
+      ["a", "b", "c"],
+    );
+  });
+
+  it("must say it was aborted, with the reason only when it is an Error", async () => {
+    const { s3, sent } = buckets([["a", 1, etag(1)]]);
+    const controller = new AbortController();
+    controller.abort("operator");
+    await assert.rejects(
+      syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, signal: controller.signal }),
+      {
+        name: "DroxError",
+        message: `S3 sync of bucket "${SRC}" was aborted after 0 objects copied`,
+      },
+    );
+    assert.deepEqual(sent, [], "nothing sent for a run aborted before it started");
+  });
+
+  it("must hand to S3 Batch Operations the objects without a copy of their size beyond the first `after`, up to `maxBytes` each", async () => {
+    const source: Row[] = [
+      ["a", 5, etag(1)],
+      ["b", 5, etag(2)],
+      ["c", 10, etag(3)],
+      ["d", 11, etag(4)],
+      ["e", 5, etag(5)],
+      ["f", 5, etag(6)],
+      ["g", 6, etag(7)],
+    ];
+    const backup: Row[] = [
+      ["e", 5, etag(5)],
+      ["f", 5, etag(60)],
+      ["g", 7, etag(7)],
+    ];
+    const { s3, sent } = buckets(source, backup, {
+      HeadObjectCommand: () => ({ ETag: etag(60), Metadata: {} }),
+    });
+    const handed: string[] = [];
+    const result = await syncBucket({
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 1,
+      handOff: { after: 1, maxBytes: 10, add: async (o) => void handed.push(o.key) },
+    });
+    assert.deepEqual(
+      handed,
+      ["b", "c", "g"],
+      "a copied as the first, d over maxBytes, e current, f same size",
+    );
+    assert.equal(result.filesHandedOff, 3);
+    assert.deepEqual(
+      sent.filter((s) => s.command === "CopyObjectCommand").map((s) => s.input.Key),
+      [`${SRC}/a`, `${SRC}/d`, `${SRC}/f`],
+    );
+    assert.equal(result.filesSkipped, 1);
+    assert.equal(result.filesTotal, 7);
+    assert.equal(result.sizeBytes, 47);
+  });
+});
 
 describe("S3 incremental sync (against moto)", function () {
   this.timeout(180_000);
