@@ -9,10 +9,14 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
+import { decodeTime } from "ulid";
 import { s3ClientForBucket } from "../runtime/aws/clients";
 import type { BackupResult } from "../runtime/contract/events";
 import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
+import { batchFollowUpResult } from "../runtime/jobs/s3";
+import type { BatchFollowUp } from "../runtime/jobs/s3-batch";
 import { BACKUP_BUCKET, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
+import { MemoryHistory } from "./support/memory-history";
 
 async function put(
   s3: S3Client,
@@ -27,6 +31,119 @@ async function keys(s3: S3Client, bucket: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
+
+/**
+ * The result an S3 Batch Operations follow-up publishes (docs/jobs-and-iam.md: while the job runs a
+ * WARNING `BatchCopyInProgress`; once it has ended its final result under a job id of its own —
+ * SUCCEEDED, WARNING `ObjectsNotCopied` with the failed keys, or FAILED `BatchJobFailed`).
+ */
+describe("S3 Batch Operations follow-up result", () => {
+  const NOW = new Date("2026-11-30T06:00:00.000Z");
+  const deps = testDeps(
+    {},
+    { history: new MemoryHistory(), publisher: { publish: async () => "message-id" }, now: () => NOW },
+  );
+  const record = {
+    version: 1,
+    jobId: "job-1",
+    accountId: "123456789012",
+    runJobId: "01JRUNJOBID",
+    sourceBucket: "app-data",
+    startedAt: "2026-11-30T04:00:00.000Z",
+    objects: 500,
+    etagsKey: "etags.json",
+    reportPrefix: "reports",
+  } as const;
+  const JOB = "S3 Batch Operations job job-1 (started 2026-11-30T04:00:00.000Z by run 01JRUNJOBID)";
+  const ended = (over: Partial<Extract<BatchFollowUp, { state: "ended" }>>): BatchFollowUp => ({
+    state: "ended",
+    record,
+    status: "Complete",
+    total: 500,
+    succeeded: 500,
+    failed: 0,
+    failures: [],
+    reasons: [],
+    ...over,
+  });
+
+  it("must publish nothing without a job to follow up", () => {
+    assert.equal(batchFollowUpResult(deps, "app-data", { state: "none" }), undefined);
+  });
+
+  it("must be WARNING BatchCopyInProgress while the job runs, saying how far it got", () => {
+    const result = batchFollowUpResult(deps, "app-data", {
+      state: "running",
+      record,
+      status: "Active",
+      done: 120,
+    });
+    assert.equal(result?.status, "WARNING");
+    assert.equal(result?.type, "S3");
+    assert.equal(result?.resource, "app-data");
+    assert.deepEqual(result?.error, {
+      code: "BatchCopyInProgress",
+      message: `${JOB} is Active, 120 of 500 objects done: in progress; the bucket is synced again once it has ended`,
+    });
+    assert.equal(result?.startedAt, NOW.toISOString());
+  });
+
+  it("must publish an ended job's result under a job id of its own, timed from the job's start", () => {
+    const result = batchFollowUpResult(deps, "app-data", ended({}));
+    assert.equal(result?.status, "SUCCEEDED");
+    assert.equal(result?.error, undefined);
+    assert.deepEqual(result?.metrics, { filesCopied: 500, filesTotal: 500, filesFailed: 0 });
+    assert.equal(result?.startedAt, record.startedAt);
+    assert.equal(result?.finishedAt, NOW.toISOString());
+    assert.equal(result?.durationSeconds, 7200);
+    assert.notEqual(result?.jobId, record.runJobId);
+    assert.equal(decodeTime(result?.jobId ?? ""), NOW.getTime());
+  });
+
+  it("must be WARNING ObjectsNotCopied naming the first five failed keys, and how many more", () => {
+    const failures = Array.from({ length: 7 }, (_, i) => ({
+      key: `k${i}`,
+      message: `400 InvalidRequest ${i}`,
+    }));
+    const result = batchFollowUpResult(deps, "app-data", ended({ succeeded: 493, failed: 7, failures }));
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "ObjectsNotCopied",
+      message:
+        `${JOB} Complete: 493 of 500 objects copied, 7 failed: k0: 400 InvalidRequest 0; k1: 400 InvalidRequest 1; ` +
+        "k2: 400 InvalidRequest 2; k3: 400 InvalidRequest 3; k4: 400 InvalidRequest 4 (and 2 more)",
+    });
+    const five = batchFollowUpResult(
+      deps,
+      "app-data",
+      ended({ succeeded: 495, failed: 5, failures: failures.slice(0, 5) }),
+    );
+    assert.ok(five?.error?.message.endsWith("k4: 400 InvalidRequest 4"), five?.error?.message);
+    assert.deepEqual(five?.metrics, { filesCopied: 495, filesTotal: 500, filesFailed: 5 });
+  });
+
+  it("must be FAILED BatchJobFailed when the job copied nothing, with its failure reasons", () => {
+    const result = batchFollowUpResult(
+      deps,
+      "app-data",
+      ended({ status: "Failed", succeeded: 0, reasons: ["ManifestNotFound: no manifest", "AccessDenied"] }),
+    );
+    assert.equal(result?.status, "FAILED");
+    assert.deepEqual(result?.error, {
+      code: "BatchJobFailed",
+      message: `${JOB} Failed: 0 of 500 objects copied (ManifestNotFound: no manifest; AccessDenied)`,
+    });
+  });
+
+  it("must be WARNING for a job that ended otherwise than Complete after copying some objects", () => {
+    const result = batchFollowUpResult(deps, "app-data", ended({ status: "Cancelled", succeeded: 200 }));
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "ObjectsNotCopied",
+      message: `${JOB} Cancelled: 200 of 500 objects copied`,
+    });
+  });
+});
 
 describe("S3 backup job", function () {
   this.timeout(120_000);
