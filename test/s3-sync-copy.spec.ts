@@ -401,6 +401,133 @@ describe("S3 copy: one object's copy (scripted S3 answers)", () => {
     assert.equal(ctx.pairs.sourceOf(MULTIPART), V2);
   });
 
+  it("must not fail a copy whose answer names no ETag, and record no pair for it", async () => {
+    const { s3, sent } = scriptedS3({ CopyObjectCommand: () => ({}), HeadObjectCommand: () => HEAD });
+    const pairs = copyContext(s3, { provenance: "pairs" });
+    await copyObject(pairs, listed(V1));
+    await copyObject(pairs, listed(V2), { withSourceEtag: true });
+    assert.equal(pairs.pairs.freshCount, 0);
+    sent.length = 0;
+    // A restore cannot see the copy kept its source's ETag: it copies again with the source ETag.
+    await copyObject(copyContext(s3), listed(V1));
+    assert.deepEqual(summary(sent), [
+      ["CopyObjectCommand", "COPY"],
+      ["HeadObjectCommand", q(V1)],
+      ["CopyObjectCommand", "REPLACE"],
+    ]);
+  });
+
+  describe("in parts", () => {
+    const MiB = 1024 * 1024;
+    const parts = (partAnswer: Answer, over: Record<string, Answer> = {}) =>
+      scriptedS3({
+        HeadObjectCommand: () => HEAD,
+        GetObjectTaggingCommand: () => ({ TagSet: [] }),
+        CreateMultipartUploadCommand: () => ({ UploadId: "up-1" }),
+        UploadPartCopyCommand: partAnswer,
+        CompleteMultipartUploadCommand: () => ({ ETag: q(MULTIPART) }),
+        AbortMultipartUploadCommand: () => ({}),
+        ...over,
+      });
+    const big = (size: number) => listed(V1, { size });
+
+    it("must create the upload with the source's headers, metadata and tags, and no Tagging without tags", async () => {
+      const tagged = parts(() => ({ CopyPartResult: { ETag: q(OTHER) } }), {
+        GetObjectTaggingCommand: () => ({
+          TagSet: [
+            { Key: "team", Value: "devops" },
+            { Key: "cost-center", Value: "a&b" },
+          ],
+        }),
+      });
+      await copyObject(copyContext(tagged.s3), big(101));
+      const create = tagged.sent.find((s) => s.command === "CreateMultipartUploadCommand");
+      assert.deepEqual(create?.input, {
+        Bucket: BACKUP_BUCKET,
+        Key: `${SOURCE_BUCKET}/dir/ledger.csv`,
+        Tagging: "team=devops&cost-center=a%26b",
+        ...REPLACED,
+      });
+      assert.deepEqual(tagged.sent.find((s) => s.command === "GetObjectTaggingCommand")?.input, {
+        Bucket: SOURCE_BUCKET,
+        Key: "dir/ledger.csv",
+      });
+      for (const TagSet of [[], undefined]) {
+        const bare = parts(() => ({ CopyPartResult: { ETag: q(OTHER) } }), {
+          GetObjectTaggingCommand: () => ({ TagSet }),
+        });
+        await copyObject(copyContext(bare.s3), big(101));
+        const input = bare.sent.find((s) => s.command === "CreateMultipartUploadCommand")?.input;
+        assert.equal(input?.Tagging, undefined);
+      }
+    });
+
+    it("must fail, before copying any part, when CreateMultipartUpload names no upload", async () => {
+      const { s3, sent } = parts(() => ({ CopyPartResult: { ETag: q(OTHER) } }), {
+        CreateMultipartUploadCommand: () => ({}),
+      });
+      await assert.rejects(copyObject(copyContext(s3), big(101)), {
+        message: `CreateMultipartUpload returned no UploadId for ${SOURCE_BUCKET}/dir/ledger.csv`,
+      });
+      assert.equal(sent.filter((s) => s.command === "UploadPartCopyCommand").length, 0);
+    });
+
+    it("must start no part after one failed, and abort the upload it started", async () => {
+      const refused = s3Error("PreconditionFailed", 412);
+      const { s3, sent } = parts(async (input) => {
+        if (input.PartNumber === 1) throw refused;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { CopyPartResult: { ETag: q(OTHER) } };
+      });
+      await assert.rejects(
+        copyObject(copyContext(s3, { partSize: 5 * MiB }), big(20 * 5 * MiB)),
+        (e) => e === refused,
+      );
+      // 8 parts at once; the failed one's slot may start a ninth before the failure is handled.
+      const started = sent.filter((s) => s.command === "UploadPartCopyCommand").length;
+      assert.ok(started >= 8 && started <= 9, `${started} of 20 parts started`);
+      assert.deepEqual(sent.find((s) => s.command === "AbortMultipartUploadCommand")?.input, {
+        Bucket: BACKUP_BUCKET,
+        Key: `${SOURCE_BUCKET}/dir/ledger.csv`,
+        UploadId: "up-1",
+      });
+      assert.equal(sent.filter((s) => s.command === "CompleteMultipartUploadCommand").length, 0);
+    });
+
+    it("must copy every range of the listed version as its numbered part and complete the upload with them", async () => {
+      const { s3, sent } = parts((input) => ({
+        CopyPartResult: { ETag: q(`${String(input.PartNumber)}`.repeat(32)) },
+      }));
+      const ctx = copyContext(s3, { partSize: 5 * MiB });
+      await copyObject(ctx, big(12 * MiB));
+      assert.deepEqual(
+        sent
+          .filter((s) => s.command === "UploadPartCopyCommand")
+          .map(({ input }) => [
+            input.PartNumber,
+            input.CopySourceRange,
+            input.CopySource,
+            input.CopySourceIfMatch,
+            input.UploadId,
+          ]),
+        [
+          [1, `bytes=0-${5 * MiB - 1}`, `${SOURCE_BUCKET}/dir/ledger.csv`, q(V1), "up-1"],
+          [2, `bytes=${5 * MiB}-${10 * MiB - 1}`, `${SOURCE_BUCKET}/dir/ledger.csv`, q(V1), "up-1"],
+          [3, `bytes=${10 * MiB}-${12 * MiB - 1}`, `${SOURCE_BUCKET}/dir/ledger.csv`, q(V1), "up-1"],
+        ],
+      );
+      assert.deepEqual(sent.find((s) => s.command === "CompleteMultipartUploadCommand")?.input, {
+        Bucket: BACKUP_BUCKET,
+        Key: `${SOURCE_BUCKET}/dir/ledger.csv`,
+        UploadId: "up-1",
+        MultipartUpload: {
+          Parts: [1, 2, 3].map((n) => ({ PartNumber: n, ETag: q(String(n).repeat(32)) })),
+        },
+      });
+      assert.equal(ctx.pairs.sourceOf(MULTIPART), V1);
+    });
+  });
+
   describe("a restore (provenance in the copy's metadata, no pairs stored)", () => {
     it("must copy a plain-MD5 source version with directive COPY alone when the copy keeps its ETag", async () => {
       const { s3, sent } = scriptedS3({

@@ -19,8 +19,8 @@ import type {
 } from "@smithy/types";
 
 export type Input = Record<string, unknown>;
-/** What one command answers: its output fields, or a throw (the service's error). */
-export type Answer = (input: Input) => object;
+/** What one command answers: its output fields (at once or later), or a throw (the service's error). */
+export type Answer = (input: Input) => object | Promise<object>;
 
 export interface Sent {
   readonly command: string;
@@ -48,7 +48,7 @@ export function script(client: MiddlewareHost, answers: Record<string, Answer>):
       } catch (error) {
         if (!(error instanceof Answered)) throw error;
       }
-      return { output: { $metadata: { httpStatusCode: 200 }, ...answer(input) }, response: {} };
+      return { output: { $metadata: { httpStatusCode: 200 }, ...(await answer(input)) }, response: {} };
     },
     { step: "initialize", name: "scriptedAnswers" },
   );
