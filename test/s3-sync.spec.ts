@@ -262,6 +262,55 @@ describe("S3 sync (scripted S3 answers)", () => {
     assert.equal(result.filesTotal, 7);
     assert.equal(result.sizeBytes, 47);
   });
+  it("must list the first mismatched and unverified keys in key order, however the HEADs finish, and count them all", async () => {
+    const n = 2 * MAX_KEYS_LISTED + 30;
+    const key = (i: number) => `k${String(i).padStart(4, "0")}`;
+    const source = Array.from({ length: 2 * n }, (_, i): Row => [key(i), 1, `"${"e".repeat(32)}-2"`]);
+    const backup = source.map(([k]): Row => [k, 1, etag(7)]);
+    const { s3 } = buckets(source, backup, {
+      HeadObjectCommand: async (input) => {
+        const i = Number(String(input.Key).slice(-4));
+        // Later keys answer first.
+        await new Promise((resolve) => setTimeout(resolve, (2 * n - i) % 7));
+        return i % 2 === 0
+          ? { ETag: etag(7), Metadata: { [SOURCE_ETAG_METADATA]: etag(9) } }
+          : { ETag: etag(7) };
+      },
+    });
+    const result = await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 16 });
+    const even = source.map(([k]) => k).filter((_, i) => i % 2 === 0);
+    const odd = source.map(([k]) => k).filter((_, i) => i % 2 === 1);
+    assert.equal(result.mismatchedCount, n);
+    assert.deepEqual(result.mismatched, even.slice(0, MAX_KEYS_LISTED));
+    assert.equal(result.unverifiedCount, n);
+    assert.deepEqual(result.unverified, odd.slice(0, MAX_KEYS_LISTED));
+    assert.equal(result.sourceCount, 2 * n);
+    assert.equal(result.backupCount, 2 * n);
+  });
+
+  it("must call a copy it cannot read unverified, never intact, and say why the pairs could not be read", async () => {
+    const denied = new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+    const { s3 } = buckets([["a", 1, etag(1)]], [["a", 1, etag(2)]], {
+      HeadObjectCommand: fail(denied),
+      GetObjectCommand: fail(denied),
+    });
+    assert.deepEqual(await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      sourceCount: 1,
+      backupCount: 1,
+      missing: [],
+      mismatched: [],
+      unverified: ["a"],
+      missingCount: 0,
+      mismatchedCount: 0,
+      unverifiedCount: 1,
+      pairsUnreadable: "AccessDenied: Access Denied",
+    });
+  });
 });
 
 describe("S3 incremental sync (against moto)", function () {
