@@ -550,6 +550,62 @@ describe("integrity check findings (scripted AWS answers)", () => {
       assert.equal(c.status, "FAILED");
     });
 
+    it("must publish an ended S3 Batch Operations job's result, report each part it could not deliver, and compare the bucket", async () => {
+      const record = {
+        version: 1,
+        jobId: "job-batch-2",
+        accountId: "123456789012",
+        runJobId: "01JRUN",
+        sourceBucket: SOURCE,
+        startedAt: "2026-11-30T05:00:00.000Z",
+        objects: 2,
+        etagsKey: "etags",
+        reportPrefix: "reports",
+      };
+      const history = new MemoryHistory();
+      history.put = async () => {
+        throw new Error("history table unreachable");
+      };
+      const published: DroxEvent[] = [];
+      const { check: c } = await check({
+        sources: [SOURCE],
+        history,
+        publish: async (event) => {
+          published.push(event);
+          throw new Error("topic gone");
+        },
+        s3: {
+          GetObjectCommand: (input) => {
+            if (!String(input.Key).endsWith("/job.json")) throw awsError("NoSuchKey", 404);
+            return { Body: { transformToString: async () => JSON.stringify(record) } };
+          },
+          PutObjectCommand: () => ({ ETag: md5(1) }),
+          ListObjectsV2Command: listings([["a", 1, md5(1)]], []),
+        },
+        s3Control: {
+          DescribeJobCommand: () => ({
+            Job: {
+              Status: "Complete",
+              ProgressSummary: { NumberOfTasksSucceeded: 0, NumberOfTasksFailed: 0, TotalNumberOfTasks: 2 },
+            },
+          }),
+        },
+      });
+      assert.deepEqual(
+        published.map((e) => (e.schema === "backup.result.v1" ? [e.type, e.resource, e.status] : [])),
+        [["S3", SOURCE, "SUCCEEDED"]],
+      );
+      const jobId = published[0]?.schema === "backup.result.v1" ? published[0].jobId : "";
+      assert.deepEqual(
+        c.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`),
+        [
+          `WARNING s3://${SOURCE}: The S3 Batch Operations job's final result could not be delivered: history ${jobId}: history table unreachable`,
+          `WARNING s3://${SOURCE}: The S3 Batch Operations job's final result could not be delivered: publish backup.result.v1: topic gone`,
+          `WARNING s3://${SOURCE}: 1 of 1 objects missing from the backup (e.g. a)`,
+        ],
+      );
+    });
+
     it("must not compare a bucket whose S3 Batch Operations copy job is still running, and say so", async () => {
       const record = {
         version: 1,
