@@ -19,11 +19,13 @@ import {
 import pLimit from "p-limit";
 import { DroxError } from "../runtime/contract/errors";
 import { etagPairsKey } from "../runtime/jobs/s3-etag-pairs";
+import type { JoinedEntry } from "../runtime/jobs/s3-listing";
 import {
   MAX_FAILURES_KEPT,
   MAX_KEYS_LISTED,
   SOURCE_ETAG_METADATA,
   compareBackup,
+  forEachBounded,
   syncBucket,
   type S3SyncProgress,
 } from "../runtime/jobs/s3-sync";
@@ -310,6 +312,117 @@ describe("S3 sync (scripted S3 answers)", () => {
       unverifiedCount: 1,
       pairsUnreadable: "AccessDenied: Access Denied",
     });
+  });
+  it("must fail naming the bucket when handing an object off fails, and keep what it copied", async () => {
+    const { s3 } = buckets([
+      ["a", 1, etag(1)],
+      ["b", 1, etag(2)],
+    ]);
+    await assert.rejects(
+      syncBucket({
+        s3,
+        sourceBucket: SRC,
+        backupBucket: BACKUP,
+        concurrency: 1,
+        handOff: {
+          after: 1,
+          maxBytes: 10,
+          add: async () => {
+            throw new Error("no space left on device");
+          },
+        },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof DroxError);
+        assert.equal(error.message, `S3 sync of bucket "${SRC}" failed: Error: no space left on device`);
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+  });
+});
+
+describe("forEachBounded", () => {
+  const entry = (key: string): JoinedEntry => ({ source: { key, size: 1, etag: "e" } });
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Entries k0…k<n-1>, counting how many were taken from the listing. */
+  function listing(n: number, failAt?: number) {
+    const taken = { count: 0 };
+    async function* entries(): AsyncGenerator<JoinedEntry> {
+      for (let i = 0; i < n; i++) {
+        if (i === failAt) throw new Error("listing failed");
+        taken.count += 1;
+        yield entry(`k${i}`);
+      }
+    }
+    return { entries: entries(), taken };
+  }
+
+  it("must run at most `concurrency` at once and take at most twice that from the listing ahead of the work", async () => {
+    const { entries, taken } = listing(20);
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    const done = forEachBounded(
+      entries,
+      3,
+      () => false,
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+      },
+    );
+    for (let i = 0; i < 5; i++) await tick();
+    assert.equal(taken.count, 6, "3 running and 3 waiting, the listing paused");
+    assert.equal(releases.length, 3);
+    releases.shift()!();
+    for (let i = 0; i < 5; i++) await tick();
+    assert.equal(taken.count, 7, "one more taken once one finished");
+    while (taken.count < 20 || releases.length > 0) {
+      releases.shift()?.();
+      await tick();
+    }
+    await done;
+    assert.equal(peak, 3);
+  });
+
+  it("must take nothing more once stopped, and skip the work of entries not started yet", async () => {
+    const { entries, taken } = listing(20);
+    let stop = false;
+    const worked: string[] = [];
+    await forEachBounded(
+      entries,
+      2,
+      () => stop,
+      async (e) => {
+        worked.push(e.source.key);
+        await tick();
+        stop = true;
+      },
+    );
+    assert.deepEqual(worked, ["k0", "k1"]);
+    assert.equal(taken.count, 5, "two running, two waiting, and the one taken as it stopped");
+  });
+
+  it("must wait for the work in flight before passing on the listing's failure", async () => {
+    const { entries } = listing(5, 3);
+    const finished: string[] = [];
+    await assert.rejects(
+      forEachBounded(
+        entries,
+        4,
+        () => false,
+        async (e) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          finished.push(e.source.key);
+        },
+      ),
+      { message: "listing failed" },
+    );
+    assert.deepEqual(finished, ["k0", "k1", "k2"]);
   });
 });
 
