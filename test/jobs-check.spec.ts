@@ -82,6 +82,8 @@ describe("integrity check findings (scripted AWS answers)", () => {
     readonly dbSnapshots?: Answer;
     readonly drSnapshots?: Snapshot[];
     readonly drDbSnapshots?: DBSnapshot[];
+    /** Every DR request fails with this. */
+    readonly drFails?: Error;
     readonly s3?: Record<string, Answer>;
     readonly s3Control?: Record<string, Answer>;
     readonly settings?: Partial<JobSettings>;
@@ -117,9 +119,15 @@ describe("integrity check findings (scripted AWS answers)", () => {
         HeadBucketCommand: () => ({ BucketRegion: "us-east-1" }),
         ...world.s3,
       }),
-      drEc2: script(drEc2, { DescribeSnapshotsCommand: () => ({ Snapshots: world.drSnapshots ?? [] }) }),
+      drEc2: script(drEc2, {
+        DescribeSnapshotsCommand: world.drFails
+          ? fail(world.drFails)
+          : () => ({ Snapshots: world.drSnapshots ?? [] }),
+      }),
       drRds: script(drRds, {
-        DescribeDBSnapshotsCommand: () => ({ DBSnapshots: world.drDbSnapshots ?? [] }),
+        DescribeDBSnapshotsCommand: world.drFails
+          ? fail(world.drFails)
+          : () => ({ DBSnapshots: world.drDbSnapshots ?? [] }),
       }),
       s3Control: script(s3Control, world.s3Control ?? {}),
     };
@@ -533,6 +541,37 @@ describe("integrity check findings (scripted AWS answers)", () => {
       assert.equal(c.status, "WARNING");
     });
 
+    it("must name the first three copies it cannot verify, and count them all", async () => {
+      const multipart = (n: number) => `"${n.toString(16).padStart(32, "0")}-2"`;
+      const { check: c } = await check({
+        sources: [SOURCE],
+        s3: {
+          ListObjectsV2Command: listings(
+            [
+              ["p", 1, multipart(1)],
+              ["q", 1, multipart(2)],
+              ["r", 1, multipart(3)],
+              ["s", 1, multipart(4)],
+            ],
+            [
+              ["p", 1, md5(1)],
+              ["q", 1, md5(2)],
+              ["r", 1, md5(3)],
+              ["s", 1, md5(4)],
+            ],
+          ),
+          HeadObjectCommand: () => ({ ETag: md5(9), Metadata: {} }),
+        },
+      });
+      assert.equal(c.findings.length, 1);
+      assert.ok(
+        c.findings[0]!.message.startsWith(
+          "4 of 4 objects could not be verified against their backup copy (e.g. p, q, r): ",
+        ),
+        c.findings[0]!.message,
+      );
+    });
+
     it("must report a comparison that failed as CRITICAL, naming the source bucket", async () => {
       const { check: c } = await check({
         sources: [SOURCE],
@@ -736,6 +775,34 @@ describe("integrity check findings (scripted AWS answers)", () => {
       assert.equal(c.checkedResources, 7 + 2 + 1 + 1 + 1, "own snapshots, DR copies, the bucket");
     });
 
+    it("must name the DR copies by the EC2 client's region when the settings name none", async () => {
+      const { check: c } = await check({
+        settings: { ...dr, region: undefined },
+        snapshots: () => ({ Snapshots: [own("snap-copied", 10), own("snap-lost", 10)] }),
+        drSnapshots: [copyOf("snap-c1", "us-east-1/snap-copied")],
+      });
+      assert.deepEqual(
+        c.findings.map((f) => `${f.resource}: ${f.message}`),
+        [`snap-lost (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`],
+      );
+    });
+
+    it("must name the DR step that could not run", async () => {
+      const { check: c } = await check({ settings: dr, drFails: new Error("region disabled") });
+      assert.deepEqual(c.findings, [
+        {
+          severity: "CRITICAL",
+          resource: `EBS snapshots in ${DR_REGION}`,
+          message: "Check could not run: region disabled",
+        },
+        {
+          severity: "CRITICAL",
+          resource: `RDS snapshots in ${DR_REGION}`,
+          message: "Check could not run: region disabled",
+        },
+      ]);
+    });
+
     it("must judge the DR copies as its own snapshots, naming the region", async () => {
       const { check: c } = await check({
         settings: dr,
@@ -793,6 +860,8 @@ describe("integrity check findings (scripted AWS answers)", () => {
       const history = new MemoryHistory();
       await history.put(pendingResult("job-ebs", "EBS"));
       await history.put(pendingResult("job-rds", "RDS"));
+      await history.put(pendingResult("job-rds-failed", "RDS"));
+      await history.put(pendingResult("job-rds-creating", "RDS"));
       const published: DroxEvent[] = [];
       const { check: c } = await check({
         history,
@@ -802,7 +871,6 @@ describe("integrity check findings (scripted AWS answers)", () => {
               SnapshotId: "snap-1",
               VolumeId: "vol-1",
               State: "error",
-              StateMessage: "Internal error",
               StartTime: ago(30),
               Encrypted: true,
               Tags: managed({ Key: JOB_ID_TAG, Value: "job-ebs" }),
@@ -811,6 +879,22 @@ describe("integrity check findings (scripted AWS answers)", () => {
         }),
         dbSnapshots: () => ({
           DBSnapshots: [
+            {
+              DBSnapshotIdentifier: "db-b",
+              DBInstanceIdentifier: "db-2",
+              Status: "failed",
+              SnapshotCreateTime: ago(30),
+              Encrypted: true,
+              TagList: managed({ Key: JOB_ID_TAG, Value: "job-rds-failed" }),
+            },
+            {
+              DBSnapshotIdentifier: "db-c",
+              DBInstanceIdentifier: "db-3",
+              Status: "creating",
+              SnapshotCreateTime: ago(1),
+              Encrypted: true,
+              TagList: managed({ Key: JOB_ID_TAG, Value: "job-rds-creating" }),
+            },
             {
               DBSnapshotIdentifier: "db-a",
               DBInstanceIdentifier: "db-1",
@@ -823,7 +907,7 @@ describe("integrity check findings (scripted AWS answers)", () => {
         }),
         publish: async (event) => {
           published.push(event);
-          if (published.length === 2) throw new Error("topic gone");
+          if (published.length === 3) throw new Error("topic gone");
           return "message-id";
         },
       });
@@ -831,11 +915,15 @@ describe("integrity check findings (scripted AWS answers)", () => {
         published.map((e) => (e.schema === "backup.result.v1" ? [e.jobId, e.status, e.error?.code] : [])),
         [
           ["job-ebs.done", "FAILED", "SnapshotFailed"],
+          ["job-rds-failed.done", "FAILED", "SnapshotFailed"],
           ["job-rds.done", "SUCCEEDED", undefined],
         ],
+        "the snapshot still being created waits",
       );
-      const failed = published[0];
-      assert.equal(failed?.schema === "backup.result.v1" ? failed.error?.message : "", "Internal error");
+      assert.deepEqual(
+        published.map((e) => (e.schema === "backup.result.v1" ? e.error?.message : "")),
+        ["state error", "DB snapshot failed", undefined],
+      );
       assert.deepEqual(c.findings.at(-1), {
         severity: "WARNING",
         resource: "follow-ups",
