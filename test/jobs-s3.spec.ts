@@ -157,6 +157,13 @@ describe("S3 Batch Operations follow-up result", () => {
 describe("S3 backup job (scripted S3 answers)", () => {
   const ROLE = "arn:aws:iam::123456789012:role/drox-s3-batch";
   const etag = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+  const noSuchKey = () =>
+    new S3ServiceException({
+      name: "NoSuchKey",
+      $fault: "client",
+      $metadata: { httpStatusCode: 404 },
+      message: "NoSuchKey",
+    });
   const denied = () =>
     new S3ServiceException({
       name: "AccessDenied",
@@ -171,6 +178,7 @@ describe("S3 backup job (scripted S3 answers)", () => {
     copy: Answer,
     settings: Partial<JobSettings> = {},
     control: Record<string, Answer> = {},
+    answers: Record<string, Answer> = {},
   ) {
     const s3 = new S3Client(OFFLINE);
     const sent = script(s3, {
@@ -190,6 +198,7 @@ describe("S3 backup job (scripted S3 answers)", () => {
         IsTruncated: false,
       }),
       CopyObjectCommand: copy,
+      ...answers,
     });
     const s3Control = new S3ControlClient(OFFLINE);
     script(s3Control, control);
@@ -266,6 +275,71 @@ describe("S3 backup job (scripted S3 answers)", () => {
       code: "ConfigError",
       message: 'S3 source bucket "app-data" is also the backup bucket: a bucket cannot back itself up',
     });
+  });
+
+  it("must report a last S3 Batch Operations job it cannot read, then sync the bucket", async () => {
+    const record =
+      (body: string): Answer =>
+      (input) => {
+        if (!String(input.Key).endsWith("/job.json")) throw noSuchKey();
+        return { Body: { transformToString: async () => body } };
+      };
+    const unreadable = job(["k0"], copied, {}, {}, { GetObjectCommand: fail(denied()) });
+    const [follow, sync] = await backupS3Buckets(unreadable.deps, BACKUP_BUCKET, ["app-data"]);
+    assert.deepEqual(
+      [follow?.status, follow?.error],
+      [
+        "WARNING",
+        {
+          code: "AccessDenied",
+          message: "The last S3 Batch Operations job of this bucket could not be followed up: Access Denied",
+        },
+      ],
+    );
+    assert.deepEqual([sync?.status, sync?.metrics?.filesCopied], ["SUCCEEDED", 1]);
+
+    const garbled = job(["k0"], copied, {}, {}, { GetObjectCommand: record("{not json") });
+    const [bad, synced] = await backupS3Buckets(garbled.deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(bad?.status, "WARNING");
+    assert.equal(bad?.error?.code, "BatchJobUnreadable");
+    assert.ok(
+      bad?.error?.message.startsWith(
+        "The last S3 Batch Operations job of this bucket could not be followed up: ",
+      ),
+    );
+    assert.equal(synced?.status, "SUCCEEDED");
+    assert.notEqual(bad?.jobId, synced?.jobId);
+  });
+
+  it("must not sync a bucket whose S3 Batch Operations job is still running", async () => {
+    const body = JSON.stringify({
+      version: 1,
+      jobId: "job-7",
+      accountId: "123456789012",
+      runJobId: "01JRUN",
+      sourceBucket: "app-data",
+      startedAt: "2026-11-30T05:00:00.000Z",
+      objects: 10,
+      etagsKey: "etags",
+      reportPrefix: "reports",
+    });
+    const { deps, sent } = job(
+      ["k0"],
+      copied,
+      {},
+      {
+        DescribeJobCommand: () => ({
+          Job: { Status: "Active", ProgressSummary: { NumberOfTasksSucceeded: 4 } },
+        }),
+      },
+      { GetObjectCommand: () => ({ Body: { transformToString: async () => body } }) },
+    );
+    const results = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.deepEqual(
+      results.map((r) => [r.status, r.error?.code]),
+      [["WARNING", "BatchCopyInProgress"]],
+    );
+    assert.equal(sent.filter((s) => s.command === "ListObjectsV2Command").length, 0);
   });
 
   it("must name the first five keys that could not be copied and count the others", async () => {

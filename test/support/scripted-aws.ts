@@ -91,6 +91,9 @@ export const OFFLINE = {
   region: "us-east-1",
   credentials: { accessKeyId: "AKIDOFFLINE", secretAccessKey: "offline" },
   requestHandler: offlineHandler,
+  // Whatever AWS_ENDPOINT_URL an earlier spec left (moto's IP, on which S3 Control's account-id
+  // host makes no URL): nothing is sent there anyway.
+  endpoint: "https://aws.offline.invalid",
   // The SDK warns on the console whenever a streamed upload fails, as each does here before the
   // script answers it.
   logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
