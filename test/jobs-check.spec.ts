@@ -4,18 +4,27 @@ import {
   CreateVolumeCommand,
   EC2Client,
   type DescribeSnapshotsCommandOutput,
+  type Snapshot,
+  type SnapshotState,
+  type Tag,
 } from "@aws-sdk/client-ec2";
-import { RDSClient, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
+import { RDSClient, type DBSnapshot, type DescribeDBSnapshotsCommandOutput } from "@aws-sdk/client-rds";
+import { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { decodeTime } from "ulid";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
   PutObjectCommand,
   S3ServiceException,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
-import type { BackupResult, IntegrityCheck } from "../runtime/contract/events";
+import type { BackupResult, DroxEvent, IntegrityCheck } from "../runtime/contract/events";
 import { runBackups, runIntegrityCheck } from "../runtime/jobs";
+import { checkIntegrity } from "../runtime/jobs/check";
+import { SNAPSHOT_PENDING_GRACE_HOURS } from "../runtime/jobs/pending";
 import { etagPairsKey } from "../runtime/jobs/s3-etag-pairs";
+import { COPY_OF_TAG, JOB_ID_TAG, MANAGED_TAG, SOURCE_TAG } from "../runtime/jobs/tags";
+import type { JobSettings } from "../runtime/settings/jobs";
 import {
   BACKUP_BUCKET,
   createBackupBucket,
@@ -26,11 +35,943 @@ import {
   drainQueue,
   FAST_WAITS,
   motoS3,
+  readJobSettings,
   rewriteOutput,
   testDeps,
   useJobsAws,
 } from "./jobs-fixtures";
 import { emulateKmsEtags, encryptWithKmsByDefault } from "./support/kms-etags";
+import { MemoryHistory } from "./support/memory-history";
+import { fail, OFFLINE, script, type Answer, type Sent } from "./support/scripted-aws";
+
+/**
+ * The findings themselves, from answers AWS gives and moto never does (a snapshot in `error`, a
+ * bucket that cannot be read, an S3 Batch Operations job still running), at the boundaries the
+ * contract names: SNAPSHOT_PENDING_GRACE_HOURS (docs/jobs-and-iam.md: "still in progress 24 h after
+ * it was started is flagged"), RETENTION_DAYS, DR_RETENTION_DAYS and JOB_TIMEOUT_SECONDS. The
+ * clients are answered from a script (no moto), so each case is milliseconds.
+ */
+describe("integrity check findings (scripted AWS answers)", () => {
+  const NOW = new Date("2026-11-30T06:00:00.000Z");
+  const HOUR = 3_600_000;
+  const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR);
+  const managed = (...extra: Tag[]): Tag[] => [{ Key: MANAGED_TAG, Value: "true" }, ...extra];
+
+  const SOUND_BUCKET: Record<string, Answer> = {
+    GetBucketVersioningCommand: () => ({ Status: "Enabled" }),
+    GetBucketEncryptionCommand: () => ({
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }],
+      },
+    }),
+    GetPublicAccessBlockCommand: () => ({
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        IgnorePublicAcls: true,
+        BlockPublicPolicy: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  };
+
+  const awsError = (name: string, httpStatusCode: number, message = name) =>
+    new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode }, message });
+
+  interface World {
+    readonly snapshots?: Answer;
+    readonly dbSnapshots?: Answer;
+    readonly drSnapshots?: Snapshot[];
+    readonly drDbSnapshots?: DBSnapshot[];
+    /** Every DR request fails with this. */
+    readonly drFails?: Error;
+    readonly s3?: Record<string, Answer>;
+    readonly s3Control?: Record<string, Answer>;
+    readonly settings?: Partial<JobSettings>;
+    readonly sources?: readonly string[];
+    readonly history?: MemoryHistory;
+    readonly publish?: (event: DroxEvent) => Promise<string>;
+  }
+
+  async function check(world: World): Promise<{
+    check: IntegrityCheck;
+    sent: Record<"ec2" | "rds" | "s3" | "drEc2" | "drRds" | "s3Control", Sent[]>;
+  }> {
+    const settings: JobSettings = {
+      ...readJobSettings({ AWS_REGION: "us-east-1" }),
+      backupBucket: BACKUP_BUCKET,
+      retentionDays: 7,
+      drRetentionDays: 7,
+      jobTimeoutSeconds: 3600,
+      ...world.settings,
+    };
+    const ec2 = new EC2Client(OFFLINE);
+    const rds = new RDSClient(OFFLINE);
+    const s3 = new S3Client(OFFLINE);
+    const drEc2 = new EC2Client({ ...OFFLINE, region: DR_REGION });
+    const drRds = new RDSClient({ ...OFFLINE, region: DR_REGION });
+    const s3Control = new S3ControlClient(OFFLINE);
+    const sent = {
+      ec2: script(ec2, { DescribeSnapshotsCommand: world.snapshots ?? (() => ({ Snapshots: [] })) }),
+      rds: script(rds, { DescribeDBSnapshotsCommand: world.dbSnapshots ?? (() => ({ DBSnapshots: [] })) }),
+      s3: script(s3, {
+        ...SOUND_BUCKET,
+        GetObjectCommand: fail(awsError("NoSuchKey", 404)),
+        HeadBucketCommand: () => ({ BucketRegion: "us-east-1" }),
+        ...world.s3,
+      }),
+      drEc2: script(drEc2, {
+        DescribeSnapshotsCommand: world.drFails
+          ? fail(world.drFails)
+          : () => ({ Snapshots: world.drSnapshots ?? [] }),
+      }),
+      drRds: script(drRds, {
+        DescribeDBSnapshotsCommand: world.drFails
+          ? fail(world.drFails)
+          : () => ({ DBSnapshots: world.drDbSnapshots ?? [] }),
+      }),
+      s3Control: script(s3Control, world.s3Control ?? {}),
+    };
+    const deps = testDeps(
+      {},
+      {
+        settings,
+        ec2,
+        rds,
+        s3,
+        s3Control,
+        ...(settings.drRegion ? { drEc2, drRds } : {}),
+        history: world.history ?? new MemoryHistory(),
+        publisher: { publish: world.publish ?? (async () => "message-id") },
+        now: () => NOW,
+      },
+    );
+    return { check: await checkIntegrity(deps, { sourceBuckets: world.sources ?? [] }), sent };
+  }
+
+  const bucketFindings = (c: IntegrityCheck) =>
+    c.findings.filter((f) => f.resource === `s3://${BACKUP_BUCKET}`);
+
+  it("must publish when and which check it was, and pass a sound bucket with nothing to judge", async () => {
+    const { check: c, sent } = await check({});
+    assert.deepEqual(c.findings, []);
+    assert.equal(c.status, "SUCCEEDED");
+    assert.equal(c.checkedResources, 1, "the backup bucket");
+    assert.equal(c.checkedAt, NOW.toISOString());
+    assert.match(c.checkId, /^check-[0-9A-HJKMNP-TV-Z]{26}$/);
+    assert.equal(decodeTime(c.checkId.slice("check-".length)), NOW.getTime());
+    assert.deepEqual(
+      sent.ec2.map(({ input }) => [input.OwnerIds, input.Filters]),
+      [[["self"], [{ Name: `tag:${MANAGED_TAG}`, Values: ["true"] }]]],
+    );
+    assert.deepEqual(
+      sent.rds.map(({ input }) => input.SnapshotType),
+      ["manual"],
+    );
+    assert.deepEqual(
+      sent.s3.map((s) => [s.command, s.input.Bucket]),
+      [
+        ["GetBucketVersioningCommand", BACKUP_BUCKET],
+        ["GetBucketEncryptionCommand", BACKUP_BUCKET],
+        ["GetPublicAccessBlockCommand", BACKUP_BUCKET],
+      ],
+    );
+    assert.equal(sent.drEc2.length + sent.drRds.length, 0, "no DR_REGION, no DR reads");
+  });
+
+  it("must fail on a snapshot in error naming AWS's state message, and on a failed or unrestorable DB snapshot", async () => {
+    const { check: c } = await check({
+      snapshots: () => ({
+        Snapshots: [
+          {
+            SnapshotId: "snap-1",
+            VolumeId: "vol-1",
+            State: "error",
+            StateMessage: "Internal error",
+            StartTime: ago(2),
+            Encrypted: true,
+            Tags: managed(),
+          },
+          {
+            SnapshotId: "snap-2",
+            VolumeId: "vol-placeholder",
+            State: "error",
+            StartTime: ago(2),
+            Encrypted: true,
+            Tags: managed({ Key: SOURCE_TAG, Value: "vol-2" }),
+          },
+        ],
+      }),
+      dbSnapshots: () => ({
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: "drox-db-1-a",
+            DBInstanceIdentifier: "db-1",
+            Status: "failed",
+            SnapshotCreateTime: ago(2),
+            Encrypted: true,
+            TagList: managed(),
+          },
+          {
+            DBSnapshotIdentifier: "drox-db-2-a",
+            Status: "incompatible-restore",
+            SnapshotCreateTime: ago(2),
+            Encrypted: true,
+            TagList: managed(),
+          },
+        ],
+      }),
+    });
+    assert.deepEqual(c.findings, [
+      { severity: "CRITICAL", resource: "snap-1 (vol-1)", message: "EBS snapshot failed: Internal error" },
+      { severity: "CRITICAL", resource: "snap-2 (vol-2)", message: "EBS snapshot failed: state error" },
+      { severity: "CRITICAL", resource: "drox-db-1-a (db-1)", message: "DB snapshot is failed" },
+      {
+        severity: "CRITICAL",
+        resource: "drox-db-2-a (unknown instance)",
+        message: "DB snapshot is incompatible-restore",
+      },
+    ]);
+    assert.equal(c.status, "FAILED");
+    assert.equal(c.checkedResources, 5);
+  });
+
+  it(`must flag a snapshot still in progress ${SNAPSHOT_PENDING_GRACE_HOURS} h after it started, in whole hours, and not before`, async () => {
+    const snap = (id: string, startedHoursAgo: number | undefined, State?: SnapshotState): Snapshot => ({
+      SnapshotId: id,
+      VolumeId: "vol-1",
+      State,
+      StartTime: startedHoursAgo === undefined ? undefined : ago(startedHoursAgo),
+      Encrypted: true,
+      Tags: managed(),
+    });
+    const db = (id: string, createdHoursAgo: number, Status: string): DBSnapshot => ({
+      DBSnapshotIdentifier: id,
+      DBInstanceIdentifier: "db-1",
+      Status,
+      SnapshotCreateTime: ago(createdHoursAgo),
+      Encrypted: true,
+      TagList: managed(),
+    });
+    const grace = SNAPSHOT_PENDING_GRACE_HOURS;
+    const { check: c } = await check({
+      snapshots: () => ({
+        Snapshots: [
+          snap("snap-fresh", grace - 0.01, "pending"),
+          snap("snap-due", grace, "pending"),
+          snap("snap-late", grace + 5.75, "pending"),
+          snap("snap-unknown", undefined, undefined),
+          snap("snap-done", 100, "completed"),
+        ],
+      }),
+      dbSnapshots: () => ({
+        DBSnapshots: [
+          db("db-fresh", grace - 0.01, "creating"),
+          db("db-due", grace, "creating"),
+          db("db-done", 100, "available"),
+        ],
+      }),
+    });
+    assert.deepEqual(
+      c.findings.map((f) => `${f.resource}: ${f.message}`),
+      [
+        `snap-due (vol-1): EBS snapshot is still pending after ${grace} h, not completed`,
+        `snap-late (vol-1): EBS snapshot is still pending after ${grace + 5} h, not completed`,
+        "snap-unknown (vol-1): EBS snapshot is still in an unknown state, not completed",
+        `db-due (db-1): DB snapshot is still creating after ${grace} h, not available`,
+      ],
+    );
+    assert.ok(c.findings.every((f) => f.severity === "WARNING"));
+    assert.equal(c.status, "WARNING");
+  });
+
+  it("must judge only its own snapshots of the retention window, the window's first instant included", async () => {
+    const since = ago(7 * 24);
+    const { check: c } = await check({
+      snapshots: () => ({
+        Snapshots: [
+          {
+            SnapshotId: "snap-first",
+            VolumeId: "vol-1",
+            State: "completed",
+            StartTime: since,
+            Tags: managed(),
+          },
+          {
+            SnapshotId: "snap-expired",
+            VolumeId: "vol-1",
+            State: "completed",
+            StartTime: new Date(since.getTime() - 1),
+            Tags: managed(),
+          },
+          { SnapshotId: "snap-foreign", VolumeId: "vol-1", State: "completed", StartTime: ago(1), Tags: [] },
+          {
+            SnapshotId: "snap-unmanaged",
+            VolumeId: "vol-1",
+            State: "completed",
+            StartTime: ago(1),
+            Tags: [{ Key: MANAGED_TAG, Value: "false" }],
+          },
+          { VolumeId: "vol-1", State: "completed", StartTime: ago(1), Tags: managed() },
+          {
+            SnapshotId: "snap-no-volume",
+            State: "completed",
+            StartTime: ago(1),
+            Encrypted: false,
+            Tags: managed(),
+          },
+        ],
+      }),
+      dbSnapshots: () => ({
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: "db-first",
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: since,
+            TagList: managed(),
+          },
+          {
+            DBSnapshotIdentifier: "db-expired",
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: new Date(since.getTime() - 1),
+            TagList: managed(),
+          },
+          {
+            DBSnapshotIdentifier: "db-foreign",
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: ago(1),
+            TagList: [],
+          },
+          {
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: ago(1),
+            TagList: managed(),
+          },
+        ],
+      }),
+    });
+    assert.deepEqual(
+      c.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`),
+      [
+        "WARNING snap-first (vol-1): EBS snapshot is not encrypted",
+        "WARNING snap-no-volume (unknown volume): EBS snapshot is not encrypted",
+        "WARNING db-first (db-1): DB snapshot is not encrypted",
+      ],
+    );
+    assert.equal(c.checkedResources, 4, "3 snapshots and the bucket");
+  });
+
+  it("must report each weakness of the backup bucket with its severity", async () => {
+    const { check: weak } = await check({
+      s3: {
+        GetBucketVersioningCommand: () => ({ Status: "Suspended" }),
+        GetBucketEncryptionCommand: () => ({ ServerSideEncryptionConfiguration: { Rules: [] } }),
+        GetPublicAccessBlockCommand: () => ({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            IgnorePublicAcls: true,
+            BlockPublicPolicy: true,
+            RestrictPublicBuckets: false,
+          },
+        }),
+      },
+    });
+    assert.deepEqual(
+      bucketFindings(weak).map((f) => `${f.severity} ${f.message}`),
+      [
+        "WARNING Backup bucket versioning is not enabled",
+        "WARNING Backup bucket has no default encryption",
+        "CRITICAL Backup bucket does not block all public access",
+      ],
+    );
+    for (const missing of ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy"]) {
+      const { check: c } = await check({
+        s3: {
+          GetPublicAccessBlockCommand: () => ({
+            PublicAccessBlockConfiguration: {
+              BlockPublicAcls: true,
+              IgnorePublicAcls: true,
+              BlockPublicPolicy: true,
+              RestrictPublicBuckets: true,
+              [missing]: false,
+            },
+          }),
+        },
+      });
+      assert.deepEqual(
+        bucketFindings(c).map((f) => [missing, f.message]),
+        [[missing, "Backup bucket does not block all public access"]],
+      );
+    }
+    const { check: bare } = await check({
+      s3: { GetBucketEncryptionCommand: () => ({}), GetPublicAccessBlockCommand: () => ({}) },
+    });
+    assert.deepEqual(
+      bucketFindings(bare).map((f) => `${f.severity} ${f.message}`),
+      [
+        "WARNING Backup bucket has no default encryption",
+        "CRITICAL Backup bucket does not block all public access",
+      ],
+    );
+  });
+
+  it("must tell a bucket without a configuration from one whose configuration cannot be read", async () => {
+    const { check: absent } = await check({
+      s3: {
+        GetBucketEncryptionCommand: fail(awsError("ServerSideEncryptionConfigurationNotFoundError", 404)),
+        GetPublicAccessBlockCommand: fail(awsError("NoSuchPublicAccessBlockConfiguration", 404)),
+      },
+    });
+    assert.deepEqual(
+      bucketFindings(absent).map((f) => `${f.severity} ${f.message}`),
+      [
+        "WARNING Backup bucket has no default encryption",
+        "CRITICAL Backup bucket has no public access block",
+      ],
+    );
+    const { check: unreadable } = await check({
+      s3: {
+        GetBucketEncryptionCommand: fail(awsError("AccessDenied", 403, "Access Denied")),
+        GetPublicAccessBlockCommand: fail(awsError("AccessDenied", 403, "Access Denied")),
+      },
+    });
+    assert.deepEqual(
+      bucketFindings(unreadable).map((f) => `${f.severity} ${f.message}`),
+      [
+        "WARNING Backup bucket encryption unknown: Access Denied",
+        "CRITICAL Backup bucket public access block unknown: Access Denied",
+      ],
+    );
+    const { check: closed, sent } = await check({
+      s3: { GetBucketVersioningCommand: fail(awsError("AccessDenied", 403, "Access Denied")) },
+    });
+    assert.deepEqual(closed.findings, [
+      {
+        severity: "CRITICAL",
+        resource: `s3://${BACKUP_BUCKET}`,
+        message: "Backup bucket cannot be read: Access Denied",
+      },
+    ]);
+    assert.deepEqual(
+      sent.s3.map((s) => s.command),
+      ["GetBucketVersioningCommand"],
+      "nothing more asked of a bucket that cannot be read",
+    );
+    assert.equal(closed.status, "FAILED");
+  });
+
+  it("must name a check step that could not run, and run the others", async () => {
+    const { check: c } = await check({
+      snapshots: fail(new Error("EC2 unreachable")),
+      dbSnapshots: () => ({
+        DBSnapshots: [
+          {
+            DBSnapshotIdentifier: "db-a",
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: ago(1),
+            TagList: managed(),
+          },
+        ],
+      }),
+    });
+    assert.deepEqual(c.findings, [
+      { severity: "CRITICAL", resource: "EBS snapshots", message: "Check could not run: EC2 unreachable" },
+      { severity: "WARNING", resource: "db-a (db-1)", message: "DB snapshot is not encrypted" },
+    ]);
+    assert.equal(c.status, "FAILED");
+  });
+
+  describe("S3 backups", () => {
+    const SOURCE = "app-data";
+    /** Lists `objects` for the source bucket, `copies` under its prefix in the backup bucket. */
+    const listings =
+      (objects: [string, number, string][], copies: [string, number, string][]): Answer =>
+      (input) => {
+        const rows =
+          input.Bucket === SOURCE
+            ? objects
+            : copies.map(([k, s, e]): [string, number, string] => [`${SOURCE}/${k}`, s, e]);
+        return { Contents: rows.map(([Key, Size, ETag]) => ({ Key, Size, ETag })), IsTruncated: false };
+      };
+    const md5 = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+
+    it("must report missing copies and copies that no longer match, the first three of each named", async () => {
+      const { check: c } = await check({
+        sources: [SOURCE],
+        s3: {
+          ListObjectsV2Command: listings(
+            [
+              ["a", 1, md5(1)],
+              ["b", 2, md5(2)],
+              ["c", 3, md5(3)],
+              ["d", 4, md5(4)],
+              ["e", 5, md5(5)],
+              ["f", 6, md5(6)],
+              ["g", 7, md5(7)],
+              ["h", 8, md5(8)],
+              ["i", 9, md5(9)],
+            ],
+            [
+              ["a", 1, md5(1)],
+              ["b", 20, md5(2)],
+              ["c", 30, md5(3)],
+              ["d", 40, md5(4)],
+              ["e", 50, md5(5)],
+            ],
+          ),
+        },
+      });
+      assert.deepEqual(c.findings, [
+        {
+          severity: "WARNING",
+          resource: `s3://${SOURCE}`,
+          message: "4 of 9 objects missing from the backup (e.g. f, g, h)",
+        },
+        {
+          severity: "WARNING",
+          resource: `s3://${SOURCE}`,
+          message: "4 of 9 objects no longer match their backup copy (e.g. b, c, d)",
+        },
+      ]);
+      assert.equal(c.checkedResources, 2, "the backup bucket and the source bucket");
+      assert.equal(c.status, "WARNING");
+    });
+
+    it("must name the first three copies it cannot verify, and count them all", async () => {
+      const multipart = (n: number) => `"${n.toString(16).padStart(32, "0")}-2"`;
+      const { check: c } = await check({
+        sources: [SOURCE],
+        s3: {
+          ListObjectsV2Command: listings(
+            [
+              ["p", 1, multipart(1)],
+              ["q", 1, multipart(2)],
+              ["r", 1, multipart(3)],
+              ["s", 1, multipart(4)],
+            ],
+            [
+              ["p", 1, md5(1)],
+              ["q", 1, md5(2)],
+              ["r", 1, md5(3)],
+              ["s", 1, md5(4)],
+            ],
+          ),
+          HeadObjectCommand: () => ({ ETag: md5(9), Metadata: {} }),
+        },
+      });
+      assert.equal(c.findings.length, 1);
+      assert.ok(
+        c.findings[0]!.message.startsWith(
+          "4 of 4 objects could not be verified against their backup copy (e.g. p, q, r): ",
+        ),
+        c.findings[0]!.message,
+      );
+    });
+
+    it("must report a comparison that failed as CRITICAL, naming the source bucket", async () => {
+      const { check: c } = await check({
+        sources: [SOURCE],
+        s3: { ListObjectsV2Command: fail(awsError("AccessDenied", 403, "Access Denied")) },
+      });
+      assert.equal(c.findings.length, 1);
+      const [finding] = c.findings;
+      assert.equal(finding!.severity, "CRITICAL");
+      assert.equal(finding!.resource, `s3://${SOURCE}`);
+      assert.ok(finding!.message.startsWith("Backup could not be compared: "), finding!.message);
+      assert.ok(
+        finding!.message.includes(`"${SOURCE}"`) && finding!.message.includes("Access Denied"),
+        finding!.message,
+      );
+      assert.equal(c.status, "FAILED");
+    });
+
+    it("must publish an ended S3 Batch Operations job's result, report each part it could not deliver, and compare the bucket", async () => {
+      const record = {
+        version: 1,
+        jobId: "job-batch-2",
+        accountId: "123456789012",
+        runJobId: "01JRUN",
+        sourceBucket: SOURCE,
+        startedAt: "2026-11-30T05:00:00.000Z",
+        objects: 2,
+        etagsKey: "etags",
+        reportPrefix: "reports",
+      };
+      const history = new MemoryHistory();
+      history.put = async () => {
+        throw new Error("history table unreachable");
+      };
+      const published: DroxEvent[] = [];
+      const { check: c } = await check({
+        sources: [SOURCE],
+        history,
+        publish: async (event) => {
+          published.push(event);
+          throw new Error("topic gone");
+        },
+        s3: {
+          GetObjectCommand: (input) => {
+            if (!String(input.Key).endsWith("/job.json")) throw awsError("NoSuchKey", 404);
+            return { Body: { transformToString: async () => JSON.stringify(record) } };
+          },
+          PutObjectCommand: () => ({ ETag: md5(1) }),
+          ListObjectsV2Command: listings([["a", 1, md5(1)]], []),
+        },
+        s3Control: {
+          DescribeJobCommand: () => ({
+            Job: {
+              Status: "Complete",
+              ProgressSummary: { NumberOfTasksSucceeded: 0, NumberOfTasksFailed: 0, TotalNumberOfTasks: 2 },
+            },
+          }),
+        },
+      });
+      assert.deepEqual(
+        published.map((e) => (e.schema === "backup.result.v1" ? [e.type, e.resource, e.status] : [])),
+        [["S3", SOURCE, "SUCCEEDED"]],
+      );
+      const jobId = published[0]?.schema === "backup.result.v1" ? published[0].jobId : "";
+      assert.deepEqual(
+        c.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`),
+        [
+          `WARNING s3://${SOURCE}: The S3 Batch Operations job's final result could not be delivered: history ${jobId}: history table unreachable`,
+          `WARNING s3://${SOURCE}: The S3 Batch Operations job's final result could not be delivered: publish backup.result.v1: topic gone`,
+          `WARNING s3://${SOURCE}: 1 of 1 objects missing from the backup (e.g. a)`,
+        ],
+      );
+    });
+
+    it("must not compare a bucket whose S3 Batch Operations copy job is still running, and say so", async () => {
+      const record = {
+        version: 1,
+        jobId: "job-batch-1",
+        accountId: "123456789012",
+        runJobId: "01JRUN",
+        sourceBucket: SOURCE,
+        startedAt: "2026-11-30T05:00:00.000Z",
+        objects: 2000,
+        etagsKey: "etags",
+        reportPrefix: "reports",
+      };
+      const { check: c, sent } = await check({
+        sources: [SOURCE],
+        s3: {
+          GetObjectCommand: () => ({ Body: { transformToString: async () => JSON.stringify(record) } }),
+        },
+        s3Control: {
+          DescribeJobCommand: () => ({
+            Job: {
+              Status: "Active",
+              ProgressSummary: {
+                NumberOfTasksSucceeded: 300,
+                NumberOfTasksFailed: 10,
+                TotalNumberOfTasks: 2000,
+              },
+            },
+          }),
+        },
+      });
+      assert.deepEqual(c.findings, [
+        {
+          severity: "WARNING",
+          resource: `s3://${SOURCE}`,
+          message:
+            "S3 Batch Operations job job-batch-1 (started 2026-11-30T05:00:00.000Z by run 01JRUN) is Active, 310 of 2000 objects done: in progress; the bucket is synced again once it has ended",
+        },
+      ]);
+      assert.equal(sent.s3.filter((s) => s.command === "ListObjectsV2Command").length, 0);
+    });
+  });
+
+  describe("with DR_REGION", () => {
+    const dr = { drRegion: DR_REGION, jobTimeoutSeconds: 7200 };
+    const own = (id: string, hoursAgo: number, State: SnapshotState = "completed"): Snapshot => ({
+      SnapshotId: id,
+      VolumeId: "vol-1",
+      State,
+      StartTime: ago(hoursAgo),
+      Encrypted: true,
+      Tags: managed(),
+    });
+    const copyOf = (
+      id: string,
+      of: string,
+      State: SnapshotState = "completed",
+      extra: Partial<Snapshot> = {},
+    ): Snapshot => ({
+      SnapshotId: id,
+      VolumeId: "vol-ffffffff",
+      State,
+      StartTime: ago(1),
+      Encrypted: true,
+      Tags: managed({ Key: SOURCE_TAG, Value: "vol-1" }, { Key: COPY_OF_TAG, Value: of }),
+      ...extra,
+    });
+
+    it("must want a copy of every completed own snapshot once JOB_TIMEOUT_SECONDS have passed, within both retentions", async () => {
+      const { check: c } = await check({
+        settings: { ...dr, retentionDays: 7, drRetentionDays: 3 },
+        snapshots: () => ({
+          Snapshots: [
+            own("snap-copied", 10),
+            own("snap-lost", 10),
+            own("snap-due", 2),
+            own("snap-recent", 2 - 0.01),
+            own("snap-pending", 10, "pending"),
+            own("snap-kept", 3 * 24),
+            own("snap-expired-there", 3 * 24 + 0.01),
+          ],
+        }),
+        drSnapshots: [copyOf("snap-c1", "us-east-1/snap-copied")],
+        dbSnapshots: () => ({
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: "db-lost",
+              DBSnapshotArn: "arn:aws:rds:us-east-1:123456789012:snapshot:db-lost",
+              DBInstanceIdentifier: "db-1",
+              Status: "available",
+              SnapshotCreateTime: ago(10),
+              Encrypted: true,
+              TagList: managed(),
+            },
+            {
+              DBSnapshotIdentifier: "db-copied",
+              DBSnapshotArn: "arn:aws:rds:us-east-1:123456789012:snapshot:db-copied",
+              DBInstanceIdentifier: "db-1",
+              Status: "available",
+              SnapshotCreateTime: ago(10),
+              Encrypted: true,
+              TagList: managed(),
+            },
+          ],
+        }),
+        drDbSnapshots: [
+          {
+            DBSnapshotIdentifier: "db-c1",
+            DBInstanceIdentifier: "db-1",
+            Status: "available",
+            SnapshotCreateTime: ago(1),
+            Encrypted: true,
+            TagList: managed({
+              Key: COPY_OF_TAG,
+              Value: "arn:aws:rds:us-east-1:123456789012:snapshot:db-copied",
+            }),
+          },
+        ],
+      });
+      assert.deepEqual(
+        c.findings.map((f) => `${f.resource}: ${f.message}`),
+        [
+          `snap-lost (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`,
+          `snap-due (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`,
+          `snap-kept (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`,
+          `db-lost (db-1): DB snapshot has no copy in the DR region ${DR_REGION}`,
+        ],
+      );
+      assert.equal(c.checkedResources, 7 + 2 + 1 + 1 + 1, "own snapshots, DR copies, the bucket");
+    });
+
+    it("must name the DR copies by the EC2 client's region when the settings name none", async () => {
+      const { check: c } = await check({
+        settings: { ...dr, region: undefined },
+        snapshots: () => ({ Snapshots: [own("snap-copied", 10), own("snap-lost", 10)] }),
+        drSnapshots: [copyOf("snap-c1", "us-east-1/snap-copied")],
+      });
+      assert.deepEqual(
+        c.findings.map((f) => `${f.resource}: ${f.message}`),
+        [`snap-lost (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`],
+      );
+    });
+
+    it("must name the DR step that could not run", async () => {
+      const { check: c } = await check({ settings: dr, drFails: new Error("region disabled") });
+      assert.deepEqual(c.findings, [
+        {
+          severity: "CRITICAL",
+          resource: `EBS snapshots in ${DR_REGION}`,
+          message: "Check could not run: region disabled",
+        },
+        {
+          severity: "CRITICAL",
+          resource: `RDS snapshots in ${DR_REGION}`,
+          message: "Check could not run: region disabled",
+        },
+      ]);
+    });
+
+    it("must judge the DR copies as its own snapshots, naming the region", async () => {
+      const { check: c } = await check({
+        settings: dr,
+        drSnapshots: [
+          copyOf("snap-c1", "us-east-1/snap-1", "error", { StateMessage: "KMS key disabled" }),
+          copyOf("snap-c2", "us-east-1/snap-2", "pending", { StartTime: ago(30), Encrypted: false }),
+        ],
+        drDbSnapshots: [
+          {
+            DBSnapshotIdentifier: "db-c1",
+            DBInstanceIdentifier: "db-1",
+            Status: "failed",
+            SnapshotCreateTime: ago(1),
+            Encrypted: true,
+            TagList: managed(),
+          },
+          {
+            DBSnapshotIdentifier: "db-c2",
+            DBInstanceIdentifier: "db-1",
+            Status: "copying",
+            SnapshotCreateTime: ago(30),
+            Encrypted: false,
+            TagList: managed(),
+          },
+        ],
+      });
+      assert.deepEqual(
+        c.findings.map((f) => `${f.severity} ${f.resource}: ${f.message}`),
+        [
+          `CRITICAL snap-c1 (vol-1) in ${DR_REGION}: EBS DR copy failed: KMS key disabled`,
+          `WARNING snap-c2 (vol-1) in ${DR_REGION}: EBS snapshot DR copy is still pending after 30 h, not completed`,
+          `WARNING snap-c2 (vol-1) in ${DR_REGION}: EBS DR copy is not encrypted`,
+          `CRITICAL db-c1 (db-1) in ${DR_REGION}: DB snapshot DR copy is failed`,
+          `WARNING db-c2 (db-1) in ${DR_REGION}: DB snapshot DR copy is still copying after 30 h, not available`,
+          `WARNING db-c2 (db-1) in ${DR_REGION}: DB snapshot DR copy is not encrypted`,
+        ],
+      );
+    });
+  });
+
+  describe("follow-ups", () => {
+    const pendingResult = (jobId: string, type: "EBS" | "RDS"): BackupResult => ({
+      schema: "backup.result.v1",
+      jobId,
+      type,
+      resource: type === "EBS" ? "vol-1" : "db-1",
+      status: "WARNING",
+      startedAt: ago(30).toISOString(),
+      finishedAt: ago(29).toISOString(),
+      durationSeconds: 3600,
+      error: { code: "SnapshotPending", message: "still pending" },
+    });
+
+    it("must follow up a pending snapshot now completed, or now failed, and report a follow-up it could not deliver", async () => {
+      const history = new MemoryHistory();
+      await history.put(pendingResult("job-ebs", "EBS"));
+      await history.put(pendingResult("job-rds", "RDS"));
+      await history.put(pendingResult("job-rds-failed", "RDS"));
+      await history.put(pendingResult("job-rds-creating", "RDS"));
+      const published: DroxEvent[] = [];
+      const { check: c } = await check({
+        history,
+        snapshots: () => ({
+          Snapshots: [
+            {
+              SnapshotId: "snap-1",
+              VolumeId: "vol-1",
+              State: "error",
+              StartTime: ago(30),
+              Encrypted: true,
+              Tags: managed({ Key: JOB_ID_TAG, Value: "job-ebs" }),
+            },
+          ],
+        }),
+        dbSnapshots: () => ({
+          DBSnapshots: [
+            {
+              DBSnapshotIdentifier: "db-b",
+              DBInstanceIdentifier: "db-2",
+              Status: "failed",
+              SnapshotCreateTime: ago(30),
+              Encrypted: true,
+              TagList: managed({ Key: JOB_ID_TAG, Value: "job-rds-failed" }),
+            },
+            {
+              DBSnapshotIdentifier: "db-c",
+              DBInstanceIdentifier: "db-3",
+              Status: "creating",
+              SnapshotCreateTime: ago(1),
+              Encrypted: true,
+              TagList: managed({ Key: JOB_ID_TAG, Value: "job-rds-creating" }),
+            },
+            {
+              DBSnapshotIdentifier: "db-a",
+              DBInstanceIdentifier: "db-1",
+              Status: "available",
+              SnapshotCreateTime: ago(30),
+              Encrypted: true,
+              TagList: managed({ Key: JOB_ID_TAG, Value: "job-rds" }),
+            },
+          ],
+        }),
+        publish: async (event) => {
+          published.push(event);
+          if (published.length === 3) throw new Error("topic gone");
+          return "message-id";
+        },
+      });
+      assert.deepEqual(
+        published.map((e) => (e.schema === "backup.result.v1" ? [e.jobId, e.status, e.error?.code] : [])),
+        [
+          ["job-ebs.done", "FAILED", "SnapshotFailed"],
+          ["job-rds-failed.done", "FAILED", "SnapshotFailed"],
+          ["job-rds.done", "SUCCEEDED", undefined],
+        ],
+        "the snapshot still being created waits",
+      );
+      assert.deepEqual(
+        published.map((e) => (e.schema === "backup.result.v1" ? e.error?.message : "")),
+        ["state error", "DB snapshot failed", undefined],
+      );
+      assert.deepEqual(c.findings.at(-1), {
+        severity: "WARNING",
+        resource: "follow-ups",
+        message: "Follow-up not delivered: publish backup.result.v1: topic gone",
+      });
+    });
+
+    it("must report a history it cannot read as follow-ups not delivered, for pending snapshots and DR copies alike", async () => {
+      const history = new MemoryHistory();
+      history.get = async () => {
+        throw new Error("history table unreachable");
+      };
+      const { check: c } = await check({
+        history,
+        settings: { drRegion: DR_REGION },
+        snapshots: () => ({
+          Snapshots: [
+            {
+              SnapshotId: "snap-1",
+              VolumeId: "vol-1",
+              State: "completed",
+              StartTime: ago(1),
+              Encrypted: true,
+              Tags: managed({ Key: JOB_ID_TAG, Value: "job-ebs" }),
+            },
+          ],
+        }),
+        drSnapshots: [
+          {
+            SnapshotId: "snap-c1",
+            VolumeId: "vol-1",
+            State: "completed",
+            StartTime: ago(1),
+            Encrypted: true,
+            Tags: managed({ Key: JOB_ID_TAG, Value: "job-ebs" }),
+          },
+        ],
+      });
+      assert.deepEqual(
+        c.findings.filter((f) => f.resource === "follow-ups").map((f) => f.message),
+        [
+          "Follow-up not delivered: history table unreachable",
+          "Follow-up not delivered: history table unreachable",
+        ],
+      );
+    });
+  });
+});
 
 describe("integrity check (보안 점검)", function () {
   this.timeout(120_000);

@@ -1,18 +1,26 @@
 import assert from "node:assert/strict";
 import {
   CreateBucketCommand,
+  S3Client,
+  S3ServiceException,
   DeleteBucketCommand,
   DeleteObjectsCommand,
   ListObjectsV2Command,
   PutBucketTaggingCommand,
   PutObjectCommand,
-  type S3Client,
 } from "@aws-sdk/client-s3";
+import { S3ControlClient } from "@aws-sdk/client-s3-control";
 import pLimit from "p-limit";
+import { decodeTime } from "ulid";
 import { s3ClientForBucket } from "../runtime/aws/clients";
 import type { BackupResult } from "../runtime/contract/events";
 import { runBackups, type S3ProgressEvent } from "../runtime/jobs";
-import { BACKUP_BUCKET, drainQueue, motoS3, testDeps, useJobsAws } from "./jobs-fixtures";
+import { backupS3Buckets, batchFollowUpResult } from "../runtime/jobs/s3";
+import type { BatchFollowUp } from "../runtime/jobs/s3-batch";
+import type { JobSettings } from "../runtime/settings/jobs";
+import { BACKUP_BUCKET, drainQueue, motoS3, readJobSettings, testDeps, useJobsAws } from "./jobs-fixtures";
+import { MemoryHistory } from "./support/memory-history";
+import { fail, OFFLINE, script, type Answer, type Input } from "./support/scripted-aws";
 
 async function put(
   s3: S3Client,
@@ -27,6 +35,383 @@ async function keys(s3: S3Client, bucket: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   return (out.Contents ?? []).map((o) => o.Key!).sort();
 }
+
+/**
+ * The result an S3 Batch Operations follow-up publishes (docs/jobs-and-iam.md: while the job runs a
+ * WARNING `BatchCopyInProgress`; once it has ended its final result under a job id of its own —
+ * SUCCEEDED, WARNING `ObjectsNotCopied` with the failed keys, or FAILED `BatchJobFailed`).
+ */
+describe("S3 Batch Operations follow-up result", () => {
+  const NOW = new Date("2026-11-30T06:00:00.000Z");
+  const deps = testDeps(
+    {},
+    { history: new MemoryHistory(), publisher: { publish: async () => "message-id" }, now: () => NOW },
+  );
+  const record = {
+    version: 1,
+    jobId: "job-1",
+    accountId: "123456789012",
+    runJobId: "01JRUNJOBID",
+    sourceBucket: "app-data",
+    startedAt: "2026-11-30T04:00:00.000Z",
+    objects: 500,
+    etagsKey: "etags.json",
+    reportPrefix: "reports",
+  } as const;
+  const JOB = "S3 Batch Operations job job-1 (started 2026-11-30T04:00:00.000Z by run 01JRUNJOBID)";
+  const ended = (over: Partial<Extract<BatchFollowUp, { state: "ended" }>>): BatchFollowUp => ({
+    state: "ended",
+    record,
+    status: "Complete",
+    total: 500,
+    succeeded: 500,
+    failed: 0,
+    failures: [],
+    reasons: [],
+    ...over,
+  });
+
+  it("must publish nothing without a job to follow up", () => {
+    assert.equal(batchFollowUpResult(deps, "app-data", { state: "none" }), undefined);
+  });
+
+  it("must be WARNING BatchCopyInProgress while the job runs, saying how far it got", () => {
+    const result = batchFollowUpResult(deps, "app-data", {
+      state: "running",
+      record,
+      status: "Active",
+      done: 120,
+    });
+    assert.equal(result?.status, "WARNING");
+    assert.equal(result?.type, "S3");
+    assert.equal(result?.resource, "app-data");
+    assert.deepEqual(result?.error, {
+      code: "BatchCopyInProgress",
+      message: `${JOB} is Active, 120 of 500 objects done: in progress; the bucket is synced again once it has ended`,
+    });
+    assert.equal(result?.startedAt, NOW.toISOString());
+  });
+
+  it("must publish an ended job's result under a job id of its own, timed from the job's start", () => {
+    const result = batchFollowUpResult(deps, "app-data", ended({}));
+    assert.equal(result?.status, "SUCCEEDED");
+    assert.equal(result?.error, undefined);
+    assert.deepEqual(result?.metrics, { filesCopied: 500, filesTotal: 500, filesFailed: 0 });
+    assert.equal(result?.startedAt, record.startedAt);
+    assert.equal(result?.finishedAt, NOW.toISOString());
+    assert.equal(result?.durationSeconds, 7200);
+    assert.notEqual(result?.jobId, record.runJobId);
+    assert.equal(decodeTime(result?.jobId ?? ""), NOW.getTime());
+  });
+
+  it("must be WARNING ObjectsNotCopied naming the first five failed keys, and how many more", () => {
+    const failures = Array.from({ length: 7 }, (_, i) => ({
+      key: `k${i}`,
+      message: `400 InvalidRequest ${i}`,
+    }));
+    const result = batchFollowUpResult(deps, "app-data", ended({ succeeded: 493, failed: 7, failures }));
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "ObjectsNotCopied",
+      message:
+        `${JOB} Complete: 493 of 500 objects copied, 7 failed: k0: 400 InvalidRequest 0; k1: 400 InvalidRequest 1; ` +
+        "k2: 400 InvalidRequest 2; k3: 400 InvalidRequest 3; k4: 400 InvalidRequest 4 (and 2 more)",
+    });
+    const five = batchFollowUpResult(
+      deps,
+      "app-data",
+      ended({ succeeded: 495, failed: 5, failures: failures.slice(0, 5) }),
+    );
+    assert.ok(five?.error?.message.endsWith("k4: 400 InvalidRequest 4"), five?.error?.message);
+    assert.deepEqual(five?.metrics, { filesCopied: 495, filesTotal: 500, filesFailed: 5 });
+  });
+
+  it("must be FAILED BatchJobFailed when the job copied nothing, with its failure reasons", () => {
+    const result = batchFollowUpResult(
+      deps,
+      "app-data",
+      ended({ status: "Failed", succeeded: 0, reasons: ["ManifestNotFound: no manifest", "AccessDenied"] }),
+    );
+    assert.equal(result?.status, "FAILED");
+    assert.deepEqual(result?.error, {
+      code: "BatchJobFailed",
+      message: `${JOB} Failed: 0 of 500 objects copied (ManifestNotFound: no manifest; AccessDenied)`,
+    });
+  });
+
+  it("must be WARNING for a job that ended otherwise than Complete after copying some objects", () => {
+    const result = batchFollowUpResult(deps, "app-data", ended({ status: "Cancelled", succeeded: 200 }));
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "ObjectsNotCopied",
+      message: `${JOB} Cancelled: 200 of 500 objects copied`,
+    });
+  });
+});
+
+/**
+ * The job around the sync, against S3 answers scripted at the client (no moto): an abort before or
+ * during a bucket's sync (docs/jobs-and-iam.md: "each unfinished resource is FAILED with code
+ * `Aborted`"), the failed keys shown, and an S3 Batch Operations job that could not be started.
+ */
+describe("S3 backup job (scripted S3 answers)", () => {
+  const ROLE = "arn:aws:iam::123456789012:role/drox-s3-batch";
+  const etag = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+  const noSuchKey = () =>
+    new S3ServiceException({
+      name: "NoSuchKey",
+      $fault: "client",
+      $metadata: { httpStatusCode: 404 },
+      message: "NoSuchKey",
+    });
+  const denied = () =>
+    new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+
+  /** Source buckets listing `keys` (one byte each), an empty backup, copies answered by `copy`. */
+  function job(
+    keys: readonly string[],
+    copy: Answer,
+    settings: Partial<JobSettings> = {},
+    control: Record<string, Answer> = {},
+    answers: Record<string, Answer> = {},
+  ) {
+    const s3 = new S3Client(OFFLINE);
+    const sent = script(s3, {
+      GetObjectCommand: fail(
+        new S3ServiceException({
+          name: "NoSuchKey",
+          $fault: "client",
+          $metadata: { httpStatusCode: 404 },
+          message: "NoSuchKey",
+        }),
+      ),
+      HeadBucketCommand: () => ({ BucketRegion: "us-east-1" }),
+      PutObjectCommand: () => ({ ETag: etag(0) }),
+      ListObjectsV2Command: (input) => ({
+        Contents:
+          input.Bucket === BACKUP_BUCKET ? [] : keys.map((Key, i) => ({ Key, Size: 1, ETag: etag(i + 1) })),
+        IsTruncated: false,
+      }),
+      CopyObjectCommand: copy,
+      ...answers,
+    });
+    const s3Control = new S3ControlClient(OFFLINE);
+    script(s3Control, control);
+    const deps = testDeps(
+      {},
+      {
+        settings: {
+          ...readJobSettings({ AWS_REGION: "us-east-1" }),
+          backupBucket: BACKUP_BUCKET,
+          s3SyncConcurrency: 1,
+          ...settings,
+        },
+        s3,
+        s3Control,
+        history: new MemoryHistory(),
+        publisher: { publish: async () => "message-id" },
+      },
+    );
+    return { deps, sent };
+  }
+  const copied = (input: Input) => ({
+    CopyObjectResult: { ETag: etag(Number(String(input.Key).slice(-1)) + 1) },
+  });
+
+  it("must end every bucket FAILED Aborted without a request when aborted before the syncs start", async () => {
+    const { deps, sent } = job(["k0"], copied);
+    const controller = new AbortController();
+    controller.abort(new Error("SIGTERM"));
+    const results = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data", "logs"], {
+      signal: controller.signal,
+    });
+    assert.deepEqual(
+      results.map((r) => [r.resource, r.status, r.error]),
+      [
+        [
+          "app-data",
+          "FAILED",
+          { code: "Aborted", message: "Backup aborted before the sync started: SIGTERM" },
+        ],
+        ["logs", "FAILED", { code: "Aborted", message: "Backup aborted before the sync started: SIGTERM" }],
+      ],
+    );
+    assert.deepEqual(sent, []);
+  });
+
+  it("must end the bucket being synced FAILED Aborted saying how far it got, and not start the next", async () => {
+    const { deps } = job(["k0", "k1", "k2"], copied);
+    const controller = new AbortController();
+    const results = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data", "logs"], {
+      signal: controller.signal,
+      onProgress: (p) => {
+        assert.equal(p.bucket, "app-data");
+        if (p.copied >= 1) controller.abort(new Error("SIGTERM"));
+      },
+    });
+    assert.equal(results.length, 2);
+    assert.equal(results[0]!.status, "FAILED");
+    assert.equal(results[0]!.error?.code, "Aborted");
+    assert.match(
+      results[0]!.error?.message ?? "",
+      /^Backup aborted: S3 sync of bucket "app-data" was aborted after [12] objects copied: SIGTERM$/,
+    );
+    assert.deepEqual(results[1]!.error, {
+      code: "Aborted",
+      message: "Backup aborted before the sync started: SIGTERM",
+    });
+  });
+
+  it("must name the error's type as its code when the sync fails for another reason than AWS", async () => {
+    const { deps } = job(["k0"], copied);
+    const [result] = await backupS3Buckets(deps, "app-data", ["app-data"]);
+    assert.equal(result?.status, "FAILED");
+    assert.deepEqual(result?.error, {
+      code: "ConfigError",
+      message: 'S3 source bucket "app-data" is also the backup bucket: a bucket cannot back itself up',
+    });
+  });
+
+  it("must report a last S3 Batch Operations job it cannot read, then sync the bucket", async () => {
+    const record =
+      (body: string): Answer =>
+      (input) => {
+        if (!String(input.Key).endsWith("/job.json")) throw noSuchKey();
+        return { Body: { transformToString: async () => body } };
+      };
+    const unreadable = job(["k0"], copied, {}, {}, { GetObjectCommand: fail(denied()) });
+    const [follow, sync] = await backupS3Buckets(unreadable.deps, BACKUP_BUCKET, ["app-data"]);
+    assert.deepEqual(
+      [follow?.status, follow?.error],
+      [
+        "WARNING",
+        {
+          code: "AccessDenied",
+          message: "The last S3 Batch Operations job of this bucket could not be followed up: Access Denied",
+        },
+      ],
+    );
+    assert.deepEqual([sync?.status, sync?.metrics?.filesCopied], ["SUCCEEDED", 1]);
+
+    const garbled = job(["k0"], copied, {}, {}, { GetObjectCommand: record("{not json") });
+    const [bad, synced] = await backupS3Buckets(garbled.deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(bad?.status, "WARNING");
+    assert.equal(bad?.error?.code, "BatchJobUnreadable");
+    assert.ok(
+      bad?.error?.message.startsWith(
+        "The last S3 Batch Operations job of this bucket could not be followed up: ",
+      ),
+    );
+    assert.equal(synced?.status, "SUCCEEDED");
+    assert.notEqual(bad?.jobId, synced?.jobId);
+  });
+
+  it("must not sync a bucket whose S3 Batch Operations job is still running", async () => {
+    const body = JSON.stringify({
+      version: 1,
+      jobId: "job-7",
+      accountId: "123456789012",
+      runJobId: "01JRUN",
+      sourceBucket: "app-data",
+      startedAt: "2026-11-30T05:00:00.000Z",
+      objects: 10,
+      etagsKey: "etags",
+      reportPrefix: "reports",
+    });
+    const { deps, sent } = job(
+      ["k0"],
+      copied,
+      {},
+      {
+        DescribeJobCommand: () => ({
+          Job: { Status: "Active", ProgressSummary: { NumberOfTasksSucceeded: 4 } },
+        }),
+      },
+      { GetObjectCommand: () => ({ Body: { transformToString: async () => body } }) },
+    );
+    const results = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.deepEqual(
+      results.map((r) => [r.status, r.error?.code]),
+      [["WARNING", "BatchCopyInProgress"]],
+    );
+    assert.equal(sent.filter((s) => s.command === "ListObjectsV2Command").length, 0);
+  });
+
+  it("must name the first five keys that could not be copied and count the others", async () => {
+    const keys = Array.from({ length: 7 }, (_, i) => `k${i}`);
+    const { deps } = job(keys, fail(denied()));
+    const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "ObjectsNotCopied",
+      message:
+        "7 of 7 objects could not be copied: " +
+        keys
+          .slice(0, 5)
+          .map((k) => `${k}: AccessDenied: Access Denied`)
+          .join("; ") +
+        " (and 2 more)",
+    });
+    assert.deepEqual(result?.metrics, {
+      filesCopied: 0,
+      filesTotal: 7,
+      filesFailed: 7,
+      sizeBytes: 7,
+      bytesCopied: 0,
+    });
+  });
+
+  it("must count the handed-off objects as failed when the S3 Batch Operations job cannot be started, beside the task's own failures", async () => {
+    const { deps } = job(
+      ["k0", "k1", "k2", "k3"],
+      (input) => {
+        if (String(input.Key).endsWith("k0")) throw denied();
+        return copied(input);
+      },
+      { s3BatchRoleArn: ROLE, s3BatchThreshold: 2 },
+      { CreateJobCommand: fail(new Error("Role not trusted")) },
+    );
+    const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "BatchJobNotStarted",
+      message:
+        "2 objects were not copied: the S3 Batch Operations job could not be started: Role not trusted. " +
+        "1 of 4 objects could not be copied: k0: AccessDenied: Access Denied",
+    });
+    assert.deepEqual(result?.metrics, {
+      filesCopied: 1,
+      filesTotal: 4,
+      filesFailed: 3,
+      sizeBytes: 4,
+      bytesCopied: 1,
+    });
+  });
+
+  it("must be WARNING BatchCopyInProgress naming the started job, with nothing else to say when the task copied its share", async () => {
+    const { deps } = job(
+      ["k0", "k1", "k2"],
+      copied,
+      { s3BatchRoleArn: ROLE, s3BatchThreshold: 1 },
+      {
+        CreateJobCommand: () => ({ JobId: "job-42" }),
+      },
+    );
+    const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(result?.status, "WARNING");
+    assert.deepEqual(result?.error, {
+      code: "BatchCopyInProgress",
+      message:
+        "1 objects copied by the task; 2 handed to S3 Batch Operations job job-42, in progress: the final result follows with the next run or integrity check",
+    });
+    assert.equal(result?.metrics?.filesFailed, 0);
+  });
+});
 
 describe("S3 backup job", function () {
   this.timeout(120_000);

@@ -72,6 +72,12 @@ describe("S3 sync building blocks", () => {
     assert.equal(huge.at(-1)?.end, 5 * 1024 ** 4 - 1);
     // Below 5 MiB a part is refused by S3, whatever the caller asks.
     assert.equal(partRanges(20 * MiB, 1024)[0]?.end, 5 * MiB - 1);
+    // A size that is a whole number of parts ends with a full part, not an empty one after it.
+    assert.deepEqual(partRanges(10 * MiB, 5 * MiB), [
+      { start: 0, end: 5 * MiB - 1 },
+      { start: 5 * MiB, end: 10 * MiB - 1 },
+    ]);
+    assert.equal(partRanges(20 * MiB, 1024).length, 4);
   });
 
   it("must URL-encode copy sources but keep the slashes between key segments", () => {

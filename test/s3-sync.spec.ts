@@ -12,21 +12,26 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  S3ServiceException,
   UploadPartCommand,
   type PutObjectCommandInput,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { DroxError } from "../runtime/contract/errors";
 import { etagPairsKey } from "../runtime/jobs/s3-etag-pairs";
+import type { JoinedEntry } from "../runtime/jobs/s3-listing";
 import {
+  MAX_FAILURES_KEPT,
   MAX_KEYS_LISTED,
   SOURCE_ETAG_METADATA,
   compareBackup,
+  forEachBounded,
   syncBucket,
   type S3SyncProgress,
 } from "../runtime/jobs/s3-sync";
 import { useMoto, type Moto } from "./support/moto";
 import { countCommands } from "./support/s3-requests";
+import { fail, OFFLINE, script, type Answer } from "./support/scripted-aws";
 
 const SRC = "drox-src";
 const BACKUP = "drox-backup-store";
@@ -93,6 +98,333 @@ async function putMultipartObject(s3: S3Client, bucket: string, key: string, met
   );
   return Buffer.concat(parts);
 }
+
+/**
+ * syncBucket's own decisions, against S3 answers scripted at the client (no moto, milliseconds):
+ * the settings it refuses, what it keeps of many failures, a bucket vanishing in the middle of a
+ * run, and which objects it hands to S3 Batch Operations.
+ */
+describe("S3 sync (scripted S3 answers)", () => {
+  type Row = [key: string, size: number, etag: string];
+  const etag = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+  const noSuch = (name: string) =>
+    new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode: 404 }, message: name });
+
+  /** A source and a backup listed from `source` and `backup` (keys relative to the prefix). */
+  function buckets(source: Row[], backup: Row[] = [], answers: Record<string, Answer> = {}) {
+    const s3 = new S3Client(OFFLINE);
+    const sent = script(s3, {
+      GetObjectCommand: fail(noSuch("NoSuchKey")),
+      PutObjectCommand: () => ({ ETag: etag(0) }),
+      ListObjectsV2Command: (input) => {
+        const rows = input.Bucket === SRC ? source : backup.map(([k, n, e]): Row => [`${SRC}/${k}`, n, e]);
+        return { Contents: rows.map(([Key, Size, ETag]) => ({ Key, Size, ETag })), IsTruncated: false };
+      },
+      CopyObjectCommand: (input) => {
+        const key = String(input.Key).slice(SRC.length + 1);
+        return { CopyObjectResult: { ETag: source.find(([k]) => k === key)?.[2] } };
+      },
+      ...answers,
+    });
+    return { s3, sent };
+  }
+
+  it("must refuse a concurrency that is not a positive integer, for a sync and a comparison", async () => {
+    const { s3 } = buckets([]);
+    for (const concurrency of [0, -1, 1.5, Number.NaN]) {
+      const message = `S3 sync concurrency must be a positive integer, got ${concurrency}`;
+      await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency }), {
+        name: "ConfigError",
+        message,
+      });
+      await assert.rejects(compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency }), {
+        name: "ConfigError",
+        message,
+      });
+    }
+    const one = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(one.filesTotal, 0);
+  });
+
+  it(`must keep the first ${MAX_FAILURES_KEPT} failures in the order they happened and count them all`, async () => {
+    const rows = Array.from({ length: MAX_FAILURES_KEPT + 2 }, (_, i): Row => [
+      `k${String(i).padStart(5, "0")}`,
+      1,
+      etag(i),
+    ]);
+    const denied = new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+    const { s3 } = buckets(rows, [], { CopyObjectCommand: fail(denied) });
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(result.filesFailed, MAX_FAILURES_KEPT + 2);
+    assert.equal(result.failures.length, MAX_FAILURES_KEPT);
+    assert.deepEqual(result.failures[0], { key: "k00000", message: "AccessDenied: Access Denied" });
+    assert.equal(result.failures.at(-1)?.key, rows[MAX_FAILURES_KEPT - 1]![0]);
+  });
+
+  it("must end the run naming the backup bucket when it vanishes mid-run, and go on when both buckets still answer", async () => {
+    const rows: Row[] = [
+      ["a", 1, etag(1)],
+      ["b", 1, etag(2)],
+      ["c", 1, etag(3)],
+    ];
+    const gone = buckets(rows, [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: (input) => {
+        if (input.Bucket === BACKUP) throw noSuch("NotFound");
+        return {};
+      },
+    });
+    await assert.rejects(
+      syncBucket({ s3: gone.s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 }),
+      {
+        name: "DroxError",
+        message: `Cannot copy into S3 backup bucket "${BACKUP}": the bucket does not exist (NotFound)`,
+      },
+    );
+    assert.deepEqual(
+      gone.sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC, BACKUP],
+      "each bucket looked at once",
+    );
+    assert.equal(gone.sent.filter((s) => s.command === "CopyObjectCommand").length, 1, "no copy after it");
+
+    const there = buckets(rows, [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: () => ({}),
+    });
+    const result = await syncBucket({
+      s3: there.s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 1,
+    });
+    assert.equal(result.filesFailed, 3);
+    assert.deepEqual(
+      result.failures.map((f) => f.key),
+      ["a", "b", "c"],
+    );
+  });
+
+  it("must say it was aborted, with the reason only when it is an Error", async () => {
+    const { s3, sent } = buckets([["a", 1, etag(1)]]);
+    const controller = new AbortController();
+    controller.abort("operator");
+    await assert.rejects(
+      syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, signal: controller.signal }),
+      {
+        name: "DroxError",
+        message: `S3 sync of bucket "${SRC}" was aborted after 0 objects copied`,
+      },
+    );
+    assert.deepEqual(sent, [], "nothing sent for a run aborted before it started");
+  });
+
+  it("must hand to S3 Batch Operations the objects without a copy of their size beyond the first `after`, up to `maxBytes` each", async () => {
+    const source: Row[] = [
+      ["a", 5, etag(1)],
+      ["b", 5, etag(2)],
+      ["c", 10, etag(3)],
+      ["d", 11, etag(4)],
+      ["e", 5, etag(5)],
+      ["f", 5, etag(6)],
+      ["g", 6, etag(7)],
+    ];
+    const backup: Row[] = [
+      ["e", 5, etag(5)],
+      ["f", 5, etag(60)],
+      ["g", 7, etag(7)],
+    ];
+    const { s3, sent } = buckets(source, backup, {
+      HeadObjectCommand: () => ({ ETag: etag(60), Metadata: {} }),
+    });
+    const handed: string[] = [];
+    const result = await syncBucket({
+      s3,
+      sourceBucket: SRC,
+      backupBucket: BACKUP,
+      concurrency: 1,
+      handOff: { after: 1, maxBytes: 10, add: async (o) => void handed.push(o.key) },
+    });
+    assert.deepEqual(
+      handed,
+      ["b", "c", "g"],
+      "a copied as the first, d over maxBytes, e current, f same size",
+    );
+    assert.equal(result.filesHandedOff, 3);
+    assert.deepEqual(
+      sent.filter((s) => s.command === "CopyObjectCommand").map((s) => s.input.Key),
+      [`${SRC}/a`, `${SRC}/d`, `${SRC}/f`],
+    );
+    assert.equal(result.filesSkipped, 1);
+    assert.equal(result.filesTotal, 7);
+    assert.equal(result.sizeBytes, 47);
+  });
+  it("must list the first mismatched and unverified keys in key order, however the HEADs finish, and count them all", async () => {
+    const n = 2 * MAX_KEYS_LISTED + 30;
+    const key = (i: number) => `k${String(i).padStart(4, "0")}`;
+    const source = Array.from({ length: 2 * n }, (_, i): Row => [key(i), 1, `"${"e".repeat(32)}-2"`]);
+    const backup = source.map(([k]): Row => [k, 1, etag(7)]);
+    const { s3 } = buckets(source, backup, {
+      HeadObjectCommand: async (input) => {
+        const i = Number(String(input.Key).slice(-4));
+        // Later keys answer first.
+        await new Promise((resolve) => setTimeout(resolve, (2 * n - i) % 7));
+        return i % 2 === 0
+          ? { ETag: etag(7), Metadata: { [SOURCE_ETAG_METADATA]: etag(9) } }
+          : { ETag: etag(7) };
+      },
+    });
+    const result = await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 16 });
+    const even = source.map(([k]) => k).filter((_, i) => i % 2 === 0);
+    const odd = source.map(([k]) => k).filter((_, i) => i % 2 === 1);
+    assert.equal(result.mismatchedCount, n);
+    assert.deepEqual(result.mismatched, even.slice(0, MAX_KEYS_LISTED));
+    assert.equal(result.unverifiedCount, n);
+    assert.deepEqual(result.unverified, odd.slice(0, MAX_KEYS_LISTED));
+    assert.equal(result.sourceCount, 2 * n);
+    assert.equal(result.backupCount, 2 * n);
+  });
+
+  it("must call a copy it cannot read unverified, never intact, and say why the pairs could not be read", async () => {
+    const denied = new S3ServiceException({
+      name: "AccessDenied",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Access Denied",
+    });
+    const { s3 } = buckets([["a", 1, etag(1)]], [["a", 1, etag(2)]], {
+      HeadObjectCommand: fail(denied),
+      GetObjectCommand: fail(denied),
+    });
+    assert.deepEqual(await compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      sourceCount: 1,
+      backupCount: 1,
+      missing: [],
+      mismatched: [],
+      unverified: ["a"],
+      missingCount: 0,
+      mismatchedCount: 0,
+      unverifiedCount: 1,
+      pairsUnreadable: "AccessDenied: Access Denied",
+    });
+  });
+  it("must fail naming the bucket when handing an object off fails, and keep what it copied", async () => {
+    const { s3 } = buckets([
+      ["a", 1, etag(1)],
+      ["b", 1, etag(2)],
+    ]);
+    await assert.rejects(
+      syncBucket({
+        s3,
+        sourceBucket: SRC,
+        backupBucket: BACKUP,
+        concurrency: 1,
+        handOff: {
+          after: 1,
+          maxBytes: 10,
+          add: async () => {
+            throw new Error("no space left on device");
+          },
+        },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof DroxError);
+        assert.equal(error.message, `S3 sync of bucket "${SRC}" failed: Error: no space left on device`);
+        assert.equal(error.retryable, false);
+        return true;
+      },
+    );
+  });
+});
+
+describe("forEachBounded", () => {
+  const entry = (key: string): JoinedEntry => ({ source: { key, size: 1, etag: "e" } });
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Entries k0…k<n-1>, counting how many were taken from the listing. */
+  function listing(n: number, failAt?: number) {
+    const taken = { count: 0 };
+    async function* entries(): AsyncGenerator<JoinedEntry> {
+      for (let i = 0; i < n; i++) {
+        if (i === failAt) throw new Error("listing failed");
+        taken.count += 1;
+        yield entry(`k${i}`);
+      }
+    }
+    return { entries: entries(), taken };
+  }
+
+  it("must run at most `concurrency` at once and take at most twice that from the listing ahead of the work", async () => {
+    const { entries, taken } = listing(20);
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let peak = 0;
+    const done = forEachBounded(
+      entries,
+      3,
+      () => false,
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+      },
+    );
+    for (let i = 0; i < 5; i++) await tick();
+    assert.equal(taken.count, 6, "3 running and 3 waiting, the listing paused");
+    assert.equal(releases.length, 3);
+    releases.shift()!();
+    for (let i = 0; i < 5; i++) await tick();
+    assert.equal(taken.count, 7, "one more taken once one finished");
+    while (taken.count < 20 || releases.length > 0) {
+      releases.shift()?.();
+      await tick();
+    }
+    await done;
+    assert.equal(peak, 3);
+  });
+
+  it("must take nothing more once stopped, and skip the work of entries not started yet", async () => {
+    const { entries, taken } = listing(20);
+    let stop = false;
+    const worked: string[] = [];
+    await forEachBounded(
+      entries,
+      2,
+      () => stop,
+      async (e) => {
+        worked.push(e.source.key);
+        await tick();
+        stop = true;
+      },
+    );
+    assert.deepEqual(worked, ["k0", "k1"]);
+    assert.equal(taken.count, 5, "two running, two waiting, and the one taken as it stopped");
+  });
+
+  it("must wait for the work in flight before passing on the listing's failure", async () => {
+    const { entries } = listing(5, 3);
+    const finished: string[] = [];
+    await assert.rejects(
+      forEachBounded(
+        entries,
+        4,
+        () => false,
+        async (e) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          finished.push(e.source.key);
+        },
+      ),
+      { message: "listing failed" },
+    );
+    assert.deepEqual(finished, ["k0", "k1", "k2"]);
+  });
+});
 
 describe("S3 incremental sync (against moto)", function () {
   this.timeout(180_000);
