@@ -131,20 +131,22 @@ const AREAS = {
     ].map((name) => `components/${name}.ts`),
     // The specs that read IAM documents, not every infra spec: resource counts, physical names,
     // Lambda packages and environments read none (and the package size spec fails in Stryker's
-    // sandbox: Pulumi's default code paths, its baseline, come out as 0 bytes there). The specs calling the statement builders directly
-    // come first, so that a mutant they kill stops there (mocha bails) before a spec evaluates the
-    // whole program (test/support/stryker-coverage.ts credits each spec using a run with it).
+    // sandbox: Pulumi's default code paths, its baseline, come out as 0 bytes there). Mocha runs a
+    // mutant's specs in this order and stops at the first failure: the specs calling the builders
+    // directly first, then those pinning each document exactly, then the IAM simulations (three
+    // program runs and the runtime's scan before their first test).
     spec: [
       "test/infra-iam.spec.ts",
-      "test/infra-task-permissions.spec.ts",
+      "test/infra-task-statements.spec.ts",
       "test/s3-batch-role.spec.ts",
-      "test/iam-policies.spec.ts",
-      "test/infra-service.spec.ts",
+      "test/infra-store.spec.ts",
       "test/infra-notifications.spec.ts",
       "test/infra-schedules.spec.ts",
-      "test/infra-store.spec.ts",
       "test/infra-alerting.spec.ts",
+      "test/infra-service.spec.ts",
       "test/infra-bot-mode.spec.ts",
+      "test/iam-policies.spec.ts",
+      "test/infra-task-permissions.spec.ts",
     ],
   },
 };
