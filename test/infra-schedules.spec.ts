@@ -74,10 +74,17 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
   });
 
   it("must let the scheduler run only this family's tasks and pass only its two roles to ECS", () => {
+    // The scheduler's execution role trusts scheduler.amazonaws.com, for schedules of this account
+    // only (aws:SourceAccount, EventBridge Scheduler's guide against the confused deputy).
     const trust = policyOf(byName(prod, "aws:iam/role:Role", "drox-backup-role"), "assumeRolePolicy");
-    assert.deepEqual((trust.Statement[0] as { Principal: unknown }).Principal, {
-      Service: "scheduler.amazonaws.com",
-    });
+    assert.deepEqual(trust.Statement, [
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
     assert.deepEqual(
       policyOf(byName(prod, "aws:iam/rolePolicy:RolePolicy", "drox-backup-policy")).Statement,
       [
