@@ -1,9 +1,20 @@
 import assert from "node:assert/strict";
+import { familyRevisionsArn } from "../components/schedules";
 import { byName, cachedRun, ofType, policyOf, type ProgramRun } from "./support/pulumi-mocks";
 
 const CLUSTER = "arn:aws:ecs:ap-northeast-2:123456789012:drox-backup-cluster";
 const TASK_DEF = "arn:aws:ecs:ap-northeast-2:123456789012:task-definition/drox-backup-prod:1";
 const DLQ = "arn:aws:sqs:ap-northeast-2:123456789012:drox-backup-dlq";
+
+describe("infra: schedules, RunTask's resource (familyRevisionsArn)", () => {
+  it("must grant every revision of the family, whatever the deployed revision's number", () => {
+    // Task definition ARNs as ECS documents them: …:task-definition/<family>:<revision>.
+    const family = "arn:aws:ecs:us-east-1:111122223333:task-definition/drox-backup-prod";
+    for (const revision of ["1", "9", "12", "305"]) {
+      assert.equal(familyRevisionsArn(`${family}:${revision}`), `${family}:*`, revision);
+    }
+  });
+});
 
 describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
   let prod: ProgramRun;
