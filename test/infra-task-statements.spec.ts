@@ -4,11 +4,13 @@
  * directly, without evaluating the program: test/infra-service.spec.ts pins the prod stack's
  * document and test/infra-task-permissions.spec.ts judges it against the runtime's SDK calls, both
  * through a whole program run. Expected values are IAM's: the actions and condition keys of the
- * Service Authorization Reference and each service's ARN format.
+ * Service Authorization Reference and each service's ARN format. The execution role's statements
+ * (components/task-definition.ts) likewise, with and without secrets to inject.
  */
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { policyDocument, type Statement } from "../components/iam";
+import { executionStatements } from "../components/task-definition";
 import { taskStatements } from "../components/task-permissions";
 
 /** A document's statements as IAM reads them (inputs resolved; outside a deployment apply runs once). */
@@ -326,5 +328,55 @@ describe("infra: the task role's statements for each stack shape (taskStatements
         `arn:aws:rds:eu-west-1:${account}:snapshot:drox-*`,
       ],
     });
+  });
+});
+
+describe("infra: the execution role's statements (executionStatements)", () => {
+  // ARN formats of ECR repositories, CloudWatch Logs log groups and Secrets Manager secrets.
+  const p = {
+    repositoryArn: "arn:aws:ecr:eu-central-1:111122223333:repository/drox-backup",
+    logGroupArn: "arn:aws:logs:eu-central-1:111122223333:log-group:drox-backup",
+    kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    region: pulumi.output("eu-central-1"),
+  };
+  // What ECS's task execution role guide lists for pulling from a private ECR repository and
+  // sending the container's logs with the awslogs driver.
+  const pullAndLog = [
+    { Effect: "Allow", Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Effect: "Allow",
+      Sid: "PullImage",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      Resource: p.repositoryArn,
+    },
+    {
+      // Log streams are …:log-group:<name>:log-stream:<stream>, under the group's `:*`.
+      Effect: "Allow",
+      Sid: "WriteLogs",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${p.logGroupArn}:*`,
+    },
+  ];
+
+  it("must let ECS read exactly the injected secrets, decrypting them only through Secrets Manager", async () => {
+    const secrets = [
+      "arn:aws:secretsmanager:eu-central-1:111122223333:secret:drox/slack-AbCdEf",
+      "arn:aws:secretsmanager:eu-central-1:111122223333:secret:drox/notion-GhIjKl",
+    ];
+    assert.deepEqual(await resolvedStatements(executionStatements({ ...p, secretArns: secrets })), [
+      ...pullAndLog,
+      { Effect: "Allow", Sid: "InjectSecrets", Action: "secretsmanager:GetSecretValue", Resource: secrets },
+      {
+        Effect: "Allow",
+        Sid: "DecryptSecrets",
+        Action: "kms:Decrypt",
+        Resource: p.kmsKeyArn,
+        Condition: { StringEquals: { "kms:ViaService": ["secretsmanager.eu-central-1.amazonaws.com"] } },
+      },
+    ]);
+  });
+
+  it("must grant no secret read and no key use to a task without secrets", async () => {
+    assert.deepEqual(await resolvedStatements(executionStatements({ ...p, secretArns: [] })), pullAndLog);
   });
 });
