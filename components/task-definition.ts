@@ -51,6 +51,49 @@ export interface TaskResources {
   readonly logGroup: aws.cloudwatch.LogGroup;
 }
 
+/** What the execution role's statements name. */
+export interface ExecutionPermissions {
+  readonly repositoryArn: pulumi.Input<string>;
+  readonly logGroupArn: pulumi.Input<string>;
+  /** The secrets ECS injects (Secrets Manager ARNs); none, no secret statement. */
+  readonly secretArns: readonly pulumi.Input<string>[];
+  readonly kmsKeyArn: pulumi.Input<string>;
+  readonly region: pulumi.Input<string>;
+}
+
+/**
+ * What ECS does with the execution role at task start: pull the image, create the container's log
+ * stream and write to it, and read the injected secrets
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+ */
+export function executionStatements(p: ExecutionPermissions): Statement[] {
+  return [
+    { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "PullImage",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      Resource: p.repositoryArn,
+    },
+    {
+      Sid: "WriteLogs",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: pulumi.interpolate`${p.logGroupArn}:*`,
+    },
+    ...(p.secretArns.length > 0
+      ? [
+          { Sid: "InjectSecrets", Action: "secretsmanager:GetSecretValue", Resource: p.secretArns },
+          {
+            // ECS reads the secrets through Secrets Manager, which decrypts with the stack key.
+            Sid: "DecryptSecrets",
+            Action: "kms:Decrypt",
+            Resource: p.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaServices(["secretsmanager"], p.region) } },
+          },
+        ]
+      : []),
+  ];
+}
+
 /** Registers the image, log group, roles and task definition as children of `parent`. */
 export function taskDefinition(
   name: string,
@@ -107,36 +150,20 @@ export function taskDefinition(
     { assumeRolePolicy: assumeRolePolicy("ecs-tasks.amazonaws.com", args.accountId), tags },
     { parent },
   );
-  const secretArns = Object.values(args.secrets);
-  const executionStatements: Statement[] = [
-    { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    {
-      Sid: "PullImage",
-      Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-      Resource: repository.arn,
-    },
-    {
-      Sid: "WriteLogs",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      Resource: pulumi.interpolate`${logGroup.arn}:*`,
-    },
-    ...(secretArns.length > 0
-      ? [
-          { Sid: "InjectSecrets", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
-          {
-            // ECS reads the secrets through Secrets Manager, which decrypts with the stack key
-            // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
-            Sid: "DecryptSecrets",
-            Action: "kms:Decrypt",
-            Resource: args.permissions.kmsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": viaServices(["secretsmanager"], args.region) } },
-          },
-        ]
-      : []),
-  ];
   new aws.iam.RolePolicy(
     `${name}-execution-policy`,
-    { role: executionRole.id, policy: policyDocument(executionStatements) },
+    {
+      role: executionRole.id,
+      policy: policyDocument(
+        executionStatements({
+          repositoryArn: repository.arn,
+          logGroupArn: logGroup.arn,
+          secretArns: Object.values(args.secrets),
+          kmsKeyArn: args.permissions.kmsKeyArn,
+          region: args.region,
+        }),
+      ),
+    },
     { parent },
   );
 

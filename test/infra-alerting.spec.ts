@@ -132,10 +132,12 @@ describe("infra: alerting (CloudWatch alarms, AWS Chatbot)", () => {
       "arn:aws:iam:ap-northeast-2:123456789012:drox-backup-chatbot-role",
     );
     assert.equal(chatbot.inputs.configurationName, "drox-backup-prod");
+    // Chatbot logs its delivery errors only to CloudWatch Logs (ERROR, INFO or NONE).
+    assert.equal(chatbot.inputs.loggingLevel, "ERROR");
     const trust = policyOf(byName(prod, "aws:iam/role:Role", "drox-backup-chatbot-role"), "assumeRolePolicy");
-    assert.deepEqual((trust.Statement[0] as { Principal: unknown }).Principal, {
-      Service: "chatbot.amazonaws.com",
-    });
+    assert.deepEqual(trust.Statement, [
+      { Effect: "Allow", Principal: { Service: "chatbot.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
     assert.deepEqual(
       ofType(prod, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.inputs.policyArn),
       ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"],

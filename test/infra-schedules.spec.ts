@@ -1,9 +1,20 @@
 import assert from "node:assert/strict";
+import { familyRevisionsArn } from "../components/schedules";
 import { byName, cachedRun, ofType, policyOf, type ProgramRun } from "./support/pulumi-mocks";
 
 const CLUSTER = "arn:aws:ecs:ap-northeast-2:123456789012:drox-backup-cluster";
 const TASK_DEF = "arn:aws:ecs:ap-northeast-2:123456789012:task-definition/drox-backup-prod:1";
 const DLQ = "arn:aws:sqs:ap-northeast-2:123456789012:drox-backup-dlq";
+
+describe("infra: schedules, RunTask's resource (familyRevisionsArn)", () => {
+  it("must grant every revision of the family, whatever the deployed revision's number", () => {
+    // Task definition ARNs as ECS documents them: …:task-definition/<family>:<revision>.
+    const family = "arn:aws:ecs:us-east-1:111122223333:task-definition/drox-backup-prod";
+    for (const revision of ["1", "9", "12", "305"]) {
+      assert.equal(familyRevisionsArn(`${family}:${revision}`), `${family}:*`, revision);
+    }
+  });
+});
 
 describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
   let prod: ProgramRun;
@@ -74,10 +85,17 @@ describe("infra: schedules (EventBridge Scheduler → ECS RunTask)", () => {
   });
 
   it("must let the scheduler run only this family's tasks and pass only its two roles to ECS", () => {
+    // The scheduler's execution role trusts scheduler.amazonaws.com, for schedules of this account
+    // only (aws:SourceAccount, EventBridge Scheduler's guide against the confused deputy).
     const trust = policyOf(byName(prod, "aws:iam/role:Role", "drox-backup-role"), "assumeRolePolicy");
-    assert.deepEqual((trust.Statement[0] as { Principal: unknown }).Principal, {
-      Service: "scheduler.amazonaws.com",
-    });
+    assert.deepEqual(trust.Statement, [
+      {
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
     assert.deepEqual(
       policyOf(byName(prod, "aws:iam/rolePolicy:RolePolicy", "drox-backup-policy")).Statement,
       [

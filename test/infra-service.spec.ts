@@ -240,6 +240,21 @@ describe("infra: service (ECS Fargate behind an ALB)", () => {
     assert.equal(task.inputs.memory, "2048");
   });
 
+  it("must let only ECS tasks of this account assume the task and execution roles", () => {
+    // Both are assumed through ecs-tasks.amazonaws.com (ECS's task role and task execution role
+    // guides), with aws:SourceAccount against the confused deputy.
+    for (const name of ["drox-backup-task-role", "drox-backup-execution-role"]) {
+      assert.deepEqual(policyOf(byName(prod, "aws:iam/role:Role", name), "assumeRolePolicy").Statement, [
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+        },
+      ]);
+    }
+  });
+
   it("must let the execution role pull, log and read exactly the injected secrets", () => {
     const secret = (role: string) => `arn:aws:secretsmanager:ap-northeast-2:123456789012:drox-backup-${role}`;
     assert.deepEqual(

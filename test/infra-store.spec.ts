@@ -42,10 +42,22 @@ describe("infra: store (backup bucket, history table, key)", () => {
       [pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets],
       [true, true, true, true],
     );
-    const deny = policyOf(byName(dev, "aws:s3/bucketPolicy:BucketPolicy", "drox-backup-bucket-policy"))
-      .Statement[0]!;
-    assert.equal(deny.Effect, "Deny");
-    assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
+    // Every request over plain HTTP, by anyone, to the bucket and its objects is denied: S3's
+    // documented policy for enforcing encryption in transit (aws:SecureTransport is "false").
+    const bucket = "arn:aws:s3:::drox-backup-bucket";
+    assert.deepEqual(
+      policyOf(byName(dev, "aws:s3/bucketPolicy:BucketPolicy", "drox-backup-bucket-policy")).Statement,
+      [
+        {
+          Effect: "Deny",
+          Sid: "DenyInsecureTransport",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [bucket, `${bucket}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    );
   });
 
   it("must expire replaced backup versions after the retention", () => {
@@ -99,15 +111,27 @@ describe("infra: store (backup bucket, history table, key)", () => {
   it("must rotate the key and let CloudWatch (this account) use it for the encrypted alerts topic", () => {
     const key = byName(dev, "aws:kms/key:Key", "drox-backup-key");
     assert.equal(key.inputs.enableKeyRotation, true);
-    const statements = policyOf(key).Statement;
-    assert.deepEqual(statements[1], {
-      Effect: "Allow",
-      Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
-      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      Resource: "*",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
-      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
-    });
-    assert.deepEqual(statements[0]!.Principal, { AWS: "arn:aws:iam::123456789012:root" });
+    assert.equal(key.inputs.deletionWindowInDays, 30);
+    assert.equal(key.inputs.description, "drox-backup: backups, history, topics and secrets");
+    assert.deepEqual(policyOf(key).Statement, [
+      {
+        // KMS's default key policy statement: the account (its root principal) may use and
+        // administer the key, which lets IAM policies grant the roles their use of it.
+        Effect: "Allow",
+        Sid: "AccountAdministers",
+        Action: "kms:*",
+        Resource: "*",
+        Principal: { AWS: "arn:aws:iam::123456789012:root" },
+      },
+      {
+        // What a CloudWatch alarm needs to publish to an SSE-KMS topic (SNS's key management guide).
+        Effect: "Allow",
+        Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
   });
 });

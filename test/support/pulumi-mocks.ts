@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { FILLED_IN } from "../fixtures/filled-stacks";
+import { evaluateShared, usedShared } from "./stryker-coverage";
 
 export const PROJECT = "drox-backup";
 export const ACCOUNT_ID = "123456789012";
@@ -357,9 +358,13 @@ export function cachedRun(
   if (!run) {
     // Evaluations share Pulumi's global runtime state: run them one after another.
     const previous = [...runs.values()].pop() ?? Promise.resolve(undefined);
-    run = previous.catch(() => undefined).then(() => runProgram({ stack, config }));
+    run = previous
+      .catch(() => undefined)
+      .then(() => evaluateShared(key, () => runProgram({ stack, config })));
     runs.set(key, run);
   }
+  // Every spec using a cached run is credited with its coverage (./stryker-coverage.ts).
+  usedShared(key);
   return run;
 }
 
