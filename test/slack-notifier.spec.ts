@@ -313,6 +313,21 @@ describe("Slack notifier from the environment", function () {
       await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => error === bug);
     });
 
+    it("must rethrow a failure that is not Slack's even when another webhook's refusal came first", async () => {
+      // main: 404 no_service, final at once (no backoff); alerts: 503, whose backoff's random source
+      // breaks. The bug must surface, not disappear behind main's refusal.
+      const bug = new Error("random source broken");
+      const { fetch, calls } = fakeFetch((url) =>
+        url === HOOK.main ? slackAnswer(404, "no_service") : slackAnswer(503, "service_unavailable"),
+      );
+      const random = () => {
+        throw bug;
+      };
+      const notifier = createSlackNotifier(notifierSettings(), { sender: { fetch, random } });
+      await assert.rejects(notifier.notify(SEED_FAILURE), (error: unknown) => error === bug);
+      assert.deepEqual(calls, [HOOK.main, HOOK.alerts]);
+    });
+
     it("must log each event's webhooks, how many it skipped as already delivered, and how many failed", async () => {
       let down = true;
       const { fetch } = fakeFetch((url) =>

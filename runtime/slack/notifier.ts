@@ -70,9 +70,12 @@ export function createSlackNotifier(settings: SlackSettings, deps: NotifierDeps 
         errors.length === 0 ? "Slack notification delivered" : "Slack notification failed",
       );
       if (errors.length === 0) return;
-      const first = errors[0];
-      if (errors.length === 1 || !(first instanceof SlackDeliveryError)) throw first;
-      const all = errors.filter((e): e is SlackDeliveryError => e instanceof SlackDeliveryError);
+      // A failure that is not Slack's is a bug: thrown as it is, never folded into (and lost among)
+      // the refusals of the other webhooks.
+      const bug = errors.find((e) => !(e instanceof SlackDeliveryError));
+      if (errors.length === 1 || bug !== undefined) throw bug ?? errors[0];
+      const all = errors as [SlackDeliveryError, ...SlackDeliveryError[]];
+      const first = all[0];
       throw new SlackDeliveryError(all.map((e) => e.message).join(" | "), {
         webhook: first.webhook,
         retryable: all.some((e) => e.retryable),
