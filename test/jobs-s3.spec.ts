@@ -394,16 +394,54 @@ describe("S3 backup job (scripted S3 answers)", () => {
   });
 
   it("must be WARNING BatchCopyInProgress naming the started job, with nothing else to say when the task copied its share", async () => {
-    const { deps } = job(
+    const jobs: Input[] = [];
+    const { deps, sent } = job(
       ["k0", "k1", "k2"],
       copied,
       { s3BatchRoleArn: ROLE, s3BatchThreshold: 1 },
       {
-        CreateJobCommand: () => ({ JobId: "job-42" }),
+        CreateJobCommand: (input) => {
+          jobs.push(input);
+          return { JobId: "job-42" };
+        },
       },
     );
+    const before = new Date();
     const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    const after = new Date();
     assert.equal(result?.status, "WARNING");
+    // docs/jobs-and-iam.md: one S3PutObjectCopy job into BACKUP_BUCKET/<source>/ of the objects
+    // unmodified since the listing, its manifest under .drox-backup/batch/<source>/<job id>/.
+    assert.equal(jobs.length, 1);
+    const created = jobs[0] as {
+      AccountId: string;
+      ClientRequestToken: string;
+      RoleArn: string;
+      Operation: {
+        S3PutObjectCopy: { TargetResource: string; TargetKeyPrefix: string; UnModifiedSinceConstraint: Date };
+      };
+      Manifest: { Location: { ObjectArn: string } };
+    };
+    assert.equal(created.AccountId, "123456789012");
+    assert.equal(created.RoleArn, ROLE);
+    assert.equal(
+      created.ClientRequestToken,
+      result?.jobId,
+      "the run's job id: a retried request starts no second job",
+    );
+    assert.equal(created.Operation.S3PutObjectCopy.TargetResource, `arn:aws:s3:::${BACKUP_BUCKET}`);
+    assert.equal(created.Operation.S3PutObjectCopy.TargetKeyPrefix, "app-data");
+    const listedAt = created.Operation.S3PutObjectCopy.UnModifiedSinceConstraint.getTime();
+    assert.ok(listedAt >= before.getTime() && listedAt <= after.getTime());
+    assert.equal(
+      created.Manifest.Location.ObjectArn,
+      `arn:aws:s3:::${BACKUP_BUCKET}/.drox-backup/batch/app-data/${result?.jobId}/manifest.csv`,
+    );
+    assert.deepEqual(
+      sent.filter((s) => s.command === "GetObjectCommand").map((s) => s.input.Key)[0],
+      ".drox-backup/batch/app-data/job.json",
+      "the bucket's last job looked up first",
+    );
     assert.deepEqual(result?.error, {
       code: "BatchCopyInProgress",
       message:
