@@ -95,6 +95,7 @@ describe("S3 Batch Operations follow-up result", () => {
   it("must publish an ended job's result under a job id of its own, timed from the job's start", () => {
     const result = batchFollowUpResult(deps, "app-data", ended({}));
     assert.equal(result?.status, "SUCCEEDED");
+    assert.equal(result?.type, "S3");
     assert.equal(result?.error, undefined);
     assert.deepEqual(result?.metrics, { filesCopied: 500, filesTotal: 500, filesFailed: 0 });
     assert.equal(result?.startedAt, record.startedAt);
@@ -142,6 +143,7 @@ describe("S3 Batch Operations follow-up result", () => {
   it("must be WARNING for a job that ended otherwise than Complete after copying some objects", () => {
     const result = batchFollowUpResult(deps, "app-data", ended({ status: "Cancelled", succeeded: 200 }));
     assert.equal(result?.status, "WARNING");
+    assert.deepEqual([result?.type, result?.resource], ["S3", "app-data"]);
     assert.deepEqual(result?.error, {
       code: "ObjectsNotCopied",
       message: `${JOB} Cancelled: 200 of 500 objects copied`,
@@ -241,6 +243,10 @@ describe("S3 backup job (scripted S3 answers)", () => {
         ["logs", "FAILED", { code: "Aborted", message: "Backup aborted before the sync started: SIGTERM" }],
       ],
     );
+    assert.deepEqual(
+      results.map((r) => r.type),
+      ["S3", "S3"],
+    );
     assert.deepEqual(sent, []);
   });
 
@@ -287,8 +293,10 @@ describe("S3 backup job (scripted S3 answers)", () => {
     const unreadable = job(["k0"], copied, {}, {}, { GetObjectCommand: fail(denied()) });
     const [follow, sync] = await backupS3Buckets(unreadable.deps, BACKUP_BUCKET, ["app-data"]);
     assert.deepEqual(
-      [follow?.status, follow?.error],
+      [follow?.type, follow?.resource, follow?.status, follow?.error],
       [
+        "S3",
+        "app-data",
         "WARNING",
         {
           code: "AccessDenied",
@@ -340,6 +348,39 @@ describe("S3 backup job (scripted S3 answers)", () => {
       [["WARNING", "BatchCopyInProgress"]],
     );
     assert.equal(sent.filter((s) => s.command === "ListObjectsV2Command").length, 0);
+  });
+
+  it("must copy every object in the task without S3_BATCH_ROLE_ARN, or with nothing beyond S3_BATCH_THRESHOLD", async () => {
+    for (const settings of [{ s3BatchThreshold: 1 }, { s3BatchRoleArn: ROLE, s3BatchThreshold: 3 }]) {
+      const { deps } = job(["k0", "k1", "k2"], copied, settings);
+      const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+      assert.deepEqual([result?.status, result?.metrics?.filesCopied], ["SUCCEEDED", 3]);
+    }
+  });
+
+  it("must copy in the job's 256 MiB parts an object above its 1 GiB threshold", async () => {
+    const GiB = 1024 ** 3;
+    const { deps, sent } = job(
+      ["k0"],
+      copied,
+      {},
+      {},
+      {
+        ListObjectsV2Command: (input) => ({
+          Contents: input.Bucket === BACKUP_BUCKET ? [] : [{ Key: "k0", Size: 2 * GiB, ETag: etag(1) }],
+          IsTruncated: false,
+        }),
+        HeadObjectCommand: () => ({ ETag: etag(1) }),
+        GetObjectTaggingCommand: () => ({ TagSet: [] }),
+        CreateMultipartUploadCommand: () => ({ UploadId: "up-1" }),
+        UploadPartCopyCommand: () => ({ CopyPartResult: { ETag: etag(2) } }),
+        CompleteMultipartUploadCommand: () => ({ ETag: `"${"3".repeat(32)}-8"` }),
+      },
+    );
+    const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
+    assert.equal(result?.status, "SUCCEEDED");
+    assert.equal(sent.filter((s) => s.command === "UploadPartCopyCommand").length, 8);
+    assert.equal(sent.filter((s) => s.command === "CopyObjectCommand").length, 0);
   });
 
   it("must name the first five keys that could not be copied and count the others", async () => {
@@ -394,16 +435,62 @@ describe("S3 backup job (scripted S3 answers)", () => {
   });
 
   it("must be WARNING BatchCopyInProgress naming the started job, with nothing else to say when the task copied its share", async () => {
-    const { deps } = job(
+    const jobs: Input[] = [];
+    const { deps, sent } = job(
       ["k0", "k1", "k2"],
       copied,
       { s3BatchRoleArn: ROLE, s3BatchThreshold: 1 },
       {
-        CreateJobCommand: () => ({ JobId: "job-42" }),
+        CreateJobCommand: (input) => {
+          jobs.push(input);
+          return { JobId: "job-42" };
+        },
       },
     );
+    const before = new Date();
     const [result] = await backupS3Buckets(deps, BACKUP_BUCKET, ["app-data"]);
-    assert.equal(result?.status, "WARNING");
+    const after = new Date();
+    assert.deepEqual([result?.type, result?.status], ["S3", "WARNING"]);
+    const recorded = sent.find(
+      (s) => s.command === "PutObjectCommand" && String(s.input.Key).endsWith("/job.json"),
+    );
+    assert.equal(
+      (JSON.parse(String(recorded?.input.Body)) as { objects: number }).objects,
+      2,
+      "both handed off",
+    );
+    // docs/jobs-and-iam.md: one S3PutObjectCopy job into BACKUP_BUCKET/<source>/ of the objects
+    // unmodified since the listing, its manifest under .drox-backup/batch/<source>/<job id>/.
+    assert.equal(jobs.length, 1);
+    const created = jobs[0] as {
+      AccountId: string;
+      ClientRequestToken: string;
+      RoleArn: string;
+      Operation: {
+        S3PutObjectCopy: { TargetResource: string; TargetKeyPrefix: string; UnModifiedSinceConstraint: Date };
+      };
+      Manifest: { Location: { ObjectArn: string } };
+    };
+    assert.equal(created.AccountId, "123456789012");
+    assert.equal(created.RoleArn, ROLE);
+    assert.equal(
+      created.ClientRequestToken,
+      result?.jobId,
+      "the run's job id: a retried request starts no second job",
+    );
+    assert.equal(created.Operation.S3PutObjectCopy.TargetResource, `arn:aws:s3:::${BACKUP_BUCKET}`);
+    assert.equal(created.Operation.S3PutObjectCopy.TargetKeyPrefix, "app-data");
+    const listedAt = created.Operation.S3PutObjectCopy.UnModifiedSinceConstraint.getTime();
+    assert.ok(listedAt >= before.getTime() && listedAt <= after.getTime());
+    assert.equal(
+      created.Manifest.Location.ObjectArn,
+      `arn:aws:s3:::${BACKUP_BUCKET}/.drox-backup/batch/app-data/${result?.jobId}/manifest.csv`,
+    );
+    assert.deepEqual(
+      sent.filter((s) => s.command === "GetObjectCommand").map((s) => s.input.Key)[0],
+      ".drox-backup/batch/app-data/job.json",
+      "the bucket's last job looked up first",
+    );
     assert.deepEqual(result?.error, {
       code: "BatchCopyInProgress",
       message:

@@ -290,6 +290,45 @@ describe("S3 sync (scripted S3 answers)", () => {
     assert.equal(result.backupCount, 2 * n);
   });
 
+  it("must stop comparing once aborted, reading no more copies, and say it was aborted", async () => {
+    const rows = Array.from({ length: 30 }, (_, i): Row => [`k${String(i).padStart(2, "0")}`, 1, etag(i)]);
+    const controller = new AbortController();
+    const { s3, sent } = buckets(
+      rows,
+      rows.map(([k]): Row => [k, 1, etag(99)]),
+      {
+        HeadObjectCommand: () => {
+          controller.abort(new Error("check timeout"));
+          return { ETag: etag(99) };
+        },
+      },
+    );
+    await assert.rejects(
+      compareBackup({
+        s3,
+        sourceBucket: SRC,
+        backupBucket: BACKUP,
+        concurrency: 1,
+        signal: controller.signal,
+      }),
+      { name: "DroxError", message: `Backup comparison of bucket "${SRC}" was aborted` },
+    );
+    assert.ok(sent.filter((s) => s.command === "HeadObjectCommand").length <= 3);
+  });
+
+  it("must name the backup bucket when it cannot be listed", async () => {
+    const { s3 } = buckets([["a", 1, etag(1)]], [], {
+      ListObjectsV2Command: (input) => {
+        if (input.Bucket === BACKUP) throw noSuch("NoSuchBucket");
+        return { Contents: [{ Key: "a", Size: 1, ETag: etag(1) }], IsTruncated: false };
+      },
+    });
+    await assert.rejects(compareBackup({ s3, sourceBucket: SRC, backupBucket: BACKUP }), {
+      name: "DroxError",
+      message: `Cannot list S3 backup bucket "${BACKUP}": the bucket does not exist (NoSuchBucket)`,
+    });
+  });
+
   it("must call a copy it cannot read unverified, never intact, and say why the pairs could not be read", async () => {
     const denied = new S3ServiceException({
       name: "AccessDenied",

