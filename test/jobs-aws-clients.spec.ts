@@ -35,7 +35,10 @@ describe("AWS clients", function () {
   });
 
   afterEach(async () => {
-    process.env = { ...saved };
+    // Restored in place: a plain object put in process.env's stead would stop later specs' changes
+    // from reaching the real environment, which Node reads (os.tmpdir() reads TMPDIR there).
+    for (const key of Object.keys(process.env)) if (!(key in saved)) Reflect.deleteProperty(process.env, key);
+    Object.assign(process.env, saved);
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
     server = undefined;
