@@ -352,6 +352,45 @@ describe("S3 sync (scripted S3 answers)", () => {
       pairsUnreadable: "AccessDenied: Access Denied",
     });
   });
+  it("must leave no rejection unhandled when aborted while the pairs load and the listing has not answered yet", async () => {
+    const controller = new AbortController();
+    const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { s3 } = buckets([["a", 1, etag(1)]], [], {
+      GetObjectCommand: async () => {
+        await later(5);
+        controller.abort(new Error("operator stop"));
+        throw noSuch("NoSuchKey");
+      },
+      ListObjectsV2Command: async () => {
+        // Still listing when the pairs' loading fails under the abort: nothing awaits it yet.
+        await later(60);
+        return { Contents: [], IsTruncated: false };
+      },
+    });
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      await assert.rejects(
+        syncBucket({
+          s3,
+          sourceBucket: SRC,
+          backupBucket: BACKUP,
+          concurrency: 1,
+          signal: controller.signal,
+        }),
+        {
+          name: "DroxError",
+          message: `S3 sync of bucket "${SRC}" was aborted after 0 objects copied: operator stop`,
+        },
+      );
+      await later(20);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+    assert.deepEqual(unhandled, [], "no failure left unhandled");
+  });
+
   it("must fail naming the bucket when handing an object off fails, and keep what it copied", async () => {
     const { s3 } = buckets([
       ["a", 1, etag(1)],
