@@ -146,6 +146,17 @@ describe("S3 sync (scripted S3 answers)", () => {
     assert.equal(one.filesTotal, 0);
   });
 
+  it("must refuse to back a bucket up into itself, before any request, and accept any other bucket", async () => {
+    const { s3, sent } = buckets([]);
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: SRC }), {
+      name: "ConfigError",
+      message: `S3 source bucket "${SRC}" is also the backup bucket: a bucket cannot back itself up`,
+    });
+    assert.deepEqual(sent, [], "nothing sent");
+    const other = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(other.filesTotal, 0);
+  });
+
   it(`must keep the first ${MAX_FAILURES_KEPT} failures in the order they happened and count them all`, async () => {
     const rows = Array.from({ length: MAX_FAILURES_KEPT + 2 }, (_, i): Row => [
       `k${String(i).padStart(5, "0")}`,
