@@ -221,6 +221,34 @@ describe("S3 sync (scripted S3 answers)", () => {
     );
   });
 
+  it("must go on when a bucket it looks at after a NoSuchBucket answers otherwise than 404", async () => {
+    const forbidden = new S3ServiceException({
+      name: "Forbidden",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Forbidden",
+    });
+    const { s3, sent } = buckets(
+      [
+        ["a", 1, etag(1)],
+        ["b", 1, etag(2)],
+      ],
+      [],
+      { CopyObjectCommand: fail(noSuch("NoSuchBucket")), HeadBucketCommand: fail(forbidden) },
+    );
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(result.filesFailed, 2);
+    assert.deepEqual(
+      result.failures.map((f) => f.key),
+      ["a", "b"],
+    );
+    assert.deepEqual(
+      sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC, BACKUP],
+      "each bucket looked at once",
+    );
+  });
+
   it("must say it was aborted, with the reason only when it is an Error", async () => {
     const { s3, sent } = buckets([["a", 1, etag(1)]]);
     const controller = new AbortController();
