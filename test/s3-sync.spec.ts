@@ -221,6 +221,21 @@ describe("S3 sync (scripted S3 answers)", () => {
     );
   });
 
+  it("must end the run naming the source bucket when it vanishes mid-run, without looking at the backup bucket", async () => {
+    const { s3, sent } = buckets([["a", 1, etag(1)]], [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: fail(noSuch("NotFound")),
+    });
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 }), {
+      name: "DroxError",
+      message: `Cannot copy from S3 source bucket "${SRC}": the bucket does not exist (NotFound)`,
+    });
+    assert.deepEqual(
+      sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC],
+    );
+  });
+
   it("must go on when a bucket it looks at after a NoSuchBucket answers otherwise than 404", async () => {
     const forbidden = new S3ServiceException({
       name: "Forbidden",
