@@ -90,6 +90,8 @@ describe("integrity check findings (scripted AWS answers)", () => {
     readonly sources?: readonly string[];
     readonly history?: MemoryHistory;
     readonly publish?: (event: DroxEvent) => Promise<string>;
+    /** The DR region's clients the deps carry; by default both when DR_REGION is set, else none. */
+    readonly drClients?: readonly ("drEc2" | "drRds")[];
   }
 
   async function check(world: World): Promise<{
@@ -131,20 +133,25 @@ describe("integrity check findings (scripted AWS answers)", () => {
       }),
       s3Control: script(s3Control, world.s3Control ?? {}),
     };
-    const deps = testDeps(
-      {},
-      {
-        settings,
-        ec2,
-        rds,
-        s3,
-        s3Control,
-        ...(settings.drRegion ? { drEc2, drRds } : {}),
-        history: world.history ?? new MemoryHistory(),
-        publisher: { publish: world.publish ?? (async () => "message-id") },
-        now: () => NOW,
-      },
-    );
+    const drClients = world.drClients ?? (settings.drRegion ? ["drEc2", "drRds"] : []);
+    const deps = {
+      ...testDeps(
+        {},
+        {
+          settings,
+          ec2,
+          rds,
+          s3,
+          s3Control,
+          history: world.history ?? new MemoryHistory(),
+          publisher: { publish: world.publish ?? (async () => "message-id") },
+          now: () => NOW,
+        },
+      ),
+      // Set here, not through testDeps: it creates both DR clients whenever DR_REGION is set.
+      drEc2: drClients.includes("drEc2") ? drEc2 : undefined,
+      drRds: drClients.includes("drRds") ? drRds : undefined,
+    };
     return { check: await checkIntegrity(deps, { sourceBuckets: world.sources ?? [] }), sent };
   }
 
@@ -485,6 +492,29 @@ describe("integrity check findings (scripted AWS answers)", () => {
     assert.equal(c.status, "FAILED");
   });
 
+  it("must name the RDS step when it could not run, after the EBS findings", async () => {
+    const { check: c } = await check({
+      snapshots: () => ({
+        Snapshots: [
+          { SnapshotId: "snap-a", VolumeId: "vol-1", State: "completed", StartTime: ago(1), Tags: managed() },
+        ],
+      }),
+      dbSnapshots: fail(new Error("RDS unreachable")),
+    });
+    assert.deepEqual(c.findings, [
+      { severity: "WARNING", resource: "snap-a (vol-1)", message: "EBS snapshot is not encrypted" },
+      { severity: "CRITICAL", resource: "RDS snapshots", message: "Check could not run: RDS unreachable" },
+    ]);
+  });
+
+  it("must not look at a backup bucket when none is configured", async () => {
+    const { check: c, sent } = await check({ settings: { backupBucket: undefined }, sources: ["app-data"] });
+    assert.deepEqual(c.findings, []);
+    assert.deepEqual(sent.s3, [], "no S3 request");
+    assert.equal(c.checkedResources, 0);
+    assert.equal(c.status, "SUCCEEDED");
+  });
+
   describe("S3 backups", () => {
     const SOURCE = "app-data";
     /** Lists `objects` for the source bucket, `copies` under its prefix in the backup bucket. */
@@ -783,6 +813,25 @@ describe("integrity check findings (scripted AWS answers)", () => {
       });
       assert.deepEqual(
         c.findings.map((f) => `${f.resource}: ${f.message}`),
+        [`snap-lost (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`],
+      );
+    });
+
+    it("must check a DR region only when DR_REGION is set and both of its clients are given", async () => {
+      const lost = { snapshots: () => ({ Snapshots: [own("snap-lost", 10)] }) };
+      for (const world of [
+        { settings: { ...dr, drRegion: undefined }, drClients: ["drEc2", "drRds"] },
+        { settings: dr, drClients: ["drEc2"] },
+        { settings: dr, drClients: ["drRds"] },
+        { settings: dr, drClients: [] },
+      ] as const) {
+        const { check: c, sent } = await check({ ...lost, ...world });
+        assert.deepEqual(c.findings, [], JSON.stringify(world));
+        assert.deepEqual([...sent.drEc2, ...sent.drRds], [], JSON.stringify(world));
+      }
+      const both = await check({ ...lost, settings: dr });
+      assert.deepEqual(
+        both.check.findings.map((f) => `${f.resource}: ${f.message}`),
         [`snap-lost (vol-1): EBS snapshot has no copy in the DR region ${DR_REGION}`],
       );
     });

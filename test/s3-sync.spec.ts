@@ -146,6 +146,17 @@ describe("S3 sync (scripted S3 answers)", () => {
     assert.equal(one.filesTotal, 0);
   });
 
+  it("must refuse to back a bucket up into itself, before any request, and accept any other bucket", async () => {
+    const { s3, sent } = buckets([]);
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: SRC }), {
+      name: "ConfigError",
+      message: `S3 source bucket "${SRC}" is also the backup bucket: a bucket cannot back itself up`,
+    });
+    assert.deepEqual(sent, [], "nothing sent");
+    const other = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(other.filesTotal, 0);
+  });
+
   it(`must keep the first ${MAX_FAILURES_KEPT} failures in the order they happened and count them all`, async () => {
     const rows = Array.from({ length: MAX_FAILURES_KEPT + 2 }, (_, i): Row => [
       `k${String(i).padStart(5, "0")}`,
@@ -207,6 +218,49 @@ describe("S3 sync (scripted S3 answers)", () => {
     assert.deepEqual(
       result.failures.map((f) => f.key),
       ["a", "b", "c"],
+    );
+  });
+
+  it("must end the run naming the source bucket when it vanishes mid-run, without looking at the backup bucket", async () => {
+    const { s3, sent } = buckets([["a", 1, etag(1)]], [], {
+      CopyObjectCommand: fail(noSuch("NoSuchBucket")),
+      HeadBucketCommand: fail(noSuch("NotFound")),
+    });
+    await assert.rejects(syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 }), {
+      name: "DroxError",
+      message: `Cannot copy from S3 source bucket "${SRC}": the bucket does not exist (NotFound)`,
+    });
+    assert.deepEqual(
+      sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC],
+    );
+  });
+
+  it("must go on when a bucket it looks at after a NoSuchBucket answers otherwise than 404", async () => {
+    const forbidden = new S3ServiceException({
+      name: "Forbidden",
+      $fault: "client",
+      $metadata: { httpStatusCode: 403 },
+      message: "Forbidden",
+    });
+    const { s3, sent } = buckets(
+      [
+        ["a", 1, etag(1)],
+        ["b", 1, etag(2)],
+      ],
+      [],
+      { CopyObjectCommand: fail(noSuch("NoSuchBucket")), HeadBucketCommand: fail(forbidden) },
+    );
+    const result = await syncBucket({ s3, sourceBucket: SRC, backupBucket: BACKUP, concurrency: 1 });
+    assert.equal(result.filesFailed, 2);
+    assert.deepEqual(
+      result.failures.map((f) => f.key),
+      ["a", "b"],
+    );
+    assert.deepEqual(
+      sent.filter((s) => s.command === "HeadBucketCommand").map((s) => s.input.Bucket),
+      [SRC, BACKUP],
+      "each bucket looked at once",
     );
   });
 
@@ -352,6 +406,45 @@ describe("S3 sync (scripted S3 answers)", () => {
       pairsUnreadable: "AccessDenied: Access Denied",
     });
   });
+  it("must leave no rejection unhandled when aborted while the pairs load and the listing has not answered yet", async () => {
+    const controller = new AbortController();
+    const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { s3 } = buckets([["a", 1, etag(1)]], [], {
+      GetObjectCommand: async () => {
+        await later(5);
+        controller.abort(new Error("operator stop"));
+        throw noSuch("NoSuchKey");
+      },
+      ListObjectsV2Command: async () => {
+        // Still listing when the pairs' loading fails under the abort: nothing awaits it yet.
+        await later(60);
+        return { Contents: [], IsTruncated: false };
+      },
+    });
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      await assert.rejects(
+        syncBucket({
+          s3,
+          sourceBucket: SRC,
+          backupBucket: BACKUP,
+          concurrency: 1,
+          signal: controller.signal,
+        }),
+        {
+          name: "DroxError",
+          message: `S3 sync of bucket "${SRC}" was aborted after 0 objects copied: operator stop`,
+        },
+      );
+      await later(20);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+    assert.deepEqual(unhandled, [], "no failure left unhandled");
+  });
+
   it("must fail naming the bucket when handing an object off fails, and keep what it copied", async () => {
     const { s3 } = buckets([
       ["a", 1, etag(1)],

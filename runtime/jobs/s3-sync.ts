@@ -218,7 +218,9 @@ export async function syncBucket(options: S3SyncOptions): Promise<S3SyncResult> 
           await client.send(new HeadBucketCommand({ Bucket: bucket }));
         } catch (error) {
           const info = describeS3Error(error);
-          if (info.statusCode === 404 || info.code === "NoSuchBucket" || info.code === "NotFound") {
+          // A HEAD has no body: S3 answers a missing bucket with a bare 404 (the SDK names it
+          // NotFound from the status alone; NoSuchBucket never comes back to a HEAD).
+          if (info.statusCode === 404) {
             fatal ??= bucketError(role, bucket, role === "source" ? "copy from" : "copy into", error);
             internal.abort(fatal);
             return;
