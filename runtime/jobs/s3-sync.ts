@@ -364,11 +364,16 @@ export interface CompareBackupResult {
   pairsUnreadable?: string;
 }
 
-/** The first `max` keys of those added in any order, holding at most about 2 × max. */
-class FirstKeys {
+/** The first `max` keys of those added in any order, holding at most 2 × max. */
+export class FirstKeys {
   private readonly keys: string[] = [];
 
   constructor(private readonly max: number) {}
+
+  /** How many keys it holds now (the memory bound, for its spec). */
+  get held(): number {
+    return this.keys.length;
+  }
 
   add(key: string): void {
     this.keys.push(key);
